@@ -1,0 +1,69 @@
+import { input, password } from '@inquirer/prompts';
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import { loadConfig } from '../../config/config.js';
+import { maskUrl } from '../../http/mask.js';
+import { crosstradeKeySchema, firstIssue, relayUserSchema, webhookUrlSchema } from '../../http/schemas.js';
+import { CliError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
+import { withStore } from './with-store.js';
+
+interface AddUserOptions {
+  user?: string;
+  key?: string;
+  webhookUrl?: string;
+  db?: string;
+}
+
+export function registerAddUser(program: Command, io: CliIo): void {
+  program
+    .command('add-user')
+    .description('create or update a relay user (prompts for what is missing)')
+    .option('--user <relay_user>', 'the relay_user name the alerts carry')
+    .option('--key <crosstrade_key>', 'the CrossTrade secret key')
+    .option('--webhook-url <url>', 'the CrossTrade webhook URL')
+    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
+    .action(async (options: AddUserOptions) => {
+      // Settings first, so a bad environment fails before the user types anything.
+      const dbPath = loadConfig(process.env, { dbPath: options.db }).dbPath;
+      const given = {
+        user: checked(relayUserSchema, options.user),
+        key: checked(crosstradeKeySchema, options.key),
+        url: checked(webhookUrlSchema, options.webhookUrl),
+      };
+      const missing = given.user === undefined || given.key === undefined || given.url === undefined;
+      if (missing && !process.stdin.isTTY) {
+        throw new CliError('--user, --key and --webhook-url are required when not run interactively');
+      }
+      const relayUser = given.user ?? (await input({ message: 'relay_user:', validate: validator(relayUserSchema) })).trim();
+      const crosstradeKey =
+        given.key ?? (await password({ message: 'CrossTrade key:', mask: '*', toggleMask: false, validate: validator(crosstradeKeySchema) })).trim();
+      const webhookUrl =
+        given.url ??
+        (
+          await input({
+            message: 'CrossTrade webhook URL:',
+            validate: validator(webhookUrlSchema),
+            // The path is the secret: once answered, the terminal keeps only the masked form.
+            transformer: (value, { isFinal }) => (isFinal ? maskUrl(value.trim()) : value),
+          })
+        ).trim();
+      const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl }));
+      io.out(`user ${relayUser} ${outcome}`);
+    });
+}
+
+/** A flag's value, trimmed and valid, or undefined when not given; throws CliError when invalid. */
+function checked(schema: z.ZodType<string>, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const result = schema.safeParse(value.trim());
+  if (!result.success) throw new CliError(firstIssue(result.error));
+  return result.data;
+}
+
+function validator(schema: z.ZodType<string>): (value: string) => true | string {
+  return (value) => {
+    const result = schema.safeParse(value.trim());
+    return result.success || firstIssue(result.error);
+  };
+}

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { userView } from '../../http/views.js';
+import type { CliIo } from './cli-io.js';
+import { formatTable } from './format-table.js';
+import { withStore } from './with-store.js';
+
+export function registerListUsers(program: Command, io: CliIo): void {
+  program
+    .command('list-users')
+    .description('list relay users (keys and webhook URLs masked)')
+    .option('--json', 'print JSON {"users": [...]}')
+    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
+    .action((options: { json?: boolean; db?: string }) => {
+      const users = withStore(options.db, (store) => store.listUsers()).map(userView);
+      if (options.json) return io.out(JSON.stringify({ users }, null, 2));
+      if (users.length === 0) return io.out('no users');
+      const rows = users.map((u) => [u.relay_user, u.crosstrade_key, u.webhook_url, u.created_at]);
+      formatTable(['relay_user', 'crosstrade_key', 'webhook_url', 'created'], rows).forEach(io.out);
+    });
+}

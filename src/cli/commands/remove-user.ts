@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { checkName } from './check-name.js';
+import { CliError } from './cli-error.js';
+import type { CliIo } from './cli-io.js';
+import { withStore } from './with-store.js';
+
+export function registerRemoveUser(program: Command, io: CliIo): void {
+  program
+    .command('remove-user')
+    .description('remove a relay user and its positions (its signal log stays)')
+    .argument('<relay_user>')
+    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
+    .action((name: string, options: { db?: string }) => {
+      const relayUser = checkName(name);
+      if (!withStore(options.db, (store) => store.removeUser(relayUser))) throw new CliError(`unknown relay_user "${relayUser}"`);
+      io.out(`user ${relayUser} removed`);
+    });
+}

@@ -1,0 +1,191 @@
+// The CrossTrade client: position reads for the relay's check, and the webhook forward.
+// One keep-alive undici Agent; every call has one deadline (an AbortSignal covering connect,
+// headers and body) plus undici's own headers/body timeouts, so nothing outlives its timeout.
+// Reference: external-systems sections 0 (facts 2, 5, 6, 7), 2.8 and 3.
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'undici';
+import type { PositionReading } from '../engine/types.js';
+import {
+  CrossTradeBadResponseError,
+  CrossTradeError,
+  CrossTradeHttpError,
+  CrossTradeNetworkError,
+  CrossTradeTimeoutError,
+  type CrossTradeCallContext,
+} from './errors.js';
+import { errorCode, outcomeForError, outcomeForStatus, type ForwardOutcome } from './forward-outcome.js';
+import { parsePositionsBody, readingFor, type ApiPosition } from './parse-position.js';
+import { readBody, type ResponseBody } from './read-body.js';
+
+export type { ForwardOutcome } from './forward-outcome.js';
+
+export interface CrossTradeClientOptions {
+  /** `https://app.crosstrade.io`; every route starts `/v1/api/`. */
+  apiBaseUrl: string;
+  apiTimeoutMs: number;
+  forwardTimeoutMs: number;
+  /** How long a successful positions answer is reused per (key, account). Default 1000. */
+  positionCacheMs?: number;
+  now?: () => number;
+}
+
+export interface CrossTradeClient {
+  /** The account's open positions. Throws CrossTradeHttpError / TimeoutError / NetworkError / BadResponseError. */
+  getPositions(account: string, apiKey: string): Promise<ApiPosition[]>;
+  /** The reading for the instrument's product on the account. Never throws: failures read `unknown`. */
+  readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading>;
+  /** POSTs the alert text once, never retried. Never throws. */
+  forward(webhookUrl: string, body: string): Promise<ForwardOutcome>;
+  close(): Promise<void>;
+}
+
+const API_BODY_LIMIT = 1024 * 1024;
+const FORWARD_BODY_KEEP = 4 * 1024;
+const FORWARD_BODY_DRAIN = 64 * 1024;
+
+interface Answer {
+  positions: ApiPosition[];
+  takenAt: number;
+}
+
+export function createCrossTradeClient(options: CrossTradeClientOptions): CrossTradeClient {
+  const { apiTimeoutMs, forwardTimeoutMs, positionCacheMs = 1000, now = Date.now } = options;
+  const apiBase = options.apiBaseUrl.replace(/\/+$/, '');
+  const origin = new URL(apiBase).origin;
+  const agent = new Agent({
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+    connect: { timeout: Math.max(apiTimeoutMs, forwardTimeoutMs) },
+  });
+  // Coalescing and cache per (user, account): the budget is 180 calls/min per user (reference fact 7).
+  const inflight = new Map<string, Promise<Answer>>();
+  const cache = new Map<string, Answer>();
+
+  async function getPositions(account: string, apiKey: string): Promise<ApiPosition[]> {
+    const context: CrossTradeCallContext = { origin, account };
+    const signal = AbortSignal.timeout(apiTimeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(`${apiBase}/v1/api/accounts/${encodeURIComponent(account)}/positions`, {
+        dispatcher: agent,
+        method: 'GET',
+        headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+        signal,
+        headersTimeout: apiTimeoutMs,
+        bodyTimeout: apiTimeoutMs,
+      });
+      status = response.statusCode;
+      const body = await readBody(response.body, API_BODY_LIMIT, API_BODY_LIMIT);
+      if (body.truncated) throw new CrossTradeBadResponseError('body too large', context);
+      text = body.text;
+    } catch (error) {
+      throw asCrossTradeError(error, signal.aborted, apiTimeoutMs, context);
+    }
+    if (status < 200 || status >= 300) throw new CrossTradeHttpError(status, bodyErrorCode(text, apiKey), context);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new CrossTradeBadResponseError('not JSON', context);
+    }
+    return parsePositionsBody(json, context);
+  }
+
+  function answerFor(account: string, apiKey: string): Promise<Answer> {
+    const key = `${createHash('sha256').update(apiKey).digest('hex')}:${account.toLowerCase()}`;
+    const cached = cache.get(key);
+    if (cached !== undefined && now() - cached.takenAt < positionCacheMs) return Promise.resolve(cached);
+    const pending = inflight.get(key);
+    if (pending !== undefined) return pending;
+
+    const call = getPositions(account, apiKey)
+      .then((positions) => {
+        const answer = { positions, takenAt: now() };
+        pruneCache();
+        cache.set(key, answer);
+        return answer;
+      })
+      .finally(() => inflight.delete(key));
+    inflight.set(key, call);
+    return call;
+  }
+
+  function pruneCache(): void {
+    const at = now();
+    for (const [key, answer] of cache) if (at - answer.takenAt >= positionCacheMs) cache.delete(key);
+  }
+
+  async function readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading> {
+    try {
+      const { positions, takenAt } = await answerFor(account, apiKey);
+      return readingFor(positions, account, instrument, takenAt, new Date(takenAt).getUTCFullYear());
+    } catch (error) {
+      const reason = error instanceof CrossTradeError ? error.reason : 'api-network-error';
+      return { kind: 'unknown', takenAt: now(), reason };
+    }
+  }
+
+  async function forward(webhookUrl: string, body: string): Promise<ForwardOutcome> {
+    const signal = AbortSignal.timeout(forwardTimeoutMs);
+    let status: number;
+    let responseBody: ResponseBody;
+    try {
+      const response = await request(webhookUrl, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body,
+        signal,
+        headersTimeout: forwardTimeoutMs,
+        bodyTimeout: forwardTimeoutMs,
+      });
+      status = response.statusCode;
+      responseBody = response.body;
+    } catch (error) {
+      return outcomeForError(error, signal.aborted);
+    }
+    // The status decides; a body lost after it arrived changes nothing.
+    const text = await readBody(responseBody, FORWARD_BODY_KEEP, FORWARD_BODY_DRAIN).then(
+      (read) => read.text,
+      () => '',
+    );
+    return outcomeForStatus(status, text);
+  }
+
+  async function close(): Promise<void> {
+    cache.clear();
+    await agent.close();
+  }
+
+  return { getPositions, readPosition, forward, close };
+}
+
+function asCrossTradeError(
+  error: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+  context: CrossTradeCallContext,
+): CrossTradeError {
+  if (error instanceof CrossTradeError) return error;
+  const code = errorCode(error);
+  if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new CrossTradeTimeoutError(timeoutMs, context);
+  }
+  return new CrossTradeNetworkError(error, code, context);
+}
+
+/** The body's `error` field, short and with the key masked should a server ever echo it. */
+function bodyErrorCode(text: string, apiKey: string): string | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof json !== 'object' || json === null) return null;
+  const code = (json as { error?: unknown }).error;
+  if (typeof code !== 'string' || code === '') return null;
+  const masked = apiKey === '' ? code : code.split(apiKey).join('***');
+  return masked.slice(0, 100);
+}

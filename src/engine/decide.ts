@@ -1,0 +1,104 @@
+import type { EngineSettings, Ownership, PositionReading, Signal, Verdict } from './types.js';
+
+/**
+ * The ownership rules for one (relay_user, account, instrument) key: a pure function of
+ * (current owner, signal, API reading, now). `reading` is null until the relay has asked
+ * CrossTrade; the engine asks for one (`needs-reading`) only when it could let an entry through.
+ */
+export function decide(
+  ownership: Ownership | null,
+  signal: Signal,
+  reading: PositionReading | null,
+  now: number,
+  settings: EngineSettings,
+): Verdict {
+  switch (signal.type) {
+    case 'passthrough':
+      return { action: 'forward', reason: 'passthrough: no market position fields', change: { kind: 'keep' }, staleOwnerCleared: false };
+    case 'entry':
+    case 'reversal':
+      return decideEntry(ownership, signal, reading, now, settings);
+    case 'add':
+      return decideAdd(ownership, signal, now, settings);
+    case 'exit':
+    case 'partial_exit':
+      return decideExit(ownership, signal);
+  }
+}
+
+function decideEntry(
+  ownership: Ownership | null,
+  signal: Signal,
+  reading: PositionReading | null,
+  now: number,
+  settings: EngineSettings,
+): Verdict {
+  if (ownership === null) {
+    return { action: 'forward', reason: `${signal.type}: nobody owns the position`, change: claim(signal, now, settings), staleOwnerCleared: false };
+  }
+  if (ownership.relayId === signal.relayId) {
+    return {
+      action: 'forward',
+      reason: `${signal.type}: ${signal.relayId} owns the position`,
+      change: claim(signal, now, settings, ownership.openedAt),
+      staleOwnerCleared: false,
+    };
+  }
+  const owner = `owned by ${ownership.relayId}`;
+  // Inside the hold the owner's order may not have filled yet (or may rest as a limit order),
+  // so no flat reading can prove it stale: asking the API would only spend its budget.
+  if (now < ownership.holdUntil) return { action: 'block', reason: `owner-order-pending: ${owner}, ${holdText(ownership, now)}` };
+  if (reading === null) return { action: 'needs-reading', reason: `contested: ${owner}` };
+  switch (reading.kind) {
+    case 'unknown':
+      return { action: 'block', reason: `position-check-failed: ${owner}, CrossTrade check failed (${reading.reason})` };
+    case 'open':
+      return { action: 'block', reason: `position-open: ${owner}, CrossTrade reports ${reading.detail}` };
+    case 'flat':
+      // Never trust a flat reading taken before the owner's hold ended (reference §6).
+      if (reading.takenAt < ownership.holdUntil) {
+        return { action: 'block', reason: `owner-order-pending: ${owner}, flat reading taken inside the hold` };
+      }
+      return {
+        action: 'forward',
+        reason: `stale-owner-cleared: ${owner}, CrossTrade reports flat`,
+        change: claim(signal, now, settings),
+        staleOwnerCleared: true,
+      };
+  }
+}
+
+function decideAdd(ownership: Ownership | null, signal: Signal, now: number, settings: EngineSettings): Verdict {
+  if (ownership === null) return { action: 'block', reason: 'add-without-ownership: nobody owns the position, an add would open exposure' };
+  if (ownership.relayId !== signal.relayId) return { action: 'block', reason: `not-owner: owned by ${ownership.relayId}, an add would stack exposure` };
+  const change = claim(signal, now, settings, ownership.openedAt);
+  const holdUntil = Math.max(ownership.holdUntil, change.ownership.holdUntil);
+  return { action: 'forward', reason: `add: ${signal.relayId} owns the position`, change: { kind: 'set', ownership: { ...change.ownership, holdUntil } }, staleOwnerCleared: false };
+}
+
+function decideExit(ownership: Ownership | null, signal: Signal): Verdict {
+  const what = signal.type === 'exit' ? 'exit' : 'partial exit';
+  if (ownership === null) return { action: 'forward', reason: `${what}: nobody owns the position`, change: { kind: 'keep' }, staleOwnerCleared: false };
+  if (ownership.relayId !== signal.relayId) return { action: 'drop', reason: `phantom-exit: owned by ${ownership.relayId}` };
+  return {
+    action: 'forward',
+    reason: `${what}: ${signal.relayId} owns the position`,
+    change: signal.type === 'exit' ? { kind: 'clear' } : { kind: 'keep' },
+    staleOwnerCleared: false,
+  };
+}
+
+function claim(signal: Signal, now: number, settings: EngineSettings, openedAt = now): { kind: 'set'; ownership: Ownership } {
+  if (signal.direction === null) throw new TypeError(`a ${signal.type} signal must carry a direction`);
+  return { kind: 'set', ownership: { relayId: signal.relayId, direction: signal.direction, openedAt, claimedAt: now, holdUntil: now + holdMs(signal, settings) } };
+}
+
+/** How long a flat reading cannot clear a fresh claim: the fill grace, longer while a LIMIT/STOP entry may rest. */
+export function holdMs(signal: Signal, settings: EngineSettings): number {
+  if (!signal.resting) return settings.fillGraceMs;
+  return (signal.restingForMs ?? settings.restingGraceMs) + settings.fillGraceMs;
+}
+
+function holdText(ownership: Ownership, now: number): string {
+  return `flat readings are not trusted for another ${Math.ceil((ownership.holdUntil - now) / 1000)} s`;
+}

@@ -1,0 +1,13 @@
+/** Shows enough of a secret to tell two apart, never enough to use one. */
+export function maskSecret(secret: string): string {
+  return secret.length <= 8 ? '****' : `****${secret.slice(-4)}`;
+}
+
+/** A CrossTrade webhook URL carries its secret in the path (reference §2.1): show the origin only. */
+export function maskUrl(url: string): string {
+  try {
+    return `${new URL(url).origin}/****`;
+  } catch {
+    return '****';
+  }
+}

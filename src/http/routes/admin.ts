@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { instrumentKey } from '../../signal/instrument.js';
+import type { Logger } from '../../log/logger.js';
+import type { Store } from '../../store/store.js';
+import { checkAdminToken } from '../check-admin-token.js';
+import { clearPositionSchema, firstIssue, logsQuerySchema, newUserSchema, positionsQuerySchema, relayUserSchema } from '../schemas.js';
+import { logView, positionView, userView } from '../views.js';
+
+export interface AdminOptions {
+  store: Store;
+  logger: Logger;
+  adminToken: () => string | undefined;
+  now: () => number;
+}
+
+/** The management API: every route requires `Authorization: Bearer <RELAY_ADMIN_TOKEN>`. */
+export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions): void {
+  const { store } = options;
+
+  app.register(async (admin) => {
+    admin.addHook('onRequest', async (request, reply) => {
+      const check = checkAdminToken(request.headers.authorization, options.adminToken());
+      if (check === 'ok') return;
+      options.logger.warn({ url: request.url, check }, 'admin request refused');
+      const error =
+        check === 'closed'
+          ? 'the management API is closed: set RELAY_ADMIN_TOKEN and restart the relay'
+          : check === 'missing'
+            ? 'missing admin token: send Authorization: Bearer <RELAY_ADMIN_TOKEN>'
+            : 'wrong admin token';
+      return reply.code(401).send({ error });
+    });
+
+    admin.get('/positions', async (request, reply) => {
+      const query = parse(positionsQuerySchema, request.query, reply);
+      if (!query) return reply;
+      return { positions: store.listPositions(query.relay_user).map(positionView) };
+    });
+
+    admin.post('/positions/clear', async (request, reply) => {
+      const body = parse(clearPositionSchema, request.body, reply);
+      if (!body) return reply;
+      const key = instrumentKey(body.instrument, new Date(options.now()).getUTCFullYear()) ?? body.instrument.toUpperCase();
+      const cleared = store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key });
+      if (!cleared) return reply.code(404).send({ error: `no position for ${body.relay_user} / ${body.account} / ${body.instrument}` });
+      options.logger.info({ relay_user: body.relay_user, account: body.account, instrument: key }, 'position cleared by admin');
+      return { cleared: true, relay_user: body.relay_user, account: body.account, instrument: key };
+    });
+
+    admin.get('/logs', async (request, reply) => {
+      const query = parse(logsQuerySchema, request.query, reply);
+      if (!query) return reply;
+      return { logs: store.listLogs({ relayUser: query.relay_user, limit: query.limit }).map(logView) };
+    });
+
+    admin.get('/users', async () => ({ users: store.listUsers().map(userView) }));
+
+    admin.post('/users', async (request, reply) => {
+      const body = parse(newUserSchema, request.body, reply);
+      if (!body) return reply;
+      const outcome = store.saveUser({ relayUser: body.relay_user, crosstradeKey: body.crosstrade_key, webhookUrl: body.webhook_url });
+      options.logger.info({ relay_user: body.relay_user, outcome }, 'user saved by admin');
+      const user = store.getUser(body.relay_user);
+      return reply.code(outcome === 'created' ? 201 : 200).send({ [outcome]: true, user: user ? userView(user) : null });
+    });
+
+    admin.delete<{ Params: { relay_user: string } }>('/users/:relay_user', async (request, reply) => {
+      const name = relayUserSchema.safeParse(request.params.relay_user);
+      if (!name.success) return reply.code(400).send({ error: firstIssue(name.error) });
+      if (!store.removeUser(name.data)) return reply.code(404).send({ error: `unknown relay_user "${name.data}"` });
+      options.logger.info({ relay_user: name.data }, 'user removed by admin');
+      return { removed: true, relay_user: name.data };
+    });
+  });
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, reply: FastifyReply): z.infer<S> | null {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  void reply.code(400).send({ error: firstIssue(result.error) });
+  return null;
+}
+
+export type { FastifyRequest };

@@ -1,0 +1,10 @@
+import type { FastifyInstance } from 'fastify';
+import { handleAlert, type RelayDeps } from '../../relay/handle-alert.js';
+
+/** POST /webhook: TradingView's alert in, the relay's decision out (always inside TradingView's 3 s). */
+export function registerWebhookRoute(app: FastifyInstance, relay: RelayDeps): void {
+  app.post('/webhook', async (request, reply) => {
+    const result = await handleAlert(relay, request.body);
+    return reply.code(result.status).send(result.body);
+  });
+}

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths pino blanks out wherever they appear: keys, tokens and webhook URLs must never
+ * reach a log line. Alerts are logged only after their key field is removed (signal/format-alert.ts);
+ * this is the second line of defence.
+ */
+export const REDACT_PATHS = [
+  'key',
+  '*.key',
+  'crosstradeKey',
+  '*.crosstradeKey',
+  'crosstrade_key',
+  '*.crosstrade_key',
+  'webhookUrl',
+  '*.webhookUrl',
+  'webhook_url',
+  '*.webhook_url',
+  'token',
+  '*.token',
+  'adminToken',
+  'relaySecret',
+  'relay_secret',
+  '*.relay_secret',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'headers.authorization',
+];
+
+export interface LoggerOptions {
+  level: string;
+  /** Application log file; '' logs to the console only. */
+  file: string;
+  /** Also write to stdout (the console). */
+  console: boolean;
+}
+
+export interface AppLogger {
+  logger: Logger;
+  /** Flushes and closes the log file. */
+  close(): Promise<void>;
+}
+
+/** JSON lines to the log file and the console, with secrets redacted. */
+export function createLogger(options: LoggerOptions): AppLogger {
+  const streams: pino.StreamEntry[] = [];
+  if (options.console) streams.push({ level: options.level as pino.Level, stream: process.stdout });
+  let file: ReturnType<typeof pino.destination> | null = null;
+  if (options.file !== '') {
+    fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    file = pino.destination({ dest: options.file, sync: false, mkdir: true });
+    streams.push({ level: options.level as pino.Level, stream: file });
+  }
+  const logger = pino(
+    {
+      level: options.level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    streams.length > 0 ? pino.multistream(streams) : { write: () => undefined },
+  );
+  return { logger, close: () => closeDestination(file) };
+}
+
+function closeDestination(file: ReturnType<typeof pino.destination> | null): Promise<void> {
+  if (file === null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const end = () => {
+      file.once('close', () => resolve());
+      file.once('error', () => resolve());
+      file.end();
+    };
+    // The file opens asynchronously: wait for it before ending, or the end races the open.
+    const state = file as unknown as { fd: number; _opening?: boolean };
+    if (state.fd === -1 || state._opening) file.once('ready', end);
+    else end();
+  });
+}

@@ -1,0 +1,248 @@
+import type { Logger } from '../log/logger.js';
+import { classify } from '../engine/classify.js';
+import { combineVerdicts, type AlertVerdict } from '../engine/combine-verdicts.js';
+import { decide } from '../engine/decide.js';
+import type { Decision, EngineSettings, PositionReading, Signal, SignalType, Verdict } from '../engine/types.js';
+import { AlertParseError } from '../signal/alert-parse-error.js';
+import { formatForward, removeFields } from '../signal/format-alert.js';
+import { instrumentKey } from '../signal/instrument.js';
+import { parseAlertJson, parseAlertText, type ParsedAlert } from '../signal/parse-alert.js';
+import { RELAY_FIELDS, readRelayAlert, type RelayAlert } from '../signal/read-relay-alert.js';
+import type { KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord, WrittenChange } from '../store/store.js';
+
+/** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
+export interface CrossTradePort {
+  /** Never throws: a failed check is a reading of kind 'unknown'. */
+  readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading>;
+  forward(webhookUrl: string, body: string): Promise<ForwardOutcome>;
+}
+
+export type ForwardOutcome =
+  | { ok: true; status: number }
+  | { ok: false; ambiguous: boolean; reason: string; status: number | null };
+
+export interface RelayDeps {
+  store: Store;
+  crosstrade: CrossTradePort;
+  settings: EngineSettings;
+  logger: Logger;
+  now: () => number;
+}
+
+export interface AlertReply {
+  status: number;
+  body: { decision: Decision; signal_type: SignalType | null; reason: string };
+}
+
+/** Secrets an alert may carry: never stored, logged or forwarded as written. */
+const SECRET_FIELDS: ReadonlySet<string> = new Set(['key', 'relay_secret']);
+/** A contested alert re-reads state after its API check; if it moved again, block rather than loop. */
+const MAX_ROUNDS = 2;
+
+/**
+ * The data path of one TradingView alert: parse → classify → arbitrate (asking CrossTrade
+ * only when an entry would otherwise be blocked) → forward → record the outcome.
+ * Every path answers with a decision and writes one signal-log row.
+ */
+export async function handleAlert(deps: RelayDeps, body: unknown): Promise<AlertReply> {
+  const startedAt = deps.now();
+  let parsed: ParsedAlert;
+  let alert: RelayAlert;
+  try {
+    parsed = typeof body === 'string' ? parseAlertText(body) : parseAlertJson(body);
+    alert = readRelayAlert(parsed);
+  } catch (error) {
+    if (!(error instanceof AlertParseError)) throw error;
+    return reject(deps, startedAt, 400, error.message, describeUnreadable(body));
+  }
+  const storedAlert = removeFields(parsed, SECRET_FIELDS);
+  const user = deps.store.getUser(alert.relayUser);
+  if (user === null) {
+    return reject(deps, startedAt, 404, `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
+  }
+  const classification = classify(alert);
+  const signal: Signal = {
+    type: classification.type,
+    relayId: alert.relayId,
+    direction: classification.direction,
+    resting: isRestingOrder(alert.orderType),
+    restingForMs: alert.cancelAfterMinutes === null ? null : alert.cancelAfterMinutes * 60_000,
+  };
+  const context: AlertContext = { deps, alert, parsed, storedAlert, user, signal, startedAt };
+  return signal.type === 'passthrough' ? passThrough(context) : arbitrateAndForward(context);
+}
+
+interface ArbitrationValue {
+  combined: AlertVerdict;
+  verdicts: { account: string; verdict: Verdict }[];
+}
+
+interface AlertContext {
+  deps: RelayDeps;
+  alert: RelayAlert;
+  parsed: ParsedAlert;
+  storedAlert: string;
+  user: UserRecord;
+  signal: Signal;
+  startedAt: number;
+}
+
+async function passThrough(ctx: AlertContext): Promise<AlertReply> {
+  const reason = 'passthrough: no market position fields';
+  const logId = ctx.deps.store.appendLog(logEntry(ctx, 'pending', reason, null));
+  return forwardAndRecord(ctx, logId, [], reason);
+}
+
+async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
+  const { deps, alert, signal } = ctx;
+  const referenceYear = new Date(ctx.startedAt).getUTCFullYear();
+  const keys: PositionKey[] = alert.accounts.map((account) => ({
+    relayUser: alert.relayUser,
+    account,
+    // An instrument the relay cannot read still gets a key of its own; any API check on it fails closed.
+    instrumentKey: instrumentKey(alert.instrument ?? '', referenceYear) ?? (alert.instrument ?? '').toUpperCase(),
+  }));
+  const readings: (PositionReading | null)[] = keys.map(() => null);
+
+  for (let round = 1; ; round++) {
+    const lastRound = round === MAX_ROUNDS;
+    const result = deps.store.arbitrate<ArbitrationValue>(keys, (current) => {
+      const now = deps.now();
+      const verdicts = keys.map((key, i) => ({ account: key.account, verdict: decide(current[i] ?? null, signal, readings[i] ?? null, now, deps.settings) }));
+      let combined: AlertVerdict = combineVerdicts(verdicts);
+      if (combined.action === 'needs-reading' && lastRound) {
+        combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
+      }
+      const apiCheck = describeReadings(readings);
+      switch (combined.action) {
+        case 'needs-reading':
+          return { value: { combined, verdicts }, changes: keys.map(keepChange), log: null };
+        case 'forward':
+          return { value: { combined, verdicts }, changes: verdicts.map((v) => toKeyChange(v.verdict, alert)), log: logEntry(ctx, 'pending', combined.reason, apiCheck) };
+        case 'block':
+        case 'drop':
+          return { value: { combined, verdicts }, changes: keys.map(keepChange), log: logEntry(ctx, finalDecision(combined), combined.reason, apiCheck) };
+      }
+    });
+    const { combined, verdicts } = result.value;
+    if (combined.action === 'needs-reading') {
+      await Promise.all(
+        verdicts.map(async ({ verdict }, i) => {
+          if (verdict.action === 'needs-reading') readings[i] = await deps.crosstrade.readPosition(keys[i]!.account, alert.instrument ?? '', ctx.user.crosstradeKey);
+        }),
+      );
+      continue;
+    }
+    if (combined.action === 'forward') return forwardAndRecord(ctx, result.logId!, result.written, combined.reason);
+    return reply(ctx, 200, finalDecision(combined), combined.reason);
+  }
+}
+
+async function forwardAndRecord(ctx: AlertContext, logId: number, written: WrittenChange[], reason: string): Promise<AlertReply> {
+  const { deps } = ctx;
+  const outgoing = formatForward(ctx.parsed, ctx.user.crosstradeKey, RELAY_FIELDS);
+  const outcome = await deps.crosstrade.forward(ctx.user.webhookUrl, outgoing);
+  const latencyMs = deps.now() - ctx.startedAt;
+  if (outcome.ok) {
+    deps.store.completeLog(logId, { decision: 'forwarded', reason, upstreamStatus: outcome.status, latencyMs });
+    return reply(ctx, 200, 'forwarded', reason);
+  }
+  // A definite failure never reached NinjaTrader: undo the claim. An ambiguous one may have:
+  // keep any ownership it recorded, and give back any ownership it cleared (an exit that may not have happened).
+  deps.store.undo(outcome.ambiguous ? written.filter((w) => w.afterVersion === null) : written);
+  const failure = `forward-failed: ${outcome.reason}${outcome.ambiguous ? ' (the order may have reached CrossTrade; ownership kept)' : ''}`;
+  deps.store.completeLog(logId, { decision: 'failed', reason: failure, upstreamStatus: outcome.status, latencyMs });
+  return reply(ctx, 502, 'failed', failure);
+}
+
+function reply(ctx: AlertContext, status: number, decision: Decision, reason: string): AlertReply {
+  const { alert, signal } = ctx;
+  ctx.deps.logger.info(
+    {
+      relay_user: alert.relayUser,
+      relay_id: alert.relayId,
+      account: alert.accounts.join(',') || null,
+      instrument: alert.instrument,
+      signal_type: signal.type,
+      decision,
+      reason,
+      latency_ms: ctx.deps.now() - ctx.startedAt,
+    },
+    `alert ${decision}`,
+  );
+  return { status, body: { decision, signal_type: signal.type, reason } };
+}
+
+function reject(deps: RelayDeps, startedAt: number, status: number, reason: string, storedAlert: string, alert?: RelayAlert): AlertReply {
+  const latencyMs = deps.now() - startedAt;
+  deps.store.appendLog({
+    time: startedAt,
+    relayUser: alert?.relayUser ?? null,
+    relayId: alert?.relayId ?? null,
+    account: alert?.accounts.join(',') || null,
+    instrument: alert?.instrument ?? null,
+    signalType: null,
+    decision: 'rejected',
+    reason,
+    apiCheck: null,
+    upstreamStatus: null,
+    latencyMs,
+    alert: storedAlert,
+  });
+  deps.logger.warn({ relay_user: alert?.relayUser ?? null, relay_id: alert?.relayId ?? null, decision: 'rejected', reason, latency_ms: latencyMs }, 'alert rejected');
+  return { status, body: { decision: 'rejected', signal_type: null, reason } };
+}
+
+/** Logs a rejected body for the record without risking a key it may carry. */
+export function rejectedRecord(reason: string, bytes: number): string {
+  return `[not stored: ${reason}, ${bytes} bytes]`;
+}
+
+function describeUnreadable(body: unknown): string {
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : JSON.stringify(body ?? null).length;
+  return rejectedRecord('unreadable alert', size);
+}
+
+function logEntry(ctx: AlertContext, decision: SignalLogInput['decision'], reason: string, apiCheck: string | null): SignalLogInput {
+  const { alert } = ctx;
+  return {
+    time: ctx.startedAt,
+    relayUser: alert.relayUser,
+    relayId: alert.relayId,
+    account: alert.accounts.join(',') || null,
+    instrument: alert.instrument,
+    signalType: ctx.signal.type,
+    decision,
+    reason,
+    apiCheck,
+    upstreamStatus: null,
+    latencyMs: decision === 'pending' ? null : ctx.deps.now() - ctx.startedAt,
+    alert: ctx.storedAlert,
+  };
+}
+
+function toKeyChange(verdict: Verdict, alert: RelayAlert): KeyChange {
+  if (verdict.action !== 'forward' || verdict.change.kind === 'keep') return { kind: 'keep' };
+  if (verdict.change.kind === 'clear') return { kind: 'clear' };
+  return { kind: 'set', ownership: verdict.change.ownership, instrument: alert.instrument ?? '' };
+}
+
+function keepChange(): KeyChange {
+  return { kind: 'keep' };
+}
+
+function finalDecision(verdict: AlertVerdict): Decision {
+  return verdict.action === 'drop' ? 'dropped' : 'blocked';
+}
+
+function describeReadings(readings: readonly (PositionReading | null)[]): string | null {
+  const parts = readings.flatMap((r) => (r === null ? [] : [r.kind === 'flat' ? 'flat' : r.kind === 'open' ? `open: ${r.detail}` : `failed: ${r.reason}`]));
+  return parts.length === 0 ? null : parts.join('; ');
+}
+
+/** LIMIT and STOP entries can rest unfilled while the API reads flat (issue: resting orders). */
+export function isRestingOrder(orderType: string | null): boolean {
+  return orderType !== null && orderType !== 'MARKET' && orderType !== 'MKT';
+}
+
+export type { PositionRecord };

@@ -1,0 +1,228 @@
+import { AlertParseError, SECRET_FIELDS, quoteForMessage } from './alert-parse-error.js';
+
+export interface AlertField {
+  /** As written, trimmed. */
+  name: string;
+  /** Lower-cased name: CrossTrade normalises field names, so their case means nothing (ref 2.2). */
+  key: string;
+  /** Everything after the first `=`, trimmed. */
+  value: string;
+  /**
+   * `[start, end)` in the text: from the field's first character through its terminator and the
+   * separators and whitespace after it, up to the next field or the end. The spans of all fields
+   * tile the text from the first field on, so a field can be cut out byte-faithfully.
+   */
+  start: number;
+  end: number;
+}
+
+export interface ParsedAlert {
+  text: string;
+  fields: AlertField[];
+}
+
+const MAX_FIELDS = 100;
+const MAX_NAME_LENGTH = 64;
+const MAX_VALUE_LENGTH = 1024;
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// These match NAME_PATTERN but would be poison as keys of a plain object downstream.
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+// C0 controls except TAB, LF and CR; DEL; C1 controls.
+const CONTROL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+const LONE_SURROGATE = /\p{Cs}/u;
+const REPLACEMENT_CHAR = '\uFFFD';
+const PLACEHOLDER_OPEN = '{{';
+
+interface Segment {
+  start: number; // first non-blank character
+  end: number; // after the last non-blank character, before the separator
+}
+
+/**
+ * Parses a TradingView/CrossTrade `key=value;` message (ref 2.2). Fields are separated by `;`
+ * and/or line breaks; names are case-insensitive; a value is everything after the first `=`.
+ * @throws AlertParseError with a one-line reason.
+ */
+export function parseAlertText(text: string): ParsedAlert {
+  assertCleanText(text);
+  const segments = splitSegments(text);
+  if (segments.length === 0) {
+    throw new AlertParseError('alert has no fields');
+  }
+  assertNoPlaceholder(text, segments);
+
+  const seen = new Set<string>();
+  const fields = segments.map((segment, index): AlertField => {
+    const next = segments[index + 1];
+    const field = readField(text, segment, index + 1, next === undefined ? text.length : next.start);
+    if (seen.has(field.key)) {
+      throw new AlertParseError(`field ${field.key} appears more than once`);
+    }
+    seen.add(field.key);
+    return field;
+  });
+  return { text, fields };
+}
+
+/**
+ * Parses a JSON alert body (an object of fields) by rendering it as `name=value;` text and
+ * parsing that, so the same rules apply to both forms.
+ * @throws AlertParseError with a one-line reason.
+ */
+export function parseAlertJson(value: unknown): ParsedAlert {
+  if (!isPlainObject(value)) {
+    throw new AlertParseError('alert JSON must be an object of fields');
+  }
+  // Object.entries, never assignment: a JSON `__proto__` key is an own entry here and the
+  // name rule rejects it.
+  const parts = Object.entries(value).map(([name, fieldValue], index) => {
+    // Checked before rendering: a name holding `=` or `;` would re-split into other fields.
+    assertFieldName(name, index + 1);
+    return `${name}=${renderJsonValue(name, fieldValue)};`;
+  });
+  return parseAlertText(parts.join(' '));
+}
+
+/** The value of the field with this lower-case key, or undefined when absent. */
+export function fieldValue(alert: ParsedAlert, key: string): string | undefined {
+  return alert.fields.find((field) => field.key === key)?.value;
+}
+
+function assertCleanText(text: string): void {
+  if (text.trim() === '') {
+    throw new AlertParseError('alert is empty');
+  }
+  const control = CONTROL_CHAR.exec(text);
+  if (control !== null) {
+    throw new AlertParseError(
+      `alert contains control character ${codePointName(control[0])} at position ${control.index}`,
+    );
+  }
+  if (text.includes(REPLACEMENT_CHAR)) {
+    throw new AlertParseError('alert contains U+FFFD: the body was not valid UTF-8');
+  }
+  // Only possible through JSON escapes; it could not be forwarded as UTF-8 unchanged.
+  if (LONE_SURROGATE.test(text)) {
+    throw new AlertParseError('alert contains an unpaired surrogate: the body is not valid Unicode');
+  }
+}
+
+/** Splits on `;`, LF and CR (so CRLF works), trims spaces and tabs, skips empty segments. */
+function splitSegments(text: string): Segment[] {
+  const segments: Segment[] = [];
+  let from = 0;
+  while (from <= text.length) {
+    let to = from;
+    while (to < text.length && !isSeparator(text.charCodeAt(to))) to++;
+    let start = from;
+    let end = to;
+    while (start < end && isBlank(text.charCodeAt(start))) start++;
+    while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+    if (start < end) {
+      if (segments.length === MAX_FIELDS) {
+        throw new AlertParseError(`alert has more than ${MAX_FIELDS} fields`);
+      }
+      segments.push({ start, end });
+    }
+    from = to + 1;
+  }
+  return segments;
+}
+
+// An unsubstituted or misspelt placeholder means the alert is not what the user meant to send
+// (ref 1.4). Checked before field syntax: a lone `{{strategy.order.alert_message}}` line would
+// otherwise be reported as a field without '='.
+function assertNoPlaceholder(text: string, segments: readonly Segment[]): void {
+  const at = text.indexOf(PLACEHOLDER_OPEN);
+  if (at === -1) return;
+  const segment = segments.find((candidate) => candidate.start <= at && at < candidate.end);
+  const end = segment?.end ?? text.length;
+  const body = text.slice(segment?.start ?? at, end);
+  const equals = body.indexOf('=');
+  const name = equals === -1 ? '' : trimBlanks(body.slice(0, equals)).toLowerCase();
+  if (SECRET_FIELDS.has(name)) {
+    throw new AlertParseError(
+      `alert still contains a TradingView placeholder in field ${name}: check the alert message`,
+    );
+  }
+  const close = text.indexOf('}}', at);
+  const placeholder = text.slice(at, close !== -1 && close < end ? close + 2 : end);
+  throw new AlertParseError(
+    `alert still contains a TradingView placeholder ${quoteForMessage(placeholder)}: check the alert message`,
+  );
+}
+
+function readField(text: string, segment: Segment, number: number, spanEnd: number): AlertField {
+  const body = text.slice(segment.start, segment.end);
+  const equals = body.indexOf('=');
+  if (equals === -1) {
+    throw new AlertParseError(`field ${number} has no '='`);
+  }
+  const name = trimBlanks(body.slice(0, equals));
+  const value = trimBlanks(body.slice(equals + 1));
+  assertFieldName(name, number);
+  const key = name.toLowerCase();
+  if (value.length > MAX_VALUE_LENGTH) {
+    throw new AlertParseError(`field ${key} has a value longer than ${MAX_VALUE_LENGTH} characters`);
+  }
+  return { name, key, value, start: segment.start, end: spanEnd };
+}
+
+function assertFieldName(name: string, number: number): void {
+  if (name === '') {
+    throw new AlertParseError(`field ${number} has an empty name`);
+  }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new AlertParseError(`field ${number} has a name longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  if (!NAME_PATTERN.test(name)) {
+    throw new AlertParseError(
+      `field ${number} has an invalid name ${quoteForMessage(name)}: use letters, digits and _, not starting with a digit`,
+    );
+  }
+  if (RESERVED_NAMES.has(name)) {
+    throw new AlertParseError(`field ${number} has a reserved name ${quoteForMessage(name)}`);
+  }
+}
+
+function renderJsonValue(name: string, value: unknown): string {
+  if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+    return String(value);
+  }
+  if (typeof value !== 'string') {
+    throw new AlertParseError(
+      `field ${quoteForMessage(name)} must be a string, a finite number or a boolean`,
+    );
+  }
+  // A separator inside a JSON value would silently split it into other fields.
+  if (/[;\r\n]/.test(value)) {
+    throw new AlertParseError(`field ${quoteForMessage(name)} must not contain ';' or a line break`);
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function isSeparator(code: number): boolean {
+  return code === 0x3b /* ; */ || code === 0x0a || code === 0x0d;
+}
+
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+function trimBlanks(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isBlank(value.charCodeAt(start))) start++;
+  while (end > start && isBlank(value.charCodeAt(end - 1))) end--;
+  return value.slice(start, end);
+}
+
+function codePointName(char: string): string {
+  return `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}

@@ -1,0 +1,286 @@
+import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Direction } from '../../engine/types.js';
+import type {
+  ArbitrationResult,
+  KeyChange,
+  LogOutcome,
+  PositionKey,
+  PositionRecord,
+  SignalLogInput,
+  SignalLogRecord,
+  Store,
+  UserRecord,
+  WrittenChange,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  /** How long a writer waits for another process's lock before failing (SQLITE_BUSY). */
+  busyTimeoutMs?: number;
+  now?: () => number;
+}
+
+interface PositionRow {
+  relay_user: string;
+  account_key: string;
+  instrument_key: string;
+  account: string;
+  instrument: string;
+  relay_id: string;
+  direction: Direction;
+  opened_at: number;
+  claimed_at: number;
+  hold_until: number;
+  updated_at: number;
+  version: number;
+}
+
+interface UserRow {
+  relay_user: string;
+  crosstrade_key: string;
+  webhook_url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface LogRow {
+  id: number;
+  time: number;
+  relay_user: string | null;
+  relay_id: string | null;
+  account: string | null;
+  instrument: string | null;
+  signal_type: SignalLogInput['signalType'];
+  decision: SignalLogInput['decision'];
+  reason: string;
+  api_check: string | null;
+  upstream_status: number | null;
+  latency_ms: number | null;
+  alert: string;
+}
+
+/** Opens (creating and migrating if needed) the SQLite file behind the relay. */
+export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+  const now = options.now ?? Date.now;
+  createPrivateFile(file);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const q = {
+    getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE relay_user = ?'),
+    listUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY relay_user'),
+    insertUser: db.prepare('INSERT INTO users (relay_user, crosstrade_key, webhook_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+    updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, updated_at = ? WHERE relay_user = ?'),
+    deleteUser: db.prepare('DELETE FROM users WHERE relay_user = ?'),
+    deleteUserPositions: db.prepare('DELETE FROM positions WHERE relay_user = ?'),
+    getPosition: db.prepare<[string, string, string], PositionRow>(
+      'SELECT * FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ?',
+    ),
+    listPositions: db.prepare<[], PositionRow>('SELECT * FROM positions ORDER BY relay_user, account_key, instrument_key'),
+    listUserPositions: db.prepare<[string], PositionRow>('SELECT * FROM positions WHERE relay_user = ? ORDER BY account_key, instrument_key'),
+    upsertPosition: db.prepare(`
+      INSERT INTO positions (relay_user, account_key, instrument_key, account, instrument, relay_id, direction,
+                             opened_at, claimed_at, hold_until, updated_at, version)
+      VALUES (@relay_user, @account_key, @instrument_key, @account, @instrument, @relay_id, @direction,
+              @opened_at, @claimed_at, @hold_until, @updated_at, @version)
+      ON CONFLICT (relay_user, account_key, instrument_key) DO UPDATE SET
+        account = excluded.account, instrument = excluded.instrument, relay_id = excluded.relay_id,
+        direction = excluded.direction, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at,
+        hold_until = excluded.hold_until, updated_at = excluded.updated_at, version = excluded.version`),
+    deletePosition: db.prepare('DELETE FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ?'),
+    // Conditional: only the version we wrote may be undone (someone may have written since).
+    deletePositionAtVersion: db.prepare(
+      'DELETE FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ? AND version = ?',
+    ),
+    insertLog: db.prepare(`
+      INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason,
+                              api_check, upstream_status, latency_ms, alert)
+      VALUES (@time, @relayUser, @relayId, @account, @instrument, @signalType, @decision, @reason,
+              @apiCheck, @upstreamStatus, @latencyMs, @alert)`),
+    completeLog: db.prepare(
+      'UPDATE signal_log SET decision = @decision, reason = @reason, upstream_status = @upstreamStatus, latency_ms = @latencyMs WHERE id = @id',
+    ),
+    listLogs: db.prepare<[number], LogRow>('SELECT * FROM signal_log ORDER BY id DESC LIMIT ?'),
+    listUserLogs: db.prepare<[string, number], LogRow>('SELECT * FROM signal_log WHERE relay_user = ? ORDER BY id DESC LIMIT ?'),
+  };
+
+  const readPosition = (key: PositionKey) => {
+    const row = q.getPosition.get(key.relayUser, accountKey(key.account), key.instrumentKey);
+    return row ? toPositionRecord(row) : null;
+  };
+
+  // A version only has to differ from every other write of the same key, also one made by a
+  // second process on the same file: a random 48-bit number does that without coordination.
+  const nextVersion = () => randomInt(2 ** 48 - 1);
+
+  const writeChange = (key: PositionKey, before: PositionRecord | null, change: KeyChange): WrittenChange | null => {
+    if (change.kind === 'keep') return null;
+    if (change.kind === 'clear') {
+      if (before === null) return null;
+      q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey);
+      return { key, before, afterVersion: null };
+    }
+    const version = nextVersion();
+    q.upsertPosition.run({
+      relay_user: key.relayUser,
+      account_key: accountKey(key.account),
+      instrument_key: key.instrumentKey,
+      account: key.account,
+      instrument: change.instrument,
+      relay_id: change.ownership.relayId,
+      direction: change.ownership.direction,
+      opened_at: change.ownership.openedAt,
+      claimed_at: change.ownership.claimedAt,
+      hold_until: change.ownership.holdUntil,
+      updated_at: now(),
+      version,
+    });
+    return { key, before, afterVersion: version };
+  };
+
+  const restore = (position: PositionRecord) => {
+    q.upsertPosition.run({
+      relay_user: position.relayUser,
+      account_key: accountKey(position.account),
+      instrument_key: position.instrumentKey,
+      account: position.account,
+      instrument: position.instrument,
+      relay_id: position.relayId,
+      direction: position.direction,
+      opened_at: position.openedAt,
+      claimed_at: position.claimedAt,
+      hold_until: position.holdUntil,
+      updated_at: now(),
+      version: nextVersion(),
+    });
+  };
+
+  const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1]): ArbitrationResult<T> => {
+    const current = keys.map(readPosition);
+    const { value, changes, log } = decide(current);
+    const written: WrittenChange[] = [];
+    keys.forEach((key, i) => {
+      const w = writeChange(key, current[i] ?? null, changes[i] ?? { kind: 'keep' });
+      if (w) written.push(w);
+    });
+    const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
+    return { value: value as T, logId, written };
+  });
+
+  const undoTx = db.transaction((written: WrittenChange[]) => {
+    for (const w of written) {
+      const nowRow = readPosition(w.key);
+      const untouched = w.afterVersion === null ? nowRow === null : nowRow?.version === w.afterVersion;
+      if (!untouched) continue;
+      if (w.afterVersion !== null) q.deletePositionAtVersion.run(w.key.relayUser, accountKey(w.key.account), w.key.instrumentKey, w.afterVersion);
+      if (w.before) restore(w.before);
+    }
+  });
+
+  return {
+    getUser: (relayUser) => {
+      const row = q.getUser.get(relayUser);
+      return row ? toUserRecord(row) : null;
+    },
+    listUsers: () => q.listUsers.all().map(toUserRecord),
+    saveUser: db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string }) => {
+      const stamp = new Date(now()).toISOString();
+      if (q.getUser.get(user.relayUser)) {
+        q.updateUser.run(user.crosstradeKey, user.webhookUrl, stamp, user.relayUser);
+        return 'updated' as const;
+      }
+      q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, stamp, stamp);
+      return 'created' as const;
+    }),
+    removeUser: db.transaction((relayUser: string) => {
+      q.deleteUserPositions.run(relayUser);
+      return q.deleteUser.run(relayUser).changes > 0;
+    }),
+    listPositions: (relayUser) => (relayUser === undefined ? q.listPositions.all() : q.listUserPositions.all(relayUser)).map(toPositionRecord),
+    clearPosition: (key) => q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey).changes > 0,
+    arbitrate: <T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1]) => arbitrateTx.immediate(keys, decide) as ArbitrationResult<T>,
+    undo: (written) => {
+      if (written.length > 0) undoTx.immediate(written);
+    },
+    appendLog: (entry) => Number(q.insertLog.run(entry).lastInsertRowid),
+    completeLog: (id, outcome: LogOutcome) => {
+      q.completeLog.run({ id, ...outcome });
+    },
+    listLogs: ({ relayUser, limit }) =>
+      (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+export function accountKey(account: string): string {
+  return account.toLowerCase();
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this relay understands (${MIGRATIONS.length}); upgrade the relay`);
+  }
+  db.transaction(() => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
+
+/** The database holds CrossTrade keys: create it readable by its owner only (POSIX). */
+function createPrivateFile(file: string): void {
+  if (file === ':memory:' || fs.existsSync(file)) return;
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+}
+
+function toUserRecord(row: UserRow): UserRecord {
+  return { relayUser: row.relay_user, crosstradeKey: row.crosstrade_key, webhookUrl: row.webhook_url, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function toPositionRecord(row: PositionRow): PositionRecord {
+  return {
+    relayUser: row.relay_user,
+    account: row.account,
+    instrumentKey: row.instrument_key,
+    instrument: row.instrument,
+    relayId: row.relay_id,
+    direction: row.direction,
+    openedAt: row.opened_at,
+    claimedAt: row.claimed_at,
+    holdUntil: row.hold_until,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+function toLogRecord(row: LogRow): SignalLogRecord {
+  return {
+    id: row.id,
+    time: row.time,
+    relayUser: row.relay_user,
+    relayId: row.relay_id,
+    account: row.account,
+    instrument: row.instrument,
+    signalType: row.signal_type,
+    decision: row.decision,
+    reason: row.reason,
+    apiCheck: row.api_check,
+    upstreamStatus: row.upstream_status,
+    latencyMs: row.latency_ms,
+    alert: row.alert,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Schema versions, applied in order; PRAGMA user_version records how far a file has come.
+ * Never edit a released step: add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    relay_user     TEXT PRIMARY KEY,
+    crosstrade_key TEXT NOT NULL,
+    webhook_url    TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+  );
+  CREATE TABLE positions (
+    relay_user     TEXT NOT NULL,
+    account_key    TEXT NOT NULL,
+    instrument_key TEXT NOT NULL,
+    account        TEXT NOT NULL,
+    instrument     TEXT NOT NULL,
+    relay_id       TEXT NOT NULL,
+    direction      TEXT NOT NULL CHECK (direction IN ('long', 'short')),
+    opened_at      INTEGER NOT NULL,
+    claimed_at     INTEGER NOT NULL,
+    hold_until     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    version        INTEGER NOT NULL,
+    PRIMARY KEY (relay_user, account_key, instrument_key)
+  );
+  CREATE TABLE signal_log (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    time            INTEGER NOT NULL,
+    relay_user      TEXT,
+    relay_id        TEXT,
+    account         TEXT,
+    instrument      TEXT,
+    signal_type     TEXT,
+    decision        TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    api_check       TEXT,
+    upstream_status INTEGER,
+    latency_ms      REAL,
+    alert           TEXT NOT NULL
+  );
+  CREATE INDEX signal_log_user_time ON signal_log (relay_user, id);
+  CREATE INDEX signal_log_time ON signal_log (time);
+  `,
+];

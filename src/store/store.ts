@@ -1,0 +1,101 @@
+import type { Decision, Direction, Ownership, SignalType } from '../engine/types.js';
+
+export interface UserRecord {
+  relayUser: string;
+  crosstradeKey: string;
+  webhookUrl: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One arbitrated key: (relay_user, account, instrument product root). */
+export interface PositionKey {
+  relayUser: string;
+  account: string; // as the alert wrote it; compared case-insensitively
+  instrumentKey: string; // product root, e.g. RTY (see signal/instrument.ts)
+}
+
+export interface PositionRecord extends PositionKey, Ownership {
+  instrument: string; // the instrument as the owner's alert wrote it
+  updatedAt: number;
+  version: number;
+}
+
+export type LogDecision = Decision | 'pending';
+
+export interface SignalLogInput {
+  time: number;
+  relayUser: string | null;
+  relayId: string | null;
+  account: string | null;
+  instrument: string | null;
+  signalType: SignalType | null;
+  decision: LogDecision;
+  reason: string;
+  apiCheck: string | null;
+  upstreamStatus: number | null;
+  latencyMs: number | null;
+  alert: string; // the alert with its key and secrets removed
+}
+
+export interface SignalLogRecord extends SignalLogInput {
+  id: number;
+}
+
+export interface LogOutcome {
+  decision: Decision;
+  reason: string;
+  upstreamStatus: number | null;
+  latencyMs: number;
+}
+
+/** What one key should become, decided inside the store's transaction. */
+export type KeyChange =
+  | { kind: 'keep' }
+  | { kind: 'clear' }
+  | { kind: 'set'; ownership: Ownership; instrument: string };
+
+export interface ArbitrationResult<T> {
+  value: T;
+  /** id of the signal-log row written in the transaction; null when `decide` wrote none */
+  logId: number | null;
+  /** What was written, so a definitely failed forward can be undone (see `undo`). */
+  written: WrittenChange[];
+}
+
+export interface WrittenChange {
+  key: PositionKey;
+  before: PositionRecord | null;
+  /** version of the row written; null when the row was deleted */
+  afterVersion: number | null;
+}
+
+export interface Store {
+  getUser(relayUser: string): UserRecord | null;
+  listUsers(): UserRecord[];
+  /** Creates or replaces a user; answers which it did. */
+  saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string }): 'created' | 'updated';
+  /** Removes a user and its positions (its signal log stays); false when unknown. */
+  removeUser(relayUser: string): boolean;
+
+  listPositions(relayUser?: string): PositionRecord[];
+  clearPosition(key: PositionKey): boolean;
+
+  /**
+   * The atomic step: in one write transaction (BEGIN IMMEDIATE, so it also holds against a
+   * second relay process on the same file) reads the keys' ownerships, lets `decide` choose
+   * the changes, writes them and the signal-log row. `decide` must be pure: no I/O inside.
+   */
+  arbitrate<T>(
+    keys: PositionKey[],
+    decide: (current: (PositionRecord | null)[]) => { value: T; changes: KeyChange[]; log: SignalLogInput | null },
+  ): ArbitrationResult<T>;
+  /** Restores what `arbitrate` wrote, key by key, unless somebody wrote the key since. */
+  undo(written: WrittenChange[]): void;
+
+  appendLog(entry: SignalLogInput): number;
+  completeLog(id: number, outcome: LogOutcome): void;
+  listLogs(options: { relayUser?: string; limit: number }): SignalLogRecord[];
+
+  close(): void;
+}

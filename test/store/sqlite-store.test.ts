@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
+import type { PositionKey, SignalLogInput, Store } from '../../src/store/store.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const key: PositionKey = { relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' };
+const log = (extra: Partial<SignalLogInput> = {}): SignalLogInput => ({
+  time: 1_800_000_000_000,
+  relayUser: 'bob',
+  relayId: 'A',
+  account: 'Sim101',
+  instrument: 'ES 03-26',
+  signalType: 'entry',
+  decision: 'pending',
+  reason: 'entry: nobody owns the position',
+  apiCheck: null,
+  upstreamStatus: null,
+  latencyMs: null,
+  alert: 'command=PLACE;',
+  ...extra,
+});
+const ownership = (relayId: string) => ({ relayId, direction: 'long' as const, openedAt: 1, claimedAt: 2, holdUntil: 3 });
+
+describe('SQLite store', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let store: Store;
+  beforeEach(() => {
+    temp = makeTempDir();
+    store = createSqliteStore(temp.file('relay.db'));
+  });
+  afterEach(() => {
+    store.close();
+    temp.cleanup();
+  });
+
+  it('creates the database with its schema version, in WAL mode, readable by its owner only', () => {
+    const db = new Database(temp.file('relay.db'), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    if (process.platform !== 'win32') expect(fs.statSync(temp.file('relay.db')).mode & 0o777).toBe(0o600);
+  });
+
+  it('reopens an existing database without migrating it again', () => {
+    store.saveUser({ relayUser: 'bob', crosstradeKey: 'k'.repeat(10), webhookUrl: 'https://x.test/v1/send/a/b' });
+    store.close();
+    store = createSqliteStore(temp.file('relay.db'));
+    expect(store.getUser('bob')?.crosstradeKey).toBe('k'.repeat(10));
+  });
+
+  it('refuses a database written by a newer relay', () => {
+    store.close();
+    const db = new Database(temp.file('relay.db'));
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => createSqliteStore(temp.file('relay.db'))).toThrow(`database schema version ${MIGRATIONS.length + 1} is newer than this relay understands`);
+  });
+
+  it('creates, updates, lists and removes users (removing their positions too)', () => {
+    expect(store.saveUser({ relayUser: 'bob', crosstradeKey: 'key-one-1', webhookUrl: 'https://x.test/1' })).toBe('created');
+    expect(store.saveUser({ relayUser: 'bob', crosstradeKey: 'key-two-2', webhookUrl: 'https://x.test/2' })).toBe('updated');
+    expect(store.listUsers().map((u) => [u.relayUser, u.crosstradeKey])).toEqual([['bob', 'key-two-2']]);
+    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES 03-26' }], log: null }));
+    expect(store.removeUser('bob')).toBe(true);
+    expect(store.removeUser('bob')).toBe(false);
+    expect(store.listPositions()).toEqual([]);
+  });
+
+  it('records an ownership and its log row in one transaction, matching accounts case-insensitively', () => {
+    const result = store.arbitrate([key], (current) => {
+      expect(current).toEqual([null]);
+      return { value: 'x', changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES 03-26' }], log: log() };
+    });
+    expect(result.value).toBe('x');
+    expect(result.logId).toBeTypeOf('number');
+    const again = store.arbitrate([{ ...key, account: 'SIM101' }], (current) => {
+      expect(current[0]?.relayId).toBe('A');
+      return { value: null, changes: [{ kind: 'keep' }], log: null };
+    });
+    expect(again.written).toEqual([]);
+    expect(store.listPositions('bob')).toMatchObject([{ relayId: 'A', account: 'Sim101', instrument: 'ES 03-26', instrumentKey: 'ES' }]);
+  });
+
+  it('undoes a claim unless somebody wrote the key since', () => {
+    const first = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
+    store.undo(first.written);
+    expect(store.listPositions()).toEqual([]);
+
+    const a = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
+    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('B'), instrument: 'ES' }], log: null }));
+    store.undo(a.written);
+    expect(store.listPositions().map((p) => p.relayId)).toEqual(['B']);
+  });
+
+  it('undoes a clear by restoring the previous owner', () => {
+    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
+    const cleared = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'clear' }], log: null }));
+    expect(store.listPositions()).toEqual([]);
+    store.undo(cleared.written);
+    expect(store.listPositions().map((p) => p.relayId)).toEqual(['A']);
+  });
+
+  it('writes nothing when the decision throws', () => {
+    expect(() =>
+      store.arbitrate([key], () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(store.listPositions()).toEqual([]);
+    expect(store.listLogs({ limit: 10 })).toEqual([]);
+  });
+
+  it('completes a pending log row and lists logs newest first, per user and limited', () => {
+    const id = store.appendLog(log());
+    store.appendLog(log({ relayUser: 'amy', decision: 'blocked' }));
+    store.completeLog(id, { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 12.5 });
+    expect(store.listLogs({ limit: 10 }).map((l) => l.relayUser)).toEqual(['amy', 'bob']);
+    expect(store.listLogs({ relayUser: 'bob', limit: 10 })).toMatchObject([{ id, decision: 'forwarded', upstreamStatus: 200, latencyMs: 12.5 }]);
+    expect(store.listLogs({ limit: 1 })).toHaveLength(1);
+  });
+
+  it('clears one position by its key', () => {
+    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
+    expect(store.clearPosition({ ...key, account: 'sim101' })).toBe(true);
+    expect(store.clearPosition(key)).toBe(false);
+  });
+
+  it('sees a write made through a second connection at once', () => {
+    const other = createSqliteStore(temp.file('relay.db'));
+    other.saveUser({ relayUser: 'amy', crosstradeKey: 'key-amy-1', webhookUrl: 'https://x.test/1' });
+    other.close();
+    expect(store.getUser('amy')?.relayUser).toBe('amy');
+  });
+});
