@@ -16,10 +16,23 @@ export function formatForward(
     throw new Error('the CrossTrade key must be non-empty and hold no ";" or line break');
   }
   const keyField = `key=${crosstradeKey};`;
-  const rest = removeFields(alert, new Set([...stripKeys, 'key']));
+  const strip = new Set([...stripKeys, 'key']);
+  // CrossTrade's syntax ends every pair with `;` (reference §2.2): a field the alert ended with a
+  // line break alone gets its `;`; every other byte of the kept fields stays as written.
+  const rest = trimEndSeparatorBlanks(
+    alert.fields
+      .filter((field) => !strip.has(field.key))
+      .map((field) => terminate(alert.text.slice(field.start, field.end)))
+      .join(''),
+  );
   if (rest === '') return keyField;
   const separator = hasLineBreakBetweenFields(alert) ? '\n' : ' ';
-  return `${keyField}${separator}${rest.endsWith(';') ? rest : `${rest};`}`;
+  return `${keyField}${separator}${rest}`;
+}
+
+function terminate(span: string): string {
+  const body = trimEndSeparatorBlanks(span);
+  return body.endsWith(';') ? span : `${body};${span.slice(body.length)}`;
 }
 
 /**

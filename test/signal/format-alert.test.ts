@@ -32,12 +32,12 @@ describe('formatForward', () => {
     expect(formatForward(alert, 'K', NONE)).toBe('key=K; command=FLATTEN;');
   });
 
-  it('ends the last field with ; when the alert did not', () => {
+  it('ends every kept field with ; when the alert ended it with a line break alone', () => {
     expect(formatForward(parseAlertText('command=FLATTEN; account=Sim101'), 'K', NONE)).toBe(
       'key=K; command=FLATTEN; account=Sim101;',
     );
     expect(formatForward(parseAlertText('command=FLATTEN\naccount=Sim101\nrelay_id=A'), 'K', RELAY_FIELDS)).toBe(
-      'key=K;\ncommand=FLATTEN\naccount=Sim101;',
+      'key=K;\ncommand=FLATTEN;\naccount=Sim101;',
     );
   });
 

@@ -1,0 +1,406 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { logView, positionView, userView } from '../../src/http/views.js';
+import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
+import type { SignalLogInput, Store } from '../../src/store/store.js';
+import { CLI_MAIN, type CliSandbox, createCliSandbox, exitCode, waitForLine } from '../helpers/run-cli.js';
+
+const KEY = 'ct-secret-key-9f3a7c21';
+const WEBHOOK_URL = 'https://app.crosstrade.io/v1/send/acct-4411/tok-5e8d2b90';
+const WEBHOOK_PATH = '/v1/send/acct-4411/tok-5e8d2b90';
+const OPENED_AT = Date.UTC(2026, 0, 5, 14, 30);
+
+let sandbox: CliSandbox;
+let openStores: Store[];
+
+beforeEach(() => {
+  sandbox = createCliSandbox();
+  openStores = [];
+});
+
+afterEach(() => {
+  for (const store of openStores) store.close();
+  sandbox.cleanup();
+});
+
+/** A store opened apart from the CLI, as a running relay would have it. */
+function openStore(file = sandbox.dbPath): Store {
+  const store = createSqliteStore(file);
+  openStores.push(store);
+  return store;
+}
+
+function addAlice(...extra: string[]) {
+  return sandbox.run(['add-user', '--user', 'alice', '--key', KEY, '--webhook-url', WEBHOOK_URL, ...extra]);
+}
+
+function seedPosition(store: Store, p: { relayUser: string; account: string; instrument: string; key: string; relayId: string; direction: 'long' | 'short' }) {
+  store.arbitrate([{ relayUser: p.relayUser, account: p.account, instrumentKey: p.key }], () => ({
+    value: null,
+    changes: [
+      {
+        kind: 'set',
+        instrument: p.instrument,
+        ownership: { relayId: p.relayId, direction: p.direction, openedAt: OPENED_AT, claimedAt: OPENED_AT, holdUntil: OPENED_AT + 10_000 },
+      },
+    ],
+    log: null,
+  }));
+}
+
+function logEntry(overrides: Partial<SignalLogInput>): SignalLogInput {
+  return {
+    time: OPENED_AT,
+    relayUser: 'alice',
+    relayId: 'trend',
+    account: 'Sim101',
+    instrument: 'RTY1!',
+    signalType: 'entry',
+    decision: 'forwarded',
+    reason: 'flat',
+    apiCheck: null,
+    upstreamStatus: 200,
+    latencyMs: 120,
+    alert: 'relay_user=alice;relay_id=trend;action=buy;',
+    ...overrides,
+  };
+}
+
+describe('add-user', () => {
+  it('creates a user from flags and stores exactly what was given', async () => {
+    const result = await addAlice();
+    expect(result).toEqual({ code: 0, stdout: 'user alice created\n', stderr: '' });
+    expect(openStore().getUser('alice')).toMatchObject({ relayUser: 'alice', crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
+  });
+
+  it('updates an existing user and says so', async () => {
+    await addAlice();
+    const result = await sandbox.run(['add-user', '--user', 'alice', '--key', 'new-key-12345678', '--webhook-url', WEBHOOK_URL]);
+    expect(result).toEqual({ code: 0, stdout: 'user alice updated\n', stderr: '' });
+    expect(openStore().getUser('alice')?.crosstradeKey).toBe('new-key-12345678');
+  });
+
+  it('trims pasted spaces around the values', async () => {
+    const result = await sandbox.run(['add-user', '--user', ' alice ', '--key', ` ${KEY}  `, '--webhook-url', ` ${WEBHOOK_URL} `]);
+    expect(result.stdout).toBe('user alice created\n');
+    expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
+  });
+
+  it.each([
+    [['--user', 'al ice', '--key', KEY, '--webhook-url', WEBHOOK_URL], 'error: relay_user must be 1-64 letters, digits or _.@:-\n'],
+    [['--user', 'alice', '--key', 'short', '--webhook-url', WEBHOOK_URL], 'error: crosstrade_key must be at least 8 characters\n'],
+    [['--user', 'alice', '--key', 'abc;defgh', '--webhook-url', WEBHOOK_URL], 'error: crosstrade_key must not contain spaces, ";" or "="\n'],
+    [
+      ['--user', 'alice', '--key', KEY, '--webhook-url', 'ftp://app.crosstrade.io/x'],
+      'error: webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...\n',
+    ],
+  ])('rejects an invalid value with its reason: %j', async (args, message) => {
+    const result = await sandbox.run(['add-user', ...args]);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: message });
+    expect(openStore().listUsers()).toEqual([]);
+  });
+
+  it('does not wait for input when not run interactively and a value is missing', async () => {
+    const result = await sandbox.run(['add-user', '--user', 'alice']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: --user, --key and --webhook-url are required when not run interactively\n' });
+  });
+
+  const hasLinuxScript = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0;
+
+  it.skipIf(!hasLinuxScript)('prompts for the missing values in a terminal, re-asking after an invalid key', async () => {
+    // `script` gives the CLI a pseudo-terminal; each answer is typed once its prompt shows.
+    const child = spawn('script', ['-qfec', `"${process.execPath}" "${CLI_MAIN}" add-user --user alice`, '/dev/null'], {
+      env: { ...sandbox.env, TERM: 'dumb' },
+    });
+    let screen = '';
+    const steps: [string, string][] = [
+      ['CrossTrade key:', 'short\r'],
+      ['crosstrade_key must be at least 8 characters', '-key-123\r'], // the prompt keeps "short"
+      ['CrossTrade webhook URL:', `${WEBHOOK_URL}\r`],
+    ];
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString('utf8');
+      const step = steps[0];
+      if (step && screen.includes(step[0])) {
+        steps.shift();
+        setTimeout(() => child.stdin.write(step[1]), 50);
+      }
+    });
+    expect(await exitCode(child)).toBe(0);
+    const plain = screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(plain).toContain('✔ CrossTrade webhook URL: https://app.crosstrade.io/****');
+    expect(plain).toContain('user alice created');
+    expect(plain).not.toContain('short-key-123');
+    expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'short-key-123', webhookUrl: WEBHOOK_URL });
+  });
+});
+
+describe('list-users', () => {
+  it('says so when there are no users', async () => {
+    expect(await sandbox.run(['list-users'])).toEqual({ code: 0, stdout: 'no users\n', stderr: '' });
+  });
+
+  it('shows a table with the key and webhook URL masked', async () => {
+    await addAlice();
+    await sandbox.run(['add-user', '--user', 'bob', '--key', 'bobs-key-000111', '--webhook-url', 'http://10.0.0.5:8090/v1/send/b/c']);
+    const [alice, bob] = openStore().listUsers();
+    const result = await sandbox.run(['list-users']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        'relay_user  crosstrade_key  webhook_url                     created',
+        `alice       ****7c21        https://app.crosstrade.io/****  ${alice?.createdAt}`,
+        `bob         ****0111        http://10.0.0.5:8090/****       ${bob?.createdAt}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints the same masked views as the management API with --json', async () => {
+    await addAlice();
+    const result = await sandbox.run(['list-users', '--json']);
+    expect(JSON.parse(result.stdout)).toEqual({ users: openStore().listUsers().map(userView) });
+  });
+
+  it('never shows the key or the webhook URL path in clear', async () => {
+    const outputs = [await addAlice(), await sandbox.run(['list-users']), await sandbox.run(['list-users', '--json']), await addAlice()];
+    for (const { stdout, stderr } of outputs) {
+      for (const secret of [KEY, WEBHOOK_URL, WEBHOOK_PATH, 'tok-5e8d2b90']) {
+        expect(stdout).not.toContain(secret);
+        expect(stderr).not.toContain(secret);
+      }
+    }
+  });
+});
+
+describe('remove-user', () => {
+  it('removes the user and its positions, visible at once to a store already open', async () => {
+    await addAlice();
+    const store = openStore();
+    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    const result = await sandbox.run(['remove-user', 'alice']);
+    expect(result).toEqual({ code: 0, stdout: 'user alice removed\n', stderr: '' });
+    expect(store.getUser('alice')).toBeNull();
+    expect(store.listPositions()).toEqual([]);
+  });
+
+  it('fails on an unknown relay_user', async () => {
+    expect(await sandbox.run(['remove-user', 'bob'])).toEqual({ code: 1, stdout: '', stderr: 'error: unknown relay_user "bob"\n' });
+  });
+
+  it('fails when the relay_user is missing', async () => {
+    const result = await sandbox.run(['remove-user']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: "error: missing required argument 'relay_user'\n" });
+  });
+});
+
+describe('positions', () => {
+  beforeEach(() => {
+    const store = openStore();
+    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    seedPosition(store, { relayUser: 'bob', account: 'Apex-7', instrument: 'ESH26', key: 'ES', relayId: 'scalp', direction: 'short' });
+  });
+
+  it('says so when nothing is open', async () => {
+    const result = await sandbox.run(['positions', 'carol']);
+    expect(result).toEqual({ code: 0, stdout: 'no open positions\n', stderr: '' });
+  });
+
+  it('shows every open position as a table', async () => {
+    const result = await sandbox.run(['positions']);
+    expect(result.stdout).toBe(
+      [
+        'relay_user  account  instrument  key  relay_id  direction  opened                    hold_until',
+        'alice       Sim101   RTY1!       RTY  trend     long       2026-01-05T14:30:00.000Z  2026-01-05T14:30:10.000Z',
+        'bob         Apex-7   ESH26       ES   scalp     short      2026-01-05T14:30:00.000Z  2026-01-05T14:30:10.000Z',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("shows one user's positions as JSON", async () => {
+    const result = await sandbox.run(['positions', 'bob', '--json']);
+    expect(JSON.parse(result.stdout)).toEqual({ positions: openStore().listPositions('bob').map(positionView) });
+  });
+
+  it('rejects an invalid relay_user', async () => {
+    const result = await sandbox.run(['positions', 'b o b']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: relay_user must be 1-64 letters, digits or _.@:-\n' });
+  });
+});
+
+describe('clear-position', () => {
+  it('clears the key whatever form the instrument is written in, at once for an open store', async () => {
+    const store = openStore();
+    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    const result = await sandbox.run(['clear-position', 'alice', 'sim101', 'RTY 03-26']);
+    expect(result).toEqual({ code: 0, stdout: 'cleared alice / sim101 / RTY\n', stderr: '' });
+    expect(store.listPositions()).toEqual([]);
+  });
+
+  it('fails when there is no such position, upper-casing a name it cannot read', async () => {
+    const result = await sandbox.run(['clear-position', 'alice', 'Sim101', 'foo?bar']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: no position for alice / Sim101 / FOO?BAR\n' });
+  });
+
+  it('fails when an argument is missing', async () => {
+    const result = await sandbox.run(['clear-position', 'alice', 'Sim101']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: "error: missing required argument 'instrument'\n" });
+  });
+});
+
+describe('logs', () => {
+  it('says so when the log is empty', async () => {
+    expect(await sandbox.run(['logs'])).toEqual({ code: 0, stdout: 'no log entries\n', stderr: '' });
+  });
+
+  it('shows the newest entries first, one line each, with - for what is unknown', async () => {
+    const store = openStore();
+    store.appendLog(logEntry({}));
+    store.appendLog(
+      logEntry({ time: OPENED_AT + 1000, relayUser: null, relayId: null, account: null, instrument: null, signalType: null, decision: 'rejected', reason: 'unknown relay_user' }),
+    );
+    store.appendLog(logEntry({ time: OPENED_AT + 2000, relayUser: 'bob', relayId: 'scalp', signalType: 'entry', decision: 'blocked', reason: 'not-owner' }));
+    const result = await sandbox.run(['logs', '--limit', '2']);
+    expect(result.stdout).toBe(
+      [
+        'time                      decision  signal_type  relay_user  relay_id  account  instrument  reason',
+        '2026-01-05T14:30:02.000Z  blocked   entry        bob         scalp     Sim101   RTY1!       not-owner',
+        '2026-01-05T14:30:01.000Z  rejected  -            -           -         -        -           unknown relay_user',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("shows one user's entries as JSON", async () => {
+    const store = openStore();
+    store.appendLog(logEntry({}));
+    store.appendLog(logEntry({ relayUser: 'bob' }));
+    const result = await sandbox.run(['logs', 'alice', '--json']);
+    expect(JSON.parse(result.stdout)).toEqual({ logs: store.listLogs({ relayUser: 'alice', limit: 50 }).map(logView) });
+  });
+
+  it('shows 50 entries unless told otherwise', async () => {
+    const store = openStore();
+    for (let i = 0; i < 60; i++) store.appendLog(logEntry({ time: OPENED_AT + i }));
+    const result = await sandbox.run(['logs', '--json']);
+    expect((JSON.parse(result.stdout) as { logs: unknown[] }).logs).toHaveLength(50);
+  });
+
+  it.each(['0', '10001', '2.5', 'many'])('rejects --limit %s', async (limit) => {
+    const result = await sandbox.run(['logs', '--limit', limit]);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: option '--limit <n>' argument '${limit}' is invalid. --limit must be an integer from 1 to 10000.\n`,
+    });
+  });
+});
+
+describe('settings and misuse', () => {
+  it('takes the database from --db over RELAY_DB over ./trade_relay.db', async () => {
+    const flagDb = path.join(sandbox.dir, 'flag.db');
+    await addAlice('--db', flagDb);
+    expect(openStore(flagDb).getUser('alice')).not.toBeNull();
+    expect(openStore(sandbox.dbPath).getUser('alice')).toBeNull();
+
+    const { RELAY_DB: _omitted, ...noDbEnv } = sandbox.env;
+    const result = await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL], { env: noDbEnv, cwd: sandbox.dir });
+    expect(result.stdout).toBe('user bob created\n');
+    expect(openStore(path.join(sandbox.dir, 'trade_relay.db')).getUser('bob')).not.toBeNull();
+  });
+
+  it('stops with the configuration problem when a setting is invalid', async () => {
+    const result = await sandbox.run(['list-users'], { env: { ...sandbox.env, LOG_LEVEL: 'loud' } });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'invalid configuration:\n  - LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"\n',
+    });
+  });
+
+  it.each([
+    [['frobnicate'], "error: unknown command 'frobnicate'\n"],
+    [['list-users', '--bogus'], "error: unknown option '--bogus'\n"],
+    [['remove-user', 'alice', 'bob'], "error: too many arguments for 'remove-user'. Expected 1 argument but got 2.\n"],
+  ])('exits 1 with commander\'s message on misuse: %j', async (args, message) => {
+    expect(await sandbox.run(args)).toEqual({ code: 1, stdout: '', stderr: message });
+  });
+
+  it('prints usage and exits 1 without a command', async () => {
+    const result = await sandbox.run([]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Usage: trade-relay \[options\] \[command\]/);
+  });
+});
+
+describe('start', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('serves /health on the port it logs and exits 0 on %s', async (signal) => {
+    const child = sandbox.spawn(['start', '--port', '0', '--host', '127.0.0.1']);
+    const line = await waitForLine(child, (l) => l.includes('"relay listening"'));
+    const { port } = JSON.parse(line) as { port: number };
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+    child.kill(signal);
+    expect(await exitCode(child)).toBe(0);
+    expect(fs.readFileSync(path.join(sandbox.dir, 'relay.log'), 'utf8')).toContain('"relay stopped"');
+  });
+
+  it('says the port is taken when it is', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const result = await sandbox.run(['start', '--port', String(port), '--host', '127.0.0.1']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`error: port ${port} is already in use on 127.0.0.1: stop the other program (another relay?) or choose another --port\n`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  const lowPortsNeedPrivileges =
+    process.platform === 'linux' &&
+    process.getuid?.() !== 0 &&
+    Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim()) > 80;
+
+  it.skipIf(!lowPortsNeedPrivileges)('explains that port 80 needs privileges', async () => {
+    const result = await sandbox.run(['start', '--port', '80', '--host', '127.0.0.1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'error: no permission to listen on port 80: ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux (administrator on Windows), ' +
+        'or run on 8080 behind a reverse proxy on 80/443\n',
+    );
+  });
+
+  it('stops with the configuration problem for an invalid port', async () => {
+    const result = await sandbox.run(['start', '--port', '70000']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'invalid configuration:\n  - RELAY_PORT: Too big: expected number to be <=65535\n' });
+  });
+});
+
+describe('crosstrade-sim', () => {
+  it('prints where it listens, answers the positions API for its key and exits 0 on SIGTERM', async () => {
+    const child = sandbox.spawn(['crosstrade-sim', '--port', '0', '--key', 'try-key-123']);
+    const line = await waitForLine(child, (l) => l.startsWith('CrossTrade simulator listening on '));
+    const url = line.slice('CrossTrade simulator listening on '.length).trim();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const response = await fetch(`${url}/v1/api/positions`, { headers: { authorization: 'Bearer try-key-123' } });
+    expect(response.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
+  });
+
+  it('rejects a port out of range', async () => {
+    const result = await sandbox.run(['crosstrade-sim', '--port', '65536']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: option '--port <n>' argument '65536' is invalid. --port must be an integer from 0 to 65535.\n",
+    });
+  });
+});

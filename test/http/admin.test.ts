@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, entry, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
+
+const ROUTES: [string, string, unknown?][] = [
+  ['GET', '/positions'],
+  ['GET', '/logs'],
+  ['GET', '/users'],
+  ['POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-key-123456', webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb' }],
+  ['DELETE', '/users/bob'],
+  ['POST', '/positions/clear', { relay_user: 'bob', account: 'Sim101', instrument: 'ES' }],
+];
+
+describe('management API', () => {
+  let rig: TestRig;
+  beforeEach(async () => {
+    rig = await startTestRig();
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  it('answers /health without a token', async () => {
+    const answer = await rig.admin('GET', '/health', undefined, null);
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('ok');
+  });
+
+  it.each(ROUTES)('refuses %s %s without a token, with a wrong one, and with one differing in the last character', async (method, path, body) => {
+    const wrongLast = `${ADMIN_TOKEN.slice(0, -1)}${ADMIN_TOKEN.endsWith('f') ? 'e' : 'f'}`;
+    for (const authorization of [null, 'Bearer nope', `Bearer ${wrongLast}`, ADMIN_TOKEN, `Basic ${ADMIN_TOKEN}`]) {
+      const answer = await rig.admin(method, path, body, authorization);
+      expect(answer.status).toBe(401);
+      expect(answer.text).not.toContain(ADMIN_TOKEN);
+    }
+    expect(rig.relay.store.getUser('bob')).not.toBeNull(); // nothing changed
+    expect(rig.relay.store.getUser('amy')).toBeNull();
+  });
+
+  it('adds, lists (masked), replaces and removes users', async () => {
+    const created = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-key-123456', webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb' });
+    expect(created.status).toBe(201);
+    expect(created.body.user).toMatchObject({ relay_user: 'amy', crosstrade_key: '****3456', webhook_url: 'https://app.crosstrade.io/****' });
+    const updated = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-key-999999', webhook_url: 'https://app.crosstrade.io/v1/send/cc/dd' });
+    expect(updated.status).toBe(200);
+    const list = await rig.admin('GET', '/users');
+    expect(list.body.users.map((u: { relay_user: string; crosstrade_key: string }) => [u.relay_user, u.crosstrade_key])).toEqual([
+      ['amy', '****9999'],
+      ['bob', '****3456'],
+    ]);
+    expect(list.text).not.toContain('amy-key');
+    expect(list.text).not.toContain(USER_KEY);
+    expect(list.text).not.toContain('/v1/send/');
+    expect((await rig.admin('DELETE', '/users/amy')).body).toEqual({ removed: true, relay_user: 'amy' });
+    expect((await rig.admin('DELETE', '/users/amy')).status).toBe(404);
+  });
+
+  it.each([
+    [{ relay_user: 'amy', crosstrade_key: 'short', webhook_url: 'https://x.test/a' }, 'crosstrade_key must be at least 8 characters'],
+    [{ relay_user: 'amy', crosstrade_key: 'has;semicolon', webhook_url: 'https://x.test/a' }, 'crosstrade_key must not contain spaces, ";" or "="'],
+    [{ relay_user: 'amy', crosstrade_key: 'amy-key-123456', webhook_url: 'ftp://x.test/a' }, 'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...'],
+    [{ relay_user: 'a b', crosstrade_key: 'amy-key-123456', webhook_url: 'https://x.test/a' }, 'relay_user must be 1-64 letters, digits or _.@:-'],
+  ])('rejects an invalid user %o with a reason and without echoing the key', async (body, error) => {
+    const answer = await rig.admin('POST', '/users', body);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error });
+    expect(rig.relay.store.getUser('amy')).toBeNull();
+  });
+
+  it('lists positions (all or per user) and clears one by any name of its instrument', async () => {
+    await rig.post(entry('A', { instrument: 'ESH26' }));
+    const positions = await rig.admin('GET', '/positions?relay_user=bob');
+    expect(positions.body.positions).toMatchObject([{ relay_user: 'bob', account: 'Sim101', instrument: 'ESH26', relay_id: 'A', direction: 'long' }]);
+    expect((await rig.admin('GET', '/positions?relay_user=amy')).body).toEqual({ positions: [] });
+    const cleared = await rig.admin('POST', '/positions/clear', { relay_user: 'bob', account: 'sim101', instrument: 'ES 03-26' });
+    expect(cleared.body).toEqual({ cleared: true, relay_user: 'bob', account: 'sim101', instrument: 'ES' });
+    expect((await rig.admin('GET', '/positions')).body).toEqual({ positions: [] });
+    expect((await rig.admin('POST', '/positions/clear', { relay_user: 'bob', account: 'Sim101', instrument: 'ES' })).status).toBe(404);
+  });
+
+  it('lists the signal log newest first, per user, with a limit', async () => {
+    await rig.post(entry('A'));
+    await rig.post(entry('B'));
+    const logs = await rig.admin('GET', '/logs?relay_user=bob&limit=1');
+    expect(logs.body.logs).toHaveLength(1);
+    expect(logs.body.logs[0]).toMatchObject({ relay_id: 'B', decision: 'blocked', signal_type: 'entry' });
+    expect((await rig.admin('GET', '/logs?limit=0')).status).toBe(400);
+    expect(logs.text).not.toContain(USER_KEY);
+  });
+
+  it('sees a user the CLI or another process added at once (no cache)', async () => {
+    rig.relay.store.saveUser({ relayUser: 'amy', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
+    const answer = await fetch(`${rig.relay.url}/webhook`, { method: 'POST', body: entry('A').replace('relay_user=bob', 'relay_user=amy') });
+    expect(((await answer.json()) as { decision: string }).decision).toBe('forwarded');
+  });
+});
+
+describe('management API without RELAY_ADMIN_TOKEN', () => {
+  it('stays closed and says how to open it', async () => {
+    const rig = await startTestRig({ adminToken: undefined });
+    try {
+      const answer = await rig.admin('GET', '/users', undefined, 'Bearer anything-at-all-1234');
+      expect(answer.status).toBe(401);
+      expect(answer.body).toEqual({ error: 'the management API is closed: set RELAY_ADMIN_TOKEN and restart the relay' });
+      await rig.relay.close();
+      expect(rig.logFileText()).toContain('the management API is closed: set RELAY_ADMIN_TOKEN');
+    } finally {
+      await rig.close();
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('never appear in a response, the signal log or the log file', async () => {
+    const rig = await startTestRig();
+    const seen: string[] = [];
+    try {
+      const webhookSecret = new URL(rig.sim.webhookUrl(USER_KEY)).pathname;
+      seen.push(JSON.stringify(await rig.post(entry('A'))));
+      seen.push(JSON.stringify(await rig.post(entry('B'))));
+      seen.push(JSON.stringify(await rig.post(`key=${USER_KEY}; relay_user=bob; relay_id=A; nonsense`)));
+      rig.sim.failWebhook({ kind: 'status', status: 500 });
+      seen.push(JSON.stringify(await rig.post(entry('A'))));
+      for (const path of ['/users', '/positions', '/logs?limit=100']) seen.push((await rig.admin('GET', path)).text);
+      await rig.relay.close();
+      const everything = seen.join('\n') + rig.logFileText();
+      expect(rig.logFileText()).toContain('alert forwarded');
+      for (const secret of [USER_KEY, ADMIN_TOKEN, webhookSecret]) expect(everything).not.toContain(secret);
+    } finally {
+      await rig.close();
+    }
+  });
+});
