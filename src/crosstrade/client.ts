@@ -14,6 +14,7 @@ import {
   type CrossTradeCallContext,
 } from './errors.js';
 import { errorCode, outcomeForError, outcomeForStatus, type ForwardOutcome } from './forward-outcome.js';
+import { parseInstrument } from '../signal/instrument.js';
 import { parsePositionsBody, readingFor, type ApiPosition } from './parse-position.js';
 import { readBody, type ResponseBody } from './read-body.js';
 
@@ -60,6 +61,7 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   // Coalescing and cache per (user, account): the budget is 180 calls/min per user (reference fact 7).
   const inflight = new Map<string, Promise<Answer>>();
   const cache = new Map<string, Answer>();
+  let closed = false;
 
   async function getPositions(account: string, apiKey: string): Promise<ApiPosition[]> {
     const context: CrossTradeCallContext = { origin, account };
@@ -117,6 +119,10 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   }
 
   async function readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading> {
+    // An alert name we cannot read gives `unknown` whatever the API says: spare the call budget.
+    if (parseInstrument(instrument, new Date(now()).getUTCFullYear()) === null) {
+      return { kind: 'unknown', takenAt: now(), reason: 'instrument-unreadable' };
+    }
     try {
       const { positions, takenAt } = await answerFor(account, apiKey);
       return readingFor(positions, account, instrument, takenAt, new Date(takenAt).getUTCFullYear());
@@ -127,6 +133,8 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   }
 
   async function forward(webhookUrl: string, body: string): Promise<ForwardOutcome> {
+    // After close() nothing can be sent: say so definitely rather than as a lost connection.
+    if (closed) return { ok: false, ambiguous: false, reason: 'upstream-network-error', status: null };
     const signal = AbortSignal.timeout(forwardTimeoutMs);
     let status: number;
     let responseBody: ResponseBody;
@@ -154,6 +162,8 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   }
 
   async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
     cache.clear();
     await agent.close();
   }

@@ -127,8 +127,9 @@ describe('readPosition', () => {
     expect(await client.readPosition('Sim101', 'ES1!', KEY)).toEqual({ kind: 'flat', takenAt: START });
   });
 
-  it('reads unknown for an alert instrument it cannot read, without calling the API twice', async () => {
+  it('reads unknown for an alert instrument it cannot read, without calling the API', async () => {
     expect(await client.readPosition('Sim101', 'R T Y', KEY)).toEqual({ kind: 'unknown', takenAt: START, reason: 'instrument-unreadable' });
+    expect(sim.apiCalls).toBe(0);
   });
 
   it('coalesces 20 concurrent reads of one account into one API call', async () => {
@@ -269,6 +270,13 @@ describe('forward', () => {
 
   it.each(['not a url', 'ftp://example.com/v1/send/a/b', ''])('reports the invalid URL %j as a definite network error', async (url) => {
     expect(await client.forward(url, order())).toEqual({ ok: false, ambiguous: false, reason: 'upstream-network-error', status: null });
+  });
+
+  it('reports a forward after close() as definite, and reads unknown', async () => {
+    await client.close();
+    expect(await client.forward(sim.webhookUrl(), order())).toEqual({ ok: false, ambiguous: false, reason: 'upstream-network-error', status: null });
+    expect(await client.readPosition('Sim101', 'RTY', KEY)).toMatchObject({ kind: 'unknown', reason: 'api-network-error' });
+    expect(sim.received).toHaveLength(0);
   });
 
   it('never carries the key or the webhook path in an outcome', async () => {
