@@ -69,7 +69,9 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     let status: number;
     let text: string;
     try {
-      const response = await request(`${apiBase}/v1/api/accounts/${encodeURIComponent(account)}/positions`, {
+      // Inside the try: encodeURIComponent throws on a lone surrogate.
+      const url = `${apiBase}/v1/api/accounts/${encodeURIComponent(account)}/positions`;
+      const response = await request(url, {
         dispatcher: agent,
         method: 'GET',
         headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },

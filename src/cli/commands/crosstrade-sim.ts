@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runSimulator } from '../../simulator/run-simulator.js';
 import type { CliIo } from './cli-io.js';
 import { closeOnSignal } from './close-on-signal.js';
 import { integerOption } from './integer-option.js';
@@ -20,6 +19,7 @@ export function registerCrosstradeSim(program: Command, io: CliIo): void {
     .option('--key <key>', 'the key the simulator accepts', 'sim-key')
     .action(async (options: SimOptions) => {
       const { host, port, key } = options;
+      const { runSimulator } = await import('../../simulator/run-simulator.js'); // loaded only when used, like start's server
       const simulator = await runSimulator({ host, port, key, print: io.out }).catch((error: unknown) => {
         throw listenHint(error, host, port) ?? error;
       });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
-import { startRelay } from '../../start-relay.js';
 import type { CliIo } from './cli-io.js';
 import { closeOnSignal } from './close-on-signal.js';
 import { listenHint } from './listen-hint.js';
@@ -20,6 +19,8 @@ export function registerStart(program: Command, io: CliIo): void {
     .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
     .action(async (options: StartOptions) => {
       const config = loadConfig(process.env, { port: options.port, host: options.host, dbPath: options.db });
+      // Loaded here, not at the top: the server stack doubles the start-up time of every other command.
+      const { startRelay } = await import('../../start-relay.js');
       const relay = await startRelay(config, { console: true }).catch((error: unknown) => {
         throw listenHint(error, config.host, config.port) ?? error;
       });
