@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAllowSpec } from './address-list.js';
 import { ConfigError } from './config-error.js';
 
 /** TradingView cancels a webhook after 3 s (reference fact 2); the two outbound calls must fit well inside it. */
@@ -6,6 +7,13 @@ export const TRADINGVIEW_TIMEOUT_MS = 3000;
 export const OUTBOUND_BUDGET_MS = 2500;
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+/** TradingView's webhook senders (reference §1.1) and loopback: the default allow-list of /webhook. */
+export const TRADINGVIEW_WEBHOOK_IPS = ['52.89.214.238', '34.212.75.30', '54.218.53.128', '52.32.178.7'] as const;
+export const DEFAULT_WEBHOOK_ALLOW = [...TRADINGVIEW_WEBHOOK_IPS, '127.0.0.0/8', '::1'].join(',');
 
 const configSchema = z
   .object({
@@ -21,6 +29,22 @@ const configSchema = z
     apiTimeoutMs: integer(50, OUTBOUND_BUDGET_MS).default(1000),
     forwardTimeoutMs: integer(50, OUTBOUND_BUDGET_MS).default(1500),
     positionCacheMs: integer(0, 10_000).default(1000),
+    webhookAllow: z.string().default(DEFAULT_WEBHOOK_ALLOW).refine(isAllowSpec, 'RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges'),
+    trustProxy: z.string().default('').refine((v) => v === '' || isAllowSpec(v), 'must be comma-separated IP addresses and CIDR ranges'),
+    rateLimitPerMin: integer(0, 1_000_000).default(600),
+    dedupSeconds: integer(0, 3600).default(3),
+    logRetentionDays: integer(1, 36_500).default(90),
+    logMaxMegabytes: integer(1, 10_000).default(20),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    tlsClientCa: z.string().optional(),
+    tlsVerifyTradingView: flag.default(false),
+  })
+  .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+    message: 'RELAY_TLS_CERT and RELAY_TLS_KEY go together: set both or neither',
+  })
+  .refine((c) => !c.tlsVerifyTradingView || c.tlsCert !== undefined, {
+    message: 'RELAY_TLS_VERIFY_TRADINGVIEW needs TLS: set RELAY_TLS_CERT and RELAY_TLS_KEY',
   })
   .refine((c) => c.apiTimeoutMs + c.forwardTimeoutMs <= OUTBOUND_BUDGET_MS, {
     message: `RELAY_API_TIMEOUT_MS + RELAY_FORWARD_TIMEOUT_MS must be at most ${OUTBOUND_BUDGET_MS} ms, so the reply reaches TradingView inside its 3 s`,
@@ -42,6 +66,16 @@ const ENV_NAMES: Record<keyof Config, string> = {
   apiTimeoutMs: 'RELAY_API_TIMEOUT_MS',
   forwardTimeoutMs: 'RELAY_FORWARD_TIMEOUT_MS',
   positionCacheMs: 'RELAY_POSITION_CACHE_MS',
+  webhookAllow: 'RELAY_WEBHOOK_ALLOW',
+  trustProxy: 'RELAY_TRUST_PROXY',
+  rateLimitPerMin: 'RELAY_RATE_LIMIT_PER_MIN',
+  dedupSeconds: 'RELAY_DEDUP_SECONDS',
+  logRetentionDays: 'RELAY_LOG_RETENTION_DAYS',
+  logMaxMegabytes: 'RELAY_LOG_MAX_MB',
+  tlsCert: 'RELAY_TLS_CERT',
+  tlsKey: 'RELAY_TLS_KEY',
+  tlsClientCa: 'RELAY_TLS_CLIENT_CA',
+  tlsVerifyTradingView: 'RELAY_TLS_VERIFY_TRADINGVIEW',
 };
 
 export type ConfigFlags = Partial<Record<keyof Config, string | number | undefined>>;

@@ -55,8 +55,9 @@ function decideEntry(
     case 'open':
       return { action: 'block', reason: `position-open: ${owner}, CrossTrade reports ${reading.detail}` };
     case 'flat':
-      // Never trust a flat reading taken before the owner's hold ended (reference §6).
-      if (reading.takenAt < ownership.holdUntil) {
+      // Only a flat reading taken after the owner's hold ended counts (reference §6). A reading
+      // from the very millisecond of a claim may predate the claim's own order: it does not count.
+      if (reading.takenAt <= ownership.holdUntil) {
         return { action: 'block', reason: `owner-order-pending: ${owner}, flat reading taken inside the hold` };
       }
       return {

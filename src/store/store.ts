@@ -4,6 +4,8 @@ export interface UserRecord {
   relayUser: string;
   crosstradeKey: string;
   webhookUrl: string;
+  /** Optional passphrase alerts for this user must carry as relay_secret (issue 3). */
+  relaySecret: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -70,11 +72,17 @@ export interface WrittenChange {
   afterVersion: number | null;
 }
 
+/** Drops a repeat of the same alert body from the same relay_user and relay_id inside a window. */
+export interface DedupCheck {
+  fingerprint: string;
+  windowMs: number;
+}
+
 export interface Store {
   getUser(relayUser: string): UserRecord | null;
   listUsers(): UserRecord[];
   /** Creates or replaces a user; answers which it did. */
-  saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string }): 'created' | 'updated';
+  saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }): 'created' | 'updated';
   /** Removes a user and its positions (its signal log stays); false when unknown. */
   removeUser(relayUser: string): boolean;
 
@@ -88,7 +96,8 @@ export interface Store {
    */
   arbitrate<T>(
     keys: PositionKey[],
-    decide: (current: (PositionRecord | null)[]) => { value: T; changes: KeyChange[]; log: SignalLogInput | null },
+    decide: (current: (PositionRecord | null)[], context: { duplicate: boolean }) => { value: T; changes: KeyChange[]; log: SignalLogInput | null },
+    dedup?: DedupCheck,
   ): ArbitrationResult<T>;
   /** Restores what `arbitrate` wrote, key by key, unless somebody wrote the key since. */
   undo(written: WrittenChange[]): void;
@@ -96,6 +105,13 @@ export interface Store {
   appendLog(entry: SignalLogInput): number;
   completeLog(id: number, outcome: LogOutcome): void;
   listLogs(options: { relayUser?: string; limit: number }): SignalLogRecord[];
+  /** Marks forwards left `pending` by a crash as failed (their outcome is unknown); answers how many. */
+  closeInterruptedForwards(reason: string): number;
+  /** Deletes signal-log rows and duplicate-check fingerprints older than the given times; answers how many of each. */
+  prune(options: { logsBefore: number; fingerprintsBefore: number }): { logs: number; fingerprints: number };
+
+  getSetting(name: string): string | null;
+  setSetting(name: string, value: string): void;
 
   close(): void;
 }

@@ -69,6 +69,30 @@ function logEntry(overrides: Partial<SignalLogInput>): SignalLogInput {
   };
 }
 
+const hasLinuxScript = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0;
+
+/**
+ * Runs the CLI in a pseudo-terminal (util-linux `script`), typing each answer once its prompt
+ * text shows. Answers the screen without colour and cursor codes.
+ */
+async function runInTerminal(args: string[], steps: [prompt: string, keys: string][]): Promise<{ code: number | null; screen: string }> {
+  const command = [process.execPath, CLI_MAIN, ...args].map((word) => `"${word}"`).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...sandbox.env, TERM: 'dumb' } });
+  let screen = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    screen += chunk.toString('utf8');
+    const step = steps[0];
+    if (step && screen.includes(step[0])) {
+      steps.shift();
+      setTimeout(() => child.stdin.write(step[1]), 50);
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const code = await exitCode(child);
+  clearTimeout(timer);
+  return { code, screen: screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '') };
+}
+
 describe('add-user', () => {
   it('creates a user from flags and stores exactly what was given', async () => {
     const result = await addAlice();
@@ -108,33 +132,24 @@ describe('add-user', () => {
     expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: --user, --key and --webhook-url are required when not run interactively\n' });
   });
 
-  const hasLinuxScript = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0;
-
   it.skipIf(!hasLinuxScript)('prompts for the missing values in a terminal, re-asking after an invalid key', async () => {
-    // `script` gives the CLI a pseudo-terminal; each answer is typed once its prompt shows.
-    const child = spawn('script', ['-qfec', `"${process.execPath}" "${CLI_MAIN}" add-user --user alice`, '/dev/null'], {
-      env: { ...sandbox.env, TERM: 'dumb' },
-    });
-    let screen = '';
-    const steps: [string, string][] = [
+    const { code, screen } = await runInTerminal(['add-user', '--user', 'alice'], [
       ['CrossTrade key:', 'short\r'],
       ['crosstrade_key must be at least 8 characters', '-key-123\r'], // the prompt keeps "short"
       ['CrossTrade webhook URL:', `${WEBHOOK_URL}\r`],
-    ];
-    child.stdout.on('data', (chunk: Buffer) => {
-      screen += chunk.toString('utf8');
-      const step = steps[0];
-      if (step && screen.includes(step[0])) {
-        steps.shift();
-        setTimeout(() => child.stdin.write(step[1]), 50);
-      }
-    });
-    expect(await exitCode(child)).toBe(0);
-    const plain = screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
-    expect(plain).toContain('✔ CrossTrade webhook URL: https://app.crosstrade.io/****');
-    expect(plain).toContain('user alice created');
-    expect(plain).not.toContain('short-key-123');
+    ]);
+    expect(code).toBe(0);
+    expect(screen).toContain('✔ CrossTrade webhook URL: https://app.crosstrade.io/****');
+    expect(screen).toContain('user alice created');
+    expect(screen).not.toContain('short-key-123');
     expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'short-key-123', webhookUrl: WEBHOOK_URL });
+  });
+
+  it.skipIf(!hasLinuxScript)('adds nobody when a prompt is cancelled with Ctrl+C', async () => {
+    const { code, screen } = await runInTerminal(['add-user'], [['relay_user:', '\u0003']]);
+    expect(code).toBe(1);
+    expect(screen).toBe('? relay_user:\r\ncancelled\r\n');
+    expect(openStore().listUsers()).toEqual([]);
   });
 });
 

@@ -16,7 +16,25 @@ describe('loadConfig', () => {
       apiTimeoutMs: 1000,
       forwardTimeoutMs: 1500,
       positionCacheMs: 1000,
+      webhookAllow: '52.89.214.238,34.212.75.30,54.218.53.128,52.32.178.7,127.0.0.0/8,::1',
+      trustProxy: '',
+      rateLimitPerMin: 600,
+      dedupSeconds: 3,
+      logRetentionDays: 90,
+      logMaxMegabytes: 20,
+      tlsVerifyTradingView: false,
     });
+  });
+
+  it('refuses an allow-list entry that is not an address or range', () => {
+    expect(() => loadConfig({ RELAY_WEBHOOK_ALLOW: '10.0.0.0/8, example.com' })).toThrow('RELAY_WEBHOOK_ALLOW: RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges');
+    expect(loadConfig({ RELAY_WEBHOOK_ALLOW: '*' }).webhookAllow).toBe('*');
+  });
+
+  it('needs both TLS files, and TLS for TradingView client-certificate checks', () => {
+    expect(() => loadConfig({ RELAY_TLS_CERT: '/x/cert.pem' })).toThrow('RELAY_TLS_CERT and RELAY_TLS_KEY go together');
+    expect(() => loadConfig({ RELAY_TLS_VERIFY_TRADINGVIEW: 'true' })).toThrow('RELAY_TLS_VERIFY_TRADINGVIEW needs TLS');
+    expect(loadConfig({ RELAY_TLS_CERT: 'c', RELAY_TLS_KEY: 'k', RELAY_TLS_VERIFY_TRADINGVIEW: 'yes' }).tlsVerifyTradingView).toBe(true);
   });
 
   it('takes a flag over an environment variable over the default', () => {

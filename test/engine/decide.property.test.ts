@@ -106,7 +106,7 @@ describe('decide: properties over any sequence of alerts, fills, flattens and AP
           const verdict = decide(ownership, { type: 'entry', relayId: other, direction: 'long', resting: false, restingForMs: null }, reading, now, settings);
           if (verdict.action === 'forward' && other !== ownerId) {
             expect(reading?.kind).toBe('flat');
-            expect(takenAt).toBeGreaterThanOrEqual(ownership.holdUntil);
+            expect(takenAt).toBeGreaterThan(ownership.holdUntil);
             expect(now).toBeGreaterThanOrEqual(ownership.holdUntil);
           }
         },

@@ -82,8 +82,9 @@ describe('decide: entries (and reversals, which follow the same ownership rules)
     expect(verdict).toEqual({ action: 'block', reason: 'owner-order-pending: owned by A, flat reading taken inside the hold' });
   });
 
-  it('accepts a flat reading taken exactly when the hold ends', () => {
-    expect(decide(owner('A'), signal('entry', 'B'), flat(T0 + 10_000), LATER, settings).action).toBe('forward');
+  it('accepts a flat reading taken after the hold ended, not one taken at its last millisecond', () => {
+    expect(decide(owner('A'), signal('entry', 'B'), flat(T0 + 10_000), LATER, settings).action).toBe('block');
+    expect(decide(owner('A'), signal('entry', 'B'), flat(T0 + 10_001), LATER, settings).action).toBe('forward');
   });
 
   it('holds a resting LIMIT/STOP entry for the resting grace, or its cancel_after', () => {

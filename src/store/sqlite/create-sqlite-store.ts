@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Direction } from '../../engine/types.js';
 import type {
   ArbitrationResult,
+  DedupCheck,
   KeyChange,
   LogOutcome,
   PositionKey,
@@ -42,6 +43,7 @@ interface UserRow {
   relay_user: string;
   crosstrade_key: string;
   webhook_url: string;
+  relay_secret: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -76,8 +78,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const q = {
     getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE relay_user = ?'),
     listUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY relay_user'),
-    insertUser: db.prepare('INSERT INTO users (relay_user, crosstrade_key, webhook_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
-    updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, updated_at = ? WHERE relay_user = ?'),
+    insertUser: db.prepare(
+      'INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, relay_secret = ?, updated_at = ? WHERE relay_user = ?'),
     deleteUser: db.prepare('DELETE FROM users WHERE relay_user = ?'),
     deleteUserPositions: db.prepare('DELETE FROM positions WHERE relay_user = ?'),
     getPosition: db.prepare<[string, string, string], PositionRow>(
@@ -109,6 +113,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     ),
     listLogs: db.prepare<[number], LogRow>('SELECT * FROM signal_log ORDER BY id DESC LIMIT ?'),
     listUserLogs: db.prepare<[string, number], LogRow>('SELECT * FROM signal_log WHERE relay_user = ? ORDER BY id DESC LIMIT ?'),
+    closePending: db.prepare("UPDATE signal_log SET decision = 'failed', reason = ? WHERE decision = 'pending'"),
+    pruneLogs: db.prepare('DELETE FROM signal_log WHERE time < ?'),
+    pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE time < ?'),
+    findFingerprint: db.prepare<[string, number], { time: number }>('SELECT time FROM alert_fingerprints WHERE fingerprint = ? AND time >= ? LIMIT 1'),
+    insertFingerprint: db.prepare('INSERT INTO alert_fingerprints (fingerprint, time) VALUES (?, ?)'),
+    getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
+    setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
   };
 
   const readPosition = (key: PositionKey) => {
@@ -162,9 +173,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     });
   };
 
-  const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1]): ArbitrationResult<T> => {
+  const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1], dedup?: DedupCheck): ArbitrationResult<T> => {
     const current = keys.map(readPosition);
-    const { value, changes, log } = decide(current);
+    const time = now();
+    const duplicate = dedup !== undefined && dedup.windowMs > 0 && q.findFingerprint.get(dedup.fingerprint, time - dedup.windowMs) !== undefined;
+    const { value, changes, log } = decide(current, { duplicate });
+    // Only a decided alert counts as seen: one still waiting for its CrossTrade check is not.
+    if (dedup !== undefined && dedup.windowMs > 0 && !duplicate && log !== null) q.insertFingerprint.run(dedup.fingerprint, time);
     const written: WrittenChange[] = [];
     keys.forEach((key, i) => {
       const w = writeChange(key, current[i] ?? null, changes[i] ?? { kind: 'keep' });
@@ -190,13 +205,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       return row ? toUserRecord(row) : null;
     },
     listUsers: () => q.listUsers.all().map(toUserRecord),
-    saveUser: db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string }) => {
+    saveUser: db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }) => {
       const stamp = new Date(now()).toISOString();
+      const secret = user.relaySecret ?? null;
       if (q.getUser.get(user.relayUser)) {
-        q.updateUser.run(user.crosstradeKey, user.webhookUrl, stamp, user.relayUser);
+        q.updateUser.run(user.crosstradeKey, user.webhookUrl, secret, stamp, user.relayUser);
         return 'updated' as const;
       }
-      q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, stamp, stamp);
+      q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, secret, stamp, stamp);
       return 'created' as const;
     }),
     removeUser: db.transaction((relayUser: string) => {
@@ -205,7 +221,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     }),
     listPositions: (relayUser) => (relayUser === undefined ? q.listPositions.all() : q.listUserPositions.all(relayUser)).map(toPositionRecord),
     clearPosition: (key) => q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey).changes > 0,
-    arbitrate: <T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1]) => arbitrateTx.immediate(keys, decide) as ArbitrationResult<T>,
+    arbitrate: <T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1], dedup?: DedupCheck) =>
+      arbitrateTx.immediate(keys, decide, dedup) as ArbitrationResult<T>,
     undo: (written) => {
       if (written.length > 0) undoTx.immediate(written);
     },
@@ -215,6 +232,15 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
     listLogs: ({ relayUser, limit }) =>
       (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord),
+    closeInterruptedForwards: (reason) => q.closePending.run(reason).changes,
+    prune: ({ logsBefore, fingerprintsBefore }) => ({
+      logs: q.pruneLogs.run(logsBefore).changes,
+      fingerprints: q.pruneFingerprints.run(fingerprintsBefore).changes,
+    }),
+    getSetting: (name) => q.getSetting.get(name)?.value ?? null,
+    setSetting: (name, value) => {
+      q.setSetting.run(name, value);
+    },
     close: () => {
       if (db.open) db.close();
     },
@@ -248,7 +274,14 @@ function createPrivateFile(file: string): void {
 }
 
 function toUserRecord(row: UserRow): UserRecord {
-  return { relayUser: row.relay_user, crosstradeKey: row.crosstrade_key, webhookUrl: row.webhook_url, createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    relayUser: row.relay_user,
+    crosstradeKey: row.crosstrade_key,
+    webhookUrl: row.webhook_url,
+    relaySecret: row.relay_secret,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function toPositionRecord(row: PositionRow): PositionRecord {

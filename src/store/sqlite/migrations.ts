@@ -44,4 +44,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX signal_log_user_time ON signal_log (relay_user, id);
   CREATE INDEX signal_log_time ON signal_log (time);
   `,
+  `
+  ALTER TABLE users ADD COLUMN relay_secret TEXT;
+  CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE alert_fingerprints (
+    fingerprint TEXT NOT NULL,
+    time        INTEGER NOT NULL
+  );
+  CREATE INDEX alert_fingerprints_lookup ON alert_fingerprints (fingerprint, time);
+  CREATE INDEX alert_fingerprints_time ON alert_fingerprints (time);
+  `,
 ];

@@ -1,0 +1,89 @@
+// The alerts the bench sends: many (relay_user, account, instrument) keys, in TradingView's
+// key=value; text form. Upstream and bare-forwarder runs send the exact bytes the relay would
+// forward (built with the relay's own formatForward), to the same per-user webhook paths.
+import { formatForward } from '../dist/signal/format-alert.js';
+import { parseAlertText } from '../dist/signal/parse-alert.js';
+import { RELAY_FIELDS } from '../dist/signal/read-relay-alert.js';
+
+export const USERS = Array.from({ length: 20 }, (_, i) => `u${i + 1}`);
+const ACCOUNTS_PER_USER = 5;
+const INSTRUMENTS = ['ES 03-27', 'NQ 03-27', 'YM 03-27', 'RTY 03-27', 'CL 01-27', 'GC 02-27', 'SI 03-27', 'ZB 03-27', 'ZN 03-27', '6E 03-27'];
+
+export function crosstradeKey(user) {
+  return `bench-key-${user}-0123456789`;
+}
+
+/** users × accounts × instruments: 1,000 keys, account names `${prefix}101`… */
+export function positionKeys(accountPrefix) {
+  return USERS.flatMap((user) =>
+    Array.from({ length: ACCOUNTS_PER_USER }, (_, a) => `${accountPrefix}${101 + a}`).flatMap((account) =>
+      INSTRUMENTS.map((instrument) => ({ user, account, instrument })),
+    ),
+  );
+}
+
+/** One alert as TradingView sends it to the relay. `entry` false is the exit of that entry. */
+export function relayAlert({ user, relayId, account, instrument, entry }) {
+  const [action, prev, now] = entry ? ['BUY', 'flat', 'long'] : ['SELL', 'long', 'flat'];
+  return (
+    `relay_user=${user}; relay_id=${relayId}; command=PLACE; account=${account}; instrument=${instrument}; ` +
+    `action=${action}; qty=1; order_type=MARKET; tif=DAY; prev_market_position=${prev}; market_position=${now};`
+  );
+}
+
+/** What the relay forwards for `relayAlert(alert)`: relay fields stripped, the user's key first. */
+export function forwardedAlert(alert) {
+  return formatForward(parseAlertText(relayAlert(alert)), crosstradeKey(alert.user), RELAY_FIELDS);
+}
+
+/** The owner's own strategy for a key: one relay_id per instrument. */
+function ownerId(key) {
+  return `S-${key.instrument.split(' ')[0]}`;
+}
+
+/**
+ * Forwarded path: the n-th alert goes to key n mod N, entering on even passes and exiting on odd
+ * ones, always from the key's owner, so every alert is forwarded. `target` 'relay' gives relay
+ * alerts to /webhook; 'upstream' gives the forwarded bytes to the user's webhook path.
+ */
+export function ownerFlow(keys, target, webhookPaths) {
+  let n = 0;
+  return () => {
+    const key = keys[n % keys.length];
+    const alert = { ...key, relayId: ownerId(key), entry: Math.floor(n / keys.length) % 2 === 0 };
+    n += 1;
+    return target === 'relay' ? { path: '/webhook', body: relayAlert(alert) } : { path: webhookPaths[key.user], body: forwardedAlert(alert) };
+  };
+}
+
+/** The owners' entries, one per key: what the blocked path contests. */
+export function ownerEntries(keys) {
+  return keys.map((key) => ({ path: '/webhook', body: relayAlert({ ...key, relayId: ownerId(key), entry: true }) }));
+}
+
+/** Blocked path: entries from five rival strategies on keys someone else owns. */
+export function rivalFlow(keys) {
+  let n = 0;
+  return () => {
+    const key = keys[n % keys.length];
+    const body = relayAlert({ ...key, relayId: `R${n % 5}`, entry: true });
+    n += 1;
+    return { path: '/webhook', body };
+  };
+}
+
+/**
+ * Contested burst: every connection is one strategy, and the j-th alert of each connection enters
+ * key j, so each fresh key gets one entry from every strategy at about the same moment.
+ * `label` keeps the keys of separate runs apart.
+ */
+export function burstFlow(label) {
+  return (connection) => {
+    let j = 0;
+    return () => {
+      const alert = { user: USERS[j % USERS.length], account: `Burst${label}x${j}`, instrument: 'ES 03-27', relayId: `S${connection}`, entry: true };
+      j += 1;
+      return { path: '/webhook', body: relayAlert(alert) };
+    };
+  };
+}
