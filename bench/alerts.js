@@ -6,17 +6,16 @@ import { parseAlertText } from '../dist/signal/parse-alert.js';
 import { RELAY_FIELDS } from '../dist/signal/read-relay-alert.js';
 
 export const USERS = Array.from({ length: 20 }, (_, i) => `u${i + 1}`);
-const ACCOUNTS_PER_USER = 5;
 const INSTRUMENTS = ['ES 03-27', 'NQ 03-27', 'YM 03-27', 'RTY 03-27', 'CL 01-27', 'GC 02-27', 'SI 03-27', 'ZB 03-27', 'ZN 03-27', '6E 03-27'];
 
 export function crosstradeKey(user) {
   return `bench-key-${user}-0123456789`;
 }
 
-/** users × accounts × instruments: 1,000 keys, account names `${prefix}101`… */
-export function positionKeys(accountPrefix) {
+/** users × accounts × instruments (20 × n × 10 keys), account names `${prefix}101`… */
+export function positionKeys(accountPrefix, accountsPerUser) {
   return USERS.flatMap((user) =>
-    Array.from({ length: ACCOUNTS_PER_USER }, (_, a) => `${accountPrefix}${101 + a}`).flatMap((account) =>
+    Array.from({ length: accountsPerUser }, (_, a) => `${accountPrefix}${101 + a}`).flatMap((account) =>
       INSTRUMENTS.map((instrument) => ({ user, account, instrument })),
     ),
   );
@@ -43,7 +42,9 @@ function ownerId(key) {
 
 /**
  * Forwarded path: the n-th alert goes to key n mod N, entering on even passes and exiting on odd
- * ones, always from the key's owner, so every alert is forwarded. `target` 'relay' gives relay
+ * ones, always from the key's owner, so every alert is forwarded. The same text comes back only
+ * after 2N alerts: with N = 5,000 that is more than the relay's 3 s duplicate window at any
+ * rate this machine reaches (a repeat would be dropped as a TradingView double delivery). `target` 'relay' gives relay
  * alerts to /webhook; 'upstream' gives the forwarded bytes to the user's webhook path.
  */
 export function ownerFlow(keys, target, webhookPaths) {
@@ -61,12 +62,16 @@ export function ownerEntries(keys) {
   return keys.map((key) => ({ path: '/webhook', body: relayAlert({ ...key, relayId: ownerId(key), entry: true }) }));
 }
 
-/** Blocked path: entries from five rival strategies on keys someone else owns. */
+/**
+ * Blocked path: entries from twenty rival strategies on keys someone else owns. Each pass over
+ * the keys moves every key on to its next rival, so one text comes back only after 20N alerts.
+ */
 export function rivalFlow(keys) {
   let n = 0;
   return () => {
     const key = keys[n % keys.length];
-    const body = relayAlert({ ...key, relayId: `R${n % 5}`, entry: true });
+    const rival = (Math.floor(n / keys.length) + n) % 20;
+    const body = relayAlert({ ...key, relayId: `R${rival}`, entry: true });
     n += 1;
     return { path: '/webhook', body };
   };

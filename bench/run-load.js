@@ -16,8 +16,7 @@ export async function runLoad({ origin, connections, durationS = undefined, amou
   const result = await autocannon({
     url: origin,
     connections,
-    duration: durationS,
-    amount,
+    ...(amount === undefined ? { duration: durationS } : { amount }),
     timeout: 10,
     setupClient(client) {
       const next = requestsFor(nextConnection++);

@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { createCrossTradeClient } from './crosstrade/client.js';
-import { buildServer } from './http/build-server.js';
+import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { ADMIN_TOKEN_SETTING, ensureAdminToken } from './relay/admin-token.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { createSqliteStore } from './store/sqlite/create-sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -30,8 +32,19 @@ export const TRADINGVIEW_PORTS: readonly number[] = [80, 443];
 /** The composition root: store → CrossTrade client → HTTP server → listen. */
 export async function startRelay(config: Config, options: StartOptions = {}): Promise<RunningRelay> {
   const now = options.now ?? Date.now;
-  const { logger, close: closeLog } = createLogger({ level: config.logLevel, file: config.logFile, console: options.console ?? false });
+  const { logger, close: closeLog } = createLogger({
+    level: config.logLevel,
+    file: config.logFile,
+    console: options.console ?? false,
+    maxBytes: config.logMaxMegabytes * 1024 * 1024,
+  });
   const store = createSqliteStore(config.dbPath, { now });
+  const interrupted = store.closeInterruptedForwards(INTERRUPTED_REASON);
+  if (interrupted > 0) logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as failed)');
+  if (config.adminToken === undefined && ensureAdminToken(store).generated) {
+    logger.warn('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
+  }
+  const stopMaintenance = startMaintenance(store, logger, config, now);
   const crosstrade = createCrossTradeClient({
     apiBaseUrl: config.crosstradeApiUrl,
     apiTimeoutMs: config.apiTimeoutMs,
@@ -45,11 +58,22 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     settings: { fillGraceMs: config.fillGraceSeconds * 1000, restingGraceMs: config.restingGraceSeconds * 1000 },
     logger,
     now,
+    dedupWindowMs: config.dedupSeconds * 1000,
   };
-  const app = buildServer({ relay, adminToken: () => config.adminToken, logger, now });
+  const app = buildServer({
+    relay,
+    adminToken: () => config.adminToken ?? store.getSetting(ADMIN_TOKEN_SETTING),
+    logger,
+    now,
+    webhookAllow: config.webhookAllow,
+    trustProxy: config.trustProxy,
+    rateLimitPerMin: config.rateLimitPerMin,
+    tls: readTls(config),
+  });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    stopMaintenance();
     store.close();
     await crosstrade.close();
     await closeLog();
@@ -57,7 +81,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const url = `http://${displayHost(config.host)}:${port}`;
+  const url = `${config.tlsCert ? 'https' : 'http'}://${displayHost(config.host)}:${port}`;
   logStartup(logger, config, port);
 
   let closing: Promise<void> | null = null;
@@ -69,6 +93,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     logger,
     close: () =>
       (closing ??= (async () => {
+        stopMaintenance();
         await app.close(); // waits for requests in flight
         await crosstrade.close();
         store.close();
@@ -78,19 +103,47 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   };
 }
 
+export const INTERRUPTED_REASON = 'interrupted: the relay stopped before CrossTrade answered; the order may have been sent (ownership kept)';
+const HOUR_MS = 3_600_000;
+
+/** Prunes the signal log past its retention (at start, then hourly) and old duplicate fingerprints. */
+function startMaintenance(store: Store, logger: Logger, config: Config, now: () => number): () => void {
+  const run = () => {
+    try {
+      const pruned = store.prune({ logsBefore: now() - config.logRetentionDays * 24 * HOUR_MS, fingerprintsBefore: now() - HOUR_MS });
+      if (pruned.logs > 0) logger.info({ rows: pruned.logs, retention_days: config.logRetentionDays }, 'signal log pruned');
+    } catch (error) {
+      logger.error({ err: error }, 'signal log pruning failed');
+    }
+  };
+  run();
+  const timer = setInterval(run, HOUR_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function readTls(config: Config): TlsOptions | undefined {
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
+  return {
+    cert: fs.readFileSync(config.tlsCert),
+    key: fs.readFileSync(config.tlsKey),
+    ...(config.tlsClientCa ? { clientCa: fs.readFileSync(config.tlsClientCa) } : {}),
+    verifyTradingView: config.tlsVerifyTradingView,
+  };
+}
+
 function logStartup(logger: Logger, config: Config, port: number): void {
   const publicHost = config.host === '0.0.0.0' || config.host === '::' ? 'YOUR_VPS_IP' : config.host;
-  const portPart = port === 80 ? '' : `:${port}`;
-  logger.info({ port, host: config.host, db: config.dbPath, crosstrade_api: config.crosstradeApiUrl }, 'relay listening');
-  logger.info(`TradingView webhook URL: http://${publicHost}${portPart}/webhook`);
+  const scheme = config.tlsCert ? 'https' : 'http';
+  const portPart = (scheme === 'http' && port === 80) || (scheme === 'https' && port === 443) ? '' : `:${port}`;
+  logger.info({ port, host: config.host, tls: scheme === 'https', db: config.dbPath, crosstrade_api: config.crosstradeApiUrl }, 'relay listening');
+  logger.info(`TradingView webhook URL: ${scheme}://${publicHost}${portPart}/webhook`);
+  if (config.webhookAllow !== '*') logger.info(`alerts accepted only from RELAY_WEBHOOK_ALLOW: ${config.webhookAllow}`);
   if (!TRADINGVIEW_PORTS.includes(port)) {
     logger.warn(
       `port ${port} is neither 80 nor 443: TradingView only delivers webhooks to ports 80 and 443. ` +
         'Run with --port 80, serve HTTPS on 443, or put a reverse proxy on 80/443 in front of this port (see README, "TradingView and ports").',
     );
-  }
-  if (config.adminToken === undefined) {
-    logger.warn('the management API is closed: set RELAY_ADMIN_TOKEN (16+ characters) and restart to use /users, /positions and /logs');
   }
 }
 

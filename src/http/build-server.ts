@@ -1,23 +1,45 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { parseAddressList, unmapIPv4 } from '../config/address-list.js';
 import type { Logger } from '../log/logger.js';
 import { rejectedRecord, type RelayDeps } from '../relay/handle-alert.js';
+import { createRateLimiter } from './rate-limiter.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerWebhookRoute } from './routes/webhook.js';
 
 /** A TradingView alert is a few hundred bytes; anything near this is not an alert. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
+/** TradingView's webhook client certificate subject (reference §1.2). */
+export const TRADINGVIEW_CLIENT_CN = 'TradingView Webhooks';
+
+export interface TlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** CA certificates a client certificate must chain to; default: Node's public root CAs. */
+  clientCa?: string | Buffer;
+  /** Require TradingView's client certificate on /webhook. */
+  verifyTradingView: boolean;
+}
 
 export interface ServerOptions {
   relay: RelayDeps;
-  adminToken: () => string | undefined;
+  adminToken: () => string | null | undefined;
   logger: Logger;
   now?: () => number;
+  /** `*` or addresses / CIDR ranges allowed to post to /webhook. */
+  webhookAllow: string;
+  /** Proxy addresses whose X-Forwarded-For is believed ('' = none). */
+  trustProxy: string;
+  /** Alerts per minute per source address on /webhook (0 = no limit). */
+  rateLimitPerMin: number;
+  tls?: TlsOptions;
 }
 
-/** Builds the relay's HTTP app (no listen): tests and `main` share it. */
+/** Builds the relay's HTTP(S) app (no listen): tests and `startRelay` share it. */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const now = options.now ?? Date.now;
+  const trusted = options.trustProxy === '' ? null : parseAddressList(options.trustProxy);
   const app = Fastify({
     // Fastify's per-request lines stay off: every alert gets its own decision line instead.
     logger: false,
@@ -25,23 +47,43 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // A hung client must not pin a socket; TradingView gives up after 3 s anyway.
     requestTimeout: 10_000,
     return503OnClosing: true,
-  });
+    // X-Forwarded-For is believed only from the configured proxies: otherwise any sender could
+    // name an allowed address in the header and walk around the allow-list.
+    trustProxy: trusted === null ? false : (address: string) => trusted.has(address),
+    ...(options.tls
+      ? {
+          https: {
+            cert: options.tls.cert,
+            key: options.tls.key,
+            ...(options.tls.clientCa ? { ca: options.tls.clientCa } : {}),
+            // Asked for, never required at the TLS layer: admin clients have none; /webhook checks it below.
+            requestCert: options.tls.verifyTradingView,
+            rejectUnauthorized: false,
+          },
+        }
+      : {}),
+  }) as unknown as FastifyInstance;
 
   // TradingView posts text/plain for key=value; alerts and application/json when the message
   // is valid JSON (reference §1.1). Anything else is read as text and judged by the parser.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // JSON bodies are parsed by the alert parser (repeated keys, `__proto__`, non-objects are its
+  // business), so the route sees the text and knows it was JSON.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    done(null, isWebhook(request) ? { text: body, json: true } : parseAdminJson(body as string)),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const message = status < 500 ? oneLine(error.message) : 'internal error';
     if (status >= 500) options.logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
-    if (request.routeOptions.url === '/webhook') {
-      recordRejectedWebhook(options.relay, request.headers['content-length'], message, now());
-      return reply.code(status).send({ decision: status < 500 ? 'rejected' : 'failed', signal_type: null, reason: message });
-    }
+    if (isWebhook(request)) return refuseWebhook(options.relay, request, reply, status, message);
     return reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  app.addHook('onRequest', webhookGate(options, now));
 
   registerHealthRoute(app, now(), now);
   registerWebhookRoute(app, options.relay);
@@ -49,22 +91,61 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   return app;
 }
 
-function recordRejectedWebhook(relay: RelayDeps, contentLength: string | undefined, reason: string, time: number): void {
+/** Who may post alerts, checked before the body is read: allow-list, rate limit, TradingView's certificate. */
+function webhookGate(options: ServerOptions, now: () => number) {
+  const allow = parseAddressList(options.webhookAllow);
+  const limiter = options.rateLimitPerMin > 0 ? createRateLimiter({ limit: options.rateLimitPerMin, windowMs: 60_000, now }) : null;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!isWebhook(request)) return;
+    const source = unmapIPv4(request.ip);
+    if (!allow.has(source)) return refuseWebhook(options.relay, request, reply, 403, `source address ${source} is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)`);
+    if (limiter !== null && !limiter.take(source)) {
+      return refuseWebhook(options.relay, request, reply, 429, `rate limit: more than ${options.rateLimitPerMin} alerts a minute from ${source}`);
+    }
+    if (options.tls?.verifyTradingView && !hasTradingViewCertificate(request)) {
+      return refuseWebhook(options.relay, request, reply, 403, `no valid TradingView client certificate (CN "${TRADINGVIEW_CLIENT_CN}") from ${source}`);
+    }
+  };
+}
+
+function hasTradingViewCertificate(request: FastifyRequest): boolean {
+  const socket = request.raw.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return false;
+  const subject = socket.getPeerCertificate().subject as Record<string, string | string[]> | undefined;
+  return subject?.CN === TRADINGVIEW_CLIENT_CN;
+}
+
+function isWebhook(request: FastifyRequest): boolean {
+  return request.method === 'POST' && request.url.split('?')[0] === '/webhook';
+}
+
+/** Answers a refused alert the way the webhook answers every alert, and writes its signal-log row. */
+function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: FastifyReply, status: number, reason: string) {
   relay.store.appendLog({
-    time,
+    time: relay.now(),
     relayUser: null,
     relayId: null,
     account: null,
     instrument: null,
     signalType: null,
-    decision: 'rejected',
+    decision: status >= 500 ? 'failed' : 'rejected',
     reason,
     apiCheck: null,
     upstreamStatus: null,
     latencyMs: 0,
-    alert: rejectedRecord('unreadable request', Number(contentLength ?? 0) || 0),
+    alert: rejectedRecord('refused before reading', Number(request.headers['content-length'] ?? 0) || 0),
   });
-  relay.logger.warn({ decision: 'rejected', reason }, 'alert rejected');
+  relay.logger.warn({ decision: 'rejected', status, reason, source: unmapIPv4(request.ip) }, 'alert refused');
+  return reply.code(status).send({ decision: status >= 500 ? 'failed' : 'rejected', signal_type: null, reason });
+}
+
+function parseAdminJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw Object.assign(new Error('request body is not valid JSON'), { statusCode: 400 });
+  }
 }
 
 function oneLine(message: string): string {

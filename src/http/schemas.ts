@@ -23,10 +23,18 @@ export const webhookUrlSchema = z
     }
   }, 'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...');
 
+/** The passphrase alerts must carry as `relay_secret=...;`: the same syntax limits as the key. */
+export const relaySecretSchema = z
+  .string()
+  .min(8, 'relay_secret must be at least 8 characters')
+  .max(256, 'relay_secret must be at most 256 characters')
+  .regex(/^[^\s;=]+$/, 'relay_secret must not contain spaces, ";" or "="');
+
 export const newUserSchema = z.object({
   relay_user: relayUserSchema,
   crosstrade_key: crosstradeKeySchema,
   webhook_url: webhookUrlSchema,
+  relay_secret: relaySecretSchema.optional(),
 });
 
 export const clearPositionSchema = z.object({

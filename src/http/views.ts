@@ -8,6 +8,7 @@ export function userView(user: UserRecord) {
     relay_user: user.relayUser,
     crosstrade_key: maskSecret(user.crosstradeKey),
     webhook_url: maskUrl(user.webhookUrl),
+    relay_secret: user.relaySecret === null ? null : '****',
     created_at: user.createdAt,
     updated_at: user.updatedAt,
   };

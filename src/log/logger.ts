@@ -38,6 +38,10 @@ export interface LoggerOptions {
   file: string;
   /** Also write to stdout (the console). */
   console: boolean;
+  /** Rotate the file when it reaches this size: file → file.1 → … → file.N (default 20 MB). */
+  maxBytes?: number;
+  /** Rotated files kept (default 5). */
+  keepFiles?: number;
 }
 
 export interface AppLogger {
@@ -54,7 +58,7 @@ export function createLogger(options: LoggerOptions): AppLogger {
   if (options.file !== '') {
     fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
     file = pino.destination({ dest: options.file, sync: false, mkdir: true });
-    streams.push({ level: options.level as pino.Level, stream: file });
+    streams.push({ level: options.level as pino.Level, stream: rotating(file, options.file, options.maxBytes ?? 20 * 1024 * 1024, options.keepFiles ?? 5) });
   }
   const logger = pino(
     {
@@ -66,6 +70,30 @@ export function createLogger(options: LoggerOptions): AppLogger {
     streams.length > 0 ? pino.multistream(streams) : { write: () => undefined },
   );
   return { logger, close: () => closeDestination(file) };
+}
+
+/** Counts what is written and rolls the file over at `maxBytes`, keeping `keep` old files. */
+function rotating(destination: ReturnType<typeof pino.destination>, file: string, maxBytes: number, keep: number): pino.DestinationStream {
+  let bytes = fs.existsSync(file) ? fs.statSync(file).size : 0;
+  const rotate = () => {
+    try {
+      for (let n = keep - 1; n >= 1; n--) {
+        if (fs.existsSync(`${file}.${n}`)) fs.renameSync(`${file}.${n}`, `${file}.${n + 1}`);
+      }
+      fs.renameSync(file, `${file}.1`);
+      destination.reopen();
+      bytes = 0;
+    } catch {
+      // A failed rotation must never stop the relay: keep writing to the current file.
+    }
+  };
+  return {
+    write(chunk: string) {
+      destination.write(chunk);
+      bytes += Buffer.byteLength(chunk);
+      if (bytes >= maxBytes) rotate();
+    },
+  };
 }
 
 function closeDestination(file: ReturnType<typeof pino.destination> | null): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { classify } from '../engine/classify.js';
 import { combineVerdicts, type AlertVerdict } from '../engine/combine-verdicts.js';
@@ -6,9 +7,10 @@ import type { Decision, EngineSettings, PositionReading, Signal, SignalType, Ver
 import { AlertParseError } from '../signal/alert-parse-error.js';
 import { formatForward, removeFields } from '../signal/format-alert.js';
 import { instrumentKey } from '../signal/instrument.js';
-import { parseAlertJson, parseAlertText, type ParsedAlert } from '../signal/parse-alert.js';
+import { parseAlertJsonText, parseAlertText, type ParsedAlert } from '../signal/parse-alert.js';
 import { RELAY_FIELDS, readRelayAlert, type RelayAlert } from '../signal/read-relay-alert.js';
-import type { KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord, WrittenChange } from '../store/store.js';
+import type { DedupCheck, KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord, WrittenChange } from '../store/store.js';
+import { verifyRelaySecret } from './relay-secret.js';
 
 /** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
 export interface CrossTradePort {
@@ -25,8 +27,16 @@ export interface RelayDeps {
   store: Store;
   crosstrade: CrossTradePort;
   settings: EngineSettings;
+  /** The same alert from the same relay_user and relay_id inside this window is dropped (0 = off). */
+  dedupWindowMs: number;
   logger: Logger;
   now: () => number;
+}
+
+/** The request body as text; `json` when it came as application/json. */
+export interface AlertBody {
+  text: string;
+  json: boolean;
 }
 
 export interface AlertReply {
@@ -34,7 +44,7 @@ export interface AlertReply {
   body: { decision: Decision; signal_type: SignalType | null; reason: string };
 }
 
-/** Secrets an alert may carry: never stored, logged or forwarded as written. */
+/** Secrets an alert may carry: never stored or logged. */
 const SECRET_FIELDS: ReadonlySet<string> = new Set(['key', 'relay_secret']);
 /** A contested alert re-reads state after its API check; if it moved again, block rather than loop. */
 const MAX_ROUNDS = 2;
@@ -44,12 +54,12 @@ const MAX_ROUNDS = 2;
  * only when an entry would otherwise be blocked) → forward → record the outcome.
  * Every path answers with a decision and writes one signal-log row.
  */
-export async function handleAlert(deps: RelayDeps, body: unknown): Promise<AlertReply> {
+export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
   const startedAt = deps.now();
   let parsed: ParsedAlert;
   let alert: RelayAlert;
   try {
-    parsed = typeof body === 'string' ? parseAlertText(body) : parseAlertJson(body);
+    parsed = body.json ? parseAlertJsonText(body.text) : parseAlertText(body.text);
     alert = readRelayAlert(parsed);
   } catch (error) {
     if (!(error instanceof AlertParseError)) throw error;
@@ -60,6 +70,10 @@ export async function handleAlert(deps: RelayDeps, body: unknown): Promise<Alert
   if (user === null) {
     return reject(deps, startedAt, 404, `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
   }
+  if (user.relaySecret !== null) {
+    if (alert.relaySecret === null) return reject(deps, startedAt, 401, 'missing relay_secret: this relay_user requires one', storedAlert, alert);
+    if (!verifyRelaySecret(alert.relaySecret, user.relaySecret)) return reject(deps, startedAt, 403, 'wrong relay_secret', storedAlert, alert);
+  }
   const classification = classify(alert);
   const signal: Signal = {
     type: classification.type,
@@ -68,8 +82,14 @@ export async function handleAlert(deps: RelayDeps, body: unknown): Promise<Alert
     resting: isRestingOrder(alert.orderType),
     restingForMs: alert.cancelAfterMinutes === null ? null : alert.cancelAfterMinutes * 60_000,
   };
-  const context: AlertContext = { deps, alert, parsed, storedAlert, user, signal, startedAt };
-  return signal.type === 'passthrough' ? passThrough(context) : arbitrateAndForward(context);
+  const dedup: DedupCheck = { fingerprint: fingerprintOf(alert, parsed), windowMs: deps.dedupWindowMs };
+  const context: AlertContext = { deps, alert, parsed, storedAlert, user, signal, startedAt, dedup };
+  return arbitrateAndForward(context);
+}
+
+/** TradingView may deliver one alert twice; the same body from the same strategy is one alert. */
+function fingerprintOf(alert: RelayAlert, parsed: ParsedAlert): string {
+  return createHash('sha256').update(`${alert.relayUser}\0${alert.relayId}\0${parsed.text}`).digest('base64url');
 }
 
 interface ArbitrationValue {
@@ -85,18 +105,14 @@ interface AlertContext {
   user: UserRecord;
   signal: Signal;
   startedAt: number;
-}
-
-async function passThrough(ctx: AlertContext): Promise<AlertReply> {
-  const reason = 'passthrough: no market position fields';
-  const logId = ctx.deps.store.appendLog(logEntry(ctx, 'pending', reason, null));
-  return forwardAndRecord(ctx, logId, [], reason);
+  dedup: DedupCheck;
 }
 
 async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
   const { deps, alert, signal } = ctx;
   const referenceYear = new Date(ctx.startedAt).getUTCFullYear();
-  const keys: PositionKey[] = alert.accounts.map((account) => ({
+  // A passthrough touches no ownership: it is arbitrated on no key (only the duplicate check applies).
+  const keys: PositionKey[] = (signal.type === 'passthrough' ? [] : alert.accounts).map((account) => ({
     relayUser: alert.relayUser,
     account,
     // An instrument the relay cannot read still gets a key of its own; any API check on it fails closed.
@@ -106,10 +122,14 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
 
   for (let round = 1; ; round++) {
     const lastRound = round === MAX_ROUNDS;
-    const result = deps.store.arbitrate<ArbitrationValue>(keys, (current) => {
+    const result = deps.store.arbitrate<ArbitrationValue>(keys, (current, { duplicate }) => {
       const now = deps.now();
       const verdicts = keys.map((key, i) => ({ account: key.account, verdict: decide(current[i] ?? null, signal, readings[i] ?? null, now, deps.settings) }));
-      let combined: AlertVerdict = combineVerdicts(verdicts);
+      let combined: AlertVerdict =
+        signal.type === 'passthrough' ? { action: 'forward', reason: 'passthrough: no market position fields' } : combineVerdicts(verdicts);
+      if (duplicate) {
+        combined = { action: 'drop', reason: `duplicate: the same alert from ${alert.relayId} arrived within ${deps.dedupWindowMs / 1000} s` };
+      }
       if (combined.action === 'needs-reading' && lastRound) {
         combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
       }
@@ -123,7 +143,7 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
         case 'drop':
           return { value: { combined, verdicts }, changes: keys.map(keepChange), log: logEntry(ctx, finalDecision(combined), combined.reason, apiCheck) };
       }
-    });
+    }, ctx.dedup);
     const { combined, verdicts } = result.value;
     if (combined.action === 'needs-reading') {
       await Promise.all(
@@ -198,9 +218,8 @@ export function rejectedRecord(reason: string, bytes: number): string {
   return `[not stored: ${reason}, ${bytes} bytes]`;
 }
 
-function describeUnreadable(body: unknown): string {
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : JSON.stringify(body ?? null).length;
-  return rejectedRecord('unreadable alert', size);
+function describeUnreadable(body: AlertBody): string {
+  return rejectedRecord('unreadable alert', Buffer.byteLength(body.text));
 }
 
 function logEntry(ctx: AlertContext, decision: SignalLogInput['decision'], reason: string, apiCheck: string | null): SignalLogInput {

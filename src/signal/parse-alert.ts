@@ -226,3 +226,44 @@ function trimBlanks(value: string): string {
 function codePointName(char: string): string {
   return `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
+
+/**
+ * Parses a JSON alert body (TradingView sends `application/json` when the message is valid JSON).
+ * JSON.parse keeps the last of two equal keys silently, so repeated keys are found first.
+ * Never echoes the body: it may carry a key.
+ */
+export function parseAlertJsonText(text: string): ParsedAlert {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AlertParseError('alert is not valid JSON');
+  }
+  if (isPlainObject(value)) {
+    const repeated = firstRepeatedTopLevelKey(text);
+    if (repeated !== null) throw new AlertParseError(`field ${repeated} appears more than once`);
+  }
+  return parseAlertJson(value);
+}
+
+/** The first top-level key of a valid JSON object text that repeats (case-insensitively), or null. */
+function firstRepeatedTopLevelKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (depth === 1 && /^\s*:/.test(text.slice(end + 1, end + 64))) {
+        const key = (JSON.parse(text.slice(i, end + 1)) as string).toLowerCase();
+        if (seen.has(key)) return key.length <= 64 && /^[a-z_][a-z0-9_]*$/.test(key) ? key : 'name';
+        seen.add(key);
+      }
+      i = end;
+    }
+  }
+  return null;
+}

@@ -41,6 +41,9 @@ export async function startTestRig(overrides: Partial<Config> = {}, options: { a
     crosstradeApiUrl: sim.url,
     adminToken: ADMIN_TOKEN,
     fillGraceSeconds: 0,
+    // Off unless a test is about them: many tests send one alert body twice on purpose.
+    dedupSeconds: 0,
+    rateLimitPerMin: 0,
     ...overrides,
   };
   const relay = await startRelay(config);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN_SETTING, rotateAdminToken } from '../../src/relay/admin-token.js';
 import { ADMIN_TOKEN, entry, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
 
 const ROUTES: [string, string, unknown?][] = [
@@ -95,14 +96,34 @@ describe('management API', () => {
 });
 
 describe('management API without RELAY_ADMIN_TOKEN', () => {
-  it('stays closed and says how to open it', async () => {
+  it('generates a token on first start, keeps it in the database and accepts only it', async () => {
     const rig = await startTestRig({ adminToken: undefined });
     try {
-      const answer = await rig.admin('GET', '/users', undefined, 'Bearer anything-at-all-1234');
-      expect(answer.status).toBe(401);
-      expect(answer.body).toEqual({ error: 'the management API is closed: set RELAY_ADMIN_TOKEN and restart the relay' });
+      const stored = rig.relay.store.getSetting(ADMIN_TOKEN_SETTING);
+      expect(stored).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect((await rig.admin('GET', '/users', undefined, 'Bearer anything-at-all-1234')).status).toBe(401);
+      expect((await rig.admin('GET', '/users', undefined, `Bearer ${stored}`)).status).toBe(200);
+      // A rotation (trade-relay admin-token --rotate) takes effect at the next request.
+      const rotated = rotateAdminToken(rig.relay.store);
+      expect((await rig.admin('GET', '/users', undefined, `Bearer ${stored}`)).status).toBe(401);
+      expect((await rig.admin('GET', '/users', undefined, `Bearer ${rotated}`)).status).toBe(200);
       await rig.relay.close();
-      expect(rig.logFileText()).toContain('the management API is closed: set RELAY_ADMIN_TOKEN');
+      expect(rig.logFileText()).toContain('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
+      expect(rig.logFileText()).not.toContain(stored!);
+      expect(rig.logFileText()).not.toContain(rotated);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('refuses an address for 15 minutes after 10 failed attempts (429), even with the right token', async () => {
+    const rig = await startTestRig();
+    try {
+      for (let i = 0; i < 10; i++) expect((await rig.admin('GET', '/users', undefined, `Bearer wrong-${i}`)).status).toBe(401);
+      const locked = await rig.admin('GET', '/users');
+      expect(locked.status).toBe(429);
+      expect(locked.body).toEqual({ error: 'too many failed admin attempts from this address: try again in 15 minutes' });
+      expect((await rig.admin('GET', '/health', undefined, null)).status).toBe(200);
     } finally {
       await rig.close();
     }

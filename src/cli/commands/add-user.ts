@@ -20,7 +20,7 @@ export function registerAddUser(program: Command, io: CliIo): void {
     .command('add-user')
     .description('create or update a relay user (prompts for what is missing)')
     .option('--user <relay_user>', 'the relay_user name the alerts carry')
-    .option('--key <crosstrade_key>', 'the CrossTrade secret key')
+    .option('--key <crosstrade_key>', 'the CrossTrade secret key (a flag stays in shell history: leave it out to be prompted)')
     .option('--webhook-url <url>', 'the CrossTrade webhook URL')
     .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
     .action(async (options: AddUserOptions) => {
@@ -35,22 +35,30 @@ export function registerAddUser(program: Command, io: CliIo): void {
       if (missing && !process.stdin.isTTY) {
         throw new CliError('--user, --key and --webhook-url are required when not run interactively');
       }
-      const relayUser = given.user ?? (await input({ message: 'relay_user:', validate: validator(relayUserSchema) })).trim();
-      const crosstradeKey =
-        given.key ?? (await password({ message: 'CrossTrade key:', mask: '*', toggleMask: false, validate: validator(crosstradeKeySchema) })).trim();
-      const webhookUrl =
-        given.url ??
-        (
-          await input({
-            message: 'CrossTrade webhook URL:',
-            validate: validator(webhookUrlSchema),
-            // The path is the secret: once answered, the terminal keeps only the masked form.
-            transformer: (value, { isFinal }) => (isFinal ? maskUrl(value.trim()) : value),
-          })
-        ).trim();
+      const relayUser = given.user ?? (await askRelayUser());
+      const crosstradeKey = given.key ?? (await askKey());
+      const webhookUrl = given.url ?? (await askWebhookUrl());
       const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl }));
       io.out(`user ${relayUser} ${outcome}`);
     });
+}
+
+async function askRelayUser(): Promise<string> {
+  return (await input({ message: 'relay_user:', validate: validator(relayUserSchema) })).trim();
+}
+
+async function askKey(): Promise<string> {
+  return (await password({ message: 'CrossTrade key:', mask: '*', toggleMask: false, validate: validator(crosstradeKeySchema) })).trim();
+}
+
+async function askWebhookUrl(): Promise<string> {
+  const answer = await input({
+    message: 'CrossTrade webhook URL:',
+    validate: validator(webhookUrlSchema),
+    // The path is the secret: once answered, the terminal keeps only the masked form.
+    transformer: (value, { isFinal }) => (isFinal ? maskUrl(value.trim()) : value),
+  });
+  return answer.trim();
 }
 
 /** A flag's value, trimmed and valid, or undefined when not given; throws CliError when invalid. */

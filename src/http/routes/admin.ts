@@ -3,14 +3,19 @@ import type { z } from 'zod';
 import { instrumentKey } from '../../signal/instrument.js';
 import type { Logger } from '../../log/logger.js';
 import type { Store } from '../../store/store.js';
+import { unmapIPv4 } from '../../config/address-list.js';
+import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { checkAdminToken } from '../check-admin-token.js';
+import { createRateLimiter } from '../rate-limiter.js';
 import { clearPositionSchema, firstIssue, logsQuerySchema, newUserSchema, positionsQuerySchema, relayUserSchema } from '../schemas.js';
 import { logView, positionView, userView } from '../views.js';
+
+export const ADMIN_FAILURES_ALLOWED = 10;
 
 export interface AdminOptions {
   store: Store;
   logger: Logger;
-  adminToken: () => string | undefined;
+  adminToken: () => string | null | undefined;
   now: () => number;
 }
 
@@ -18,14 +23,23 @@ export interface AdminOptions {
 export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions): void {
   const { store } = options;
 
+  // Guessing the token is slowed to a halt: after 10 failures an address is refused for 15 minutes.
+  const failures = createRateLimiter({ limit: ADMIN_FAILURES_ALLOWED, windowMs: 15 * 60_000, now: options.now });
+
   app.register(async (admin) => {
     admin.addHook('onRequest', async (request, reply) => {
-      const check = checkAdminToken(request.headers.authorization, options.adminToken());
+      const source = unmapIPv4(request.ip);
+      if (failures.isBlocked(source)) {
+        options.logger.warn({ url: request.url, source }, 'admin request refused: too many failed attempts');
+        return reply.code(429).send({ error: 'too many failed admin attempts from this address: try again in 15 minutes' });
+      }
+      const check = checkAdminToken(request.headers.authorization, options.adminToken() ?? undefined);
       if (check === 'ok') return;
-      options.logger.warn({ url: request.url, check }, 'admin request refused');
+      failures.take(source);
+      options.logger.warn({ url: request.url, check, source }, 'admin request refused');
       const error =
         check === 'closed'
-          ? 'the management API is closed: set RELAY_ADMIN_TOKEN and restart the relay'
+          ? 'the management API is closed: no admin token is set (see `trade-relay admin-token`)'
           : check === 'missing'
             ? 'missing admin token: send Authorization: Bearer <RELAY_ADMIN_TOKEN>'
             : 'wrong admin token';
@@ -59,7 +73,12 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
     admin.post('/users', async (request, reply) => {
       const body = parse(newUserSchema, request.body, reply);
       if (!body) return reply;
-      const outcome = store.saveUser({ relayUser: body.relay_user, crosstradeKey: body.crosstrade_key, webhookUrl: body.webhook_url });
+      const outcome = store.saveUser({
+        relayUser: body.relay_user,
+        crosstradeKey: body.crosstrade_key,
+        webhookUrl: body.webhook_url,
+        relaySecret: body.relay_secret === undefined ? null : hashRelaySecret(body.relay_secret),
+      });
       options.logger.info({ relay_user: body.relay_user, outcome }, 'user saved by admin');
       const user = store.getUser(body.relay_user);
       return reply.code(outcome === 'created' ? 201 : 200).send({ [outcome]: true, user: user ? userView(user) : null });

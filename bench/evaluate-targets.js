@@ -1,0 +1,32 @@
+/**
+ * The issue's targets, read off the figures (the bench reports them; it never fails on them).
+ * Relay figures are the forwarded path on relay A, compared with the bare forwarder.
+ */
+export function evaluateTargets({ rows, startups, idleRssMb }) {
+  const row = (target, mode) => rows.find((r) => r.target === target && r.mode === mode);
+  const targets = [];
+  const [bareSteady, relaySteady] = [row('bare', 'steady'), row('forwarded', 'steady')];
+  if (bareSteady && relaySteady) {
+    const ratio = relaySteady.p50 / bareSteady.p50;
+    targets.push({ name: 'p50 at 200/s vs bare forwarder', want: '≤ 1.3×', got: `${ratio.toFixed(2)}× (${ms(relaySteady.p50)} vs ${ms(bareSteady.p50)} ms)`, met: ratio <= 1.3 });
+    const delta = relaySteady.p99 - bareSteady.p99;
+    targets.push({ name: 'p99 at 200/s vs bare forwarder', want: '≤ +2 ms', got: `${sign(delta)} ms (${ms(relaySteady.p99)} vs ${ms(bareSteady.p99)} ms)`, met: delta <= 2 });
+  }
+  const [bareMax, relayMax] = [row('bare', 'max'), row('forwarded', 'max')];
+  if (bareMax && relayMax) {
+    const ratio = relayMax.rate / bareMax.rate;
+    targets.push({ name: 'throughput, 50 in flight, every decision logged', want: '≥ 0.6× bare', got: `${ratio.toFixed(2)}× (${relayMax.rate.toFixed(0)} vs ${bareMax.rate.toFixed(0)} alerts/s)`, met: ratio >= 0.6 });
+  }
+  const slowest = Math.max(...startups.map((s) => s.startupMs));
+  targets.push({ name: 'start-up to first healthy answer', want: '< 1 s', got: `${slowest.toFixed(0)} ms (slowest of ${startups.length})`, met: slowest < 1000 });
+  targets.push({ name: 'idle RSS', want: '< 120 MB', got: `${idleRssMb.toFixed(0)} MB`, met: idleRssMb < 120 });
+  return targets;
+}
+
+function ms(value) {
+  return value.toFixed(2);
+}
+
+function sign(value) {
+  return `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}`;
+}

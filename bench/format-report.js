@@ -1,0 +1,129 @@
+import { LOADS } from './measure.js';
+
+const COLUMNS = ['scenario', 'load', 'alerts/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'decisions logged', 'API calls/alert'];
+
+/** The figures as plain text for the terminal. */
+export function formatText(report) {
+  return [
+    `Trade Relay bench (${report.planName}), ${report.machine.date}`,
+    `${report.machine.cpu}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}, load average before ${report.machine.loadBefore}`,
+    '',
+    textTable(COLUMNS, report.rows.map(rowCells)),
+    '',
+    ...comparisonLines(report.rows),
+    '',
+    ...startupLines(report),
+    ...memoryLines(report),
+    ...checkLines(report),
+    '',
+    'Targets:',
+    ...report.targets.map((t) => `  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.got} (target ${t.want})`),
+    '',
+    `Total ${report.totalS.toFixed(0)} s.`,
+  ].join('\n');
+}
+
+/** The same figures as the generated block of bench/RESULTS.md. */
+export function formatMarkdown(report) {
+  const m = report.machine;
+  return [
+    `Run: \`npm run bench\` (${report.planName}), ${m.date}, ${report.totalS.toFixed(0)} s.`,
+    `Machine: ${m.cpu}, ${m.memoryGb} GB RAM, ${m.os}; Node ${m.node}; load average before the run ${m.loadBefore} (a shared machine).`,
+    '',
+    markdownTable(COLUMNS, report.rows.map(rowCells)),
+    '',
+    ...comparisonLines(report.rows).map((l) => `- ${l}`),
+    '',
+    '| target | wanted | measured | |',
+    '|---|---|---|---|',
+    ...report.targets.map((t) => `| ${t.name} | ${t.want} | ${t.got} | ${t.met ? 'met' : '**missed**'} |`),
+    '',
+    ...startupLines(report).map((l) => `- ${l}`),
+    ...memoryLines(report).map((l) => `- ${l}`),
+    ...checkLines(report).map((l) => `- ${l}`),
+  ].join('\n');
+}
+
+function rowCells(row) {
+  return [
+    row.label,
+    LOADS[row.mode].describe,
+    row.rate.toFixed(0),
+    row.p50.toFixed(2),
+    row.p90.toFixed(2),
+    row.p99.toFixed(2),
+    row.max.toFixed(1),
+    String(row.errors),
+    row.decisions === null ? '–' : describeDecisions(row),
+    row.decisions === null ? '–' : (row.apiCalls / row.answered).toFixed(2),
+  ];
+}
+
+function describeDecisions(row) {
+  const parts = Object.entries(row.decisions)
+    .sort((a, b) => b[1] - a[1])
+    .map(([decision, n]) => `${decision} ${n}`);
+  return `${parts.join(', ')} (${row.logged}/${row.answered} answered)`;
+}
+
+function comparisonLines(rows) {
+  const row = (target, mode) => rows.find((r) => r.target === target && r.mode === mode);
+  const lines = [];
+  const bare = row('bare', 'steady');
+  const upstream = row('upstream', 'steady');
+  if (bare && upstream) lines.push(`At 200/s the extra hop alone (bare forwarder vs upstream) adds ${(bare.p50 - upstream.p50).toFixed(2)} ms at p50, ${(bare.p99 - upstream.p99).toFixed(2)} ms at p99.`);
+  for (const target of ['forwarded', 'blocked', 'blocked-uncached']) {
+    const r = row(target, 'steady');
+    if (bare && r) {
+      lines.push(`${r.label} / bare forwarder at 200/s: p50 ${(r.p50 / bare.p50).toFixed(2)}×, p99 ${(r.p99 / bare.p99).toFixed(2)}× (${signed(r.p99 - bare.p99)} ms).`);
+    }
+  }
+  const bareMax = row('bare', 'max');
+  for (const target of ['forwarded', 'blocked', 'blocked-uncached']) {
+    const r = row(target, 'max');
+    if (bareMax && r) lines.push(`${r.label} / bare forwarder, 50 in flight: ${(r.rate / bareMax.rate).toFixed(2)}× the alerts/s, p50 ${(r.p50 / bareMax.p50).toFixed(2)}×.`);
+  }
+  return lines;
+}
+
+function startupLines(report) {
+  return report.startups.map((s) => `Start-up, relay ${s.name} (${s.describe}): ${s.startupMs.toFixed(0)} ms from spawn to the first 200 from /health ("relay listening" logged at ${s.listeningMs.toFixed(0)} ms).`);
+}
+
+function memoryLines(report) {
+  const idle = report.memory.idle.map((p) => `${p.name} ${p.mb.toFixed(0)} MB`).join(', ');
+  const peak = report.rows.filter((r) => r.mode !== 'steady').map((r) => `${r.label} ${r.peakRssMb.toFixed(0)} MB`).join(', ');
+  return [
+    `Resident memory idle after start-up: ${idle}.`,
+    `Peak resident memory under load (50 in flight / burst): ${peak}.`,
+    `Relay A idle after all load: ${report.memory.afterLoadMb.toFixed(0)} MB.`,
+  ];
+}
+
+function checkLines(report) {
+  const lines = report.logCheck.map((c) => `Relay ${c.name}: ${c.rows} signal-log rows in SQLite, ${c.lines} decision lines in its log file${c.rows === c.lines ? '' : ' (MISMATCH)'}.`);
+  for (const r of report.rows) {
+    if (r.decisions !== null && r.logged < r.answered) lines.push(`${r.label} (${r.mode}): only ${r.logged} rows logged for ${r.answered} answers (MISMATCH).`);
+    if (r.mode === 'burst') {
+      lines.push(`Contested burst: ${r.burstKeys} keys, ${r.decisions.forwarded ?? 0} forwarded, ${r.doubleForwards} keys forwarded more than once; the upstream received ${r.upstreamReceived}.`);
+    } else if (r.target === 'forwarded') {
+      lines.push(`${r.label} (${r.mode}): ${r.decisions.forwarded ?? 0} forwarded, the upstream received ${r.upstreamReceived}.`);
+    }
+  }
+  return lines;
+}
+
+function signed(value) {
+  return `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}`;
+}
+
+function textTable(columns, rows) {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((cell, i) => (i < 2 || i >= 8 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function markdownTable(columns, rows) {
+  const align = columns.map((_, i) => (i < 2 || i >= 8 ? '---' : '---:'));
+  return [`| ${columns.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}

@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ownerEntries } from './alerts.js';
+import { sampleRss } from './read-rss.js';
+import { runLoad } from './run-load.js';
+
+/** The three kinds of load, the same autocannon for every target. */
+export const LOADS = {
+  steady: { connections: 20, rate: 200, describe: '200/s paced' },
+  max: { connections: 50, rate: null, describe: '50 in flight' },
+  burst: { connections: 40, rate: null, describe: '40 strategies/key' },
+};
+
+/**
+ * Every measured run of the plan, in order: warm-up (not recorded), then rounds of the steady
+ * load over all targets, then rounds of the max load, then the bursts. Each round starts at the
+ * next target, so slow drift of a shared machine does not always fall on the same one.
+ */
+export async function measure(rig, plan, progress) {
+  const steadyTargets = rig.targets.filter((t) => t.id !== 'burst');
+  const burst = rig.targets.find((t) => t.id === 'burst');
+  await primeBlockedKeys(rig);
+
+  for (const target of steadyTargets) {
+    await runLoad({ origin: target.origin, connections: LOADS.max.connections, durationS: plan.warmupS, requestsFor: target.requests() });
+    await settle(rig);
+  }
+  const runs = [];
+  for (const [mode, rounds, durationS] of [
+    ['steady', plan.rounds, plan.steadyS],
+    ['max', plan.maxRounds, plan.maxS],
+  ]) {
+    for (let round = 0; round < rounds; round++) {
+      for (const target of rotate(steadyTargets, round)) {
+        progress(`${mode} round ${round + 1}/${rounds}: ${target.label}`);
+        runs.push(await measureRun(rig, target, mode, durationS, `${round}`));
+      }
+    }
+  }
+  for (let round = 0; round < plan.burstRuns; round++) {
+    progress(`burst ${round + 1}/${plan.burstRuns}`);
+    runs.push(await measureRun(rig, burst, 'burst', plan.burstS, `${round}`));
+  }
+  return runs;
+}
+
+async function measureRun(rig, target, mode, durationS, label) {
+  const mark = target.log?.mark();
+  const simBefore = await rig.sim.command('stats');
+  const rss = sampleRss([target.pid]);
+  const { connections, rate } = LOADS[mode];
+  const load = await runLoad({ origin: target.origin, connections, rate, durationS, requestsFor: target.requests(label) });
+  const peakRssMb = rss.stop().get(target.pid);
+  const decisions = target.log === undefined ? null : await target.log.settledDecisionsSince(mark);
+  const burst = mode === 'burst' ? { keys: target.log.keysTouchedSince(mark), doubleForwards: target.log.doubleForwardsSince(mark) } : null;
+  const simAfter = await settle(rig);
+  return { target: target.id, mode, load, decisions, burst, upstreamReceived: simAfter.received, apiCalls: simAfter.apiCalls - simBefore.apiCalls, peakRssMb };
+}
+
+/**
+ * The blocked path needs owners: one entry per key from its owner through each blocked-path
+ * relay, then the simulator's book set to an open position on every key, so rival entries
+ * that ask CrossTrade are told the position is open.
+ */
+async function primeBlockedKeys(rig) {
+  const entries = ownerEntries(rig.blockedKeys);
+  for (const target of rig.targets.filter((t) => t.id.startsWith('blocked'))) {
+    let n = 0;
+    const mark = target.log.mark();
+    await runLoad({ origin: target.origin, connections: 20, amount: entries.length, requestsFor: () => () => entries[n++ % entries.length] });
+    const decisions = await target.log.settledDecisionsSince(mark);
+    if (decisions.forwarded !== entries.length) throw new Error(`priming ${target.id}: expected ${entries.length} owner entries forwarded, got ${JSON.stringify(decisions)}`);
+  }
+  const contracts = new Map(rig.blockedKeys.map((k) => [`${k.account}|${k.instrument}`, { account: k.account, instrument: k.instrument, marketPosition: 'Long', quantity: 1 }]));
+  await rig.sim.command('set-positions', { positions: [...contracts.values()] });
+  await settle(rig);
+}
+
+/** Lets alerts cut off at the end of a run finish, then empties the simulator's list of received alerts. */
+async function settle(rig) {
+  await sleep(150);
+  const stats = await rig.sim.command('stats');
+  await rig.sim.command('clear-received');
+  return stats;
+}
+
+function rotate(list, by) {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}

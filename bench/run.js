@@ -1,0 +1,86 @@
+// npm run bench [-- --quick] [-- --profile] [-- --write | --no-write]
+// What the relay costs a trade: the CrossTrade simulator alone, a bare forwarder, and the relay's
+// forwarded, blocked and contested paths, side by side under the same autocannon load, each
+// in a process of its own on loopback. Prints a table; a full run also updates bench/RESULTS.md.
+// Asserts nothing about speed: the targets are read off the output (see bench/README.md).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeMachine } from './describe-machine.js';
+import { evaluateTargets } from './evaluate-targets.js';
+import { formatMarkdown, formatText } from './format-report.js';
+import { measure } from './measure.js';
+import { readRssMb } from './read-rss.js';
+import { startRig } from './start-rig.js';
+import { summarizeRuns } from './summarize-runs.js';
+import { writeResults } from './write-results.js';
+
+/** Seconds per run. Full: about 2 minutes; quick: about 15 s (plus the build). */
+const PLANS = {
+  full: { rounds: 3, steadyS: 4, maxRounds: 2, maxS: 3, burstRuns: 2, burstS: 3, warmupS: 1, withUncached: true },
+  quick: { rounds: 1, steadyS: 1, maxRounds: 1, maxS: 1, burstRuns: 1, burstS: 1, warmupS: 0.3, withUncached: false },
+};
+
+const args = new Set(process.argv.slice(2));
+const planName = args.has('--quick') ? 'quick' : 'full';
+const plan = PLANS[planName];
+const write = args.has('--write') || (planName === 'full' && !args.has('--no-write'));
+const cpuProfileDir = args.has('--profile') ? import.meta.dirname : null;
+
+const startedAt = performance.now();
+const machine = describeMachine();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-bench-'));
+const stoppers = [];
+const progress = (text) => process.stderr.write(`  ${text}\n`);
+
+try {
+  const rig = await startRig({ dir, withUncached: plan.withUncached, cpuProfileDir, stoppers });
+  await sleep(1000); // let start-up garbage settle before reading idle memory
+  const idle = [
+    { name: 'simulator', pid: rig.sim.pid },
+    { name: 'bare forwarder', pid: rig.bare.pid },
+    ...Object.values(rig.relays).map((r) => ({ name: `relay ${r.name}`, pid: r.pid })),
+  ].map((p) => ({ name: p.name, mb: readRssMb(p.pid) }));
+
+  const runs = await measure(rig, plan, progress);
+  await sleep(1000);
+  const afterLoadMb = readRssMb(rig.relays.A.pid);
+
+  const relays = Object.values(rig.relays);
+  const totals = relays.map((r) => ({ name: r.name, rows: r.log.mark(), logFile: r.logFile }));
+  while (stoppers.length > 0) await stoppers.pop()(); // relays flush their log files as they stop
+  const logCheck = totals.map((t) => ({ name: t.name, rows: t.rows, lines: countDecisionLines(t.logFile) }));
+
+  const rows = summarizeRuns(runs, rig.targets);
+  const startups = relays.map((r) => ({ name: r.name, describe: r.spec.describe, startupMs: r.startupMs, listeningMs: r.listeningMs }));
+  const report = {
+    machine,
+    planName,
+    rows,
+    startups,
+    memory: { idle, afterLoadMb },
+    logCheck,
+    targets: evaluateTargets({ rows, startups, idleRssMb: idle.find((p) => p.name === 'relay A').mb }),
+    totalS: (performance.now() - startedAt) / 1000,
+  };
+  console.log(formatText(report));
+  if (write) {
+    writeResults(path.join(import.meta.dirname, 'RESULTS.md'), formatMarkdown(report));
+    console.log('Updated bench/RESULTS.md.');
+  }
+  if (cpuProfileDir !== null) console.log(`CPU profiles: bench/relay-*.cpuprofile (summary: node bench/profile-summary.js bench/relay-A.cpuprofile)`);
+} finally {
+  while (stoppers.length > 0) await stoppers.pop()().catch(() => undefined);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Lines of a relay's log file and its rotated files that record a decision (`alert forwarded`, …). */
+function countDecisionLines(file) {
+  const dir = path.dirname(file);
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name === path.basename(file) || name.startsWith(`${path.basename(file)}.`))
+    .flatMap((name) => fs.readFileSync(path.join(dir, name), 'utf8').split('\n'))
+    .filter((line) => line.includes('"msg":"alert ')).length;
+}
