@@ -1,11 +1,12 @@
-// node bench/profile-summary.js bench/relay-A.cpuprofile [top=25]
+// node bench/profile-summary.js bench/relay-A.cpuprofile [top=25] [fnA,fnB,…]
 // Self time per function and per package of a `node --cpu-prof` profile (as written by
 // `npm run bench -- --profile`), so the cost of a path can be read without opening DevTools.
+// Named functions also get their inclusive time (themselves and everything they call).
 import fs from 'node:fs';
 
-const [file, topArg = '25'] = process.argv.slice(2);
+const [file, topArg = '25', inclusiveArg = ''] = process.argv.slice(2);
 if (file === undefined) {
-  console.error('usage: node bench/profile-summary.js FILE.cpuprofile [top]');
+  console.error('usage: node bench/profile-summary.js FILE.cpuprofile [top] [function,function,…]');
   process.exit(2);
 }
 const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -37,6 +38,21 @@ for (const node of profile.nodes) {
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)`);
 print('self time by package (share of busy time)', byPackage, busy, top);
 print('self time by function', byFunction, busy, top);
+if (inclusiveArg !== '') print('inclusive time', inclusiveTimes(inclusiveArg.split(',')), busy, Infinity);
+
+/** For each name: the self time of every sample with a frame of that function name on its stack. */
+function inclusiveTimes(names) {
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const result = new Map(names.map((n) => [n, 0]));
+  for (const [id, us] of selfUs) {
+    const onStack = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) onStack.add(byId.get(at).callFrame.functionName);
+    for (const name of names) if (onStack.has(name)) result.set(name, result.get(name) + us);
+  }
+  return result;
+}
 
 function print(title, map, of, limit) {
   console.log(`\n${title}:`);

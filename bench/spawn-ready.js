@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 
 /**
- * Runs `node script ...args` as a child that prints `{"ready": …}` once it serves, then speaks the
- * JSON-line protocol of serve-commands.js. Resolves with the ready value, the pid, `command(cmd,
- * args)` and `stop()`. Rejects if the child exits or stays silent for 10 s.
+ * Runs `node [...nodeArgs] script ...args` as a child that prints `{"ready": …}` once it serves,
+ * then speaks the JSON-line protocol of serve-commands.js. Resolves with the ready value, the pid,
+ * `command(cmd, args)` and `stop()`. Rejects if the child exits or stays silent for 10 s.
  */
-export async function spawnReady(script, args = []) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function spawnReady(script, args = [], nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting = new Map();
   let nextId = 1;
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

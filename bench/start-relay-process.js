@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuProfileArgs } from './cpu-profile-args.js';
 
 const CLI = path.resolve(import.meta.dirname, '../dist/cli/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -16,7 +17,7 @@ export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, s
   const logFile = path.join(dir, `${name}.log`);
   const consoleFile = path.join(dir, `${name}.stdout`);
   const out = fs.openSync(consoleFile, 'w');
-  const profile = cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=relay-${name}.cpuprofile`];
+  const profile = cpuProfileArgs(cpuProfileDir, `relay-${name}`);
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...profile, CLI, 'start', '--port', '0', '--host', '127.0.0.1'], {
     env: {

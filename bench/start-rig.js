@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createSqliteStore } from '../dist/store/sqlite/create-sqlite-store.js';
+import { cpuProfileArgs } from './cpu-profile-args.js';
 import { USERS, burstFlow, crosstradeKey, ownerFlow, positionKeys, rivalFlow } from './alerts.js';
 import { openSignalLog } from './open-signal-log.js';
 import { spawnReady } from './spawn-ready.js';
@@ -33,9 +34,9 @@ const COMMON_SETTINGS = { RELAY_RATE_LIMIT_PER_MIN: '1000000' };
  */
 export async function startRig({ dir, withUncached, cpuProfileDir, stoppers }) {
   const keys = USERS.map(crosstradeKey);
-  const sim = await spawnReady(path.join(here, 'sim-process.js'), [JSON.stringify(keys)]);
+  const sim = await spawnReady(path.join(here, 'sim-process.js'), [JSON.stringify(keys)], cpuProfileArgs(cpuProfileDir, 'simulator'));
   stoppers.push(() => sim.stop());
-  const bare = await spawnReady(path.join(here, 'bare-forwarder.js'), [sim.ready.url]);
+  const bare = await spawnReady(path.join(here, 'bare-forwarder.js'), [sim.ready.url], cpuProfileArgs(cpuProfileDir, 'bare-forwarder'));
   stoppers.push(() => bare.stop());
 
   const webhookPaths = Object.fromEntries(USERS.map((user) => [user, new URL(sim.ready.webhooks[crosstradeKey(user)]).pathname]));

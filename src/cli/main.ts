@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { registerAddUser } from './commands/add-user.js';
+import { registerAdminToken } from './commands/admin-token.js';
 import { registerClearPosition } from './commands/clear-position.js';
 import { CliError } from './commands/cli-error.js';
 import { type CliIo, processIo } from './commands/cli-io.js';
@@ -26,6 +27,7 @@ function buildProgram(io: CliIo): Command {
   registerClearPosition(program, io);
   registerLogs(program, io);
   registerCrosstradeSim(program, io);
+  registerAdminToken(program, io);
   return program;
 }
 

@@ -162,18 +162,25 @@ describe('list-users', () => {
 
   it('shows a table with the key and webhook URL masked', async () => {
     await addAlice();
-    await sandbox.run(['add-user', '--user', 'bob', '--key', 'bobs-key-000111', '--webhook-url', 'http://10.0.0.5:8090/v1/send/b/c']);
+    await sandbox.run(['add-user', '--user', 'bob', '--key', 'bobs-key-000111', '--webhook-url', 'http://10.0.0.5:8090/v1/send/b/c', '--secret', 'bobs-passphrase']);
     const [alice, bob] = openStore().listUsers();
     const result = await sandbox.run(['list-users']);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        'relay_user  crosstrade_key  webhook_url                     created',
-        `alice       ****7c21        https://app.crosstrade.io/****  ${alice?.createdAt}`,
-        `bob         ****0111        http://10.0.0.5:8090/****       ${bob?.createdAt}`,
+        'relay_user  crosstrade_key  webhook_url                     relay_secret  created',
+        `alice       ****7c21        https://app.crosstrade.io/****  -             ${alice?.createdAt}`,
+        `bob         ****0111        http://10.0.0.5:8090/****       ****          ${bob?.createdAt}`,
         '',
       ].join('\n'),
     );
+    expect(result.stdout).not.toContain('bobs-passphrase');
+    expect(bob?.relaySecret).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('refuses a relay secret that could not be sent in an alert', async () => {
+    const result = await sandbox.run(['add-user', '--user', 'bob', '--key', 'bobs-key-000111', '--webhook-url', 'http://10.0.0.5:8090/v1/send/b/c', '--secret', 'has space']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: relay_secret must not contain spaces, ";" or "="\n' });
   });
 
   it('prints the same masked views as the management API with --json', async () => {
@@ -414,5 +421,19 @@ describe('crosstrade-sim', () => {
       stdout: '',
       stderr: "error: option '--port <n>' argument '65536' is invalid. --port must be an integer from 0 to 65535.\n",
     });
+  });
+});
+
+describe('admin-token', () => {
+  it('prints the stored token, generating it once, and --rotate replaces it', async () => {
+    const first = await sandbox.run(['admin-token']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect((await sandbox.run(['admin-token'])).stdout).toBe(first.stdout);
+    const rotated = await sandbox.run(['admin-token', '--rotate']);
+    expect(rotated.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(rotated.stdout).not.toBe(first.stdout);
+    expect((await sandbox.run(['admin-token'])).stdout).toBe(rotated.stdout);
+    expect(openStore().getSetting('admin_token')).toBe(rotated.stdout.trim());
   });
 });

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { z } from 'zod';
 import { loadConfig } from '../../config/config.js';
 import { maskUrl } from '../../http/mask.js';
-import { crosstradeKeySchema, firstIssue, relayUserSchema, webhookUrlSchema } from '../../http/schemas.js';
+import { crosstradeKeySchema, firstIssue, relaySecretSchema, relayUserSchema, webhookUrlSchema } from '../../http/schemas.js';
+import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { withStore } from './with-store.js';
@@ -12,6 +13,7 @@ interface AddUserOptions {
   user?: string;
   key?: string;
   webhookUrl?: string;
+  secret?: string;
   db?: string;
 }
 
@@ -22,6 +24,7 @@ export function registerAddUser(program: Command, io: CliIo): void {
     .option('--user <relay_user>', 'the relay_user name the alerts carry')
     .option('--key <crosstrade_key>', 'the CrossTrade secret key (a flag stays in shell history: leave it out to be prompted)')
     .option('--webhook-url <url>', 'the CrossTrade webhook URL')
+    .option('--secret <passphrase>', 'require alerts for this user to carry relay_secret=<passphrase>; (it is stored hashed)')
     .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
     .action(async (options: AddUserOptions) => {
       // Settings first, so a bad environment fails before the user types anything.
@@ -30,6 +33,7 @@ export function registerAddUser(program: Command, io: CliIo): void {
         user: checked(relayUserSchema, options.user),
         key: checked(crosstradeKeySchema, options.key),
         url: checked(webhookUrlSchema, options.webhookUrl),
+        secret: checked(relaySecretSchema, options.secret),
       };
       const missing = given.user === undefined || given.key === undefined || given.url === undefined;
       if (missing && !process.stdin.isTTY) {
@@ -38,7 +42,8 @@ export function registerAddUser(program: Command, io: CliIo): void {
       const relayUser = given.user ?? (await askRelayUser());
       const crosstradeKey = given.key ?? (await askKey());
       const webhookUrl = given.url ?? (await askWebhookUrl());
-      const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl }));
+      const relaySecret = given.secret === undefined ? null : hashRelaySecret(given.secret);
+      const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret }));
       io.out(`user ${relayUser} ${outcome}`);
     });
 }

@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { entry, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
+
+const postFrom = async (rig: TestRig, body: string, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${rig.relay.url}/webhook`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body });
+  return { status: response.status, body: (await response.json()) as { decision: string; signal_type: string | null; reason: string } };
+};
+
+describe('webhook protection', () => {
+  let rig: TestRig;
+  afterEach(async () => {
+    await rig.close();
+  });
+  const logged = () => rig.relay.store.listLogs({ limit: 50 }).map((l) => [l.decision, l.reason]);
+
+  describe('allow-list (RELAY_WEBHOOK_ALLOW)', () => {
+    it('refuses a source outside the list with 403, forwards nothing and logs it', async () => {
+      rig = await startTestRig({ webhookAllow: '10.0.0.0/8, 52.89.214.238' });
+      const answer = await postFrom(rig, entry('A'));
+      expect(answer).toEqual({
+        status: 403,
+        body: { decision: 'rejected', signal_type: null, reason: 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)' },
+      });
+      expect(rig.sim.received).toHaveLength(0);
+      expect(logged()).toEqual([['rejected', 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)']]);
+    });
+
+    it('lets loopback through by default, and anything with *', async () => {
+      rig = await startTestRig({ webhookAllow: '*' });
+      expect((await postFrom(rig, entry('A'))).status).toBe(200);
+    });
+
+    it('ignores X-Forwarded-For from a source that is not a trusted proxy', async () => {
+      rig = await startTestRig({ webhookAllow: '52.89.214.238' });
+      const answer = await postFrom(rig, entry('A'), { 'x-forwarded-for': '52.89.214.238' });
+      expect(answer.status).toBe(403);
+      expect(rig.sim.received).toHaveLength(0);
+    });
+
+    it('believes X-Forwarded-For from a trusted proxy (RELAY_TRUST_PROXY), both ways', async () => {
+      rig = await startTestRig({ webhookAllow: '52.89.214.238', trustProxy: '127.0.0.1' });
+      expect((await postFrom(rig, entry('A'), { 'x-forwarded-for': '52.89.214.238' })).status).toBe(200);
+      const spoofed = await postFrom(rig, entry('B'), { 'x-forwarded-for': '198.51.100.9' });
+      expect(spoofed.status).toBe(403);
+      expect(spoofed.body.reason).toBe('source address 198.51.100.9 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)');
+    });
+  });
+
+  describe('rate limit (RELAY_RATE_LIMIT_PER_MIN)', () => {
+    it('answers 429 past the limit per source and logs it', async () => {
+      rig = await startTestRig({ rateLimitPerMin: 3 });
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await postFrom(rig, exitFor(`R${i}`))).status);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      expect(logged().filter(([d]) => d === 'rejected')).toEqual([
+        ['rejected', 'rate limit: more than 3 alerts a minute from 127.0.0.1'],
+        ['rejected', 'rate limit: more than 3 alerts a minute from 127.0.0.1'],
+      ]);
+    });
+  });
+
+  describe('relay_secret', () => {
+    const withSecret = async () => {
+      rig = await startTestRig();
+      const answer = await rig.admin('POST', '/users', { relay_user: 'bob', crosstrade_key: USER_KEY, webhook_url: rig.sim.webhookUrl(USER_KEY), relay_secret: 'bobs-passphrase-1' });
+      expect(answer.status).toBe(200);
+    };
+
+    it('refuses an alert without it (401) or with a wrong one (403)', async () => {
+      await withSecret();
+      expect(await postFrom(rig, entry('A'))).toEqual({ status: 401, body: { decision: 'rejected', signal_type: null, reason: 'missing relay_secret: this relay_user requires one' } });
+      expect(await postFrom(rig, `${entry('A')} relay_secret=bobs-passphrase-2;`)).toEqual({ status: 403, body: { decision: 'rejected', signal_type: null, reason: 'wrong relay_secret' } });
+      expect(rig.sim.received).toHaveLength(0);
+    });
+
+    it('forwards an alert with the right one, stripped, and never shows it', async () => {
+      await withSecret();
+      const answer = await postFrom(rig, `${entry('A')} relay_secret=bobs-passphrase-1;`);
+      expect(answer.body.decision).toBe('forwarded');
+      expect(rig.sim.received[0]?.body).not.toContain('relay_secret');
+      const users = await rig.admin('GET', '/users');
+      expect(users.body.users[0].relay_secret).toBe('****');
+      const logs = await rig.admin('GET', '/logs');
+      const stored = JSON.stringify([rig.relay.store.listUsers(), rig.relay.store.listLogs({ limit: 10 })]);
+      await rig.relay.close();
+      for (const text of [users.text, logs.text, rig.logFileText(), stored]) {
+        expect(text).not.toContain('bobs-passphrase-1');
+      }
+    });
+  });
+
+  describe('duplicates (RELAY_DEDUP_SECONDS)', () => {
+    it('drops the same alert body from the same strategy inside the window', async () => {
+      rig = await startTestRig({ dedupSeconds: 3 });
+      expect((await postFrom(rig, entry('A'))).body.decision).toBe('forwarded');
+      expect((await postFrom(rig, entry('A'))).body).toEqual({
+        decision: 'dropped',
+        signal_type: 'entry',
+        reason: 'duplicate: the same alert from A arrived within 3 s',
+      });
+      expect(rig.sim.received).toHaveLength(1);
+    });
+
+    it('drops all but one of 20 simultaneous copies', async () => {
+      rig = await startTestRig({ dedupSeconds: 3 });
+      const answers = await Promise.all(Array.from({ length: 20 }, () => postFrom(rig, entry('A'))));
+      expect(answers.filter((a) => a.body.decision === 'forwarded')).toHaveLength(1);
+      expect(rig.sim.received).toHaveLength(1);
+    });
+
+    it('lets a different alert of the same strategy through, and the same alert once the window passed', async () => {
+      rig = await startTestRig({ dedupSeconds: 1 });
+      await postFrom(rig, entry('A'));
+      expect((await postFrom(rig, entry('A', { extra: 'comment=second' }))).body.decision).toBe('forwarded');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await postFrom(rig, entry('A'))).body.decision).toBe('forwarded');
+    });
+  });
+});
+
+function exitFor(relayId: string): string {
+  return `relay_user=bob; relay_id=${relayId}; command=CLOSEPOSITION; account=Sim101; instrument=ES 03-26;`;
+}
