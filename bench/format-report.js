@@ -1,6 +1,6 @@
 import { LOADS } from './measure.js';
 
-const COLUMNS = ['scenario', 'load', 'alerts/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'decisions logged', 'API calls/alert'];
+const COLUMNS = ['scenario', 'load', 'alerts/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'CPU µs/alert', 'decisions logged', 'API calls/alert'];
 
 /** The figures as plain text for the terminal. */
 export function formatText(report) {
@@ -9,6 +9,8 @@ export function formatText(report) {
     `${report.machine.cpu}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}, load average before ${report.machine.loadBefore}`,
     '',
     textTable(COLUMNS, report.rows.map(rowCells)),
+    describePlan(report.plan),
+    CPU_NOTE,
     '',
     ...comparisonLines(report.rows),
     '',
@@ -32,6 +34,8 @@ export function formatMarkdown(report) {
     '',
     markdownTable(COLUMNS, report.rows.map(rowCells)),
     '',
+    `${describePlan(report.plan)} ${CPU_NOTE}`,
+    '',
     ...comparisonLines(report.rows).map((l) => `- ${l}`),
     '',
     '| target | wanted | measured | |',
@@ -44,6 +48,16 @@ export function formatMarkdown(report) {
   ].join('\n');
 }
 
+const CPU_NOTE =
+  'CPU µs/alert: CPU time of the process under test only (the simulator for "upstream alone", the forwarder or relay process otherwise), from /proc.';
+
+function describePlan(plan) {
+  return (
+    `Rows pool ${plan.rounds} × ${plan.steadyS} s (200/s), ${plan.maxRounds} × ${plan.maxS} s (50 in flight) and ${plan.burstRuns} × ${plan.burstS} s (burst) ` +
+    `per scenario, after ${plan.warmupS} s of warm-up each; rounds rotate the order of the scenarios.`
+  );
+}
+
 function rowCells(row) {
   return [
     row.label,
@@ -54,6 +68,7 @@ function rowCells(row) {
     row.p99.toFixed(2),
     row.max.toFixed(1),
     String(row.errors),
+    row.cpuUsPerAlert.toFixed(0),
     row.decisions === null ? '–' : describeDecisions(row),
     row.decisions === null ? '–' : (row.apiCalls / row.answered).toFixed(2),
   ];
@@ -119,11 +134,11 @@ function signed(value) {
 
 function textTable(columns, rows) {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((cell, i) => (i < 2 || i >= 8 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells) => cells.map((cell, i) => (i < 2 || i >= 9 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 function markdownTable(columns, rows) {
-  const align = columns.map((_, i) => (i < 2 || i >= 8 ? '---' : '---:'));
+  const align = columns.map((_, i) => (i < 2 || i >= 9 ? '---' : '---:'));
   return [`| ${columns.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

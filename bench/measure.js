@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ownerEntries } from './alerts.js';
-import { sampleRss } from './read-rss.js';
+import { readCpuMs, sampleRss } from './read-proc.js';
 import { runLoad } from './run-load.js';
 
 /** The three kinds of load, the same autocannon for every target. */
@@ -47,13 +47,15 @@ async function measureRun(rig, target, mode, durationS, label) {
   const mark = target.log?.mark();
   const simBefore = await rig.sim.command('stats');
   const rss = sampleRss([target.pid]);
+  const cpuBefore = readCpuMs(target.pid);
   const { connections, rate } = LOADS[mode];
   const load = await runLoad({ origin: target.origin, connections, rate, durationS, requestsFor: target.requests(label) });
+  const cpuMs = readCpuMs(target.pid) - cpuBefore;
   const peakRssMb = rss.stop().get(target.pid);
   const decisions = target.log === undefined ? null : await target.log.settledDecisionsSince(mark);
   const burst = mode === 'burst' ? { keys: target.log.keysTouchedSince(mark), doubleForwards: target.log.doubleForwardsSince(mark) } : null;
   const simAfter = await settle(rig);
-  return { target: target.id, mode, load, decisions, burst, upstreamReceived: simAfter.received, apiCalls: simAfter.apiCalls - simBefore.apiCalls, peakRssMb };
+  return { target: target.id, mode, load, decisions, burst, upstreamReceived: simAfter.received, apiCalls: simAfter.apiCalls - simBefore.apiCalls, cpuMs, peakRssMb };
 }
 
 /**
@@ -66,7 +68,7 @@ async function primeBlockedKeys(rig) {
   for (const target of rig.targets.filter((t) => t.id.startsWith('blocked'))) {
     let n = 0;
     const mark = target.log.mark();
-    await runLoad({ origin: target.origin, connections: 20, amount: entries.length, requestsFor: () => () => entries[n++ % entries.length] });
+    await runLoad({ origin: target.origin, connections: 50, amount: entries.length, requestsFor: () => () => entries[n++ % entries.length] });
     const decisions = await target.log.settledDecisionsSince(mark);
     if (decisions.forwarded !== entries.length) throw new Error(`priming ${target.id}: expected ${entries.length} owner entries forwarded, got ${JSON.stringify(decisions)}`);
   }

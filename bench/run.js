@@ -11,15 +11,15 @@ import { describeMachine } from './describe-machine.js';
 import { evaluateTargets } from './evaluate-targets.js';
 import { formatMarkdown, formatText } from './format-report.js';
 import { measure } from './measure.js';
-import { readRssMb } from './read-rss.js';
+import { readRssMb } from './read-proc.js';
 import { startRig } from './start-rig.js';
 import { summarizeRuns } from './summarize-runs.js';
 import { writeResults } from './write-results.js';
 
-/** Seconds per run. Full: about 2 minutes; quick: about 15 s (plus the build). */
+/** Seconds per run. Full: about 2 minutes; quick: about 15 s (plus the build), all scenarios but the uncached one. */
 const PLANS = {
-  full: { rounds: 3, steadyS: 4, maxRounds: 2, maxS: 3, burstRuns: 2, burstS: 3, warmupS: 1, withUncached: true },
-  quick: { rounds: 1, steadyS: 1, maxRounds: 1, maxS: 1, burstRuns: 1, burstS: 1, warmupS: 0.3, withUncached: false },
+  full: { rounds: 3, steadyS: 4, maxRounds: 2, maxS: 3, burstRuns: 2, burstS: 3, warmupS: 1, settleMs: 1000, withUncached: true },
+  quick: { rounds: 1, steadyS: 1, maxRounds: 1, maxS: 0.75, burstRuns: 1, burstS: 0.75, warmupS: 0.3, settleMs: 300, withUncached: false },
 };
 
 const args = new Set(process.argv.slice(2));
@@ -36,7 +36,7 @@ const progress = (text) => process.stderr.write(`  ${text}\n`);
 
 try {
   const rig = await startRig({ dir, withUncached: plan.withUncached, cpuProfileDir, stoppers });
-  await sleep(1000); // let start-up garbage settle before reading idle memory
+  await sleep(plan.settleMs); // let start-up garbage settle before reading idle memory
   const idle = [
     { name: 'simulator', pid: rig.sim.pid },
     { name: 'bare forwarder', pid: rig.bare.pid },
@@ -44,7 +44,7 @@ try {
   ].map((p) => ({ name: p.name, mb: readRssMb(p.pid) }));
 
   const runs = await measure(rig, plan, progress);
-  await sleep(1000);
+  await sleep(plan.settleMs);
   const afterLoadMb = readRssMb(rig.relays.A.pid);
 
   const relays = Object.values(rig.relays);
@@ -57,6 +57,7 @@ try {
   const report = {
     machine,
     planName,
+    plan,
     rows,
     startups,
     memory: { idle, afterLoadMb },

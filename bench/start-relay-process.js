@@ -5,21 +5,23 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuProfileArgs } from './cpu-profile-args.js';
 
-const CLI = path.resolve(import.meta.dirname, '../dist/cli/main.js');
+// BENCH_RELAY_CLI runs another build of the relay (say, a candidate change in a copy of dist/) in the same bench.
+const CLI = process.env.BENCH_RELAY_CLI ?? path.resolve(import.meta.dirname, '../dist/cli/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
 /**
  * Runs the built relay as production does (`node dist/cli/main.js start`) in its own process,
  * with its console output going to a file, and measures the start-up: from spawn to the first
- * 200 from GET /health. `settings` become RELAY_* variables; `cpuProfileDir` adds --cpu-prof.
+ * 200 from GET /health. `settings` become RELAY_* variables; `cpuProfileDir` adds --cpu-prof;
+ * `cli` runs another build of the relay.
  */
-export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, settings = {}, cpuProfileDir = null }) {
+export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, settings = {}, cpuProfileDir = null, cli = CLI }) {
   const logFile = path.join(dir, `${name}.log`);
   const consoleFile = path.join(dir, `${name}.stdout`);
   const out = fs.openSync(consoleFile, 'w');
   const profile = cpuProfileArgs(cpuProfileDir, `relay-${name}`);
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...profile, CLI, 'start', '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [...profile, cli, 'start', '--port', '0', '--host', '127.0.0.1'], {
     env: {
       ...inheritedEnv(),
       RELAY_DB: dbFile,
@@ -35,7 +37,7 @@ export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, s
   fs.closeSync(out);
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const port = await waitForPort(consoleFile, child, 10_000);
+  const port = await waitForPort([consoleFile, logFile], child, 10_000);
   const listeningMs = performance.now() - spawnedAt;
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, 10_000);
@@ -65,13 +67,14 @@ function inheritedEnv() {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(RELAY_|CROSSTRADE_|LOG_LEVEL$)/.test(name)));
 }
 
-async function waitForPort(consoleFile, child, timeoutMs) {
+/** The port from the "relay listening" line, looked for in the console output and in the log file. */
+async function waitForPort(files, child, timeoutMs) {
   const deadline = performance.now() + timeoutMs;
+  const read = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
   while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}:\n${fs.readFileSync(consoleFile, 'utf8')}`);
-    const line = fs
-      .readFileSync(consoleFile, 'utf8')
-      .split('\n')
+    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}:\n${read(files[0])}`);
+    const line = files
+      .flatMap((file) => read(file).split('\n'))
       .find((l) => l.includes('"relay listening"'));
     if (line !== undefined) return JSON.parse(line).port;
     await sleep(2);

@@ -28,6 +28,7 @@ export function summarizeRuns(runs, targets) {
         logged: decisions === null ? null : Object.values(decisions).reduce((a, b) => a + b, 0),
         upstreamReceived: sum(group, (r) => r.upstreamReceived),
         apiCalls: sum(group, (r) => r.apiCalls),
+        cpuUsPerAlert: (1000 * sum(group, (r) => r.cpuMs)) / answered,
         peakRssMb: Math.max(...group.map((r) => r.peakRssMb)),
         burstKeys: mode === 'burst' ? sum(group, (r) => r.burst.keys) : null,
         doubleForwards: mode === 'burst' ? sum(group, (r) => r.burst.doubleForwards) : null,

@@ -85,6 +85,16 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   app.addHook('onRequest', webhookGate(options, now));
 
+  // On shutdown, alerts in flight still get their answer, then their keep-alive connection is
+  // closed, so close() need not wait for idle sockets to time out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
   registerHealthRoute(app, now(), now);
   registerWebhookRoute(app, options.relay);
   registerAdminRoutes(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now });

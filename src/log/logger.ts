@@ -76,6 +76,8 @@ export function createLogger(options: LoggerOptions): AppLogger {
 function rotating(destination: ReturnType<typeof pino.destination>, file: string, maxBytes: number, keep: number): pino.DestinationStream {
   let bytes = fs.existsSync(file) ? fs.statSync(file).size : 0;
   const rotate = () => {
+    // The file opens asynchronously (at start and after each rotation): roll it once it exists.
+    if (!fs.existsSync(file)) return;
     try {
       for (let n = keep - 1; n >= 1; n--) {
         if (fs.existsSync(`${file}.${n}`)) fs.renameSync(`${file}.${n}`, `${file}.${n + 1}`);

@@ -180,7 +180,8 @@ function assertFieldName(name: string, number: number): void {
       `field ${number} has an invalid name ${quoteForMessage(name)}: use letters, digits and _, not starting with a digit`,
     );
   }
-  if (RESERVED_NAMES.has(name)) {
+  // Keys are lower-cased later, so __PROTO__ is as reserved as __proto__.
+  if (RESERVED_NAMES.has(name.toLowerCase())) {
     throw new AlertParseError(`field ${number} has a reserved name ${quoteForMessage(name)}`);
   }
 }
@@ -257,9 +258,11 @@ function firstRepeatedTopLevelKey(text: string): string | null {
     else if (c === '"') {
       let end = i + 1;
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      if (depth === 1 && /^\s*:/.test(text.slice(end + 1, end + 64))) {
+      let next = end + 1;
+      while (next < text.length && ' \t\r\n'.includes(text[next]!)) next++;
+      if (depth === 1 && text[next] === ':') {
         const key = (JSON.parse(text.slice(i, end + 1)) as string).toLowerCase();
-        if (seen.has(key)) return key.length <= 64 && /^[a-z_][a-z0-9_]*$/.test(key) ? key : 'name';
+        if (seen.has(key)) return key.length <= 64 && /^[a-z_][a-z0-9_]*$/.test(key) ? key : quoteForMessage(key);
         seen.add(key);
       }
       i = end;

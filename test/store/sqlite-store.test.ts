@@ -134,4 +134,28 @@ describe('SQLite store', () => {
     other.close();
     expect(store.getUser('amy')?.relayUser).toBe('amy');
   });
+
+  it('prunes signal-log rows past the retention and old duplicate fingerprints', () => {
+    store.appendLog(log({ time: 1000, decision: 'blocked' }));
+    store.appendLog(log({ time: 5000, decision: 'blocked' }));
+    store.arbitrate([], () => ({ value: null, changes: [], log: log({ time: 6000, decision: 'blocked' }) }), { fingerprint: 'f', windowMs: 1000 });
+    expect(store.prune({ logsBefore: 2000, fingerprintsBefore: Date.now() + 1 })).toEqual({ logs: 1, fingerprints: 1 });
+    expect(store.listLogs({ limit: 10 }).map((l) => l.time)).toEqual([6000, 5000]);
+  });
+
+  it('closes forwards a crash left pending as failed', () => {
+    store.appendLog(log({ decision: 'pending' }));
+    store.appendLog(log({ decision: 'forwarded' }));
+    expect(store.closeInterruptedForwards('interrupted')).toBe(1);
+    expect(store.listLogs({ limit: 10 }).map((l) => [l.decision, l.reason])).toEqual([
+      ['forwarded', 'entry: nobody owns the position'],
+      ['failed', 'interrupted'],
+    ]);
+  });
+
+  it('reports a repeat of a fingerprint inside its window as a duplicate', () => {
+    const seen: boolean[] = [];
+    for (let i = 0; i < 2; i++) store.arbitrate([], (_current, { duplicate }) => (seen.push(duplicate), { value: null, changes: [], log: log() }), { fingerprint: 'same', windowMs: 60_000 });
+    expect(seen).toEqual([false, true]);
+  });
 });

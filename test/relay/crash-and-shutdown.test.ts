@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/create-simulator.js';
+import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
+import { INTERRUPTED_REASON } from '../../src/start-relay.js';
+import { spawnRelay, type SpawnedRelay } from '../helpers/spawn-relay.js';
+import { ADMIN_TOKEN, entry, USER_KEY } from '../helpers/start-test-relay.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+describe('crashes and shutdown', () => {
+  const temp = makeTempDir();
+  let sim: Simulator;
+  const relays: SpawnedRelay[] = [];
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop('SIGKILL')));
+    await sim.close();
+  });
+
+  const setUp = async (name: string) => {
+    sim = await startSimulator({ keys: [USER_KEY] });
+    const env = {
+      RELAY_DB: temp.file(`${name}.db`),
+      RELAY_LOG_FILE: temp.file(`${name}.log`),
+      CROSSTRADE_API_URL: sim.url,
+      RELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      RELAY_DEDUP_SECONDS: '0',
+      RELAY_RATE_LIMIT_PER_MIN: '0',
+    };
+    const store = createSqliteStore(env.RELAY_DB);
+    store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
+    store.close();
+    return env;
+  };
+  const post = (url: string, body: string) =>
+    fetch(`${url}/webhook`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body }).then(
+      (r) => r.status,
+      () => 0, // the relay died under it
+    );
+
+  it('after kill -9 mid-burst and a restart: every forward has its log row, every owner its decision, state intact', async () => {
+    const env = await setUp('crash');
+    const first = await spawnRelay(env);
+    relays.push(first);
+    const burst = Array.from({ length: 300 }, (_, i) => post(first.url, entry(`S${i}`, { account: `ACC${i}` })));
+    while (sim.received.length < 20) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(await first.stop('SIGKILL')).toBeNull();
+    await Promise.all(burst);
+
+    const store = createSqliteStore(env.RELAY_DB);
+    try {
+      const logs = store.listLogs({ limit: 1000 });
+      const loggedAccounts = new Set(logs.filter((l) => l.decision === 'forwarded' || l.decision === 'pending').map((l) => l.account));
+      const forwardedAccounts = sim.received.map((r) => /account=(ACC\d+)/.exec(r.body)?.[1]);
+      expect(forwardedAccounts.length).toBeGreaterThanOrEqual(20);
+      for (const account of forwardedAccounts) expect(loggedAccounts).toContain(account);
+      for (const position of store.listPositions()) {
+        expect(logs.some((l) => l.account === position.account && l.relayId === position.relayId && l.signalType === 'entry')).toBe(true);
+      }
+      const positionsBefore = store.listPositions().map((p) => [p.account, p.relayId]);
+      store.close();
+
+      const second = await spawnRelay(env);
+      relays.push(second);
+      expect((await fetch(`${second.url}/health`)).status).toBe(200);
+      const reopened = createSqliteStore(env.RELAY_DB);
+      expect(reopened.listPositions().map((p) => [p.account, p.relayId])).toEqual(positionsBefore);
+      // Rows the crash left pending are closed as failed: their outcome is unknown.
+      expect(reopened.listLogs({ limit: 1000 }).filter((l) => l.decision === 'pending')).toEqual([]);
+      const interrupted = reopened.listLogs({ limit: 1000 }).filter((l) => l.reason === INTERRUPTED_REASON);
+      expect(interrupted.length).toBe(logs.filter((l) => l.decision === 'pending').length);
+      reopened.close();
+      // and it serves alerts with the same state: the first account's owner still holds it
+      const contested = await fetch(`${second.url}/webhook`, { method: 'POST', body: entry('OTHER', { account: positionsBefore[0]![0] as string }) });
+      expect(((await contested.json()) as { decision: string }).decision).toBe('blocked');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('on SIGTERM finishes the alerts in flight, closes the database and exits 0', async () => {
+    const env = await setUp('term');
+    const relay = await spawnRelay(env);
+    relays.push(relay);
+    sim.failWebhook({ kind: 'hang' }); // the forward takes its whole timeout (1.5 s)
+    const inFlight = fetch(`${relay.url}/webhook`, { method: 'POST', body: entry('A') });
+    while (sim.received.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const exitCode = relay.stop('SIGTERM');
+    const answer = await inFlight;
+    expect(answer.status).toBe(502);
+    expect(((await answer.json()) as { decision: string }).decision).toBe('failed');
+    expect(await exitCode).toBe(0);
+    const store = createSqliteStore(env.RELAY_DB);
+    expect(store.listLogs({ limit: 5 }).map((l) => l.decision)).toEqual(['failed']);
+    store.close();
+  });
+});
