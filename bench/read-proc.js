@@ -25,11 +25,19 @@ export function sampleRss(pids, intervalMs = 200) {
   };
 }
 
-/** CPU time (user + system) a process has used so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+/**
+ * CPU time a process's threads have run so far, in ms: the scheduler's own nanosecond count
+ * (the first field of /proc/PID/task/TID/schedstat, summed over threads). Tick-sampled utime/stime would charge a whole 10 ms tick to a
+ * process woken by a timer at the tick, and overstate the cost of a lightly loaded server.
+ * Threads that ended in between are missed (Node's threads live as long as the process).
+ */
 export function readCpuMs(pid) {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    let ns = 0;
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    return ns / 1e6;
   } catch {
     return NaN;
   }

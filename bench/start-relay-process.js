@@ -13,15 +13,15 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
  * Runs the built relay as production does (`node dist/cli/main.js start`) in its own process,
  * with its console output going to a file, and measures the start-up: from spawn to the first
  * 200 from GET /health. `settings` become RELAY_* variables; `cpuProfileDir` adds --cpu-prof;
- * `cli` runs another build of the relay.
+ * `cli` runs another build of the relay; `nodeArgs` go to node (say, `--heap-prof`).
  */
-export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, settings = {}, cpuProfileDir = null, cli = CLI }) {
+export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, settings = {}, cpuProfileDir = null, cli = CLI, nodeArgs = [] }) {
   const logFile = path.join(dir, `${name}.log`);
   const consoleFile = path.join(dir, `${name}.stdout`);
   const out = fs.openSync(consoleFile, 'w');
   const profile = cpuProfileArgs(cpuProfileDir, `relay-${name}`);
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...profile, cli, 'start', '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, cli, 'start', '--port', '0', '--host', '127.0.0.1'], {
     env: {
       ...inheritedEnv(),
       RELAY_DB: dbFile,
