@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Direction } from '../../engine/types.js';
+import type { Direction, Ownership } from '../../engine/types.js';
 import type {
   ArbitrationResult,
   DedupCheck,
@@ -131,6 +131,26 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // second process on the same file: a random 48-bit number does that without coordination.
   const nextVersion = () => randomInt(2 ** 48 - 1);
 
+  /** Writes one ownership row with a fresh version; answers the version. */
+  const writeRow = (key: PositionKey, instrument: string, ownership: Ownership): number => {
+    const version = nextVersion();
+    q.upsertPosition.run({
+      relay_user: key.relayUser,
+      account_key: accountKey(key.account),
+      instrument_key: key.instrumentKey,
+      account: key.account,
+      instrument,
+      relay_id: ownership.relayId,
+      direction: ownership.direction,
+      opened_at: ownership.openedAt,
+      claimed_at: ownership.claimedAt,
+      hold_until: ownership.holdUntil,
+      updated_at: now(),
+      version,
+    });
+    return version;
+  };
+
   const writeChange = (key: PositionKey, before: PositionRecord | null, change: KeyChange): WrittenChange | null => {
     if (change.kind === 'keep') return null;
     if (change.kind === 'clear') {
@@ -138,39 +158,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey);
       return { key, before, afterVersion: null };
     }
-    const version = nextVersion();
-    q.upsertPosition.run({
-      relay_user: key.relayUser,
-      account_key: accountKey(key.account),
-      instrument_key: key.instrumentKey,
-      account: key.account,
-      instrument: change.instrument,
-      relay_id: change.ownership.relayId,
-      direction: change.ownership.direction,
-      opened_at: change.ownership.openedAt,
-      claimed_at: change.ownership.claimedAt,
-      hold_until: change.ownership.holdUntil,
-      updated_at: now(),
-      version,
-    });
-    return { key, before, afterVersion: version };
-  };
-
-  const restore = (position: PositionRecord) => {
-    q.upsertPosition.run({
-      relay_user: position.relayUser,
-      account_key: accountKey(position.account),
-      instrument_key: position.instrumentKey,
-      account: position.account,
-      instrument: position.instrument,
-      relay_id: position.relayId,
-      direction: position.direction,
-      opened_at: position.openedAt,
-      claimed_at: position.claimedAt,
-      hold_until: position.holdUntil,
-      updated_at: now(),
-      version: nextVersion(),
-    });
+    return { key, before, afterVersion: writeRow(key, change.instrument, change.ownership) };
   };
 
   const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1], dedup?: DedupCheck): ArbitrationResult<T> => {
@@ -195,7 +183,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       const untouched = w.afterVersion === null ? nowRow === null : nowRow?.version === w.afterVersion;
       if (!untouched) continue;
       if (w.afterVersion !== null) q.deletePositionAtVersion.run(w.key.relayUser, accountKey(w.key.account), w.key.instrumentKey, w.afterVersion);
-      if (w.before) restore(w.before);
+      if (w.before) writeRow(w.before, w.before.instrument, w.before);
     }
   });
 
