@@ -49,7 +49,9 @@ export function formatMarkdown(report) {
 }
 
 const CPU_NOTE =
-  'CPU µs/alert: CPU time of the process under test only (the simulator for "upstream alone", the forwarder or relay process otherwise), from /proc.';
+  'CPU µs/alert: CPU time of the process under test only (the simulator for "upstream alone", the forwarder or relay process otherwise), ' +
+  'from /proc; it is higher at 200/s than at full load because every alert then wakes an idle process. ' +
+  'Decisions are counted in the relay\'s SQLite signal log; rows can exceed answers by the alerts still in flight when a run stops.';
 
 function describePlan(plan) {
   return (
@@ -78,7 +80,7 @@ function describeDecisions(row) {
   const parts = Object.entries(row.decisions)
     .sort((a, b) => b[1] - a[1])
     .map(([decision, n]) => `${decision} ${n}`);
-  return `${parts.join(', ')} (${row.logged}/${row.answered} answered)`;
+  return `${parts.join(', ')} (${row.logged} rows, ${row.answered} answers)`;
 }
 
 function comparisonLines(rows) {
@@ -102,12 +104,16 @@ function comparisonLines(rows) {
 }
 
 function startupLines(report) {
-  return report.startups.map((s) => `Start-up, relay ${s.name} (${s.describe}): ${s.startupMs.toFixed(0)} ms from spawn to the first 200 from /health ("relay listening" logged at ${s.listeningMs.toFixed(0)} ms).`);
+  const each = report.startups.map((s) => `${s.name} ${s.startupMs.toFixed(0)} ms (listening at ${s.listeningMs.toFixed(0)})`).join(', ');
+  return [`Start-up, from spawn to the first 200 from /health: ${each}.`];
 }
 
 function memoryLines(report) {
   const idle = report.memory.idle.map((p) => `${p.name} ${p.mb.toFixed(0)} MB`).join(', ');
-  const peak = report.rows.filter((r) => r.mode !== 'steady').map((r) => `${r.label} ${r.peakRssMb.toFixed(0)} MB`).join(', ');
+  const peak = report.rows
+    .filter((r) => r.mode !== 'steady')
+    .map((r) => `${r.target === 'upstream' ? 'simulator' : r.label} ${r.peakRssMb.toFixed(0)} MB`)
+    .join(', ');
   return [
     `Resident memory idle after start-up: ${idle}.`,
     `Peak resident memory under load (50 in flight / burst): ${peak}.`,

@@ -18,7 +18,9 @@ export const LOADS = {
 export async function measure(rig, plan, progress) {
   const steadyTargets = rig.targets.filter((t) => t.id !== 'burst');
   const burst = rig.targets.find((t) => t.id === 'burst');
+  progress('priming the blocked path: one owner entry per key');
   await primeBlockedKeys(rig);
+  progress('warming up');
 
   for (const target of steadyTargets) {
     await runLoad({ origin: target.origin, connections: LOADS.max.connections, durationS: plan.warmupS, requestsFor: target.requests() });

@@ -17,6 +17,8 @@ export async function runLoad({ origin, connections, durationS = undefined, amou
     url: origin,
     connections,
     ...(amount === undefined ? { duration: durationS } : { amount }),
+    // autocannon only looks at its stop flag on this tick: the default 1 s rounds every run up to whole seconds.
+    sampleInt: 100,
     timeout: 10,
     setupClient(client) {
       const next = requestsFor(nextConnection++);

@@ -11,15 +11,19 @@ import { describeMachine } from './describe-machine.js';
 import { evaluateTargets } from './evaluate-targets.js';
 import { formatMarkdown, formatText } from './format-report.js';
 import { measure } from './measure.js';
+import { measureStartups } from './measure-startups.js';
 import { readRssMb } from './read-proc.js';
 import { startRig } from './start-rig.js';
 import { summarizeRuns } from './summarize-runs.js';
 import { writeResults } from './write-results.js';
 
-/** Seconds per run. Full: about 2 minutes; quick: about 15 s (plus the build), all scenarios but the uncached one. */
+/**
+ * Seconds per run, and accounts per user on the blocked path (× 20 users × 10 instruments keys).
+ * Full: about 2 minutes. Quick: about 15 s plus the build, every scenario but the uncached one.
+ */
 const PLANS = {
-  full: { rounds: 3, steadyS: 4, maxRounds: 2, maxS: 3, burstRuns: 2, burstS: 3, warmupS: 1, settleMs: 1000, withUncached: true },
-  quick: { rounds: 1, steadyS: 1, maxRounds: 1, maxS: 0.75, burstRuns: 1, burstS: 0.75, warmupS: 0.3, settleMs: 300, withUncached: false },
+  full: { rounds: 3, steadyS: 4, maxRounds: 2, maxS: 3, burstRuns: 2, burstS: 3, warmupS: 1, settleMs: 1000, blockedAccounts: 5, extraStartups: 5, withUncached: true },
+  quick: { rounds: 1, steadyS: 1, maxRounds: 1, maxS: 0.8, burstRuns: 1, burstS: 0.8, warmupS: 0.3, settleMs: 300, blockedAccounts: 1, extraStartups: 0, withUncached: false },
 };
 
 const args = new Set(process.argv.slice(2));
@@ -32,10 +36,13 @@ const startedAt = performance.now();
 const machine = describeMachine();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-bench-'));
 const stoppers = [];
-const progress = (text) => process.stderr.write(`  ${text}\n`);
+const progress = (text) => process.stderr.write(`  ${((performance.now() - startedAt) / 1000).toFixed(1).padStart(5)} s  ${text}\n`);
 
 try {
-  const rig = await startRig({ dir, withUncached: plan.withUncached, cpuProfileDir, stoppers });
+  progress('starting the simulator, the bare forwarder and the relays');
+  const rig = await startRig({ dir, withUncached: plan.withUncached, blockedAccounts: plan.blockedAccounts, cpuProfileDir, stoppers });
+  if (plan.extraStartups > 0) progress(`${plan.extraStartups} more start-ups of a relay, one after another`);
+  const extraStartups = await measureStartups({ dir, sim: rig.sim, count: plan.extraStartups });
   await sleep(plan.settleMs); // let start-up garbage settle before reading idle memory
   const idle = [
     { name: 'simulator', pid: rig.sim.pid },
@@ -53,7 +60,10 @@ try {
   const logCheck = totals.map((t) => ({ name: t.name, rows: t.rows, lines: countDecisionLines(t.logFile) }));
 
   const rows = summarizeRuns(runs, rig.targets);
-  const startups = relays.map((r) => ({ name: r.name, describe: r.spec.describe, startupMs: r.startupMs, listeningMs: r.listeningMs }));
+  const startups = [
+    ...relays.map((r) => ({ name: `relay ${r.name}`, describe: r.spec.describe, startupMs: r.startupMs, listeningMs: r.listeningMs })),
+    ...extraStartups.map((s, i) => ({ name: `restart ${i + 1}`, describe: 'defaults, database with users', ...s })),
+  ];
   const report = {
     machine,
     planName,

@@ -32,7 +32,7 @@ const COMMON_SETTINGS = { RELAY_RATE_LIMIT_PER_MIN: '1000000' };
  * not compete), each in a process of its own. Every stop function is pushed onto `stoppers`
  * as soon as its process runs, so a failure half-way still cleans up.
  */
-export async function startRig({ dir, withUncached, cpuProfileDir, stoppers }) {
+export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProfileDir, stoppers }) {
   const keys = USERS.map(crosstradeKey);
   const sim = await spawnReady(path.join(here, 'sim-process.js'), [JSON.stringify(keys)], cpuProfileArgs(cpuProfileDir, 'simulator'));
   stoppers.push(() => sim.stop());
@@ -52,15 +52,17 @@ export async function startRig({ dir, withUncached, cpuProfileDir, stoppers }) {
   }
 
   const forwardedKeys = positionKeys('Sim', 25);
-  const blockedKeys = positionKeys('Live', 5);
-  // One sequence shared by all connections of a run (the burst instead gives each connection its own).
-  const shared = (flow) => () => flow;
+  const blockedKeys = positionKeys('Live', blockedAccounts);
+  // One sequence per target, shared by all connections and carried on from run to run: the
+  // owners keep alternating entry and exit, and no text repeats inside the relay's duplicate
+  // window. The burst instead gives each connection its own sequence, on fresh keys every run.
+  const continued = (flow) => () => () => flow;
   const targets = [
-    { id: 'upstream', label: 'upstream alone', origin: sim.ready.url, pid: sim.pid, requests: () => shared(ownerFlow(forwardedKeys, 'upstream', webhookPaths)) },
-    { id: 'bare', label: 'bare forwarder', origin: bare.ready.url, pid: bare.pid, requests: () => shared(ownerFlow(forwardedKeys, 'upstream', webhookPaths)) },
-    { id: 'forwarded', label: 'relay, forwarded path', relay: relays.A, requests: () => shared(ownerFlow(forwardedKeys, 'relay')) },
-    { id: 'blocked', label: 'relay, blocked path', relay: relays.B, requests: () => shared(rivalFlow(blockedKeys)) },
-    { id: 'blocked-uncached', label: 'relay, blocked path, cache off', relay: relays.C, requests: () => shared(rivalFlow(blockedKeys)) },
+    { id: 'upstream', label: 'upstream alone', origin: sim.ready.url, pid: sim.pid, requests: continued(ownerFlow(forwardedKeys, 'upstream', webhookPaths)) },
+    { id: 'bare', label: 'bare forwarder', origin: bare.ready.url, pid: bare.pid, requests: continued(ownerFlow(forwardedKeys, 'upstream', webhookPaths)) },
+    { id: 'forwarded', label: 'relay, forwarded path', relay: relays.A, requests: continued(ownerFlow(forwardedKeys, 'relay')) },
+    { id: 'blocked', label: 'relay, blocked path', relay: relays.B, requests: continued(rivalFlow(blockedKeys)) },
+    { id: 'blocked-uncached', label: 'relay, blocked path, cache off', relay: relays.C, requests: continued(rivalFlow(blockedKeys)) },
     { id: 'burst', label: 'relay, contested burst', relay: relays.A, requests: (label) => burstFlow(label) },
   ]
     .filter((t) => !('relay' in t) || t.relay !== undefined)
@@ -69,7 +71,8 @@ export async function startRig({ dir, withUncached, cpuProfileDir, stoppers }) {
   return { sim, bare, relays, targets, blockedKeys };
 }
 
-function seedUsers(dbFile, webhooks) {
+/** Creates the database with the bench's users, each with its own key and simulator webhook URL. */
+export function seedUsers(dbFile, webhooks) {
   const store = createSqliteStore(dbFile);
   for (const user of USERS) store.saveUser({ relayUser: user, crosstradeKey: crosstradeKey(user), webhookUrl: webhooks[crosstradeKey(user)] });
   store.close();

@@ -103,9 +103,12 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     const pending = inflight.get(key);
     if (pending !== undefined) return pending;
 
+    // Stamped when asked, not when answered: the reading describes the account no later than
+    // the request, so a request sent inside an owner's hold never counts as "after the hold".
+    const askedAt = now();
     const call = getPositions(account, apiKey)
       .then((positions) => {
-        const answer = { positions, takenAt: now() };
+        const answer = { positions, takenAt: askedAt };
         pruneCache();
         cache.set(key, answer);
         return answer;

@@ -11,19 +11,39 @@ export function decide(
   reading: PositionReading | null,
   now: number,
   settings: EngineSettings,
+  senderWasBlocked = false,
 ): Verdict {
+  const isOwner = ownership?.relayId === signal.relayId;
   switch (signal.type) {
     case 'passthrough':
       return { action: 'forward', reason: 'passthrough: no market position fields', change: { kind: 'keep' }, staleOwnerCleared: false };
     case 'entry':
+      return decideEntry(ownership, signal, reading, now, settings);
     case 'reversal':
+      // The strategy believes it holds a position the relay never let it open: its reversal
+      // quantity (close + open) would open a doubled position.
+      if (senderWasBlocked && !isOwner) return { action: 'block', reason: `not-owner: ${signal.relayId}'s entry was blocked, its reversal would double the position` };
       return decideEntry(ownership, signal, reading, now, settings);
     case 'add':
       return decideAdd(ownership, signal, now, settings);
     case 'exit':
     case 'partial_exit':
+      // Its entry never reached the account: closing "its" position would open an orphaned one.
+      if (senderWasBlocked && !isOwner) return { action: 'drop', reason: `phantom-exit: ${signal.relayId}'s entry was blocked, it holds no position` };
       return decideExit(ownership, signal);
   }
+}
+
+/**
+ * Whether the alert's sender holds no position on its keys after this alert: an entry that was
+ * blocked leaves its strategy believing in a position that does not exist (null: unchanged).
+ */
+export function senderBlockedAfter(type: Signal['type'], finalDecision: 'forwarded' | 'blocked' | 'dropped' | 'failed-definitely'): boolean | null {
+  if (type === 'exit') return false; // the strategy is flat in its own view
+  if (type !== 'entry' && type !== 'reversal' && type !== 'add') return null;
+  if (finalDecision === 'forwarded') return false;
+  if (finalDecision === 'blocked' || finalDecision === 'failed-definitely') return true;
+  return null; // a duplicate changes nothing
 }
 
 function decideEntry(
@@ -37,10 +57,13 @@ function decideEntry(
     return { action: 'forward', reason: `${signal.type}: nobody owns the position`, change: claim(signal, now, settings), staleOwnerCleared: false };
   }
   if (ownership.relayId === signal.relayId) {
+    const change = claim(signal, now, settings, ownership.openedAt);
+    // A market re-entry must not cut short the hold of the owner's resting order.
+    const holdUntil = Math.max(ownership.holdUntil, change.ownership.holdUntil);
     return {
       action: 'forward',
       reason: `${signal.type}: ${signal.relayId} owns the position`,
-      change: claim(signal, now, settings, ownership.openedAt),
+      change: { kind: 'set', ownership: { ...change.ownership, holdUntil } },
       staleOwnerCleared: false,
     };
   }

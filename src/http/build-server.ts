@@ -75,13 +75,20 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY' && isWebhook(request)) {
+      // Another process held the database past the busy timeout: the transaction rolled back,
+      // nothing was decided or forwarded.
+      options.logger.error({ err: error }, 'database busy: alert not processed');
+      return reply.code(503).send({ decision: 'blocked', signal_type: null, reason: 'database busy: nothing was forwarded, send again' });
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const message = status < 500 ? oneLine(error.message) : 'internal error';
     if (status >= 500) options.logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
     if (isWebhook(request)) return refuseWebhook(options.relay, request, reply, status, message);
     return reply.code(status).send({ error: message });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  // The path is not echoed: a pasted CrossTrade webhook URL would carry its secret in it.
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such route (${request.method})` }));
 
   app.addHook('onRequest', webhookGate(options, now));
 
@@ -125,12 +132,23 @@ function hasTradingViewCertificate(request: FastifyRequest): boolean {
   return subject?.CN === TRADINGVIEW_CLIENT_CN;
 }
 
+/** By the route Fastify matched, never by the raw URL: `/%77ebhook` routes to /webhook too. */
 function isWebhook(request: FastifyRequest): boolean {
-  return request.method === 'POST' && request.url.split('?')[0] === '/webhook';
+  return request.routeOptions.url === '/webhook' && request.method === 'POST';
 }
 
 /** Answers a refused alert the way the webhook answers every alert, and writes its signal-log row. */
 function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: FastifyReply, status: number, reason: string) {
+  try {
+    recordRefusal(relay, request, status, reason);
+  } catch (error) {
+    relay.logger.error({ err: error }, 'could not write the signal-log row of a refused alert');
+  }
+  relay.logger.warn({ decision: 'rejected', status, reason, source: unmapIPv4(request.ip) }, 'alert refused');
+  return reply.code(status).send({ decision: status >= 500 ? 'failed' : 'rejected', signal_type: null, reason });
+}
+
+function recordRefusal(relay: RelayDeps, request: FastifyRequest, status: number, reason: string): void {
   relay.store.appendLog({
     time: relay.now(),
     relayUser: null,
@@ -145,8 +163,6 @@ function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: Fastify
     latencyMs: 0,
     alert: rejectedRecord('refused before reading', Number(request.headers['content-length'] ?? 0) || 0),
   });
-  relay.logger.warn({ decision: 'rejected', status, reason, source: unmapIPv4(request.ip) }, 'alert refused');
-  return reply.code(status).send({ decision: status >= 500 ? 'failed' : 'rejected', signal_type: null, reason });
 }
 
 function parseAdminJson(text: string): unknown {

@@ -1,6 +1,7 @@
 /** Shows enough of a secret to tell two apart, never enough to use one. */
 export function maskSecret(secret: string): string {
-  return secret.length <= 8 ? '****' : `****${secret.slice(-4)}`;
+  // Four characters of a short key would be too large a share of it.
+  return secret.length < 16 ? '****' : `****${secret.slice(-4)}`;
 }
 
 /** A CrossTrade webhook URL carries its secret in the path (reference §2.1): show the origin only. */

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { classify } from '../engine/classify.js';
 import { combineVerdicts, type AlertVerdict } from '../engine/combine-verdicts.js';
-import { decide } from '../engine/decide.js';
+import { decide, senderBlockedAfter } from '../engine/decide.js';
 import type { Decision, EngineSettings, PositionReading, Signal, SignalType, Verdict } from '../engine/types.js';
 import { AlertParseError } from '../signal/alert-parse-error.js';
 import { formatForward, removeFields } from '../signal/format-alert.js';
 import { instrumentKey } from '../signal/instrument.js';
 import { parseAlertJsonText, parseAlertText, type ParsedAlert } from '../signal/parse-alert.js';
 import { RELAY_FIELDS, readRelayAlert, type RelayAlert } from '../signal/read-relay-alert.js';
-import type { DedupCheck, KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord, WrittenChange } from '../store/store.js';
+import type { ArbitrationResult, DedupCheck, KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord } from '../store/store.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
 /** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
@@ -111,39 +111,53 @@ interface AlertContext {
 async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
   const { deps, alert, signal } = ctx;
   const referenceYear = new Date(ctx.startedAt).getUTCFullYear();
+  const product = instrumentKey(alert.instrument ?? '', referenceYear);
   // A passthrough touches no ownership: it is arbitrated on no key (only the duplicate check applies).
   const keys: PositionKey[] = (signal.type === 'passthrough' ? [] : alert.accounts).map((account) => ({
     relayUser: alert.relayUser,
     account,
-    // An instrument the relay cannot read still gets a key of its own; any API check on it fails closed.
-    instrumentKey: instrumentKey(alert.instrument ?? '', referenceYear) ?? (alert.instrument ?? '').toUpperCase(),
+    // An unreadable instrument keeps a key of its own so exits still find their owner;
+    // entries on it are blocked below, since no CrossTrade check could ever clear them.
+    instrumentKey: product ?? (alert.instrument ?? '').toUpperCase(),
   }));
+  const unreadable = product === null && OPENS_EXPOSURE.has(signal.type);
   const readings: (PositionReading | null)[] = keys.map(() => null);
 
   for (let round = 1; ; round++) {
     const lastRound = round === MAX_ROUNDS;
-    const result = deps.store.arbitrate<ArbitrationValue>(keys, (current, { duplicate }) => {
-      const now = deps.now();
-      const verdicts = keys.map((key, i) => ({ account: key.account, verdict: decide(current[i] ?? null, signal, readings[i] ?? null, now, deps.settings) }));
-      let combined: AlertVerdict =
-        signal.type === 'passthrough' ? { action: 'forward', reason: 'passthrough: no market position fields' } : combineVerdicts(verdicts);
-      if (duplicate) {
-        combined = { action: 'drop', reason: `duplicate: the same alert from ${alert.relayId} arrived within ${deps.dedupWindowMs / 1000} s` };
-      }
-      if (combined.action === 'needs-reading' && lastRound) {
-        combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
-      }
-      const apiCheck = describeReadings(readings);
-      switch (combined.action) {
-        case 'needs-reading':
-          return { value: { combined, verdicts }, changes: keys.map(keepChange), log: null };
-        case 'forward':
-          return { value: { combined, verdicts }, changes: verdicts.map((v) => toKeyChange(v.verdict, alert)), log: logEntry(ctx, 'pending', combined.reason, apiCheck) };
-        case 'block':
-        case 'drop':
-          return { value: { combined, verdicts }, changes: keys.map(keepChange), log: logEntry(ctx, finalDecision(combined), combined.reason, apiCheck) };
-      }
-    }, ctx.dedup);
+    const result = deps.store.arbitrate<ArbitrationValue>(
+      keys,
+      (current, { duplicate }) => {
+        const now = deps.now();
+        const verdicts = keys.map((key, i) => ({
+          account: key.account,
+          verdict: decide(current[i]?.owner ?? null, signal, readings[i] ?? null, now, deps.settings, current[i]?.blocked.has(signal.relayId) ?? false),
+        }));
+        let combined: AlertVerdict =
+          signal.type === 'passthrough' ? { action: 'forward', reason: 'passthrough: no market position fields' } : combineVerdicts(verdicts);
+        if (unreadable) combined = { action: 'block', reason: `instrument-unreadable: "${alert.instrument}" is not an instrument name the relay can check` };
+        if (duplicate) combined = { action: 'drop', reason: `duplicate: the same alert from ${alert.relayId} arrived within ${deps.dedupWindowMs / 1000} s` };
+        if (combined.action === 'needs-reading' && lastRound) {
+          combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
+        }
+        const value = { combined, verdicts };
+        if (combined.action === 'needs-reading') return { value, changes: keys.map(keepChange), log: null };
+        const decision = combined.action === 'forward' ? 'forwarded' : finalDecision(combined);
+        const blocked = duplicate ? null : senderBlockedAfter(signal.type, decision);
+        const mark = blocked === null || blocked ? null : { relayId: signal.relayId, blocked };
+        if (combined.action === 'forward') {
+          // A forwarded entry is marked unblocked now; a blocked one below, with its final row.
+          return { value, changes: verdicts.map((v) => toKeyChange(v.verdict, alert)), mark, log: logEntry(ctx, 'pending', combined.reason, describeReadings(readings)) };
+        }
+        return {
+          value,
+          changes: keys.map(keepChange),
+          mark: blocked === null ? null : { relayId: signal.relayId, blocked },
+          log: logEntry(ctx, decision, combined.reason, describeReadings(readings)),
+        };
+      },
+      ctx.dedup,
+    );
     const { combined, verdicts } = result.value;
     if (combined.action === 'needs-reading') {
       await Promise.all(
@@ -153,23 +167,34 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
       );
       continue;
     }
-    if (combined.action === 'forward') return forwardAndRecord(ctx, result.logId!, result.written, combined.reason);
+    if (combined.action === 'forward') return forwardAndRecord(ctx, keys, result, combined.reason);
     return reply(ctx, 200, finalDecision(combined), combined.reason);
   }
 }
 
-async function forwardAndRecord(ctx: AlertContext, logId: number, written: WrittenChange[], reason: string): Promise<AlertReply> {
-  const { deps } = ctx;
+/** Signal types whose forward can open or add exposure. */
+const OPENS_EXPOSURE: ReadonlySet<SignalType> = new Set(['entry', 'reversal', 'add']);
+
+async function forwardAndRecord(ctx: AlertContext, keys: PositionKey[], arbitration: ArbitrationResult<unknown>, reason: string): Promise<AlertReply> {
+  const { deps, signal } = ctx;
+  const logId = arbitration.logId!;
   const outgoing = formatForward(ctx.parsed, ctx.user.crosstradeKey, RELAY_FIELDS);
   const outcome = await deps.crosstrade.forward(ctx.user.webhookUrl, outgoing);
   const latencyMs = deps.now() - ctx.startedAt;
   if (outcome.ok) {
+    // Only a delivered exit ends its ownership (unless its key was written again meanwhile).
+    deps.store.finishClears(arbitration.pendingClears);
     deps.store.completeLog(logId, { decision: 'forwarded', reason, upstreamStatus: outcome.status, latencyMs });
     return reply(ctx, 200, 'forwarded', reason);
   }
-  // A definite failure never reached NinjaTrader: undo the claim. An ambiguous one may have:
-  // keep any ownership it recorded, and give back any ownership it cleared (an exit that may not have happened).
-  deps.store.undo(outcome.ambiguous ? written.filter((w) => w.afterVersion === null) : written);
+  // A definite failure never reached NinjaTrader: undo the claim, and the strategy holds no
+  // position. An ambiguous one may have: keep the claim. Either way an exit keeps its owner.
+  if (!outcome.ambiguous) {
+    deps.store.undo(arbitration.written);
+    if (senderBlockedAfter(signal.type, 'failed-definitely') === true) {
+      deps.store.arbitrate(keys, () => ({ value: null, changes: keys.map(keepChange), mark: { relayId: signal.relayId, blocked: true }, log: null }));
+    }
+  }
   const failure = `forward-failed: ${outcome.reason}${outcome.ambiguous ? ' (the order may have reached CrossTrade; ownership kept)' : ''}`;
   deps.store.completeLog(logId, { decision: 'failed', reason: failure, upstreamStatus: outcome.status, latencyMs });
   return reply(ctx, 502, 'failed', failure);
@@ -250,7 +275,7 @@ function keepChange(): KeyChange {
   return { kind: 'keep' };
 }
 
-function finalDecision(verdict: AlertVerdict): Decision {
+function finalDecision(verdict: AlertVerdict): 'dropped' | 'blocked' {
   return verdict.action === 'drop' ? 'dropped' : 'blocked';
 }
 

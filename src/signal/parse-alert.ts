@@ -177,12 +177,13 @@ function assertFieldName(name: string, number: number): void {
   }
   if (!NAME_PATTERN.test(name)) {
     throw new AlertParseError(
-      `field ${number} has an invalid name ${quoteForMessage(name)}: use letters, digits and _, not starting with a digit`,
+      // Never echo the name: text before a stray '=' may be a secret (`relay_secret hunter2=x`).
+      `field ${number} has an invalid name: use letters, digits and _, not starting with a digit`,
     );
   }
   // Keys are lower-cased later, so __PROTO__ is as reserved as __proto__.
   if (RESERVED_NAMES.has(name.toLowerCase())) {
-    throw new AlertParseError(`field ${number} has a reserved name ${quoteForMessage(name)}`);
+    throw new AlertParseError(`field ${number} has a reserved name "${name.toLowerCase()}"`);
   }
 }
 

@@ -57,6 +57,10 @@ export function readRelayAlert(alert: ParsedAlert): RelayAlert {
 
   const action = fieldValue(alert, 'action')?.toLowerCase();
   const cancelAfter = readNumber(fieldValue(alert, 'cancel_after'));
+  // CrossTrade's limit-order timeout is 1-60 minutes (reference §2.5); anything else is a typo.
+  if (fieldValue(alert, 'cancel_after') !== undefined && (cancelAfter === null || cancelAfter < 1 || cancelAfter > 60)) {
+    throw new AlertParseError('cancel_after must be a number of minutes from 1 to 60');
+  }
   return {
     relayUser,
     relayId,
@@ -104,7 +108,9 @@ function readAccounts(value: string | undefined): string[] {
   const accounts: string[] = [];
   for (const part of value.split(',')) {
     const account = part.trim();
-    if (account === '' || seen.has(account.toLowerCase())) continue;
+    if (account === '') continue;
+    // CrossTrade clones the order per listed account: a repeat would double it.
+    if (seen.has(account.toLowerCase())) throw new AlertParseError(`account ${quoteForMessage(account)} is listed twice: CrossTrade would place the order twice`);
     seen.add(account.toLowerCase());
     accounts.push(account);
   }

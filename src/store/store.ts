@@ -57,19 +57,39 @@ export type KeyChange =
   | { kind: 'clear' }
   | { kind: 'set'; ownership: Ownership; instrument: string };
 
+/** What `decide` sees of one key. */
+export interface KeyState {
+  owner: PositionRecord | null;
+  /** relay_ids whose last entry on this key was blocked: they hold no position here. */
+  blocked: ReadonlySet<string>;
+}
+
+/** Marks (or unmarks) the alert's sender as blocked on every key of the alert. */
+export interface SenderMark {
+  relayId: string;
+  blocked: boolean;
+}
+
 export interface ArbitrationResult<T> {
   value: T;
   /** id of the signal-log row written in the transaction; null when `decide` wrote none */
   logId: number | null;
-  /** What was written, so a definitely failed forward can be undone (see `undo`). */
+  /** Claims written, so a definitely failed forward can be undone (see `undo`). */
   written: WrittenChange[];
+  /** Ownerships an exit ends: released only once the exit is delivered (see `finishClears`). */
+  pendingClears: PendingClear[];
 }
 
 export interface WrittenChange {
   key: PositionKey;
   before: PositionRecord | null;
-  /** version of the row written; null when the row was deleted */
-  afterVersion: number | null;
+  /** version of the row written */
+  afterVersion: number;
+}
+
+export interface PendingClear {
+  key: PositionKey;
+  version: number;
 }
 
 /** Drops a repeat of the same alert body from the same relay_user and relay_id inside a window. */
@@ -96,11 +116,16 @@ export interface Store {
    */
   arbitrate<T>(
     keys: PositionKey[],
-    decide: (current: (PositionRecord | null)[], context: { duplicate: boolean }) => { value: T; changes: KeyChange[]; log: SignalLogInput | null },
+    decide: (
+      current: KeyState[],
+      context: { duplicate: boolean },
+    ) => { value: T; changes: KeyChange[]; mark?: SenderMark | null; log: SignalLogInput | null },
     dedup?: DedupCheck,
   ): ArbitrationResult<T>;
   /** Restores what `arbitrate` wrote, key by key, unless somebody wrote the key since. */
   undo(written: WrittenChange[]): void;
+  /** Ends the ownerships an exit released, each only if nobody wrote its key since. */
+  finishClears(clears: PendingClear[]): void;
 
   appendLog(entry: SignalLogInput): number;
   completeLog(id: number, outcome: LogOutcome): void;

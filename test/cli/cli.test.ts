@@ -170,7 +170,7 @@ describe('list-users', () => {
       [
         'relay_user  crosstrade_key  webhook_url                     relay_secret  created',
         `alice       ****7c21        https://app.crosstrade.io/****  -             ${alice?.createdAt}`,
-        `bob         ****0111        http://10.0.0.5:8090/****       ****          ${bob?.createdAt}`,
+        `bob         ****            http://10.0.0.5:8090/****       ****          ${bob?.createdAt}`,
         '',
       ].join('\n'),
     );

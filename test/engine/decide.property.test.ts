@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/engine/classify.js';
 import { combineVerdicts } from '../../src/engine/combine-verdicts.js';
-import { decide } from '../../src/engine/decide.js';
+import { decide, senderBlockedAfter } from '../../src/engine/decide.js';
 import type { EngineSettings, MarketPosition, Ownership, PositionReading, Signal, Verdict } from '../../src/engine/types.js';
 
 const settings: EngineSettings = { fillGraceMs: 10_000, restingGraceMs: 600_000 };
@@ -47,6 +47,7 @@ describe('decide: properties over any sequence of alerts, fills, flattens and AP
       fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
         let now = 1_800_000_000_000;
         let ownership: Ownership | null = null;
+        const blocked = new Set<Strategy>();
         const world: World = { filled: new Map(), pending: [] };
         for (const { event: e, advanceMs, fillLagFraction } of steps) {
           now += advanceMs;
@@ -63,10 +64,18 @@ describe('decide: properties over any sequence of alerts, fills, flattens and AP
             : world.filled.size > 0
               ? { kind: 'open', takenAt: now, detail: 'open' }
               : { kind: 'flat', takenAt: now };
-          let verdict: Verdict = decide(ownership, signal, null, now, settings);
-          if (verdict.action === 'needs-reading') verdict = decide(ownership, signal, reading, now, settings);
+          const wasBlocked = blocked.has(e.strategy);
+          let verdict: Verdict = decide(ownership, signal, null, now, settings, wasBlocked);
+          if (verdict.action === 'needs-reading') verdict = decide(ownership, signal, reading, now, settings, wasBlocked);
           expect(verdict.action).not.toBe('needs-reading');
-          if (verdict.action !== 'forward') continue;
+          const after = senderBlockedAfter(type, verdict.action === 'forward' ? 'forwarded' : verdict.action === 'block' ? 'blocked' : 'dropped');
+          if (after === true) blocked.add(e.strategy);
+          if (after === false) blocked.delete(e.strategy);
+          if (verdict.action !== 'forward') {
+            // A strategy the relay kept out holds nothing: its exits must never be forwarded.
+            continue;
+          }
+          if (type === 'exit' || type === 'partial_exit') expect(wasBlocked && ownership?.relayId !== e.strategy).toBe(false);
 
           const addsExposure = type === 'entry' || type === 'reversal' || type === 'add';
           if (addsExposure) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, holdMs } from '../../src/engine/decide.js';
+import { decide, holdMs, senderBlockedAfter } from '../../src/engine/decide.js';
 import type { EngineSettings, Ownership, PositionReading, Signal, SignalType } from '../../src/engine/types.js';
 
 const settings: EngineSettings = { fillGraceMs: 10_000, restingGraceMs: 3_600_000 };
@@ -152,5 +152,49 @@ describe('decide: adds (same-direction changes that add exposure)', () => {
 describe('decide: passthrough', () => {
   it('forwards and changes nothing, whoever owns', () => {
     expect(decide(owner('A'), signal('passthrough', 'B'), null, LATER, settings)).toMatchObject({ action: 'forward', change: { kind: 'keep' } });
+  });
+});
+
+describe('decide: a strategy whose entry was blocked holds no position', () => {
+  it('drops its exit and partial exit when nobody owns, instead of opening an orphaned position', () => {
+    expect(decide(null, signal('exit', 'B'), null, LATER, settings, true)).toEqual({ action: 'drop', reason: "phantom-exit: B's entry was blocked, it holds no position" });
+    expect(decide(null, signal('partial_exit', 'B'), null, LATER, settings, true).action).toBe('drop');
+  });
+
+  it('blocks its reversal, whose quantity would double the position', () => {
+    expect(decide(null, signal('reversal', 'B'), null, LATER, settings, true)).toEqual({
+      action: 'block',
+      reason: "not-owner: B's entry was blocked, its reversal would double the position",
+    });
+    expect(decide(owner('A'), signal('reversal', 'B'), flat(), LATER, settings, true).action).toBe('block');
+  });
+
+  it('still lets its plain entry through when nobody owns', () => {
+    expect(decide(null, signal('entry', 'B'), null, LATER, settings, true).action).toBe('forward');
+  });
+
+  it('never applies to the owner itself', () => {
+    expect(decide(owner('B'), signal('exit', 'B'), null, LATER, settings, true)).toMatchObject({ action: 'forward', change: { kind: 'clear' } });
+  });
+
+  it.each([
+    ['entry', 'blocked', true],
+    ['add', 'blocked', true],
+    ['reversal', 'failed-definitely', true],
+    ['entry', 'forwarded', false],
+    ['exit', 'dropped', false],
+    ['exit', 'forwarded', false],
+    ['entry', 'dropped', null],
+    ['partial_exit', 'forwarded', null],
+    ['passthrough', 'forwarded', null],
+  ] as const)('after a %s that was %s, the sender is blocked: %s', (type, decision, expected) => {
+    expect(senderBlockedAfter(type, decision)).toBe(expected);
+  });
+});
+
+describe('decide: the owner’s re-entry', () => {
+  it('keeps a longer hold of its resting order', () => {
+    const verdict = decide(owner('A', { holdUntil: LATER + 999_999 }), signal('entry', 'A'), null, LATER, settings);
+    expect(verdict).toMatchObject({ change: { ownership: { holdUntil: LATER + 999_999 } } });
   });
 });

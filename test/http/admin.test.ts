@@ -6,7 +6,7 @@ const ROUTES: [string, string, unknown?][] = [
   ['GET', '/positions'],
   ['GET', '/logs'],
   ['GET', '/users'],
-  ['POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-key-123456', webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb' }],
+  ['POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb' }],
   ['DELETE', '/users/bob'],
   ['POST', '/positions/clear', { relay_user: 'bob', account: 'Sim101', instrument: 'ES' }],
 ];
@@ -38,17 +38,17 @@ describe('management API', () => {
   });
 
   it('adds, lists (masked), replaces and removes users', async () => {
-    const created = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-key-123456', webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb' });
+    const created = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb' });
     expect(created.status).toBe(201);
     expect(created.body.user).toMatchObject({ relay_user: 'amy', crosstrade_key: '****3456', webhook_url: 'https://app.crosstrade.io/****' });
-    const updated = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-key-999999', webhook_url: 'https://app.crosstrade.io/v1/send/cc/dd' });
+    const updated = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-999999', webhook_url: 'https://app.crosstrade.io/v1/send/cc/dd' });
     expect(updated.status).toBe(200);
     const list = await rig.admin('GET', '/users');
     expect(list.body.users.map((u: { relay_user: string; crosstrade_key: string }) => [u.relay_user, u.crosstrade_key])).toEqual([
       ['amy', '****9999'],
       ['bob', '****3456'],
     ]);
-    expect(list.text).not.toContain('amy-key');
+    expect(list.text).not.toContain('amy-crosstrade-key');
     expect(list.text).not.toContain(USER_KEY);
     expect(list.text).not.toContain('/v1/send/');
     expect((await rig.admin('DELETE', '/users/amy')).body).toEqual({ removed: true, relay_user: 'amy' });
@@ -58,8 +58,8 @@ describe('management API', () => {
   it.each([
     [{ relay_user: 'amy', crosstrade_key: 'short', webhook_url: 'https://x.test/a' }, 'crosstrade_key must be at least 8 characters'],
     [{ relay_user: 'amy', crosstrade_key: 'has;semicolon', webhook_url: 'https://x.test/a' }, 'crosstrade_key must not contain spaces, ";" or "="'],
-    [{ relay_user: 'amy', crosstrade_key: 'amy-key-123456', webhook_url: 'ftp://x.test/a' }, 'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...'],
-    [{ relay_user: 'a b', crosstrade_key: 'amy-key-123456', webhook_url: 'https://x.test/a' }, 'relay_user must be 1-64 letters, digits or _.@:-'],
+    [{ relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'ftp://x.test/a' }, 'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...'],
+    [{ relay_user: 'a b', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'https://x.test/a' }, 'relay_user must be 1-64 letters, digits or _.@:-'],
   ])('rejects an invalid user %o with a reason and without echoing the key', async (body, error) => {
     const answer = await rig.admin('POST', '/users', body);
     expect(answer.status).toBe(400);

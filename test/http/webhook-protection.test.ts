@@ -25,6 +25,15 @@ describe('webhook protection', () => {
       expect(logged()).toEqual([['rejected', 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)']]);
     });
 
+    it('cannot be walked around with a percent-encoded path', async () => {
+      rig = await startTestRig({ webhookAllow: '10.0.0.0/8' });
+      for (const path of ['/%77ebhook', '/webhoo%6B']) {
+        const response = await fetch(`${rig.relay.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_user":"bob"}' });
+        expect(response.status).toBe(403);
+      }
+      expect(rig.sim.received).toHaveLength(0);
+    });
+
     it('lets loopback through by default, and anything with *', async () => {
       rig = await startTestRig({ webhookAllow: '*' });
       expect((await postFrom(rig, entry('A'))).status).toBe(200);

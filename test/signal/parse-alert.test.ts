@@ -88,8 +88,8 @@ describe('parseAlertText', () => {
       [';; ;\n', 'alert has no fields'],
       ['a=1; b; c=3', "field 2 has no '='"],
       ['a=1;\n =2', 'field 2 has an empty name'],
-      ['1a=1', 'field 1 has an invalid name "1a": use letters, digits and _, not starting with a digit'],
-      ['a b=1', 'field 1 has an invalid name "a b": use letters, digits and _, not starting with a digit'],
+      ['1a=1', 'field 1 has an invalid name: use letters, digits and _, not starting with a digit'],
+      ['a b=1', 'field 1 has an invalid name: use letters, digits and _, not starting with a digit'],
       ['a=1;__proto__=2', 'field 2 has a reserved name "__proto__"'],
       ['constructor=1', 'field 1 has a reserved name "constructor"'],
       ['prototype=1', 'field 1 has a reserved name "prototype"'],
@@ -139,13 +139,10 @@ describe('parseAlertText', () => {
       );
     });
 
-    it('an invalid name with control-free, one-line, truncated echo', () => {
-      expect(reasonFor(() => parseAlertText(`${'é'.repeat(50)}=1`))).toBe(
-        `field 1 has an invalid name "${'é'.repeat(40)}…": use letters, digits and _, not starting with a digit`,
-      );
-      expect(reasonFor(() => parseAlertText('\uFEFFkey=1'))).toBe(
-        'field 1 has an invalid name "\\ufeffkey": use letters, digits and _, not starting with a digit',
-      );
+    it('an invalid name without echoing it: the text before a stray = may be a secret', () => {
+      const reason = reasonFor(() => parseAlertText('relay_secret hunter2hunter2=x; relay_user=bob'));
+      expect(reason).toBe('field 1 has an invalid name: use letters, digits and _, not starting with a digit');
+      expect(reasonFor(() => parseAlertText('{"relay_secret":"hunter2hunter2","comment":"a=b"}'))).not.toContain('hunter2');
     });
   });
 
@@ -253,7 +250,7 @@ describe('parseAlertJson', () => {
     ['Infinity', { qty: Number.POSITIVE_INFINITY }, notScalar],
     ['a value with ;', { comment: 'a;b' }, `field "comment" must not contain ';' or a line break`],
     ['a value with a line break', { comment: 'a\nb' }, `field "comment" must not contain ';' or a line break`],
-    ['a name with =', { 'a=b': 'c' }, 'field 1 has an invalid name "a=b": use letters, digits and _, not starting with a digit'],
+    ['a name with =', { 'a=b': 'c' }, 'field 1 has an invalid name: use letters, digits and _, not starting with a digit'],
     ['an empty name', { '': 'c' }, 'field 1 has an empty name'],
     ['an empty object', {}, 'alert is empty'],
     ['a placeholder', { action: '{{strategy.order.action}}' }, 'alert still contains a TradingView placeholder "{{strategy.order.action}}": check the alert message'],

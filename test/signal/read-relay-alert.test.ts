@@ -22,7 +22,7 @@ const STRATEGY_ALERT = [
   'relay_id=trend-A',
   'relay_secret=hush',
   'command=PLACE',
-  'account=Sim101, sim102 ,,SIM101',
+  'account=Sim101, sim102 ,,',
   'instrument= ES 03-26 ',
   'action=Buy',
   'qty=2',
@@ -84,15 +84,17 @@ describe('readRelayAlert', () => {
   it.each([
     ['5', 5],
     ['1.5', 1.5],
-    ['0', null],
-    ['-3', null],
-    ['', null],
-    ['0x10', null],
-    ['Infinity', null],
-    ['1e3', null],
-    ['5 min', null],
-  ])('reads cancel_after=%j as %j', (value, expected) => {
+    ['60', 60],
+  ])('reads cancel_after=%j as %j minutes', (value, expected) => {
     expect(read(`relay_user=u; relay_id=A; cancel_after=${value}`).cancelAfterMinutes).toBe(expected);
+  });
+
+  it.each(['0', '-3', '', '0x10', 'Infinity', '1e3', '5 min', '61'])('refuses cancel_after=%j: CrossTrade takes 1-60 minutes', (value) => {
+    expect(() => read(`relay_user=u; relay_id=A; cancel_after=${value}`)).toThrow('cancel_after must be a number of minutes from 1 to 60');
+  });
+
+  it('refuses an account listed twice, in any case: CrossTrade would place the order twice', () => {
+    expect(() => read('relay_user=u; relay_id=A; account=Sim101,SIM101')).toThrow('account "SIM101" is listed twice: CrossTrade would place the order twice');
   });
 
   it.each([

@@ -71,13 +71,13 @@ describe('SQLite store', () => {
 
   it('records an ownership and its log row in one transaction, matching accounts case-insensitively', () => {
     const result = store.arbitrate([key], (current) => {
-      expect(current).toEqual([null]);
+      expect(current).toEqual([{ owner: null, blocked: new Set() }]);
       return { value: 'x', changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES 03-26' }], log: log() };
     });
     expect(result.value).toBe('x');
     expect(result.logId).toBeTypeOf('number');
     const again = store.arbitrate([{ ...key, account: 'SIM101' }], (current) => {
-      expect(current[0]?.relayId).toBe('A');
+      expect(current[0]?.owner?.relayId).toBe('A');
       return { value: null, changes: [{ kind: 'keep' }], log: null };
     });
     expect(again.written).toEqual([]);
@@ -95,12 +95,28 @@ describe('SQLite store', () => {
     expect(store.listPositions().map((p) => p.relayId)).toEqual(['B']);
   });
 
-  it('undoes a clear by restoring the previous owner', () => {
+  it('keeps an exit’s owner until the exit is delivered, and then only if nobody wrote the key since', () => {
     store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
-    const cleared = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'clear' }], log: null }));
-    expect(store.listPositions()).toEqual([]);
-    store.undo(cleared.written);
+    const exit = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'clear' }], log: null }));
     expect(store.listPositions().map((p) => p.relayId)).toEqual(['A']);
+    store.finishClears(exit.pendingClears);
+    expect(store.listPositions()).toEqual([]);
+
+    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
+    const stale = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'clear' }], log: null }));
+    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null })); // re-entry
+    store.finishClears(stale.pendingClears);
+    expect(store.listPositions().map((p) => p.relayId)).toEqual(['A']);
+  });
+
+  it('marks and unmarks a sender as blocked on every key of an alert', () => {
+    const other: PositionKey = { ...key, account: 'Sim102' };
+    store.arbitrate([key, other], () => ({ value: null, changes: [{ kind: 'keep' }, { kind: 'keep' }], mark: { relayId: 'B', blocked: true }, log: null }));
+    const seen = store.arbitrate([{ ...key, account: 'SIM101' }, other], (current) => ({ value: current.map((c) => [...c.blocked]), changes: [], log: null }));
+    expect(seen.value).toEqual([['B'], ['B']]);
+    store.arbitrate([key], () => ({ value: null, changes: [], mark: { relayId: 'B', blocked: false }, log: null }));
+    const after = store.arbitrate([key, other], (current) => ({ value: current.map((c) => [...c.blocked]), changes: [], log: null }));
+    expect(after.value).toEqual([[], ['B']]);
   });
 
   it('writes nothing when the decision throws', () => {

@@ -6,6 +6,9 @@ import type { Direction, Ownership } from '../../engine/types.js';
 import type {
   ArbitrationResult,
   DedupCheck,
+  KeyState,
+  PendingClear,
+  SenderMark,
   KeyChange,
   LogOutcome,
   PositionKey,
@@ -71,7 +74,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  // The wait blocks the event loop, so it stays short; transactions here last microseconds.
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
   db.pragma('foreign_keys = ON');
   migrate(db);
 
@@ -114,10 +118,19 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     listLogs: db.prepare<[number], LogRow>('SELECT * FROM signal_log ORDER BY id DESC LIMIT ?'),
     listUserLogs: db.prepare<[string, number], LogRow>('SELECT * FROM signal_log WHERE relay_user = ? ORDER BY id DESC LIMIT ?'),
     closePending: db.prepare("UPDATE signal_log SET decision = 'failed', reason = ? WHERE decision = 'pending'"),
-    pruneLogs: db.prepare('DELETE FROM signal_log WHERE time < ?'),
-    pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE time < ?'),
+    // In batches, so a large prune never holds the write lock for long.
+    pruneLogs: db.prepare('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < ? LIMIT 1000)'),
+    pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE rowid IN (SELECT rowid FROM alert_fingerprints WHERE time < ? LIMIT 1000)'),
     findFingerprint: db.prepare<[string, number], { time: number }>('SELECT time FROM alert_fingerprints WHERE fingerprint = ? AND time >= ? LIMIT 1'),
     insertFingerprint: db.prepare('INSERT INTO alert_fingerprints (fingerprint, time) VALUES (?, ?)'),
+    listBlocked: db.prepare<[string, string, string], { relay_id: string }>(
+      'SELECT relay_id FROM blocked_senders WHERE relay_user = ? AND account_key = ? AND instrument_key = ?',
+    ),
+    markBlocked: db.prepare(
+      'INSERT INTO blocked_senders (relay_user, account_key, instrument_key, relay_id, since) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    unmarkBlocked: db.prepare('DELETE FROM blocked_senders WHERE relay_user = ? AND account_key = ? AND instrument_key = ? AND relay_id = ?'),
+    deleteUserBlocked: db.prepare('DELETE FROM blocked_senders WHERE relay_user = ?'),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
   };
@@ -151,40 +164,48 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return version;
   };
 
-  const writeChange = (key: PositionKey, before: PositionRecord | null, change: KeyChange): WrittenChange | null => {
-    if (change.kind === 'keep') return null;
-    if (change.kind === 'clear') {
-      if (before === null) return null;
-      q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey);
-      return { key, before, afterVersion: null };
-    }
-    return { key, before, afterVersion: writeRow(key, change.instrument, change.ownership) };
+  const readState = (key: PositionKey): KeyState => ({
+    owner: readPosition(key),
+    blocked: new Set(q.listBlocked.all(key.relayUser, accountKey(key.account), key.instrumentKey).map((r) => r.relay_id)),
+  });
+
+  const applyMark = (key: PositionKey, mark: SenderMark, time: number) => {
+    if (mark.blocked) q.markBlocked.run(key.relayUser, accountKey(key.account), key.instrumentKey, mark.relayId, time);
+    else q.unmarkBlocked.run(key.relayUser, accountKey(key.account), key.instrumentKey, mark.relayId);
   };
 
   const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1], dedup?: DedupCheck): ArbitrationResult<T> => {
-    const current = keys.map(readPosition);
+    const current = keys.map(readState);
     const time = now();
     const duplicate = dedup !== undefined && dedup.windowMs > 0 && q.findFingerprint.get(dedup.fingerprint, time - dedup.windowMs) !== undefined;
-    const { value, changes, log } = decide(current, { duplicate });
+    const { value, changes, mark, log } = decide(current, { duplicate });
     // Only a decided alert counts as seen: one still waiting for its CrossTrade check is not.
     if (dedup !== undefined && dedup.windowMs > 0 && !duplicate && log !== null) q.insertFingerprint.run(dedup.fingerprint, time);
     const written: WrittenChange[] = [];
+    const pendingClears: PendingClear[] = [];
     keys.forEach((key, i) => {
-      const w = writeChange(key, current[i] ?? null, changes[i] ?? { kind: 'keep' });
-      if (w) written.push(w);
+      const change = changes[i] ?? { kind: 'keep' };
+      const before = current[i]?.owner ?? null;
+      if (change.kind === 'set') written.push({ key, before, afterVersion: writeRow(key, change.instrument, change.ownership) });
+      // An exit's ownership stays until the exit is delivered: until then no other entry walks in.
+      if (change.kind === 'clear' && before !== null) pendingClears.push({ key, version: before.version });
+      if (mark) applyMark(key, mark, time);
     });
     const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
-    return { value: value as T, logId, written };
+    return { value: value as T, logId, written, pendingClears };
   });
 
   const undoTx = db.transaction((written: WrittenChange[]) => {
     for (const w of written) {
-      const nowRow = readPosition(w.key);
-      const untouched = w.afterVersion === null ? nowRow === null : nowRow?.version === w.afterVersion;
-      if (!untouched) continue;
-      if (w.afterVersion !== null) q.deletePositionAtVersion.run(w.key.relayUser, accountKey(w.key.account), w.key.instrumentKey, w.afterVersion);
+      // Conditional: only the version this alert wrote may be undone.
+      if (readPosition(w.key)?.version !== w.afterVersion) continue;
+      q.deletePositionAtVersion.run(w.key.relayUser, accountKey(w.key.account), w.key.instrumentKey, w.afterVersion);
       if (w.before) writeRow(w.before, w.before.instrument, w.before);
     }
+  });
+
+  const finishClearsTx = db.transaction((clears: PendingClear[]) => {
+    for (const c of clears) q.deletePositionAtVersion.run(c.key.relayUser, accountKey(c.key.account), c.key.instrumentKey, c.version);
   });
 
   return {
@@ -205,6 +226,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     }),
     removeUser: db.transaction((relayUser: string) => {
       q.deleteUserPositions.run(relayUser);
+      q.deleteUserBlocked.run(relayUser);
       return q.deleteUser.run(relayUser).changes > 0;
     }),
     listPositions: (relayUser) => (relayUser === undefined ? q.listPositions.all() : q.listUserPositions.all(relayUser)).map(toPositionRecord),
@@ -214,6 +236,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     undo: (written) => {
       if (written.length > 0) undoTx.immediate(written);
     },
+    finishClears: (clears) => {
+      if (clears.length > 0) finishClearsTx.immediate(clears);
+    },
     appendLog: (entry) => Number(q.insertLog.run(entry).lastInsertRowid),
     completeLog: (id, outcome: LogOutcome) => {
       q.completeLog.run({ id, ...outcome });
@@ -222,8 +247,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord),
     closeInterruptedForwards: (reason) => q.closePending.run(reason).changes,
     prune: ({ logsBefore, fingerprintsBefore }) => ({
-      logs: q.pruneLogs.run(logsBefore).changes,
-      fingerprints: q.pruneFingerprints.run(fingerprintsBefore).changes,
+      logs: inBatches(() => q.pruneLogs.run(logsBefore).changes),
+      fingerprints: inBatches(() => q.pruneFingerprints.run(fingerprintsBefore).changes),
     }),
     getSetting: (name) => q.getSetting.get(name)?.value ?? null,
     setSetting: (name, value) => {
@@ -233,6 +258,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       if (db.open) db.close();
     },
   };
+}
+
+function inBatches(deleteBatch: () => number): number {
+  let total = 0;
+  for (let n = deleteBatch(); n > 0; n = deleteBatch()) total += n;
+  return total;
 }
 
 export function accountKey(account: string): string {

@@ -57,4 +57,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alert_fingerprints_lookup ON alert_fingerprints (fingerprint, time);
   CREATE INDEX alert_fingerprints_time ON alert_fingerprints (time);
   `,
+  `
+  CREATE TABLE blocked_senders (
+    relay_user     TEXT NOT NULL,
+    account_key    TEXT NOT NULL,
+    instrument_key TEXT NOT NULL,
+    relay_id       TEXT NOT NULL,
+    since          INTEGER NOT NULL,
+    PRIMARY KEY (relay_user, account_key, instrument_key, relay_id)
+  );
+  `,
 ];
