@@ -43,9 +43,10 @@ function ownerId(key) {
 /**
  * Forwarded path: the n-th alert goes to key n mod N, entering on even passes and exiting on odd
  * ones, always from the key's owner, so every alert is forwarded. The same text comes back only
- * after 2N alerts: with N = 5,000 that is more than the relay's 3 s duplicate window at any
- * rate this machine reaches (a repeat would be dropped as a TradingView double delivery). `target` 'relay' gives relay
- * alerts to /webhook; 'upstream' gives the forwarded bytes to the user's webhook path.
+ * after 2N alerts: with N = 5,000 that is more than the relay's 3 s duplicate window at any rate
+ * this machine reaches (a repeat would be dropped as a TradingView double delivery, and show as
+ * `dropped` in the table). `target` 'relay' gives relay alerts to /webhook; 'upstream' gives the
+ * forwarded bytes to the user's webhook path.
  */
 export function ownerFlow(keys, target, webhookPaths) {
   let n = 0;

@@ -50,6 +50,7 @@ export async function runLoad({ origin, connections, durationS = undefined, amou
  * `overallRate` releases each connection's per-second quota at once at the top of every second
  * (lib/httpClient.js, `_doRequest` and `rateInterval`): ten bursts of twenty, not a steady 200/s.
  * A connection that is ready waits for the next free slot; slots never pile up to catch up.
+ * Hooked in through autocannon 8's `Client#_doRequest`, which `setupClient` may replace.
  */
 function createPacer(rate) {
   const interval = 1000 / rate;

@@ -80,7 +80,7 @@ try {
     writeResults(path.join(import.meta.dirname, 'RESULTS.md'), formatMarkdown(report));
     console.log('Updated bench/RESULTS.md.');
   }
-  if (cpuProfileDir !== null) console.log(`CPU profiles: bench/relay-*.cpuprofile (summary: node bench/profile-summary.js bench/relay-A.cpuprofile)`);
+  if (cpuProfileDir !== null) console.log(`CPU profiles: bench/*.cpuprofile (read one with: node bench/profile-summary.js bench/relay-A.cpuprofile)`);
 } finally {
   while (stoppers.length > 0) await stoppers.pop()().catch(() => undefined);
   fs.rmSync(dir, { recursive: true, force: true });
