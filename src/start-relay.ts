@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken } from './relay/admin-token.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { createSqliteStore } from './store/sqlite/create-sqlite-store.js';
+import { startCheckpointer } from './store/sqlite/start-checkpointer.js';
 import type { Store } from './store/store.js';
 
 export interface RunningRelay {
@@ -38,7 +39,9 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     console: options.console ?? false,
     maxBytes: config.logMaxMegabytes * 1024 * 1024,
   });
-  const store = createSqliteStore(config.dbPath, { now });
+  // WAL checkpoints run in a worker thread; a commit checkpoints itself only as a backstop.
+  const store = createSqliteStore(config.dbPath, { now, walAutocheckpointPages: 10_000 });
+  const stopCheckpointer = startCheckpointer(config.dbPath);
   const interrupted = store.closeInterruptedForwards(INTERRUPTED_REASON);
   if (interrupted > 0) logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as failed)');
   if (config.adminToken === undefined && ensureAdminToken(store).generated) {
@@ -74,6 +77,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     stopMaintenance();
+    await stopCheckpointer();
     store.close();
     await crosstrade.close();
     await closeLog();
@@ -96,6 +100,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
         stopMaintenance();
         await app.close(); // waits for requests in flight
         await crosstrade.close();
+        await stopCheckpointer();
         store.close();
         logger.info('relay stopped');
         await closeLog();

@@ -175,3 +175,28 @@ describe('SQLite store', () => {
     expect(seen).toEqual([false, true]);
   });
 });
+
+describe('SQLite store migrations', () => {
+  it('brings a first-version database up to date and keeps its users and signal log', () => {
+    const temp = makeTempDir();
+    try {
+      const file = temp.file('old.db');
+      const old = new Database(file);
+      old.exec(MIGRATIONS[0]!);
+      old.pragma('user_version = 1');
+      old.prepare("INSERT INTO users VALUES ('bob', 'key-of-bob-1', 'https://x.test/1', 'then', 'then')").run();
+      old.prepare("INSERT INTO signal_log (time, decision, reason, alert) VALUES (1, 'forwarded', 'r', 'a')").run();
+      old.close();
+      const store = createSqliteStore(file);
+      expect(store.getUser('bob')).toMatchObject({ crosstradeKey: 'key-of-bob-1', relaySecret: null });
+      expect(store.listLogs({ limit: 5 }).map((l) => [l.id, l.decision])).toEqual([[1, 'forwarded']]);
+      expect(store.appendLog({ ...log(), decision: 'blocked' })).toBe(2);
+      store.close();
+      const db = new Database(file, { readonly: true });
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      db.close();
+    } finally {
+      temp.cleanup();
+    }
+  });
+});

@@ -1,4 +1,3 @@
-import { input, password } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import { loadConfig } from '../../config/config.js';
@@ -48,15 +47,21 @@ export function registerAddUser(program: Command, io: CliIo): void {
     });
 }
 
+// The prompt library loads only when a prompt is needed: `start` and scripted use skip its ~60 ms.
+const prompts = () => import('@inquirer/prompts');
+
 async function askRelayUser(): Promise<string> {
+  const { input } = await prompts();
   return (await input({ message: 'relay_user:', validate: validator(relayUserSchema) })).trim();
 }
 
 async function askKey(): Promise<string> {
+  const { password } = await prompts();
   return (await password({ message: 'CrossTrade key:', mask: '*', toggleMask: false, validate: validator(crosstradeKeySchema) })).trim();
 }
 
 async function askWebhookUrl(): Promise<string> {
+  const { input } = await prompts();
   const answer = await input({
     message: 'CrossTrade webhook URL:',
     validate: validator(webhookUrlSchema),

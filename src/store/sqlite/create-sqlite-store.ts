@@ -25,6 +25,8 @@ export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing (SQLITE_BUSY). */
   busyTimeoutMs?: number;
   now?: () => number;
+  /** WAL pages a commit may leave before it checkpoints itself (SQLite's default 1000). */
+  walAutocheckpointPages?: number;
 }
 
 interface PositionRow {
@@ -78,6 +80,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
   db.pragma('foreign_keys = ON');
   migrate(db);
+  if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
 
   const q = {
     getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE relay_user = ?'),
@@ -120,9 +123,11 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     closePending: db.prepare("UPDATE signal_log SET decision = 'failed', reason = ? WHERE decision = 'pending'"),
     // In batches, so a large prune never holds the write lock for long.
     pruneLogs: db.prepare('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < ? LIMIT 1000)'),
-    pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE rowid IN (SELECT rowid FROM alert_fingerprints WHERE time < ? LIMIT 1000)'),
+    pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM alert_fingerprints WHERE time < ? LIMIT 1000)'),
     findFingerprint: db.prepare<[string, number], { time: number }>('SELECT time FROM alert_fingerprints WHERE fingerprint = ? AND time >= ? LIMIT 1'),
-    insertFingerprint: db.prepare('INSERT INTO alert_fingerprints (fingerprint, time) VALUES (?, ?)'),
+    insertFingerprint: db.prepare(
+      'INSERT INTO alert_fingerprints (fingerprint, time) VALUES (?, ?) ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time',
+    ),
     listBlocked: db.prepare<[string, string, string], { relay_id: string }>(
       'SELECT relay_id FROM blocked_senders WHERE relay_user = ? AND account_key = ? AND instrument_key = ?',
     ),
@@ -204,6 +209,19 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     }
   });
 
+  // Outcomes are written in groups, one transaction per event-loop turn: the durable record
+  // came before the forward (the pending row); its completion need not cost a commit each.
+  let outcomes: { id: number; outcome: LogOutcome }[] = [];
+  const writeOutcomes = db.transaction((batch: { id: number; outcome: LogOutcome }[]) => {
+    for (const { id, outcome } of batch) q.completeLog.run({ id, ...outcome });
+  });
+  const flushOutcomes = () => {
+    if (outcomes.length === 0 || !db.open) return;
+    const batch = outcomes;
+    outcomes = [];
+    writeOutcomes(batch);
+  };
+
   const finishClearsTx = db.transaction((clears: PendingClear[]) => {
     for (const c of clears) q.deletePositionAtVersion.run(c.key.relayUser, accountKey(c.key.account), c.key.instrumentKey, c.version);
   });
@@ -241,10 +259,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
     appendLog: (entry) => Number(q.insertLog.run(entry).lastInsertRowid),
     completeLog: (id, outcome: LogOutcome) => {
-      q.completeLog.run({ id, ...outcome });
+      if (outcomes.push({ id, outcome }) === 1) setImmediate(flushOutcomes);
     },
-    listLogs: ({ relayUser, limit }) =>
-      (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord),
+    listLogs: ({ relayUser, limit }) => {
+      flushOutcomes();
+      return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
+    },
     closeInterruptedForwards: (reason) => q.closePending.run(reason).changes,
     prune: ({ logsBefore, fingerprintsBefore }) => ({
       logs: inBatches(() => q.pruneLogs.run(logsBefore).changes),
@@ -255,7 +275,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       q.setSetting.run(name, value);
     },
     close: () => {
-      if (db.open) db.close();
+      if (!db.open) return;
+      flushOutcomes();
+      db.close();
     },
   };
 }

@@ -67,4 +67,34 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (relay_user, account_key, instrument_key, relay_id)
   );
   `,
+  // Smaller writes per alert (bench/RESULTS.md): no AUTOINCREMENT bookkeeping on the log, and
+  // fingerprints stored in their key's b-tree.
+  `
+  CREATE TABLE signal_log_v4 (
+    id              INTEGER PRIMARY KEY,
+    time            INTEGER NOT NULL,
+    relay_user      TEXT,
+    relay_id        TEXT,
+    account         TEXT,
+    instrument      TEXT,
+    signal_type     TEXT,
+    decision        TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    api_check       TEXT,
+    upstream_status INTEGER,
+    latency_ms      REAL,
+    alert           TEXT NOT NULL
+  );
+  INSERT INTO signal_log_v4 SELECT id, time, relay_user, relay_id, account, instrument, signal_type, decision, reason,
+    api_check, upstream_status, latency_ms, alert FROM signal_log;
+  DROP TABLE signal_log;
+  ALTER TABLE signal_log_v4 RENAME TO signal_log;
+  CREATE INDEX signal_log_user_time ON signal_log (relay_user, id);
+  CREATE INDEX signal_log_time ON signal_log (time);
+  DROP TABLE alert_fingerprints;
+  CREATE TABLE alert_fingerprints (
+    fingerprint TEXT PRIMARY KEY,
+    time        INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
