@@ -202,18 +202,23 @@ async function forwardAndRecord(ctx: AlertContext, keys: PositionKey[], arbitrat
 
 function reply(ctx: AlertContext, status: number, decision: Decision, reason: string): AlertReply {
   const { alert, signal } = ctx;
-  ctx.deps.logger.info(
-    {
-      relay_user: alert.relayUser,
-      relay_id: alert.relayId,
-      account: alert.accounts.join(',') || null,
-      instrument: alert.instrument,
-      signal_type: signal.type,
-      decision,
-      reason,
-      latency_ms: ctx.deps.now() - ctx.startedAt,
-    },
-    `alert ${decision}`,
+  const latencyMs = ctx.deps.now() - ctx.startedAt;
+  // The decision is already in the signal log; its log line is written once the answer is on its
+  // way, so TradingView's reply does not wait for the log formatting (bench/RESULTS.md).
+  setImmediate(() =>
+    ctx.deps.logger.info(
+      {
+        relay_user: alert.relayUser,
+        relay_id: alert.relayId,
+        account: alert.accounts.join(',') || null,
+        instrument: alert.instrument,
+        signal_type: signal.type,
+        decision,
+        reason,
+        latency_ms: latencyMs,
+      },
+      `alert ${decision}`,
+    ),
   );
   return { status, body: { decision, signal_type: signal.type, reason } };
 }
