@@ -40,7 +40,11 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     maxBytes: config.logMaxMegabytes * 1024 * 1024,
   });
   // WAL checkpoints run in a worker thread; a commit checkpoints itself only as a backstop.
-  const store = createSqliteStore(config.dbPath, { now, walAutocheckpointPages: 10_000 });
+  const store = createSqliteStore(config.dbPath, {
+    now,
+    walAutocheckpointPages: 10_000,
+    onBackgroundError: (error) => logger.error({ err: error }, 'writing alert outcomes failed; retrying'),
+  });
   const stopCheckpointer = startCheckpointer(config.dbPath);
   const interrupted = store.closeInterruptedForwards(INTERRUPTED_REASON);
   if (interrupted > 0) logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as failed)');

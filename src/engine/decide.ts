@@ -14,6 +14,12 @@ export function decide(
   senderWasBlocked = false,
 ): Verdict {
   const isOwner = ownership?.relayId === signal.relayId;
+  // The owner's alert starts from a position other than the one the relay recorded (an earlier
+  // reversal of its was blocked, say): closing or reversing "it" would double the real one.
+  if (isOwner && (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal') && isOtherDirection(signal.from, ownership.direction)) {
+    const reason = `direction-mismatch: ${signal.relayId} starts from ${signal.from} but its recorded position is ${ownership.direction}; check the position in NinjaTrader`;
+    return signal.type === 'reversal' ? { action: 'block', reason } : { action: 'drop', reason };
+  }
   switch (signal.type) {
     case 'passthrough':
       return { action: 'forward', reason: 'passthrough: no market position fields', change: { kind: 'keep' }, staleOwnerCleared: false };
@@ -86,7 +92,7 @@ function decideEntry(
       return {
         action: 'forward',
         reason: `stale-owner-cleared: ${owner}, CrossTrade reports flat`,
-        change: claim(signal, now, settings),
+        change: { ...claim(signal, now, settings), displaced: ownership.relayId },
         staleOwnerCleared: true,
       };
   }
@@ -110,6 +116,10 @@ function decideExit(ownership: Ownership | null, signal: Signal): Verdict {
     change: signal.type === 'exit' ? { kind: 'clear' } : { kind: 'keep' },
     staleOwnerCleared: false,
   };
+}
+
+function isOtherDirection(from: Signal['from'], recorded: Ownership['direction']): boolean {
+  return (from === 'long' || from === 'short') && from !== recorded;
 }
 
 function claim(signal: Signal, now: number, settings: EngineSettings, openedAt = now): { kind: 'set'; ownership: Ownership } {

@@ -21,6 +21,8 @@ export interface Signal {
   relayId: string;
   /** Direction after the signal (entry, reversal, add, partial_exit); null for exit and passthrough. */
   direction: Direction | null;
+  /** The position the strategy believes it had before the signal (prev_market_position); optional. */
+  from?: MarketPosition | null;
   /** A LIMIT/STOP entry may rest unfilled: the API reads flat until it fills. */
   resting: boolean;
   /** For a resting entry: how long (ms) the order may rest; null = use the configured default. */
@@ -51,7 +53,8 @@ export interface EngineSettings {
 
 /** The state change a forwarded signal makes: set a new ownership, clear it, or leave it. */
 export type OwnershipChange =
-  | { kind: 'set'; ownership: Ownership }
+  /** `displaced`: a stale owner this claim replaced; it holds no position here any more. */
+  | { kind: 'set'; ownership: Ownership; displaced?: string }
   | { kind: 'clear' }
   | { kind: 'keep' };
 

@@ -79,6 +79,7 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     type: classification.type,
     relayId: alert.relayId,
     direction: classification.direction,
+    from: alert.prevMarketPosition,
     resting: isRestingOrder(alert.orderType),
     restingForMs: alert.cancelAfterMinutes === null ? null : alert.cancelAfterMinutes * 60_000,
   };
@@ -181,23 +182,29 @@ async function forwardAndRecord(ctx: AlertContext, keys: PositionKey[], arbitrat
   const outgoing = formatForward(ctx.parsed, ctx.user.crosstradeKey, RELAY_FIELDS);
   const outcome = await deps.crosstrade.forward(ctx.user.webhookUrl, outgoing);
   const latencyMs = deps.now() - ctx.startedAt;
-  if (outcome.ok) {
-    // Only a delivered exit ends its ownership (unless its key was written again meanwhile).
-    deps.store.finishClears(arbitration.pendingClears);
-    deps.store.completeLog(logId, { decision: 'forwarded', reason, upstreamStatus: outcome.status, latencyMs });
-    return reply(ctx, 200, 'forwarded', reason);
-  }
-  // A definite failure never reached NinjaTrader: undo the claim, and the strategy holds no
-  // position. An ambiguous one may have: keep the claim. Either way an exit keeps its owner.
-  if (!outcome.ambiguous) {
-    deps.store.undo(arbitration.written);
-    if (senderBlockedAfter(signal.type, 'failed-definitely') === true) {
-      deps.store.arbitrate(keys, () => ({ value: null, changes: keys.map(keepChange), mark: { relayId: signal.relayId, blocked: true }, log: null }));
+  const failure = outcome.ok ? null : `forward-failed: ${outcome.reason}${outcome.ambiguous ? ' (the order may have reached CrossTrade; ownership kept)' : ''}`;
+  // The order has gone (or definitely not): from here TradingView gets the true outcome even if
+  // recording it fails, since "send again" could place it twice.
+  try {
+    if (outcome.ok) {
+      // Only a delivered exit ends its ownership (unless its key was written again meanwhile).
+      deps.store.finishClears(arbitration.pendingClears);
+    } else if (!outcome.ambiguous) {
+      // It never reached NinjaTrader: undo the claim; the strategy now holds no position here.
+      const blocked = senderBlockedAfter(signal.type, 'failed-definitely') === true;
+      deps.store.undo(arbitration.written, blocked ? { keys, relayId: signal.relayId } : undefined);
     }
+    // An ambiguous failure may have reached NinjaTrader: the claim stays, and an exit keeps its owner.
+    deps.store.completeLog(logId, {
+      decision: outcome.ok ? 'forwarded' : 'failed',
+      reason: failure ?? reason,
+      upstreamStatus: outcome.status,
+      latencyMs,
+    });
+  } catch (error) {
+    deps.logger.error({ err: error, relay_user: ctx.alert.relayUser, relay_id: signal.relayId }, 'could not record the outcome of a forward');
   }
-  const failure = `forward-failed: ${outcome.reason}${outcome.ambiguous ? ' (the order may have reached CrossTrade; ownership kept)' : ''}`;
-  deps.store.completeLog(logId, { decision: 'failed', reason: failure, upstreamStatus: outcome.status, latencyMs });
-  return reply(ctx, 502, 'failed', failure);
+  return failure === null ? reply(ctx, 200, 'forwarded', reason) : reply(ctx, 502, 'failed', failure);
 }
 
 function reply(ctx: AlertContext, status: number, decision: Decision, reason: string): AlertReply {
@@ -205,21 +212,23 @@ function reply(ctx: AlertContext, status: number, decision: Decision, reason: st
   const latencyMs = ctx.deps.now() - ctx.startedAt;
   // The decision is already in the signal log; its log line is written once the answer is on its
   // way, so TradingView's reply does not wait for the log formatting (bench/RESULTS.md).
-  setImmediate(() =>
-    ctx.deps.logger.info(
-      {
-        relay_user: alert.relayUser,
-        relay_id: alert.relayId,
-        account: alert.accounts.join(',') || null,
-        instrument: alert.instrument,
-        signal_type: signal.type,
-        decision,
-        reason,
-        latency_ms: latencyMs,
-      },
-      `alert ${decision}`,
-    ),
-  );
+  const line = {
+    relay_user: alert.relayUser,
+    relay_id: alert.relayId,
+    account: alert.accounts.join(',') || null,
+    instrument: alert.instrument,
+    signal_type: signal.type,
+    decision,
+    reason,
+    latency_ms: latencyMs,
+  };
+  setImmediate(() => {
+    try {
+      ctx.deps.logger.info(line, `alert ${decision}`);
+    } catch {
+      // The log was closed by a shutdown racing this line: the signal log has the decision.
+    }
+  });
   return { status, body: { decision, signal_type: signal.type, reason } };
 }
 
@@ -273,7 +282,8 @@ function logEntry(ctx: AlertContext, decision: SignalLogInput['decision'], reaso
 function toKeyChange(verdict: Verdict, alert: RelayAlert): KeyChange {
   if (verdict.action !== 'forward' || verdict.change.kind === 'keep') return { kind: 'keep' };
   if (verdict.change.kind === 'clear') return { kind: 'clear' };
-  return { kind: 'set', ownership: verdict.change.ownership, instrument: alert.instrument ?? '' };
+  const { ownership, displaced } = verdict.change;
+  return { kind: 'set', ownership, instrument: alert.instrument ?? '', ...(displaced ? { displaced } : {}) };
 }
 
 function keepChange(): KeyChange {

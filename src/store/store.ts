@@ -55,7 +55,8 @@ export interface LogOutcome {
 export type KeyChange =
   | { kind: 'keep' }
   | { kind: 'clear' }
-  | { kind: 'set'; ownership: Ownership; instrument: string };
+  /** `displaced`: the stale owner this claim replaces, remembered as holding no position. */
+  | { kind: 'set'; ownership: Ownership; instrument: string; displaced?: string };
 
 /** What `decide` sees of one key. */
 export interface KeyState {
@@ -122,8 +123,11 @@ export interface Store {
     ) => { value: T; changes: KeyChange[]; mark?: SenderMark | null; log: SignalLogInput | null },
     dedup?: DedupCheck,
   ): ArbitrationResult<T>;
-  /** Restores what `arbitrate` wrote, key by key, unless somebody wrote the key since. */
-  undo(written: WrittenChange[]): void;
+  /**
+   * Restores what `arbitrate` wrote, key by key, unless somebody wrote the key since; in the same
+   * transaction marks `markBlocked` (the sender whose order definitely failed) on `keys`.
+   */
+  undo(written: WrittenChange[], markBlocked?: { keys: PositionKey[]; relayId: string }): void;
   /** Ends the ownerships an exit released, each only if nobody wrote its key since. */
   finishClears(clears: PendingClear[]): void;
 

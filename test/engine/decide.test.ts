@@ -198,3 +198,25 @@ describe('decide: the owner’s re-entry', () => {
     expect(verdict).toMatchObject({ change: { ownership: { holdUntil: LATER + 999_999 } } });
   });
 });
+
+describe('decide: the owner starts from another position than the recorded one', () => {
+  it('drops its exit and partial exit, and blocks its reversal, rather than doubling the real position', () => {
+    const recordedLong = owner('A', { direction: 'long' });
+    expect(decide(recordedLong, signal('exit', 'A', { from: 'short' }), null, LATER, settings)).toEqual({
+      action: 'drop',
+      reason: 'direction-mismatch: A starts from short but its recorded position is long; check the position in NinjaTrader',
+    });
+    expect(decide(recordedLong, signal('partial_exit', 'A', { from: 'short', direction: 'short' }), null, LATER, settings).action).toBe('drop');
+    expect(decide(recordedLong, signal('reversal', 'A', { from: 'short', direction: 'long' }), null, LATER, settings).action).toBe('block');
+  });
+
+  it('forwards when the start matches, or is not given', () => {
+    expect(decide(owner('A'), signal('exit', 'A', { from: 'long' }), null, LATER, settings).action).toBe('forward');
+    expect(decide(owner('A'), signal('exit', 'A', { from: 'flat' }), null, LATER, settings).action).toBe('forward');
+    expect(decide(owner('A'), signal('exit', 'A'), null, LATER, settings).action).toBe('forward');
+  });
+
+  it('remembers a stale owner it clears as holding no position', () => {
+    expect(decide(owner('A'), signal('entry', 'B'), flat(), LATER, settings)).toMatchObject({ change: { kind: 'set', displaced: 'A' } });
+  });
+});

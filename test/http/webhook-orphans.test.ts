@@ -74,4 +74,25 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     });
     expect(rig.sim.received).toHaveLength(0);
   });
+
+  it('does not double a position when the owner’s blocked reversal is followed by its exit', async () => {
+    await rig.post(entry('A', { account: 'Sim101' }));
+    await rig.post(entry('C', { account: 'Sim102' }));
+    const reversal = await rig.post(alertText({ relayId: 'A', account: 'Sim101,Sim102', prev: 'long', now: 'short', action: 'SELL' }));
+    expect(reversal.body.decision).toBe('blocked');
+    // A's strategy now believes it is short on Sim101 and sends the exit of a short.
+    const answer = await rig.post(alertText({ relayId: 'A', account: 'Sim101', prev: 'short', now: 'flat', action: 'BUY' }));
+    expect(answer.body).toMatchObject({ decision: 'dropped', reason: expect.stringMatching(/^direction-mismatch: A starts from short but its recorded position is long/) });
+    expect(book()).toEqual(['Long 1']);
+  });
+
+  it('treats a cleared stale owner as holding nothing: its later reversal is blocked', async () => {
+    await rig.post(entry('A'));
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0); // A was stopped out
+    await rig.post(entry('B'));
+    await rig.post(exit('B'));
+    const reversal = await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'short', action: 'SELL' }));
+    expect(reversal.body.decision).toBe('blocked');
+    expect(book()).toEqual([]);
+  });
 });

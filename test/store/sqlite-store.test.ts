@@ -200,3 +200,26 @@ describe('SQLite store migrations', () => {
     }
   });
 });
+
+describe('SQLite store under a held write lock', () => {
+  it('keeps grouped outcomes when their write finds the database busy, and writes them once it is free', async () => {
+    const temp = makeTempDir();
+    const errors: unknown[] = [];
+    const store = createSqliteStore(temp.file('busy.db'), { busyTimeoutMs: 10, onBackgroundError: (error) => errors.push(error) });
+    try {
+      const id = store.appendLog(log());
+      const other = new Database(temp.file('busy.db'));
+      other.prepare('BEGIN IMMEDIATE').run();
+      store.completeLog(id, { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((errors[0] as { code?: string }).code).toBe('SQLITE_BUSY');
+      other.prepare('COMMIT').run();
+      other.close();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(store.listLogs({ limit: 1 })[0]).toMatchObject({ id, decision: 'forwarded', upstreamStatus: 200 });
+    } finally {
+      store.close();
+      temp.cleanup();
+    }
+  });
+});

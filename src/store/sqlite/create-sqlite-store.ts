@@ -27,6 +27,8 @@ export interface SqliteStoreOptions {
   now?: () => number;
   /** WAL pages a commit may leave before it checkpoints itself (SQLite's default 1000). */
   walAutocheckpointPages?: number;
+  /** Told about a failed background write (grouped outcomes), which is retried. */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 interface PositionRow {
@@ -79,6 +81,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // The wait blocks the event loop, so it stays short; transactions here last microseconds.
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
   db.pragma('foreign_keys = ON');
+  // After a checkpoint the WAL file is cut back to this size instead of staying at its peak.
+  db.pragma('journal_size_limit = 67108864');
   migrate(db);
   if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
 
@@ -192,6 +196,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       const change = changes[i] ?? { kind: 'keep' };
       const before = current[i]?.owner ?? null;
       if (change.kind === 'set') written.push({ key, before, afterVersion: writeRow(key, change.instrument, change.ownership) });
+      if (change.kind === 'set' && change.displaced) applyMark(key, { relayId: change.displaced, blocked: true }, time);
       // An exit's ownership stays until the exit is delivered: until then no other entry walks in.
       if (change.kind === 'clear' && before !== null) pendingClears.push({ key, version: before.version });
       if (mark) applyMark(key, mark, time);
@@ -200,7 +205,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return { value: value as T, logId, written, pendingClears };
   });
 
-  const undoTx = db.transaction((written: WrittenChange[]) => {
+  const undoTx = db.transaction((written: WrittenChange[], markBlocked?: { keys: PositionKey[]; relayId: string }) => {
+    for (const key of markBlocked?.keys ?? []) applyMark(key, { relayId: markBlocked!.relayId, blocked: true }, now());
     for (const w of written) {
       // Conditional: only the version this alert wrote may be undone.
       if (readPosition(w.key)?.version !== w.afterVersion) continue;
@@ -219,7 +225,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     if (outcomes.length === 0 || !db.open) return;
     const batch = outcomes;
     outcomes = [];
-    writeOutcomes(batch);
+    try {
+      writeOutcomes(batch);
+    } catch (error) {
+      // Busy or failing disk: keep the outcomes and try again shortly; never crash the relay.
+      outcomes = [...batch, ...outcomes];
+      options.onBackgroundError?.(error);
+      setTimeout(flushOutcomes, 200).unref();
+    }
   };
 
   const finishClearsTx = db.transaction((clears: PendingClear[]) => {
@@ -251,8 +264,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     clearPosition: (key) => q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey).changes > 0,
     arbitrate: <T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1], dedup?: DedupCheck) =>
       arbitrateTx.immediate(keys, decide, dedup) as ArbitrationResult<T>,
-    undo: (written) => {
-      if (written.length > 0) undoTx.immediate(written);
+    undo: (written, markBlocked) => {
+      if (written.length > 0 || markBlocked) undoTx.immediate(written, markBlocked);
     },
     finishClears: (clears) => {
       if (clears.length > 0) finishClearsTx.immediate(clears);

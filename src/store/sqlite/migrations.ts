@@ -97,4 +97,7 @@ export const MIGRATIONS: readonly string[] = [
     time        INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE INDEX alert_fingerprints_time ON alert_fingerprints (time);
+  `,
 ];

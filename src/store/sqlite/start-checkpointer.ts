@@ -19,9 +19,14 @@ export function startCheckpointer(file: string, intervalMs = 500): () => Promise
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, intervalMs } });
   worker.unref();
+  let exited = false;
+  worker.once('exit', () => (exited = true));
+  // A failing checkpointer only costs latency (commits checkpoint themselves): never crash the relay.
+  worker.on('error', () => undefined);
   let stopped: Promise<void> | null = null;
   return () =>
     (stopped ??= new Promise<void>((resolve) => {
+      if (exited) return resolve();
       worker.once('exit', () => resolve());
       worker.ref(); // keep the process alive until the last checkpoint is done
       worker.postMessage('stop');
