@@ -65,6 +65,9 @@ describe('webhook: the ownership rules end to end', () => {
     expect(answer.ms).toBeLessThan(3000);
     expect(rig.sim.received).toHaveLength(1);
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    // and the relay keeps serving: the next alert is decided as usual
+    rig.sim.failApi(null);
+    expect((await rig.post(exit('A'))).body.decision).toBe('forwarded');
   });
 
   it('forwards the owner’s exit and clears the ownership', async () => {
