@@ -9,7 +9,7 @@ import { formatForward, removeFields } from '../signal/format-alert.js';
 import { instrumentKey } from '../signal/instrument.js';
 import { parseAlertJsonText, parseAlertText, type ParsedAlert } from '../signal/parse-alert.js';
 import { RELAY_FIELDS, readRelayAlert, type RelayAlert } from '../signal/read-relay-alert.js';
-import type { ArbitrationResult, DedupCheck, KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord } from '../store/store.js';
+import type { ArbitrationDecision, ArbitrationResult, DedupCheck, KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord } from '../store/store.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
 /** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
@@ -126,39 +126,7 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
 
   for (let round = 1; ; round++) {
     const lastRound = round === MAX_ROUNDS;
-    const result = deps.store.arbitrate<ArbitrationValue>(
-      keys,
-      (current, { duplicate }) => {
-        const now = deps.now();
-        const verdicts = keys.map((key, i) => ({
-          account: key.account,
-          verdict: decide(current[i]?.owner ?? null, signal, readings[i] ?? null, now, deps.settings, current[i]?.blocked.has(signal.relayId) ?? false),
-        }));
-        let combined: AlertVerdict =
-          signal.type === 'passthrough' ? { action: 'forward', reason: 'passthrough: no market position fields' } : combineVerdicts(verdicts);
-        if (unreadable) combined = { action: 'block', reason: `instrument-unreadable: "${alert.instrument}" is not an instrument name the relay can check` };
-        if (duplicate) combined = { action: 'drop', reason: `duplicate: the same alert from ${alert.relayId} arrived within ${deps.dedupWindowMs / 1000} s` };
-        if (combined.action === 'needs-reading' && lastRound) {
-          combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
-        }
-        const value = { combined, verdicts };
-        if (combined.action === 'needs-reading') return { value, changes: keys.map(keepChange), log: null };
-        const decision = combined.action === 'forward' ? 'forwarded' : finalDecision(combined);
-        const blocked = duplicate ? null : senderBlockedAfter(signal.type, decision);
-        const mark = blocked === null || blocked ? null : { relayId: signal.relayId, blocked };
-        if (combined.action === 'forward') {
-          // A forwarded entry is marked unblocked now; a blocked one below, with its final row.
-          return { value, changes: verdicts.map((v) => toKeyChange(v.verdict, alert)), mark, log: logEntry(ctx, 'pending', combined.reason, describeReadings(readings)) };
-        }
-        return {
-          value,
-          changes: keys.map(keepChange),
-          mark: blocked === null ? null : { relayId: signal.relayId, blocked },
-          log: logEntry(ctx, decision, combined.reason, describeReadings(readings)),
-        };
-      },
-      ctx.dedup,
-    );
+    const result = deps.store.arbitrate<ArbitrationValue>(keys, decideRound(ctx, keys, readings, { unreadable, lastRound }), ctx.dedup);
     const { combined, verdicts } = result.value;
     if (combined.action === 'needs-reading') {
       await Promise.all(
@@ -171,6 +139,46 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
     if (combined.action === 'forward') return forwardAndRecord(ctx, keys, result, combined.reason);
     return reply(ctx, 200, finalDecision(combined), combined.reason);
   }
+}
+
+/**
+ * One pass of the pure engine inside the store's transaction: every key's verdict, combined into
+ * one for the alert, with the ownership changes, the sender's blocked mark and the signal-log row.
+ */
+function decideRound(
+  ctx: AlertContext,
+  keys: PositionKey[],
+  readings: readonly (PositionReading | null)[],
+  round: { unreadable: boolean; lastRound: boolean },
+): ArbitrationDecision<ArbitrationValue> {
+  const { deps, alert, signal } = ctx;
+  return (current, { duplicate }) => {
+    const now = deps.now();
+    const verdicts = keys.map((key, i) => ({
+      account: key.account,
+      verdict: decide(current[i]?.owner ?? null, signal, readings[i] ?? null, now, deps.settings, current[i]?.blocked.has(signal.relayId) ?? false),
+    }));
+    let combined: AlertVerdict =
+      signal.type === 'passthrough' ? { action: 'forward', reason: 'passthrough: no market position fields' } : combineVerdicts(verdicts);
+    if (round.unreadable) combined = { action: 'block', reason: `instrument-unreadable: "${alert.instrument}" is not an instrument name the relay can check` };
+    if (duplicate) combined = { action: 'drop', reason: `duplicate: the same alert from ${alert.relayId} arrived within ${deps.dedupWindowMs / 1000} s` };
+    if (combined.action === 'needs-reading' && round.lastRound) {
+      combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
+    }
+    const value: ArbitrationValue = { combined, verdicts };
+    if (combined.action === 'needs-reading') return { value, changes: keys.map(keepChange), log: null };
+
+    const forwarded = combined.action === 'forward';
+    const decision = forwarded ? 'forwarded' : finalDecision(combined);
+    const blocked = duplicate ? null : senderBlockedAfter(signal.type, decision);
+    return {
+      value,
+      changes: forwarded ? verdicts.map((v) => toKeyChange(v.verdict, alert)) : keys.map(keepChange),
+      mark: blocked === null ? null : { relayId: signal.relayId, blocked },
+      // A forward's row is written now as pending, before the order leaves; completed after.
+      log: logEntry(ctx, forwarded ? 'pending' : decision, combined.reason, describeReadings(readings)),
+    };
+  };
 }
 
 /** Signal types whose forward can open or add exposure. */

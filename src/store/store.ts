@@ -99,6 +99,12 @@ export interface DedupCheck {
   windowMs: number;
 }
 
+/** Chooses, inside the transaction, what the keys become; pure (no I/O). */
+export type ArbitrationDecision<T> = (
+  current: KeyState[],
+  context: { duplicate: boolean },
+) => { value: T; changes: KeyChange[]; mark?: SenderMark | null; log: SignalLogInput | null };
+
 export interface Store {
   getUser(relayUser: string): UserRecord | null;
   listUsers(): UserRecord[];
@@ -115,14 +121,7 @@ export interface Store {
    * second relay process on the same file) reads the keys' ownerships, lets `decide` choose
    * the changes, writes them and the signal-log row. `decide` must be pure: no I/O inside.
    */
-  arbitrate<T>(
-    keys: PositionKey[],
-    decide: (
-      current: KeyState[],
-      context: { duplicate: boolean },
-    ) => { value: T; changes: KeyChange[]; mark?: SenderMark | null; log: SignalLogInput | null },
-    dedup?: DedupCheck,
-  ): ArbitrationResult<T>;
+  arbitrate<T>(keys: PositionKey[], decide: ArbitrationDecision<T>, dedup?: DedupCheck): ArbitrationResult<T>;
   /**
    * Restores what `arbitrate` wrote, key by key, unless somebody wrote the key since; in the same
    * transaction marks `markBlocked` (the sender whose order definitely failed) on `keys`.

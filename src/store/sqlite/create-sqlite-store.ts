@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Direction, Ownership } from '../../engine/types.js';
 import type {
+  ArbitrationDecision,
   ArbitrationResult,
   DedupCheck,
   KeyState,
@@ -183,7 +184,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     else q.unmarkBlocked.run(key.relayUser, accountKey(key.account), key.instrumentKey, mark.relayId);
   };
 
-  const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1], dedup?: DedupCheck): ArbitrationResult<T> => {
+  const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: ArbitrationDecision<unknown>, dedup?: DedupCheck): ArbitrationResult<T> => {
     const current = keys.map(readState);
     const time = now();
     const duplicate = dedup !== undefined && dedup.windowMs > 0 && q.findFingerprint.get(dedup.fingerprint, time - dedup.windowMs) !== undefined;
@@ -262,7 +263,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     }),
     listPositions: (relayUser) => (relayUser === undefined ? q.listPositions.all() : q.listUserPositions.all(relayUser)).map(toPositionRecord),
     clearPosition: (key) => q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey).changes > 0,
-    arbitrate: <T>(keys: PositionKey[], decide: Parameters<Store['arbitrate']>[1], dedup?: DedupCheck) =>
+    arbitrate: <T>(keys: PositionKey[], decide: ArbitrationDecision<unknown>, dedup?: DedupCheck) =>
       arbitrateTx.immediate(keys, decide, dedup) as ArbitrationResult<T>,
     undo: (written, markBlocked) => {
       if (written.length > 0 || markBlocked) undoTx.immediate(written, markBlocked);
