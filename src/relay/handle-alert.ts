@@ -1,48 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '../log/logger.js';
 import { classify } from '../engine/classify.js';
 import { combineVerdicts, type AlertVerdict } from '../engine/combine-verdicts.js';
 import { decide, senderBlockedAfter } from '../engine/decide.js';
-import type { Decision, EngineSettings, PositionReading, Signal, SignalType, Verdict } from '../engine/types.js';
+import type { Decision, PositionReading, Signal, SignalType, Verdict } from '../engine/types.js';
 import { AlertParseError } from '../signal/alert-parse-error.js';
 import { formatForward, removeFields } from '../signal/format-alert.js';
 import { instrumentKey } from '../signal/instrument.js';
 import { parseAlertJsonText, parseAlertText, type ParsedAlert } from '../signal/parse-alert.js';
 import { RELAY_FIELDS, readRelayAlert, type RelayAlert } from '../signal/read-relay-alert.js';
-import type { ArbitrationDecision, ArbitrationResult, DedupCheck, KeyChange, PositionKey, PositionRecord, SignalLogInput, Store, UserRecord } from '../store/store.js';
+import type { ArbitrationDecision, ArbitrationResult, DedupCheck, KeyChange, PositionKey, SignalLogInput, UserRecord } from '../store/store.js';
+import { rejectedRecord } from './rejected-record.js';
+import type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
-/** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
-export interface CrossTradePort {
-  /** Never throws: a failed check is a reading of kind 'unknown'. */
-  readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading>;
-  forward(webhookUrl: string, body: string): Promise<ForwardOutcome>;
-}
-
-export type ForwardOutcome =
-  | { ok: true; status: number }
-  | { ok: false; ambiguous: boolean; reason: string; status: number | null };
-
-export interface RelayDeps {
-  store: Store;
-  crosstrade: CrossTradePort;
-  settings: EngineSettings;
-  /** The same alert from the same relay_user and relay_id inside this window is dropped (0 = off). */
-  dedupWindowMs: number;
-  logger: Logger;
-  now: () => number;
-}
-
-/** The request body as text; `json` when it came as application/json. */
-export interface AlertBody {
-  text: string;
-  json: boolean;
-}
-
-export interface AlertReply {
-  status: number;
-  body: { decision: Decision; signal_type: SignalType | null; reason: string };
-}
+export type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
 
 /** Secrets an alert may carry: never stored or logged. */
 const SECRET_FIELDS: ReadonlySet<string> = new Set(['key', 'relay_secret']);
@@ -260,11 +231,6 @@ function reject(deps: RelayDeps, startedAt: number, status: number, reason: stri
   return { status, body: { decision: 'rejected', signal_type: null, reason } };
 }
 
-/** Logs a rejected body for the record without risking a key it may carry. */
-export function rejectedRecord(reason: string, bytes: number): string {
-  return `[not stored: ${reason}, ${bytes} bytes]`;
-}
-
 function describeUnreadable(body: AlertBody): string {
   return rejectedRecord('unreadable alert', Buffer.byteLength(body.text));
 }
@@ -312,4 +278,3 @@ export function isRestingOrder(orderType: string | null): boolean {
   return orderType !== null && orderType !== 'MARKET' && orderType !== 'MKT';
 }
 
-export type { PositionRecord };

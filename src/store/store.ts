@@ -1,4 +1,4 @@
-import type { Decision, Direction, Ownership, SignalType } from '../engine/types.js';
+import type { Decision, Ownership, SignalType } from '../engine/types.js';
 
 export interface UserRecord {
   relayUser: string;

@@ -10,7 +10,6 @@ import type {
   KeyState,
   PendingClear,
   SenderMark,
-  KeyChange,
   LogOutcome,
   PositionKey,
   PositionRecord,
