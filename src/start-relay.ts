@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { createCrossTradeClient } from './crosstrade/client.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
-import { createLogger, type Logger } from './log/logger.js';
+import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken } from './relay/admin-token.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { createSqliteStore } from './store/sqlite/create-sqlite-store.js';
@@ -64,6 +64,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     crosstrade,
     settings: { fillGraceMs: config.fillGraceSeconds * 1000, restingGraceMs: config.restingGraceSeconds * 1000 },
     logger,
+    decisionLogger: flatLineLogger(logger),
     now,
     dedupWindowMs: config.dedupSeconds * 1000,
   };

@@ -203,7 +203,7 @@ function reply(ctx: AlertContext, status: number, decision: Decision, reason: st
   };
   setImmediate(() => {
     try {
-      ctx.deps.logger.info(line, `alert ${decision}`);
+      ctx.deps.decisionLogger.info(line, `alert ${decision}`);
     } catch {
       // The log was closed by a shutdown racing this line: the signal log has the decision.
     }

@@ -20,6 +20,8 @@ export interface RelayDeps {
   /** The same alert from the same relay_user and relay_id inside this window is dropped (0 = off). */
   dedupWindowMs: number;
   logger: Logger;
+  /** For the one line per decision (flat, known fields): see log/logger.ts flatLineLogger. */
+  decisionLogger: Logger;
   now: () => number;
 }
 

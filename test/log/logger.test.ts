@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, flatLineLogger } from '../../src/log/logger.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('createLogger', () => {
@@ -33,5 +33,15 @@ describe('createLogger', () => {
     const text = fs.readFileSync(file, 'utf8');
     for (const secret of ['K-SECRET', 'K2-SECRET', '/v1/send/SEG', 'T-SECRET', 'T2-SECRET']) expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');
+  });
+
+  it('redacts top-level secrets on the fast decision-line logger too', async () => {
+    const file = temp.file('flat.log');
+    const { logger, close } = createLogger({ level: 'info', file, console: false });
+    flatLineLogger(logger).info({ relay_user: 'bob', key: 'K-SECRET', token: 'T-SECRET', webhookUrl: 'https://x/v1/send/SEG' }, 'alert forwarded');
+    await close();
+    const text = fs.readFileSync(file, 'utf8');
+    for (const secret of ['K-SECRET', 'T-SECRET', '/v1/send/SEG']) expect(text).not.toContain(secret);
+    expect(text).toContain('"relay_user":"bob"');
   });
 });
