@@ -2,6 +2,7 @@
 // `rejected` answer, gets one signal-log row, reaches nothing downstream, and the relay lives on.
 import http from 'node:http';
 import fc from 'fast-check';
+import { controlCode, invalidUtf8 } from '../helpers/hostile-input.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entry, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
 
@@ -54,26 +55,6 @@ const ANY_CONTENT_TYPE = fc.oneof(
   fc.stringMatching(/^[!-~][ -~]{0,38}[!-~]$/),
 );
 
-const controlCode = fc.oneof(
-  fc.integer({ min: 0x00, max: 0x08 }),
-  fc.constantFrom(0x0b, 0x0c),
-  fc.integer({ min: 0x0e, max: 0x1f }),
-  fc.integer({ min: 0x7f, max: 0x9f }),
-);
-
-const invalidUtf8 = fc.constantFrom(
-  [0x80],
-  [0xbf],
-  [0xc0, 0xaf],
-  [0xe0, 0x80, 0xaf],
-  [0xed, 0xa0, 0x80],
-  [0xf4, 0x90, 0x80, 0x80],
-  [0xfe],
-  [0xff],
-  [0xc3],
-  [0xe2, 0x82],
-  [0xf0, 0x9f, 0x98],
-);
 
 /** The name with the case of some letters flipped, and never exactly as it was. */
 const recase = (name: string) =>
