@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -61,7 +62,7 @@ export interface AppLogger {
 /** JSON lines to the log file and the console, with secrets redacted. */
 export function createLogger(options: LoggerOptions): AppLogger {
   const streams: pino.StreamEntry[] = [];
-  if (options.console) streams.push({ level: options.level as pino.Level, stream: process.stdout });
+  if (options.console) streams.push({ level: options.level as pino.Level, stream: consoleStream() });
   let file: ReturnType<typeof pino.destination> | null = null;
   if (options.file !== '') {
     fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
@@ -78,6 +79,12 @@ export function createLogger(options: LoggerOptions): AppLogger {
     streams.length > 0 ? pino.multistream(streams) : { write: () => undefined },
   );
   return { logger, close: () => closeDestination(file) };
+}
+
+/** Readable single lines for a person at a terminal; JSON lines when stdout is a pipe or a service log. */
+function consoleStream(): pino.DestinationStream {
+  if (!process.stdout.isTTY) return process.stdout;
+  return pretty({ colorize: true, singleLine: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss', ignore: 'pid,hostname', destination: 1 });
 }
 
 /** Counts what is written and rolls the file over at `maxBytes`, keeping `keep` old files. */
