@@ -9,7 +9,7 @@ let failed = 0;
 try {
   const report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
   passed = report.numPassedTests ?? 0;
-  failed = (report.numFailedTests ?? 0);
+  failed = report.numFailedTests ?? 0;
   // A suite that failed to load has no failed tests but must still fail the run.
   const brokenSuites = (report.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).every((a) => a.status !== 'failed')).length;
   failed += brokenSuites;

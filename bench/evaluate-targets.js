@@ -8,14 +8,29 @@ export function evaluateTargets({ rows, startups, idleRssMb }) {
   const [bareSteady, relaySteady] = [row('bare', 'steady'), row('forwarded', 'steady')];
   if (bareSteady && relaySteady) {
     const ratio = relaySteady.p50 / bareSteady.p50;
-    targets.push({ name: 'p50 at 200/s vs bare forwarder', want: '≤ 1.3×', got: `${ratio.toFixed(2)}× (${ms(relaySteady.p50)} vs ${ms(bareSteady.p50)} ms)`, met: ratio <= 1.3 });
+    targets.push({
+      name: 'p50 at 200/s vs bare forwarder',
+      want: '≤ 1.3×',
+      got: `${ratio.toFixed(2)}× (${ms(relaySteady.p50)} vs ${ms(bareSteady.p50)} ms)`,
+      met: ratio <= 1.3,
+    });
     const delta = relaySteady.p99 - bareSteady.p99;
-    targets.push({ name: 'p99 at 200/s vs bare forwarder', want: '≤ +2 ms', got: `${sign(delta)} ms (${ms(relaySteady.p99)} vs ${ms(bareSteady.p99)} ms)`, met: delta <= 2 });
+    targets.push({
+      name: 'p99 at 200/s vs bare forwarder',
+      want: '≤ +2 ms',
+      got: `${sign(delta)} ms (${ms(relaySteady.p99)} vs ${ms(bareSteady.p99)} ms)`,
+      met: delta <= 2,
+    });
   }
   const [bareMax, relayMax] = [row('bare', 'max'), row('forwarded', 'max')];
   if (bareMax && relayMax) {
     const ratio = relayMax.rate / bareMax.rate;
-    targets.push({ name: 'throughput, 50 in flight, every decision logged', want: '≥ 0.6× bare', got: `${ratio.toFixed(2)}× (${relayMax.rate.toFixed(0)} vs ${bareMax.rate.toFixed(0)} alerts/s)`, met: ratio >= 0.6 });
+    targets.push({
+      name: 'throughput, 50 in flight, every decision logged',
+      want: '≥ 0.6× bare',
+      got: `${ratio.toFixed(2)}× (${relayMax.rate.toFixed(0)} vs ${bareMax.rate.toFixed(0)} alerts/s)`,
+      met: ratio >= 0.6,
+    });
   }
   const times = startups.map((s) => s.startupMs).sort((a, b) => a - b);
   const median = times[Math.floor((times.length - 1) / 2)];

@@ -51,7 +51,7 @@ export function formatMarkdown(report) {
 const CPU_NOTE =
   'CPU µs/alert: CPU time of the process under test only (the simulator for "upstream alone", the forwarder or relay process otherwise), ' +
   'from /proc; it is higher at 200/s than at full load because every alert then wakes an idle process. ' +
-  'Decisions are counted in the relay\'s SQLite signal log; rows can exceed answers by the alerts still in flight when a run stops.';
+  "Decisions are counted in the relay's SQLite signal log; rows can exceed answers by the alerts still in flight when a run stops.";
 
 function describePlan(plan) {
   return (
@@ -88,17 +88,23 @@ function comparisonLines(rows) {
   const lines = [];
   const bare = row('bare', 'steady');
   const upstream = row('upstream', 'steady');
-  if (bare && upstream) lines.push(`At 200/s the extra hop alone (bare forwarder vs upstream) adds ${(bare.p50 - upstream.p50).toFixed(2)} ms at p50, ${(bare.p99 - upstream.p99).toFixed(2)} ms at p99.`);
+  if (bare && upstream)
+    lines.push(
+      `At 200/s the extra hop alone (bare forwarder vs upstream) adds ${(bare.p50 - upstream.p50).toFixed(2)} ms at p50, ${(bare.p99 - upstream.p99).toFixed(2)} ms at p99.`,
+    );
   for (const target of ['forwarded', 'blocked', 'blocked-uncached']) {
     const r = row(target, 'steady');
     if (bare && r) {
-      lines.push(`${r.label} / bare forwarder at 200/s: p50 ${(r.p50 / bare.p50).toFixed(2)}×, p99 ${(r.p99 / bare.p99).toFixed(2)}× (${signed(r.p99 - bare.p99)} ms).`);
+      lines.push(
+        `${r.label} / bare forwarder at 200/s: p50 ${(r.p50 / bare.p50).toFixed(2)}×, p99 ${(r.p99 / bare.p99).toFixed(2)}× (${signed(r.p99 - bare.p99)} ms).`,
+      );
     }
   }
   const bareMax = row('bare', 'max');
   for (const target of ['forwarded', 'blocked', 'blocked-uncached']) {
     const r = row(target, 'max');
-    if (bareMax && r) lines.push(`${r.label} / bare forwarder, 50 in flight: ${(r.rate / bareMax.rate).toFixed(2)}× the alerts/s, p50 ${(r.p50 / bareMax.p50).toFixed(2)}×.`);
+    if (bareMax && r)
+      lines.push(`${r.label} / bare forwarder, 50 in flight: ${(r.rate / bareMax.rate).toFixed(2)}× the alerts/s, p50 ${(r.p50 / bareMax.p50).toFixed(2)}×.`);
   }
   return lines;
 }
@@ -122,11 +128,15 @@ function memoryLines(report) {
 }
 
 function checkLines(report) {
-  const lines = report.logCheck.map((c) => `Relay ${c.name}: ${c.rows} signal-log rows in SQLite, ${c.lines} decision lines in its log file${c.rows === c.lines ? '' : ' (MISMATCH)'}.`);
+  const lines = report.logCheck.map(
+    (c) => `Relay ${c.name}: ${c.rows} signal-log rows in SQLite, ${c.lines} decision lines in its log file${c.rows === c.lines ? '' : ' (MISMATCH)'}.`,
+  );
   for (const r of report.rows) {
     if (r.decisions !== null && r.logged < r.answered) lines.push(`${r.label} (${r.mode}): only ${r.logged} rows logged for ${r.answered} answers (MISMATCH).`);
     if (r.mode === 'burst') {
-      lines.push(`Contested burst: ${r.burstKeys} keys, ${r.decisions.forwarded ?? 0} forwarded, ${r.doubleForwards} keys forwarded more than once; the upstream received ${r.upstreamReceived}.`);
+      lines.push(
+        `Contested burst: ${r.burstKeys} keys, ${r.decisions.forwarded ?? 0} forwarded, ${r.doubleForwards} keys forwarded more than once; the upstream received ${r.upstreamReceived}.`,
+      );
     } else if (r.target === 'forwarded') {
       lines.push(`${r.label} (${r.mode}): ${r.decisions.forwarded ?? 0} forwarded, the upstream received ${r.upstreamReceived}.`);
     }
@@ -140,7 +150,11 @@ function signed(value) {
 
 function textTable(columns, rows) {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((cell, i) => (i < 2 || i >= 9 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((cell, i) => (i < 2 || i >= 9 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

@@ -57,7 +57,17 @@ async function measureRun(rig, target, mode, durationS, label) {
   const decisions = target.log === undefined ? null : await target.log.settledDecisionsSince(mark);
   const burst = mode === 'burst' ? { keys: target.log.keysTouchedSince(mark), doubleForwards: target.log.doubleForwardsSince(mark) } : null;
   const simAfter = await settle(rig);
-  return { target: target.id, mode, load, decisions, burst, upstreamReceived: simAfter.received, apiCalls: simAfter.apiCalls - simBefore.apiCalls, cpuMs, peakRssMb };
+  return {
+    target: target.id,
+    mode,
+    load,
+    decisions,
+    burst,
+    upstreamReceived: simAfter.received,
+    apiCalls: simAfter.apiCalls - simBefore.apiCalls,
+    cpuMs,
+    peakRssMb,
+  };
 }
 
 /**
@@ -72,9 +82,12 @@ async function primeBlockedKeys(rig) {
     const mark = target.log.mark();
     await runLoad({ origin: target.origin, connections: 50, amount: entries.length, requestsFor: () => () => entries[n++ % entries.length] });
     const decisions = await target.log.settledDecisionsSince(mark);
-    if (decisions.forwarded !== entries.length) throw new Error(`priming ${target.id}: expected ${entries.length} owner entries forwarded, got ${JSON.stringify(decisions)}`);
+    if (decisions.forwarded !== entries.length)
+      throw new Error(`priming ${target.id}: expected ${entries.length} owner entries forwarded, got ${JSON.stringify(decisions)}`);
   }
-  const contracts = new Map(rig.blockedKeys.map((k) => [`${k.account}|${k.instrument}`, { account: k.account, instrument: k.instrument, marketPosition: 'Long', quantity: 1 }]));
+  const contracts = new Map(
+    rig.blockedKeys.map((k) => [`${k.account}|${k.instrument}`, { account: k.account, instrument: k.instrument, marketPosition: 'Long', quantity: 1 }]),
+  );
   await rig.sim.command('set-positions', { positions: [...contracts.values()] });
   await settle(rig);
 }

@@ -79,5 +79,11 @@ function packageOf(url, functionName) {
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
   const dist = url.indexOf('/dist/');
-  return dist !== -1 ? `relay ${url.slice(dist + 1).split('/').slice(0, 2).join('/')}` : url;
+  return dist !== -1
+    ? `relay ${url
+        .slice(dist + 1)
+        .split('/')
+        .slice(0, 2)
+        .join('/')}`
+    : url;
 }

@@ -22,8 +22,32 @@ import { writeResults } from './write-results.js';
  * Full: about 2 minutes. Quick: about 15 s plus the build, every scenario but the uncached one.
  */
 const PLANS = {
-  full: { rounds: 3, steadyS: 4, maxRounds: 2, maxS: 3, burstRuns: 2, burstS: 3, warmupS: 1, settleMs: 1000, blockedAccounts: 5, extraStartups: 5, withUncached: true },
-  quick: { rounds: 1, steadyS: 1, maxRounds: 1, maxS: 0.8, burstRuns: 1, burstS: 0.8, warmupS: 0.3, settleMs: 300, blockedAccounts: 1, extraStartups: 0, withUncached: false },
+  full: {
+    rounds: 3,
+    steadyS: 4,
+    maxRounds: 2,
+    maxS: 3,
+    burstRuns: 2,
+    burstS: 3,
+    warmupS: 1,
+    settleMs: 1000,
+    blockedAccounts: 5,
+    extraStartups: 5,
+    withUncached: true,
+  },
+  quick: {
+    rounds: 1,
+    steadyS: 1,
+    maxRounds: 1,
+    maxS: 0.8,
+    burstRuns: 1,
+    burstS: 0.8,
+    warmupS: 0.3,
+    settleMs: 300,
+    blockedAccounts: 1,
+    extraStartups: 0,
+    withUncached: false,
+  },
 };
 
 const args = new Set(process.argv.slice(2));
@@ -82,7 +106,10 @@ try {
   }
   if (cpuProfileDir !== null) console.log(`CPU profiles: bench/*.cpuprofile (read one with: node bench/profile-summary.js bench/relay-A.cpuprofile)`);
 } finally {
-  while (stoppers.length > 0) await stoppers.pop()().catch(() => undefined);
+  while (stoppers.length > 0)
+    await stoppers
+      .pop()()
+      .catch(() => undefined);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

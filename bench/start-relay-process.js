@@ -73,9 +73,7 @@ async function waitForPort(files, child, timeoutMs) {
   const read = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
   while (performance.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}:\n${read(files[0])}`);
-    const line = files
-      .flatMap((file) => read(file).split('\n'))
-      .find((l) => l.includes('"relay listening"'));
+    const line = files.flatMap((file) => read(file).split('\n')).find((l) => l.includes('"relay listening"'));
     if (line !== undefined) return JSON.parse(line).port;
     await sleep(2);
   }

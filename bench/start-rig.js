@@ -44,7 +44,14 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
   for (const spec of RELAY_SPECS.filter((s) => withUncached || s.name !== 'C')) {
     const dbFile = path.join(dir, `relay-${spec.name}.db`);
     seedUsers(dbFile, sim.ready.webhooks);
-    const relay = await startRelayProcess({ name: spec.name, dir, dbFile, crosstradeApiUrl: sim.ready.url, settings: { ...COMMON_SETTINGS, ...spec.settings }, cpuProfileDir });
+    const relay = await startRelayProcess({
+      name: spec.name,
+      dir,
+      dbFile,
+      crosstradeApiUrl: sim.ready.url,
+      settings: { ...COMMON_SETTINGS, ...spec.settings },
+      cpuProfileDir,
+    });
     stoppers.push(() => relay.stop());
     const log = openSignalLog(dbFile);
     stoppers.push(async () => log.close());

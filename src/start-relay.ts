@@ -47,7 +47,8 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   });
   const stopCheckpointer = startCheckpointer(config.dbPath);
   const interrupted = store.closeInterruptedForwards(INTERRUPTED_REASON);
-  if (interrupted > 0) logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as failed)');
+  if (interrupted > 0)
+    logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as failed)');
   if (config.adminToken === undefined && ensureAdminToken(store).generated) {
     logger.warn('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
   }

@@ -6,7 +6,11 @@ describe('startRelay', () => {
     const rig = await startTestRig();
     try {
       await rig.relay.close();
-      const lines = rig.logFileText().trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+      const lines = rig
+        .logFileText()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { level: number; msg: string });
       expect(lines.find((l) => l.msg.startsWith('TradingView webhook URL'))?.msg).toBe(`TradingView webhook URL: http://127.0.0.1:${rig.relay.port}/webhook`);
       const warning = lines.find((l) => l.msg.includes('neither 80 nor 443'));
       expect(warning?.level).toBe(40);

@@ -12,7 +12,10 @@ export interface AddressList {
  * `52.89.214.238, 10.0.0.0/8, ::1`. Throws on an entry it cannot read.
  */
 export function parseAddressList(spec: string): AddressList {
-  const entries = spec.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   if (entries.includes('*')) return { any: true, has: () => true };
   const list = new net.BlockList();
   for (const entry of entries) {

@@ -7,9 +7,7 @@ export const TRADINGVIEW_TIMEOUT_MS = 3000;
 export const OUTBOUND_BUDGET_MS = 2500;
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const flag = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
 /** TradingView's webhook senders (reference §1.1) and loopback: the default allow-list of /webhook. */
 export const TRADINGVIEW_WEBHOOK_IPS = ['52.89.214.238', '34.212.75.30', '54.218.53.128', '52.32.178.7'] as const;
@@ -29,8 +27,14 @@ const configSchema = z
     apiTimeoutMs: integer(50, OUTBOUND_BUDGET_MS).default(1000),
     forwardTimeoutMs: integer(50, OUTBOUND_BUDGET_MS).default(1500),
     positionCacheMs: integer(0, 10_000).default(1000),
-    webhookAllow: z.string().default(DEFAULT_WEBHOOK_ALLOW).refine(isAllowSpec, 'RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges'),
-    trustProxy: z.string().default('').refine((v) => v === '' || isAllowSpec(v), 'must be comma-separated IP addresses and CIDR ranges'),
+    webhookAllow: z
+      .string()
+      .default(DEFAULT_WEBHOOK_ALLOW)
+      .refine(isAllowSpec, 'RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges'),
+    trustProxy: z
+      .string()
+      .default('')
+      .refine((v) => v === '' || isAllowSpec(v), 'must be comma-separated IP addresses and CIDR ranges'),
     rateLimitPerMin: integer(0, 1_000_000).default(600),
     dedupSeconds: integer(0, 3600).default(3),
     logRetentionDays: integer(1, 36_500).default(90),

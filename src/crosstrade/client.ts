@@ -176,12 +176,7 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   return { getPositions, readPosition, forward, close };
 }
 
-function asCrossTradeError(
-  error: unknown,
-  timedOut: boolean,
-  timeoutMs: number,
-  context: CrossTradeCallContext,
-): CrossTradeError {
+function asCrossTradeError(error: unknown, timedOut: boolean, timeoutMs: number, context: CrossTradeCallContext): CrossTradeError {
   if (error instanceof CrossTradeError) return error;
   const code = errorCode(error);
   if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {

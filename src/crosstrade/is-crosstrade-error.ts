@@ -1,11 +1,5 @@
 // Type guards beside the errors (pattern: ky source/utils/type-guards.ts): branch on the kind, never on messages.
-import {
-  CrossTradeBadResponseError,
-  CrossTradeError,
-  CrossTradeHttpError,
-  CrossTradeNetworkError,
-  CrossTradeTimeoutError,
-} from './errors.js';
+import { CrossTradeBadResponseError, CrossTradeError, CrossTradeHttpError, CrossTradeNetworkError, CrossTradeTimeoutError } from './errors.js';
 
 export function isCrossTradeError(error: unknown): error is CrossTradeError {
   return error instanceof CrossTradeError;

@@ -31,13 +31,7 @@ export function parsePositionsBody(body: unknown, requested?: CrossTradeCallCont
  * during a roll two expiries of one root can be open (reference 4.3 rule 3), and the relay stays
  * conservative. Never throws.
  */
-export function readingFor(
-  positions: ApiPosition[],
-  account: string,
-  alertInstrument: string,
-  takenAt: number,
-  referenceYear: number,
-): PositionReading {
+export function readingFor(positions: ApiPosition[], account: string, alertInstrument: string, takenAt: number, referenceYear: number): PositionReading {
   const alert = parseInstrument(alertInstrument, referenceYear);
   if (alert === null) return { kind: 'unknown', takenAt, reason: 'instrument-unreadable' };
 

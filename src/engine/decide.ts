@@ -16,7 +16,11 @@ export function decide(
   const isOwner = ownership?.relayId === signal.relayId;
   // The owner's alert starts from a position other than the one the relay recorded (an earlier
   // reversal of its was blocked, say): closing or reversing "it" would double the real one.
-  if (isOwner && (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal') && isOtherDirection(signal.from, ownership.direction)) {
+  if (
+    isOwner &&
+    (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal') &&
+    isOtherDirection(signal.from, ownership.direction)
+  ) {
     const reason = `direction-mismatch: ${signal.relayId} starts from ${signal.from} but its recorded position is ${ownership.direction}; check the position in NinjaTrader`;
     return signal.type === 'reversal' ? { action: 'block', reason } : { action: 'drop', reason };
   }
@@ -28,7 +32,8 @@ export function decide(
     case 'reversal':
       // The strategy believes it holds a position the relay never let it open: its reversal
       // quantity (close + open) would open a doubled position.
-      if (senderWasBlocked && !isOwner) return { action: 'block', reason: `not-owner: ${signal.relayId}'s entry was blocked, its reversal would double the position` };
+      if (senderWasBlocked && !isOwner)
+        return { action: 'block', reason: `not-owner: ${signal.relayId}'s entry was blocked, its reversal would double the position` };
       return decideEntry(ownership, signal, reading, now, settings);
     case 'add':
       return decideAdd(ownership, signal, now, settings);
@@ -52,13 +57,7 @@ export function senderBlockedAfter(type: Signal['type'], finalDecision: 'forward
   return null; // a duplicate changes nothing
 }
 
-function decideEntry(
-  ownership: Ownership | null,
-  signal: Signal,
-  reading: PositionReading | null,
-  now: number,
-  settings: EngineSettings,
-): Verdict {
+function decideEntry(ownership: Ownership | null, signal: Signal, reading: PositionReading | null, now: number, settings: EngineSettings): Verdict {
   if (ownership === null) {
     return { action: 'forward', reason: `${signal.type}: nobody owns the position`, change: claim(signal, now, settings), staleOwnerCleared: false };
   }
@@ -103,7 +102,12 @@ function decideAdd(ownership: Ownership | null, signal: Signal, now: number, set
   if (ownership.relayId !== signal.relayId) return { action: 'block', reason: `not-owner: owned by ${ownership.relayId}, an add would stack exposure` };
   const change = claim(signal, now, settings, ownership.openedAt);
   const holdUntil = Math.max(ownership.holdUntil, change.ownership.holdUntil);
-  return { action: 'forward', reason: `add: ${signal.relayId} owns the position`, change: { kind: 'set', ownership: { ...change.ownership, holdUntil } }, staleOwnerCleared: false };
+  return {
+    action: 'forward',
+    reason: `add: ${signal.relayId} owns the position`,
+    change: { kind: 'set', ownership: { ...change.ownership, holdUntil } },
+    staleOwnerCleared: false,
+  };
 }
 
 function decideExit(ownership: Ownership | null, signal: Signal): Verdict {
@@ -124,7 +128,10 @@ function isOtherDirection(from: Signal['from'], recorded: Ownership['direction']
 
 function claim(signal: Signal, now: number, settings: EngineSettings, openedAt = now): { kind: 'set'; ownership: Ownership } {
   if (signal.direction === null) throw new TypeError(`a ${signal.type} signal must carry a direction`);
-  return { kind: 'set', ownership: { relayId: signal.relayId, direction: signal.direction, openedAt, claimedAt: now, holdUntil: now + holdMs(signal, settings) } };
+  return {
+    kind: 'set',
+    ownership: { relayId: signal.relayId, direction: signal.direction, openedAt, claimedAt: now, holdUntil: now + holdMs(signal, settings) },
+  };
 }
 
 /** How long a flat reading cannot clear a fresh claim: the fill grace, longer while a LIMIT/STOP entry may rest. */

@@ -54,9 +54,7 @@ export interface EngineSettings {
 /** The state change a forwarded signal makes: set a new ownership, clear it, or leave it. */
 export type OwnershipChange =
   /** `displaced`: a stale owner this claim replaced; it holds no position here any more. */
-  | { kind: 'set'; ownership: Ownership; displaced?: string }
-  | { kind: 'clear' }
-  | { kind: 'keep' };
+  { kind: 'set'; ownership: Ownership; displaced?: string } | { kind: 'clear' } | { kind: 'keep' };
 
 /**
  * The engine's verdict for one key.

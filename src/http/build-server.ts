@@ -116,7 +116,8 @@ function webhookGate(options: ServerOptions, now: () => number) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isWebhook(request)) return;
     const source = unmapIPv4(request.ip);
-    if (!allow.has(source)) return refuseWebhook(options.relay, request, reply, 403, `source address ${source} is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)`);
+    if (!allow.has(source))
+      return refuseWebhook(options.relay, request, reply, 403, `source address ${source} is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)`);
     if (limiter !== null && !limiter.take(source)) {
       return refuseWebhook(options.relay, request, reply, 429, `rate limit: more than ${options.rateLimitPerMin} alerts a minute from ${source}`);
     }

@@ -102,7 +102,8 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
     if (combined.action === 'needs-reading') {
       await Promise.all(
         verdicts.map(async ({ verdict }, i) => {
-          if (verdict.action === 'needs-reading') readings[i] = await deps.crosstrade.readPosition(keys[i]!.account, alert.instrument ?? '', ctx.user.crosstradeKey);
+          if (verdict.action === 'needs-reading')
+            readings[i] = await deps.crosstrade.readPosition(keys[i]!.account, alert.instrument ?? '', ctx.user.crosstradeKey);
         }),
       );
       continue;
@@ -227,7 +228,10 @@ function reject(deps: RelayDeps, startedAt: number, status: number, reason: stri
     latencyMs,
     alert: storedAlert,
   });
-  deps.logger.warn({ relay_user: alert?.relayUser ?? null, relay_id: alert?.relayId ?? null, decision: 'rejected', reason, latency_ms: latencyMs }, 'alert rejected');
+  deps.logger.warn(
+    { relay_user: alert?.relayUser ?? null, relay_id: alert?.relayId ?? null, decision: 'rejected', reason, latency_ms: latencyMs },
+    'alert rejected',
+  );
   return { status, body: { decision: 'rejected', signal_type: null, reason } };
 }
 
@@ -277,4 +281,3 @@ function describeReadings(readings: readonly (PositionReading | null)[]): string
 export function isRestingOrder(orderType: string | null): boolean {
   return orderType !== null && orderType !== 'MARKET' && orderType !== 'MKT';
 }
-

@@ -9,9 +9,7 @@ export interface CrossTradePort {
   forward(webhookUrl: string, body: string): Promise<ForwardOutcome>;
 }
 
-export type ForwardOutcome =
-  | { ok: true; status: number }
-  | { ok: false; ambiguous: boolean; reason: string; status: number | null };
+export type ForwardOutcome = { ok: true; status: number } | { ok: false; ambiguous: boolean; reason: string; status: number | null };
 
 export interface RelayDeps {
   store: Store;

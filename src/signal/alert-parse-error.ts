@@ -19,8 +19,5 @@ const UNESCAPED_BY_JSON = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-
 export function quoteForMessage(value: string): string {
   const chars = Array.from(value);
   const shown = chars.length > MAX_ECHO ? `${chars.slice(0, MAX_ECHO).join('')}…` : value;
-  return JSON.stringify(shown).replace(
-    UNESCAPED_BY_JSON,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return JSON.stringify(shown).replace(UNESCAPED_BY_JSON, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -6,11 +6,7 @@ import type { ParsedAlert } from './parse-alert.js';
  * alert carried. Kept fields keep their exact text, order and separators. Throws a plain Error
  * when the configured key could not be written as one field.
  */
-export function formatForward(
-  alert: ParsedAlert,
-  crosstradeKey: string,
-  stripKeys: ReadonlySet<string>,
-): string {
+export function formatForward(alert: ParsedAlert, crosstradeKey: string, stripKeys: ReadonlySet<string>): string {
   // Config should have caught this; a `;` or line break would split the key into other fields.
   if (crosstradeKey.trim() === '' || /[;\r\n]/.test(crosstradeKey)) {
     throw new Error('the CrossTrade key must be non-empty and hold no ";" or line break');
@@ -56,7 +52,5 @@ function trimEndSeparatorBlanks(text: string): string {
 }
 
 function hasLineBreakBetweenFields(alert: ParsedAlert): boolean {
-  return alert.fields
-    .slice(0, -1)
-    .some((field) => /[\r\n]/.test(alert.text.slice(field.start, field.end)));
+  return alert.fields.slice(0, -1).some((field) => /[\r\n]/.test(alert.text.slice(field.start, field.end)));
 }

@@ -94,9 +94,7 @@ function assertCleanText(text: string): void {
   }
   const control = CONTROL_CHAR.exec(text);
   if (control !== null) {
-    throw new AlertParseError(
-      `alert contains control character ${codePointName(control[0])} at position ${control.index}`,
-    );
+    throw new AlertParseError(`alert contains control character ${codePointName(control[0])} at position ${control.index}`);
   }
   if (text.includes(REPLACEMENT_CHAR)) {
     throw new AlertParseError('alert contains U+FFFD: the body was not valid UTF-8');
@@ -141,15 +139,11 @@ function assertNoPlaceholder(text: string, segments: readonly Segment[]): void {
   const equals = body.indexOf('=');
   const name = equals === -1 ? '' : trimBlanks(body.slice(0, equals)).toLowerCase();
   if (SECRET_FIELDS.has(name)) {
-    throw new AlertParseError(
-      `alert still contains a TradingView placeholder in field ${name}: check the alert message`,
-    );
+    throw new AlertParseError(`alert still contains a TradingView placeholder in field ${name}: check the alert message`);
   }
   const close = text.indexOf('}}', at);
   const placeholder = text.slice(at, close !== -1 && close < end ? close + 2 : end);
-  throw new AlertParseError(
-    `alert still contains a TradingView placeholder ${quoteForMessage(placeholder)}: check the alert message`,
-  );
+  throw new AlertParseError(`alert still contains a TradingView placeholder ${quoteForMessage(placeholder)}: check the alert message`);
 }
 
 function readField(text: string, segment: Segment, number: number, spanEnd: number): AlertField {
@@ -192,9 +186,7 @@ function renderJsonValue(name: string, value: unknown): string {
     return String(value);
   }
   if (typeof value !== 'string') {
-    throw new AlertParseError(
-      `field ${quoteForMessage(name)} must be a string, a finite number or a boolean`,
-    );
+    throw new AlertParseError(`field ${quoteForMessage(name)} must be a string, a finite number or a boolean`);
   }
   // A separator inside a JSON value would silently split it into other fields.
   if (/[;\r\n]/.test(value)) {

@@ -110,7 +110,8 @@ function readAccounts(value: string | undefined): string[] {
     const account = part.trim();
     if (account === '') continue;
     // CrossTrade clones the order per listed account: a repeat would double it.
-    if (seen.has(account.toLowerCase())) throw new AlertParseError(`account ${quoteForMessage(account)} is listed twice: CrossTrade would place the order twice`);
+    if (seen.has(account.toLowerCase()))
+      throw new AlertParseError(`account ${quoteForMessage(account)} is listed twice: CrossTrade would place the order twice`);
     seen.add(account.toLowerCase());
     accounts.push(account);
   }

@@ -160,7 +160,11 @@ export function createBook(now: () => number): Book {
     }
     const command = fields.get('command')!.toUpperCase();
     if (!COMMANDS.has(command)) return { ok: false, error: 'unknown_command', detail: `unknown command ${command}` };
-    const accounts = fields.get('account')!.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    const accounts = fields
+      .get('account')!
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
     if (accounts.length === 0) return { ok: false, error: 'missing_field', detail: 'missing required field: ACCOUNT' };
     const instrument = contractName(fields.get('instrument')!, now());
     if (instrument === null) return { ok: false, error: 'invalid_instrument', detail: 'unknown instrument' };
@@ -206,9 +210,7 @@ export function createBook(now: () => number): Book {
   }
 
   function workingOrders(account?: string): SimWorkingOrder[] {
-    return working
-      .filter((o) => account === undefined || o.account.toLowerCase() === account.toLowerCase())
-      .map(({ key: _key, ...order }) => order);
+    return working.filter((o) => account === undefined || o.account.toLowerCase() === account.toLowerCase()).map(({ key: _key, ...order }) => order);
   }
 
   function fillWorkingOrders(account?: string): void {

@@ -22,11 +22,7 @@ export interface ReceivedAlert {
 export type ApiFault = null | { kind: 'status'; status: number; body?: string } | { kind: 'hang' } | { kind: 'garbage' };
 
 /** `apply: true` applies the order to the book before failing (the order went through, the answer did not). */
-export type WebhookFault =
-  | null
-  | { kind: 'status'; status: number; apply?: boolean }
-  | { kind: 'hang'; apply?: boolean }
-  | { kind: 'drop'; apply?: boolean };
+export type WebhookFault = null | { kind: 'status'; status: number; apply?: boolean } | { kind: 'hang'; apply?: boolean } | { kind: 'drop'; apply?: boolean };
 
 export interface SimulatorOptions {
   host?: string;

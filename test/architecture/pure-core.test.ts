@@ -10,7 +10,10 @@ describe('the decision engine and the alert parser stay pure', () => {
     const files = fs.readdirSync(path.join(root, folder)).filter((f) => f.endsWith('.ts'));
     it.each(files)(`${folder}/%s imports no I/O module`, (file) => {
       const forbidden = importsOf(path.join(root, folder, file)).filter(
-        (spec) => spec.startsWith('node:') || /\.\.\/(store|crosstrade|http|log|relay|cli|simulator)\//.test(spec) || ['fs', 'http', 'net', 'undici', 'better-sqlite3', 'pino', 'fastify'].includes(spec),
+        (spec) =>
+          spec.startsWith('node:') ||
+          /\.\.\/(store|crosstrade|http|log|relay|cli|simulator)\//.test(spec) ||
+          ['fs', 'http', 'net', 'undici', 'better-sqlite3', 'pino', 'fastify'].includes(spec),
       );
       expect(forbidden).toEqual([]);
     });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { listenHint } from '../../src/cli/commands/listen-hint.js';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -135,11 +135,14 @@ describe('add-user', () => {
   });
 
   it.skipIf(!hasLinuxScript)('prompts for the missing values in a terminal, re-asking after an invalid key', async () => {
-    const { code, screen } = await runInTerminal(['add-user', '--user', 'alice'], [
-      ['CrossTrade key:', 'short\r'],
-      ['crosstrade_key must be at least 8 characters', '-key-123\r'], // the prompt keeps "short"
-      ['CrossTrade webhook URL:', `${WEBHOOK_URL}\r`],
-    ]);
+    const { code, screen } = await runInTerminal(
+      ['add-user', '--user', 'alice'],
+      [
+        ['CrossTrade key:', 'short\r'],
+        ['crosstrade_key must be at least 8 characters', '-key-123\r'], // the prompt keeps "short"
+        ['CrossTrade webhook URL:', `${WEBHOOK_URL}\r`],
+      ],
+    );
     expect(code).toBe(0);
     expect(screen).toContain('✔ CrossTrade webhook URL: https://app.crosstrade.io/****');
     expect(screen).toContain('user alice created');
@@ -162,7 +165,17 @@ describe('list-users', () => {
 
   it('shows a table with the key and webhook URL masked', async () => {
     await addAlice();
-    await sandbox.run(['add-user', '--user', 'bob', '--key', 'bobs-key-000111', '--webhook-url', 'http://10.0.0.5:8090/v1/send/b/c', '--secret', 'bobs-passphrase']);
+    await sandbox.run([
+      'add-user',
+      '--user',
+      'bob',
+      '--key',
+      'bobs-key-000111',
+      '--webhook-url',
+      'http://10.0.0.5:8090/v1/send/b/c',
+      '--secret',
+      'bobs-passphrase',
+    ]);
     const [alice, bob] = openStore().listUsers();
     const result = await sandbox.run(['list-users']);
     expect(result.code).toBe(0);
@@ -179,7 +192,17 @@ describe('list-users', () => {
   });
 
   it('refuses a relay secret that could not be sent in an alert', async () => {
-    const result = await sandbox.run(['add-user', '--user', 'bob', '--key', 'bobs-key-000111', '--webhook-url', 'http://10.0.0.5:8090/v1/send/b/c', '--secret', 'has space']);
+    const result = await sandbox.run([
+      'add-user',
+      '--user',
+      'bob',
+      '--key',
+      'bobs-key-000111',
+      '--webhook-url',
+      'http://10.0.0.5:8090/v1/send/b/c',
+      '--secret',
+      'has space',
+    ]);
     expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: relay_secret must not contain spaces, ";" or "="\n' });
   });
 
@@ -285,7 +308,16 @@ describe('logs', () => {
     const store = openStore();
     store.appendLog(logEntry({}));
     store.appendLog(
-      logEntry({ time: OPENED_AT + 1000, relayUser: null, relayId: null, account: null, instrument: null, signalType: null, decision: 'rejected', reason: 'unknown relay_user' }),
+      logEntry({
+        time: OPENED_AT + 1000,
+        relayUser: null,
+        relayId: null,
+        account: null,
+        instrument: null,
+        signalType: null,
+        decision: 'rejected',
+        reason: 'unknown relay_user',
+      }),
     );
     store.appendLog(logEntry({ time: OPENED_AT + 2000, relayUser: 'bob', relayId: 'scalp', signalType: 'entry', decision: 'blocked', reason: 'not-owner' }));
     const result = await sandbox.run(['logs', '--limit', '2']);
@@ -350,7 +382,7 @@ describe('settings and misuse', () => {
     [['frobnicate'], "error: unknown command 'frobnicate'\n"],
     [['list-users', '--bogus'], "error: unknown option '--bogus'\n"],
     [['remove-user', 'alice', 'bob'], "error: too many arguments for 'remove-user'. Expected 1 argument but got 2.\n"],
-  ])('exits 1 with commander\'s message on misuse: %j', async (args, message) => {
+  ])("exits 1 with commander's message on misuse: %j", async (args, message) => {
     expect(await sandbox.run(args)).toEqual({ code: 1, stdout: '', stderr: message });
   });
 

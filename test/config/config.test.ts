@@ -27,7 +27,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses an allow-list entry that is not an address or range', () => {
-    expect(() => loadConfig({ RELAY_WEBHOOK_ALLOW: '10.0.0.0/8, example.com' })).toThrow('RELAY_WEBHOOK_ALLOW: RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges');
+    expect(() => loadConfig({ RELAY_WEBHOOK_ALLOW: '10.0.0.0/8, example.com' })).toThrow(
+      'RELAY_WEBHOOK_ALLOW: RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges',
+    );
     expect(loadConfig({ RELAY_WEBHOOK_ALLOW: '*' }).webhookAllow).toBe('*');
   });
 

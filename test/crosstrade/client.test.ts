@@ -64,16 +64,12 @@ describe('getPositions', () => {
     sim.setPosition('Sim101', 'ES 06-26', 'Flat', 0);
     sim.setPosition('Sim102', 'NQ 06-26', 'Short', 1);
 
-    expect(await client.getPositions('sim101', KEY)).toEqual([
-      { account: 'Sim101', instrument: 'RTY 03-26', marketPosition: 'long', quantity: 2 },
-    ]);
+    expect(await client.getPositions('sim101', KEY)).toEqual([{ account: 'Sim101', instrument: 'RTY 03-26', marketPosition: 'long', quantity: 2 }]);
   });
 
   it('encodes the account name into the path', async () => {
     sim.setPosition('Sim 101/a?b', 'RTYH26', 'Short', 3);
-    expect(await client.getPositions('Sim 101/a?b', KEY)).toEqual([
-      { account: 'Sim 101/a?b', instrument: 'RTY 03-26', marketPosition: 'short', quantity: 3 },
-    ]);
+    expect(await client.getPositions('Sim 101/a?b', KEY)).toEqual([{ account: 'Sim 101/a?b', instrument: 'RTY 03-26', marketPosition: 'short', quantity: 3 }]);
   });
 
   it('throws an HTTP error with the body code and a message naming only origin and account', async () => {
@@ -105,7 +101,10 @@ describe('getPositions', () => {
       sim.failApi(fault);
       messages.push((await caught(client.getPositions('Sim101', KEY))).message);
     }
-    messages.push((await caught(createCrossTradeClient({ apiBaseUrl: await closedPortUrl(), apiTimeoutMs: 300, forwardTimeoutMs: 300 }).getPositions('Sim101', KEY))).message);
+    messages.push(
+      (await caught(createCrossTradeClient({ apiBaseUrl: await closedPortUrl(), apiTimeoutMs: 300, forwardTimeoutMs: 300 }).getPositions('Sim101', KEY)))
+        .message,
+    );
     expect(messages).toHaveLength(7);
     for (const message of messages) {
       expect(message).not.toContain(KEY);
@@ -134,19 +133,13 @@ describe('readPosition', () => {
 
   it('coalesces 20 concurrent reads of one account into one API call', async () => {
     sim.setPosition('Sim101', 'RTY 03-26', 'Short', 1);
-    const readings = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => client.readPosition(i % 2 === 0 ? 'Sim101' : 'SIM101', 'RTY1!', KEY)),
-    );
+    const readings = await Promise.all(Array.from({ length: 20 }, (_, i) => client.readPosition(i % 2 === 0 ? 'Sim101' : 'SIM101', 'RTY1!', KEY)));
     expect(sim.apiCalls).toBe(1);
     for (const reading of readings) expect(reading).toEqual({ kind: 'open', takenAt: START, detail: 'Short 1 RTY 03-26' });
   });
 
   it('keeps separate calls per key and per account', async () => {
-    await Promise.all([
-      client.readPosition('Sim101', 'RTY', KEY),
-      client.readPosition('Sim102', 'RTY', KEY),
-      client.readPosition('Sim101', 'RTY', OTHER_KEY),
-    ]);
+    await Promise.all([client.readPosition('Sim101', 'RTY', KEY), client.readPosition('Sim102', 'RTY', KEY), client.readPosition('Sim101', 'RTY', OTHER_KEY)]);
     expect(sim.apiCalls).toBe(3);
   });
 
@@ -181,7 +174,11 @@ describe('readPosition', () => {
     ['a gateway error (503)', { kind: 'status', status: 503 }, 'api-http-503'],
     ['a non-JSON body', { kind: 'garbage' }, 'api-bad-response'],
     ['a JSON body without positions', { kind: 'status', status: 200, body: '{"success":true}' }, 'api-bad-response'],
-    ['a malformed position', { kind: 'status', status: 200, body: '{"positions":[{"instrument":"RTY 03-26","quantity":1}],"success":true}' }, 'api-bad-response'],
+    [
+      'a malformed position',
+      { kind: 'status', status: 200, body: '{"positions":[{"instrument":"RTY 03-26","quantity":1}],"success":true}' },
+      'api-bad-response',
+    ],
     ['success:false with an error code', { kind: 'status', status: 200, body: '{"success":false,"error":"not_connected"}' }, 'api-http-200'],
   ] as const)('reads unknown on %s', async (_, fault, reason) => {
     sim.setPosition('Sim101', 'RTY 03-26', 'Long', 2);
@@ -220,8 +217,7 @@ describe('readPosition', () => {
 });
 
 describe('forward', () => {
-  const order = (key = KEY) =>
-    `key=${key};command=PLACE;account=Sim101;instrument=RTY 03-26;action=BUY;qty=1;order_type=MARKET;tif=DAY;`;
+  const order = (key = KEY) => `key=${key};command=PLACE;account=Sim101;instrument=RTY 03-26;action=BUY;qty=1;order_type=MARKET;tif=DAY;`;
 
   it('sends the text once as text/plain and reports acceptance', async () => {
     const outcome = await client.forward(sim.webhookUrl(KEY), order());

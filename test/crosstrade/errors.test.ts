@@ -33,9 +33,7 @@ describe('CrossTrade errors', () => {
     expect(new CrossTradeHttpError(408, 'not_connected', context).message).toBe(
       'CrossTrade API answered HTTP 408 (not_connected) for account Sim101 at https://app.crosstrade.io',
     );
-    expect(new CrossTradeHttpError(500, null, context).message).toBe(
-      'CrossTrade API answered HTTP 500 for account Sim101 at https://app.crosstrade.io',
-    );
+    expect(new CrossTradeHttpError(500, null, context).message).toBe('CrossTrade API answered HTTP 500 for account Sim101 at https://app.crosstrade.io');
     expect(new CrossTradeTimeoutError(1200, context).message).toBe(
       'CrossTrade API did not answer within 1200 ms for account Sim101 at https://app.crosstrade.io',
     );
@@ -72,7 +70,9 @@ describe('CrossTrade errors', () => {
     errors.forEach((error, i) => {
       expect(error).toBeInstanceOf(CrossTradeError);
       expect(isCrossTradeError(error)).toBe(true);
-      guards.forEach((guard, j) => expect(guard(error)).toBe(i === j));
+      guards.forEach((guard, j) => {
+        expect(guard(error)).toBe(i === j);
+      });
     });
     expect(isCrossTradeError(new Error('other'))).toBe(false);
     expect(isCrossTradeHttpError({ status: 500, reason: 'api-http-500' })).toBe(false);

@@ -102,9 +102,7 @@ describe('parsePositionsBody', () => {
 
   it('names the requested origin and account in a bad-response message', () => {
     const error = thrown(() => parsePositionsBody({ nope: 1 }, { origin: 'http://127.0.0.1:9', account: 'Sim101' }));
-    expect((error as Error).message).toBe(
-      'CrossTrade API answered with an unreadable body (no positions list) for account Sim101 at http://127.0.0.1:9',
-    );
+    expect((error as Error).message).toBe('CrossTrade API answered with an unreadable body (no positions list) for account Sim101 at http://127.0.0.1:9');
   });
 
   it('either reads any JSON value or throws a CrossTrade error, never anything else', () => {

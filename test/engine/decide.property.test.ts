@@ -57,7 +57,13 @@ describe('decide: properties over any sequence of alerts, fills, flattens and AP
             world.pending = [];
             continue;
           }
-          const { type, direction } = classify({ prevMarketPosition: e.prev, marketPosition: e.now, action: e.action, marketPositionSize: null, prevMarketPositionSize: null });
+          const { type, direction } = classify({
+            prevMarketPosition: e.prev,
+            marketPosition: e.now,
+            action: e.action,
+            marketPositionSize: null,
+            prevMarketPositionSize: null,
+          });
           const signal: Signal = { type, relayId: e.strategy, direction, resting: e.resting, restingForMs: null };
           const reading: PositionReading = e.apiFails
             ? { kind: 'unknown', takenAt: now, reason: 'api-timeout' }
@@ -108,7 +114,13 @@ describe('decide: properties over any sequence of alerts, fills, flattens and AP
         fc.constantFrom('flat', 'open', 'unknown', null),
         (ownerId, other, age, readingOffset, kind) => {
           const now = 1_800_000_000_000;
-          const ownership: Ownership = { relayId: ownerId, direction: 'long', openedAt: now - age, claimedAt: now - age, holdUntil: now - age + settings.fillGraceMs };
+          const ownership: Ownership = {
+            relayId: ownerId,
+            direction: 'long',
+            openedAt: now - age,
+            claimedAt: now - age,
+            holdUntil: now - age + settings.fillGraceMs,
+          };
           const takenAt = now - age + readingOffset;
           const reading: PositionReading | null =
             kind === null ? null : kind === 'flat' ? { kind, takenAt } : kind === 'open' ? { kind, takenAt, detail: 'x' } : { kind, takenAt, reason: 'x' };

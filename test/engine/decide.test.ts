@@ -40,7 +40,10 @@ describe('decide: entries (and reversals, which follow the same ownership rules)
 
     it(`${type}: forwards for the owner and updates the direction`, () => {
       const verdict = decide(owner('A'), signal(type, 'A', { direction: 'short' }), null, LATER, settings);
-      expect(verdict).toMatchObject({ action: 'forward', change: { kind: 'set', ownership: { relayId: 'A', direction: 'short', openedAt: T0, claimedAt: LATER } } });
+      expect(verdict).toMatchObject({
+        action: 'forward',
+        change: { kind: 'set', ownership: { relayId: 'A', direction: 'short', openedAt: T0, claimedAt: LATER } },
+      });
     });
 
     it(`${type}: asks for a reading when another strategy owns past its hold`, () => {
@@ -129,7 +132,10 @@ describe('decide: exits', () => {
 describe('decide: adds (same-direction changes that add exposure)', () => {
   it('forwards the owner’s add and extends the hold', () => {
     const verdict = decide(owner('A'), signal('add', 'A'), null, LATER, settings);
-    expect(verdict).toMatchObject({ action: 'forward', change: { kind: 'set', ownership: { relayId: 'A', openedAt: T0, claimedAt: LATER, holdUntil: LATER + 10_000 } } });
+    expect(verdict).toMatchObject({
+      action: 'forward',
+      change: { kind: 'set', ownership: { relayId: 'A', openedAt: T0, claimedAt: LATER, holdUntil: LATER + 10_000 } },
+    });
   });
 
   it('keeps a longer resting hold when the owner adds at market', () => {
@@ -138,7 +144,10 @@ describe('decide: adds (same-direction changes that add exposure)', () => {
   });
 
   it('blocks another strategy’s add without asking CrossTrade', () => {
-    expect(decide(owner('A'), signal('add', 'B'), flat(), LATER, settings)).toEqual({ action: 'block', reason: 'not-owner: owned by A, an add would stack exposure' });
+    expect(decide(owner('A'), signal('add', 'B'), flat(), LATER, settings)).toEqual({
+      action: 'block',
+      reason: 'not-owner: owned by A, an add would stack exposure',
+    });
   });
 
   it('blocks an add when nobody owns: it would open exposure for a strategy that owns nothing', () => {
@@ -157,7 +166,10 @@ describe('decide: passthrough', () => {
 
 describe('decide: a strategy whose entry was blocked holds no position', () => {
   it('drops its exit and partial exit when nobody owns, instead of opening an orphaned position', () => {
-    expect(decide(null, signal('exit', 'B'), null, LATER, settings, true)).toEqual({ action: 'drop', reason: "phantom-exit: B's entry was blocked, it holds no position" });
+    expect(decide(null, signal('exit', 'B'), null, LATER, settings, true)).toEqual({
+      action: 'drop',
+      reason: "phantom-exit: B's entry was blocked, it holds no position",
+    });
     expect(decide(null, signal('partial_exit', 'B'), null, LATER, settings, true).action).toBe('drop');
   });
 

@@ -29,13 +29,41 @@ export function makeCertificates(dir: string): TestCertificates {
     key(`${name}.key`);
     openssl('req', '-new', '-key', file(`${name}.key`), '-subj', subject, '-out', file(`${name}.csr`));
     fs.writeFileSync(file(`${name}.ext`), extensions);
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', file(`${name}.ext`), '-out', file(`${name}.crt`));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      file(`${name}.ext`),
+      '-out',
+      file(`${name}.crt`),
+    );
   };
   signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   signed('tradingview', '/C=US/ST=Ohio/L=Westerville/O=TradingView, Inc./CN=TradingView Webhooks', 'extendedKeyUsage=clientAuth\n');
   signed('other', '/O=Somebody Else/CN=Not TradingView', 'extendedKeyUsage=clientAuth\n');
   key('forged.key');
-  openssl('req', '-x509', '-new', '-key', file('forged.key'), '-subj', '/O=TradingView, Inc./CN=TradingView Webhooks', '-days', '2', '-out', file('forged.crt'));
+  openssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    file('forged.key'),
+    '-subj',
+    '/O=TradingView, Inc./CN=TradingView Webhooks',
+    '-days',
+    '2',
+    '-out',
+    file('forged.crt'),
+  );
 
   return {
     caCert: file('ca.crt'),

@@ -90,9 +90,7 @@ export interface CliSandbox {
 export function createCliSandbox(): CliSandbox {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trade-relay-cli-'));
   const dbPath = path.join(dir, 'relay.db');
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(RELAY_|CROSSTRADE_|LOG_LEVEL$)/.test(name)),
-  );
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(RELAY_|CROSSTRADE_|LOG_LEVEL$)/.test(name)));
   env.RELAY_DB = dbPath;
   env.RELAY_LOG_FILE = path.join(dir, 'relay.log');
   const children: ChildProcess[] = [];

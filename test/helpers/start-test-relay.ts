@@ -14,7 +14,13 @@ export interface TestRig {
   /** POST an alert to the relay's /webhook. */
   post(body: string, contentType?: string): Promise<{ status: number; body: AlertAnswer; ms: number }>;
   /** Call a management route with the admin token (or the given Authorization header). */
-  admin(method: string, path: string, body?: unknown, authorization?: string | null): Promise<{ status: number; body: any; text: string }>;
+  admin(
+    method: string,
+    path: string,
+    body?: unknown,
+    authorization?: string | null,
+  ): // biome-ignore lint/suspicious/noExplicitAny: route answers are asserted field by field in tests
+  Promise<{ status: number; body: any; text: string }>;
   logFileText(): string;
   close(): Promise<void>;
 }
@@ -82,7 +88,16 @@ export async function startTestRig(overrides: Partial<Config> = {}, options: { a
 }
 
 /** A TradingView-style strategy alert for user bob. */
-export function alertText(fields: { relayId: string; prev?: string; now?: string; account?: string; instrument?: string; action?: string; orderType?: string; extra?: string }): string {
+export function alertText(fields: {
+  relayId: string;
+  prev?: string;
+  now?: string;
+  account?: string;
+  instrument?: string;
+  action?: string;
+  orderType?: string;
+  extra?: string;
+}): string {
   const parts = [
     `relay_user=bob`,
     `relay_id=${fields.relayId}`,

@@ -38,10 +38,18 @@ describe('management API', () => {
   });
 
   it('adds, lists (masked), replaces and removes users', async () => {
-    const created = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb' });
+    const created = await rig.admin('POST', '/users', {
+      relay_user: 'amy',
+      crosstrade_key: 'amy-crosstrade-key-123456',
+      webhook_url: 'https://app.crosstrade.io/v1/send/aa/bb',
+    });
     expect(created.status).toBe(201);
     expect(created.body.user).toMatchObject({ relay_user: 'amy', crosstrade_key: '****3456', webhook_url: 'https://app.crosstrade.io/****' });
-    const updated = await rig.admin('POST', '/users', { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-999999', webhook_url: 'https://app.crosstrade.io/v1/send/cc/dd' });
+    const updated = await rig.admin('POST', '/users', {
+      relay_user: 'amy',
+      crosstrade_key: 'amy-crosstrade-key-999999',
+      webhook_url: 'https://app.crosstrade.io/v1/send/cc/dd',
+    });
     expect(updated.status).toBe(200);
     const list = await rig.admin('GET', '/users');
     expect(list.body.users.map((u: { relay_user: string; crosstrade_key: string }) => [u.relay_user, u.crosstrade_key])).toEqual([
@@ -58,7 +66,10 @@ describe('management API', () => {
   it.each([
     [{ relay_user: 'amy', crosstrade_key: 'short', webhook_url: 'https://x.test/a' }, 'crosstrade_key must be at least 8 characters'],
     [{ relay_user: 'amy', crosstrade_key: 'has;semicolon', webhook_url: 'https://x.test/a' }, 'crosstrade_key must not contain spaces, ";" or "="'],
-    [{ relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'ftp://x.test/a' }, 'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...'],
+    [
+      { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'ftp://x.test/a' },
+      'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...',
+    ],
     [{ relay_user: 'a b', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'https://x.test/a' }, 'relay_user must be 1-64 letters, digits or _.@:-'],
   ])('rejects an invalid user %o with a reason and without echoing the key', async (body, error) => {
     const answer = await rig.admin('POST', '/users', body);
@@ -108,7 +119,9 @@ describe('management API without RELAY_ADMIN_TOKEN', () => {
       expect((await rig.admin('GET', '/users', undefined, `Bearer ${stored}`)).status).toBe(401);
       expect((await rig.admin('GET', '/users', undefined, `Bearer ${rotated}`)).status).toBe(200);
       await rig.relay.close();
-      expect(rig.logFileText()).toContain('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
+      expect(rig.logFileText()).toContain(
+        'generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`',
+      );
       expect(rig.logFileText()).not.toContain(stored!);
       expect(rig.logFileText()).not.toContain(rotated);
     } finally {

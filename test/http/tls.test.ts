@@ -10,7 +10,10 @@ interface Answer {
   body: string;
 }
 
-function request(url: string, options: { method: string; body?: string; ca: string; cert?: string; key?: string; headers?: Record<string, string> }): Promise<Answer> {
+function request(
+  url: string,
+  options: { method: string; body?: string; ca: string; cert?: string; key?: string; headers?: Record<string, string> },
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       url,
@@ -54,12 +57,17 @@ describe('TLS', () => {
   });
 
   describe('with RELAY_TLS_VERIFY_TRADINGVIEW=true', () => {
-    const start = () =>
-      startTestRig({ tlsCert: certs.serverCert, tlsKey: certs.serverKey, tlsClientCa: certs.caCert, tlsVerifyTradingView: true });
+    const start = () => startTestRig({ tlsCert: certs.serverCert, tlsKey: certs.serverKey, tlsClientCa: certs.caCert, tlsVerifyTradingView: true });
 
     it('accepts an alert that presents TradingView’s client certificate', async () => {
       rig = await start();
-      const answer = await request(`${rig.relay.url}/webhook`, { method: 'POST', body: entry('A'), ca: certs.caCert, cert: certs.tradingViewCert, key: certs.tradingViewKey });
+      const answer = await request(`${rig.relay.url}/webhook`, {
+        method: 'POST',
+        body: entry('A'),
+        ca: certs.caCert,
+        cert: certs.tradingViewCert,
+        key: certs.tradingViewKey,
+      });
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({ decision: 'forwarded' });
     });

@@ -29,12 +29,10 @@ const ENTRY_FIELDS: readonly (readonly [string, string])[] = entry('A')
 const asText = (fields: readonly (readonly [string, string])[]): string => fields.map(([name, value]) => `${name}=${value};`).join(' ');
 
 /** What the relay renders a JSON alert as before parsing it (test/http/webhook-input.test.ts shows the forwarded form). */
-const renderJson = (entries: readonly (readonly [string, unknown])[]): string =>
-  entries.map(([name, value]) => `${name}=${String(value)};`).join(' ');
+const renderJson = (entries: readonly (readonly [string, unknown])[]): string => entries.map(([name, value]) => `${name}=${String(value)};`).join(' ');
 
 /** C0 controls but TAB, LF and CR; DEL; C1 controls. */
-const isControl = (code: number): boolean =>
-  (code <= 0x1f && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x7f && code <= 0x9f);
+const isControl = (code: number): boolean => (code <= 0x1f && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x7f && code <= 0x9f);
 const controlReason = (code: number, position: number): string =>
   `alert contains control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${position}`;
 
@@ -54,7 +52,6 @@ const ANY_CONTENT_TYPE = fc.oneof(
   fc.constantFrom<string | null>(...TEXTISH_CONTENT_TYPES, 'application/json', 'application/json; charset=utf-8', 'image/png'),
   fc.stringMatching(/^[!-~][ -~]{0,38}[!-~]$/),
 );
-
 
 /** The name with the case of some letters flipped, and never exactly as it was. */
 const recase = (name: string) =>
@@ -358,7 +355,10 @@ describe('webhook, fed hostile requests', () => {
   it('rejects a JSON alert for bob with a value that is an object, an array, null or too big a number', async () => {
     const badValue = fc.oneof(
       fc.constantFrom('null', '[]', '{}', '1e999', '-1e999', '{"a":{"b":[1,2,{"c":null}]}}', '["PLACE"]'),
-      fc.jsonValue({ maxDepth: 2 }).filter((value) => typeof value === 'object').map((value) => JSON.stringify(value)),
+      fc
+        .jsonValue({ maxDepth: 2 })
+        .filter((value) => typeof value === 'object')
+        .map((value) => JSON.stringify(value)),
     );
     await fc.assert(
       fc.asyncProperty(fc.nat(ENTRY_FIELDS.length - 1), badValue, async (field, raw) => {
@@ -379,7 +379,10 @@ describe('webhook, fed hostile requests', () => {
     const multipart = `------relayfuzz\r\nContent-Disposition: form-data; name="alert"\r\n\r\n${entry('A')}\r\n------relayfuzz--\r\n`;
     await expectRejected({ body: multipart, contentType: 'multipart/form-data; boundary=----relayfuzz' }, { status: 400, reason: "field 1 has no '='" });
     const form = ENTRY_FIELDS.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('&');
-    await expectRejected({ body: form, contentType: 'application/x-www-form-urlencoded' }, { status: 400, reason: 'relay_user must be 1-64 letters, digits or _.@:-' });
+    await expectRejected(
+      { body: form, contentType: 'application/x-www-form-urlencoded' },
+      { status: 400, reason: 'relay_user must be 1-64 letters, digits or _.@:-' },
+    );
     await expectRejected({ body: Buffer.alloc(0), contentType: null }, { status: 400, reason: 'alert is empty' });
     await expectRelayUnharmed();
   });

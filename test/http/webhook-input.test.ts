@@ -12,7 +12,8 @@ describe('webhook: alert syntax and bad input', () => {
   const rejectedRows = () => rig.relay.store.listLogs({ limit: 100 }).filter((l) => l.decision === 'rejected');
 
   it('reads fields split by line breaks (LF and CRLF), with spaces and any name case', async () => {
-    const body = ' RELAY_USER = bob \r\nRelay_Id=A\r\ncommand=PLACE;\naccount=Sim101\ninstrument=ES 03-26;action=BUY;qty=1;order_type=MARKET;tif=DAY\nMarket_Position = LONG\nprev_market_position=Flat\n';
+    const body =
+      ' RELAY_USER = bob \r\nRelay_Id=A\r\ncommand=PLACE;\naccount=Sim101\ninstrument=ES 03-26;action=BUY;qty=1;order_type=MARKET;tif=DAY\nMarket_Position = LONG\nprev_market_position=Flat\n';
     const answer = await rig.post(body);
     expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'entry: nobody owns the position' });
     expect(rig.sim.received[0]?.body).toBe(
@@ -22,11 +23,23 @@ describe('webhook: alert syntax and bad input', () => {
 
   it('accepts the same fields as a JSON object', async () => {
     const answer = await rig.post(
-      JSON.stringify({ relay_user: 'bob', relay_id: 'A', command: 'PLACE', account: 'Sim101', instrument: 'ES 03-26', action: 'BUY', qty: 1, market_position: 'long', prev_market_position: 'flat' }),
+      JSON.stringify({
+        relay_user: 'bob',
+        relay_id: 'A',
+        command: 'PLACE',
+        account: 'Sim101',
+        instrument: 'ES 03-26',
+        action: 'BUY',
+        qty: 1,
+        market_position: 'long',
+        prev_market_position: 'flat',
+      }),
       'application/json',
     );
     expect(answer.body.decision).toBe('forwarded');
-    expect(rig.sim.received[0]?.body).toBe(`key=${USER_KEY}; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; market_position=long; prev_market_position=flat;`);
+    expect(rig.sim.received[0]?.body).toBe(
+      `key=${USER_KEY}; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; market_position=long; prev_market_position=flat;`,
+    );
   });
 
   it('removes a key the alert carried and puts the user’s key first', async () => {
@@ -40,9 +53,21 @@ describe('webhook: alert syntax and bad input', () => {
     ['relay_id=A; command=PLACE;', 400, 'missing relay_user'],
     ['relay_user=bob; command=PLACE;', 400, 'missing relay_id'],
     ['relay_user=nobody; relay_id=A; command=PLACE;', 404, 'unknown relay_user "nobody"'],
-    ['relay_user=bob; relay_id=A; account=Sim101; instrument=ES; market_position=sideways; prev_market_position=flat;', 400, 'market_position must be long, short or flat (got "sideways")'],
-    ['relay_user=bob; relay_id=A; account=Sim101; instrument=ES; market_position=long;', 400, 'market_position and prev_market_position go together: prev_market_position is missing'],
-    ['relay_user=bob; relay_id=A; market_position=long; prev_market_position=flat; instrument=ES;', 400, 'missing account: the relay arbitrates per account and instrument'],
+    [
+      'relay_user=bob; relay_id=A; account=Sim101; instrument=ES; market_position=sideways; prev_market_position=flat;',
+      400,
+      'market_position must be long, short or flat (got "sideways")',
+    ],
+    [
+      'relay_user=bob; relay_id=A; account=Sim101; instrument=ES; market_position=long;',
+      400,
+      'market_position and prev_market_position go together: prev_market_position is missing',
+    ],
+    [
+      'relay_user=bob; relay_id=A; market_position=long; prev_market_position=flat; instrument=ES;',
+      400,
+      'missing account: the relay arbitrates per account and instrument',
+    ],
     ['relay_user=bob; relay_id=A; just some text', 400, "field 3 has no '='"],
     ['', 400, 'alert is empty'],
   ])('rejects %j with %i and a one-line reason, forwards nothing, logs it', async (body, status, reason) => {
@@ -62,7 +87,11 @@ describe('webhook: alert syntax and bad input', () => {
   });
 
   it('rejects JSON that is not an object, and malformed JSON', async () => {
-    expect((await rig.post('[1,2]', 'application/json')).body).toEqual({ decision: 'rejected', signal_type: null, reason: 'alert JSON must be an object of fields' });
+    expect((await rig.post('[1,2]', 'application/json')).body).toEqual({
+      decision: 'rejected',
+      signal_type: null,
+      reason: 'alert JSON must be an object of fields',
+    });
     const malformed = await rig.post('{"relay_user": ', 'application/json');
     expect(malformed.status).toBe(400);
     expect(malformed.body.decision).toBe('rejected');

@@ -17,7 +17,11 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     expect((await rig.post(entry('B'))).body.decision).toBe('blocked');
     await rig.post(exit('A'));
     expect(book()).toEqual([]);
-    expect((await rig.post(exit('B'))).body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: "phantom-exit: B's entry was blocked, it holds no position" });
+    expect((await rig.post(exit('B'))).body).toEqual({
+      decision: 'dropped',
+      signal_type: 'exit',
+      reason: "phantom-exit: B's entry was blocked, it holds no position",
+    });
     expect(book()).toEqual([]);
     // B is flat in its own view now: its next entry is an ordinary one.
     expect((await rig.post(entry('B'))).body.decision).toBe('forwarded');
@@ -29,7 +33,11 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     await rig.post(entry('B'));
     await rig.post(exit('A'));
     const reversal = await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'short', action: 'SELL' }));
-    expect(reversal.body).toEqual({ decision: 'blocked', signal_type: 'reversal', reason: "not-owner: B's entry was blocked, its reversal would double the position" });
+    expect(reversal.body).toEqual({
+      decision: 'blocked',
+      signal_type: 'reversal',
+      reason: "not-owner: B's entry was blocked, its reversal would double the position",
+    });
     expect(book()).toEqual([]);
   });
 
@@ -56,7 +64,10 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
 
   it('refuses an alert that lists one account twice: CrossTrade would place it twice', async () => {
     const answer = await rig.post(entry('A', { account: 'Sim101, sim101' }));
-    expect(answer).toMatchObject({ status: 400, body: { decision: 'rejected', reason: 'account "sim101" is listed twice: CrossTrade would place the order twice' } });
+    expect(answer).toMatchObject({
+      status: 400,
+      body: { decision: 'rejected', reason: 'account "sim101" is listed twice: CrossTrade would place the order twice' },
+    });
     expect(rig.sim.received).toHaveLength(0);
   });
 
@@ -82,7 +93,10 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     expect(reversal.body.decision).toBe('blocked');
     // A's strategy now believes it is short on Sim101 and sends the exit of a short.
     const answer = await rig.post(alertText({ relayId: 'A', account: 'Sim101', prev: 'short', now: 'flat', action: 'BUY' }));
-    expect(answer.body).toMatchObject({ decision: 'dropped', reason: expect.stringMatching(/^direction-mismatch: A starts from short but its recorded position is long/) });
+    expect(answer.body).toMatchObject({
+      decision: 'dropped',
+      reason: expect.stringMatching(/^direction-mismatch: A starts from short but its recorded position is long/),
+    });
     expect(book()).toEqual(['Long 1']);
   });
 

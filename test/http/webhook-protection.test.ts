@@ -28,7 +28,11 @@ describe('webhook protection', () => {
     it('cannot be walked around with a percent-encoded path', async () => {
       rig = await startTestRig({ webhookAllow: '10.0.0.0/8' });
       for (const path of ['/%77ebhook', '/webhoo%6B']) {
-        const response = await fetch(`${rig.relay.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_user":"bob"}' });
+        const response = await fetch(`${rig.relay.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"relay_user":"bob"}',
+        });
         expect(response.status).toBe(403);
       }
       expect(rig.sim.received).toHaveLength(0);
@@ -71,14 +75,25 @@ describe('webhook protection', () => {
   describe('relay_secret', () => {
     const withSecret = async () => {
       rig = await startTestRig();
-      const answer = await rig.admin('POST', '/users', { relay_user: 'bob', crosstrade_key: USER_KEY, webhook_url: rig.sim.webhookUrl(USER_KEY), relay_secret: 'bobs-passphrase-1' });
+      const answer = await rig.admin('POST', '/users', {
+        relay_user: 'bob',
+        crosstrade_key: USER_KEY,
+        webhook_url: rig.sim.webhookUrl(USER_KEY),
+        relay_secret: 'bobs-passphrase-1',
+      });
       expect(answer.status).toBe(200);
     };
 
     it('refuses an alert without it (401) or with a wrong one (403)', async () => {
       await withSecret();
-      expect(await postFrom(rig, entry('A'))).toEqual({ status: 401, body: { decision: 'rejected', signal_type: null, reason: 'missing relay_secret: this relay_user requires one' } });
-      expect(await postFrom(rig, `${entry('A')} relay_secret=bobs-passphrase-2;`)).toEqual({ status: 403, body: { decision: 'rejected', signal_type: null, reason: 'wrong relay_secret' } });
+      expect(await postFrom(rig, entry('A'))).toEqual({
+        status: 401,
+        body: { decision: 'rejected', signal_type: null, reason: 'missing relay_secret: this relay_user requires one' },
+      });
+      expect(await postFrom(rig, `${entry('A')} relay_secret=bobs-passphrase-2;`)).toEqual({
+        status: 403,
+        body: { decision: 'rejected', signal_type: null, reason: 'wrong relay_secret' },
+      });
       expect(rig.sim.received).toHaveLength(0);
     });
 

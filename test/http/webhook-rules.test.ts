@@ -61,7 +61,11 @@ describe('webhook: the ownership rules end to end', () => {
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
     rig.sim.failApi(fault);
     const answer = await rig.post(entry('B'));
-    expect(answer.body).toEqual({ decision: 'blocked', signal_type: 'entry', reason: `position-check-failed: owned by A, CrossTrade check failed (${reason})` });
+    expect(answer.body).toEqual({
+      decision: 'blocked',
+      signal_type: 'entry',
+      reason: `position-check-failed: owned by A, CrossTrade check failed (${reason})`,
+    });
     expect(answer.ms).toBeLessThan(3000);
     expect(rig.sim.received).toHaveLength(1);
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
@@ -108,14 +112,23 @@ describe('webhook: the ownership rules end to end', () => {
 
   it('forwards the owner’s add and partial exit, blocks another strategy’s add and drops its partial exit', async () => {
     await rig.post(entry('A'));
-    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'BUY' }))).body).toMatchObject({ decision: 'forwarded', signal_type: 'add' });
-    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'SELL' }))).body).toMatchObject({ decision: 'forwarded', signal_type: 'partial_exit' });
+    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'BUY' }))).body).toMatchObject({
+      decision: 'forwarded',
+      signal_type: 'add',
+    });
+    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'SELL' }))).body).toMatchObject({
+      decision: 'forwarded',
+      signal_type: 'partial_exit',
+    });
     expect((await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'long', action: 'BUY' }))).body).toEqual({
       decision: 'blocked',
       signal_type: 'add',
       reason: 'not-owner: owned by A, an add would stack exposure',
     });
-    expect((await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'long', action: 'SELL' }))).body).toMatchObject({ decision: 'dropped', signal_type: 'partial_exit' });
+    expect((await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'long', action: 'SELL' }))).body).toMatchObject({
+      decision: 'dropped',
+      signal_type: 'partial_exit',
+    });
     expect(rig.sim.received).toHaveLength(3);
   });
 

@@ -28,7 +28,15 @@ describe('createLogger', () => {
   it('redacts keys, tokens, webhook URLs and authorization headers wherever they are logged', async () => {
     const file = temp.file('redact.log');
     const { logger, close } = createLogger({ level: 'info', file, console: false });
-    logger.info({ key: 'K-SECRET', user: { crosstradeKey: 'K2-SECRET', webhookUrl: 'https://x/v1/send/SEG' }, headers: { authorization: 'Bearer T-SECRET' }, token: 'T2-SECRET' }, 'x');
+    logger.info(
+      {
+        key: 'K-SECRET',
+        user: { crosstradeKey: 'K2-SECRET', webhookUrl: 'https://x/v1/send/SEG' },
+        headers: { authorization: 'Bearer T-SECRET' },
+        token: 'T2-SECRET',
+      },
+      'x',
+    );
     await close();
     const text = fs.readFileSync(file, 'utf8');
     for (const secret of ['K-SECRET', 'K2-SECRET', '/v1/send/SEG', 'T-SECRET', 'T2-SECRET']) expect(text).not.toContain(secret);

@@ -13,9 +13,7 @@ export interface RenderedField {
 
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
-export const fieldName = fc
-  .stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,11}$/)
-  .filter((name) => !RESERVED.has(name));
+export const fieldName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,11}$/).filter((name) => !RESERVED.has(name));
 
 const valueChars = [...'aZ09 \t=-.,:!/@#%+_()[]{}éß中😀'];
 

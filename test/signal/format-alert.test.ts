@@ -33,12 +33,8 @@ describe('formatForward', () => {
   });
 
   it('ends every kept field with ; when the alert ended it with a line break alone', () => {
-    expect(formatForward(parseAlertText('command=FLATTEN; account=Sim101'), 'K', NONE)).toBe(
-      'key=K; command=FLATTEN; account=Sim101;',
-    );
-    expect(formatForward(parseAlertText('command=FLATTEN\naccount=Sim101\nrelay_id=A'), 'K', RELAY_FIELDS)).toBe(
-      'key=K;\ncommand=FLATTEN;\naccount=Sim101;',
-    );
+    expect(formatForward(parseAlertText('command=FLATTEN; account=Sim101'), 'K', NONE)).toBe('key=K; command=FLATTEN; account=Sim101;');
+    expect(formatForward(parseAlertText('command=FLATTEN\naccount=Sim101\nrelay_id=A'), 'K', RELAY_FIELDS)).toBe('key=K;\ncommand=FLATTEN;\naccount=Sim101;');
   });
 
   it('sends only the key when nothing else remains', () => {
@@ -48,9 +44,7 @@ describe('formatForward', () => {
   it('refuses a configured key that would split into other fields, without echoing it', () => {
     const alert = parseAlertText('command=FLATTEN;');
     for (const bad of ['', '  ', 'a;b', 'a\nb']) {
-      expect(() => formatForward(alert, bad, NONE)).toThrow(
-        'the CrossTrade key must be non-empty and hold no ";" or line break',
-      );
+      expect(() => formatForward(alert, bad, NONE)).toThrow('the CrossTrade key must be non-empty and hold no ";" or line break');
     }
   });
 

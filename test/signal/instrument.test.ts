@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  instrumentKey,
-  parseInstrument,
-  sameContract,
-  toNinjaTraderName,
-  type InstrumentName,
-} from '../../src/signal/instrument.js';
+import { instrumentKey, parseInstrument, sameContract, toNinjaTraderName, type InstrumentName } from '../../src/signal/instrument.js';
 
 const REF = 2026;
 const MONTH_CODES = 'FGHJKMNQUVXZ';

@@ -98,22 +98,15 @@ const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 // --- generators ---------------------------------------------------------------------------------
 
-
 /** Random bytes that look a little like an alert, so the parser gets past its first checks. */
 const alertishBytes = fc
-  .array(
-    fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom(...encode('ab_Z9=;\n\r \t{}')) },
-      { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
-    ),
-    { maxLength: 600 },
-  )
+  .array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...encode('ab_Z9=;\n\r \t{}')) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }), {
+    maxLength: 600,
+  })
   .map((bytes) => Uint8Array.from(bytes));
 
 /** Fields of a valid alert, every one ending in a separator, so another field can follow any of them. */
-const separatedFields = renderedFields.map((fields) =>
-  fields.map((field): RenderedField => (field.separator === '' ? { ...field, separator: ';' } : field)),
-);
+const separatedFields = renderedFields.map((fields) => fields.map((field): RenderedField => (field.separator === '' ? { ...field, separator: ';' } : field)));
 
 const plainField = (name: string, value: string): RenderedField => ({ name, value, pads: ['', '', '', ''], separator: ';' });
 
@@ -129,12 +122,7 @@ const hugeName = fc
   .map(([chunk, length]) => chunk.repeat(Math.ceil(length / chunk.length)));
 
 /** Scalars a JSON alert may hold, none of which breaks a rule on its own. */
-const scalarValue = fc.oneof(
-  fieldValue,
-  fc.integer(),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.boolean(),
-);
+const scalarValue = fc.oneof(fieldValue, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean());
 
 const uniqueEntries = (maxLength: number) =>
   fc.uniqueArray(fc.tuple(fieldName, scalarValue), { minLength: 0, maxLength, selector: ([name]) => name.toLowerCase() });
@@ -175,19 +163,15 @@ describe('parseAlertText, fed hostile text', () => {
 
   it('refuses NUL and other control characters at any position, naming the first one and where it is', () => {
     fc.assert(
-      fc.property(
-        separatedFields,
-        fc.array(fc.tuple(controlCode, fc.nat()), { minLength: 1, maxLength: 5 }),
-        (fields, insertions) => {
-          let text = render(fields);
-          for (const [code, at] of insertions) {
-            const cut = at % (text.length + 1);
-            text = `${text.slice(0, cut)}${String.fromCharCode(code)}${text.slice(cut)}`;
-          }
-          const position = text.split('').findIndex((char) => isControl(char.charCodeAt(0)));
-          expect(reasonFor(() => parseAlertText(text))).toBe(controlReason(text.charCodeAt(position), position));
-        },
-      ),
+      fc.property(separatedFields, fc.array(fc.tuple(controlCode, fc.nat()), { minLength: 1, maxLength: 5 }), (fields, insertions) => {
+        let text = render(fields);
+        for (const [code, at] of insertions) {
+          const cut = at % (text.length + 1);
+          text = `${text.slice(0, cut)}${String.fromCharCode(code)}${text.slice(cut)}`;
+        }
+        const position = text.split('').findIndex((char) => isControl(char.charCodeAt(0)));
+        expect(reasonFor(() => parseAlertText(text))).toBe(controlReason(text.charCodeAt(position), position));
+      }),
       { numRuns: RUNS },
     );
   });
@@ -198,9 +182,7 @@ describe('parseAlertText, fed hostile text', () => {
         const index = pick % fields.length;
         const target = fields[index]!;
         const spoiled = fields.map((field, i) => (i === index ? { ...field, value: huge } : field));
-        expect(reasonFor(() => parseAlertText(render(spoiled)))).toBe(
-          `field ${target.name.toLowerCase()} has a value longer than 1024 characters`,
-        );
+        expect(reasonFor(() => parseAlertText(render(spoiled)))).toBe(`field ${target.name.toLowerCase()} has a value longer than 1024 characters`);
       }),
       { numRuns: HEAVY_RUNS },
     );
@@ -211,9 +193,7 @@ describe('parseAlertText, fed hostile text', () => {
       fc.property(separatedFields, fc.nat(), hugeName, (fields, at, name) => {
         const index = at % (fields.length + 1);
         const spoiled = [...fields.slice(0, index), plainField(name, '1'), ...fields.slice(index)];
-        expect(reasonFor(() => parseAlertText(render(spoiled)))).toBe(
-          `field ${index + 1} has a name longer than 64 characters`,
-        );
+        expect(reasonFor(() => parseAlertText(render(spoiled)))).toBe(`field ${index + 1} has a name longer than 64 characters`);
       }),
       { numRuns: HEAVY_RUNS },
     );
@@ -238,23 +218,14 @@ describe('parseAlertText, fed hostile text', () => {
 
   it('refuses a repeated field whatever the case of either name', () => {
     fc.assert(
-      fc.property(
-        separatedFields,
-        fc.nat(),
-        fc.nat(),
-        fieldValue,
-        fc.func(fc.boolean()),
-        (fields, pick, at, value, upper) => {
-          const index = pick % fields.length;
-          const original = fields[index]!;
-          const insertAt = index + 1 + (at % (fields.length - index));
-          const recased = [...original.name].map((char, i) => (upper(i) ? char.toUpperCase() : char.toLowerCase())).join('');
-          const spoiled = [...fields.slice(0, insertAt), plainField(recased, value), ...fields.slice(insertAt)];
-          expect(reasonFor(() => parseAlertText(render(spoiled)))).toBe(
-            `field ${original.name.toLowerCase()} appears more than once`,
-          );
-        },
-      ),
+      fc.property(separatedFields, fc.nat(), fc.nat(), fieldValue, fc.func(fc.boolean()), (fields, pick, at, value, upper) => {
+        const index = pick % fields.length;
+        const original = fields[index]!;
+        const insertAt = index + 1 + (at % (fields.length - index));
+        const recased = [...original.name].map((char, i) => (upper(i) ? char.toUpperCase() : char.toLowerCase())).join('');
+        const spoiled = [...fields.slice(0, insertAt), plainField(recased, value), ...fields.slice(insertAt)];
+        expect(reasonFor(() => parseAlertText(render(spoiled)))).toBe(`field ${original.name.toLowerCase()} appears more than once`);
+      }),
       { numRuns: RUNS },
     );
   });
@@ -282,7 +253,10 @@ describe('parseAlertJson, fed hostile values', () => {
       fc.double(),
       fc.string(),
       fc.boolean(),
-      fc.json().map((text) => JSON.parse(text) as unknown).filter((value) => typeof value !== 'object' || value === null || Array.isArray(value)),
+      fc
+        .json()
+        .map((text) => JSON.parse(text) as unknown)
+        .filter((value) => typeof value !== 'object' || value === null || Array.isArray(value)),
     );
     fc.assert(
       fc.property(notAnObject, (value) => {
@@ -325,9 +299,7 @@ describe('parseAlertJson, fed hostile values', () => {
         const clean = entries.filter(([, v]) => typeof v !== 'string' || !/[;\r\n]/.test(v));
         const index = at % (clean.length + 1);
         const object = Object.fromEntries([...clean.slice(0, index), [badName, value], ...clean.slice(index)]);
-        expect(reasonFor(() => parseAlertJson(object))).toBe(
-          `field "${badName}" must be a string, a finite number or a boolean`,
-        );
+        expect(reasonFor(() => parseAlertJson(object))).toBe(`field "${badName}" must be a string, a finite number or a boolean`);
       }),
       { numRuns: RUNS },
     );
@@ -371,9 +343,7 @@ describe('parseAlertJson, fed hostile values', () => {
   it('refuses a string value of 1025 to 100,000 characters, naming the field', () => {
     fc.assert(
       fc.property(fieldName, hugeString(1025, 100_000), (name, huge) => {
-        expect(reasonFor(() => parseAlertJson({ command: 'PLACE', [name]: huge }))).toBe(
-          `field ${name.toLowerCase()} has a value longer than 1024 characters`,
-        );
+        expect(reasonFor(() => parseAlertJson({ command: 'PLACE', [name]: huge }))).toBe(`field ${name.toLowerCase()} has a value longer than 1024 characters`);
       }),
       { numRuns: HEAVY_RUNS },
     );
@@ -398,9 +368,7 @@ describe('parseAlertJson, fed hostile values', () => {
           const all: [string, unknown][] = [...clean.slice(0, index), [name, value], ...clean.slice(index)];
           const rendered = renderJson(all);
           const position = rendered.split('').findIndex((char) => isControl(char.charCodeAt(0)));
-          expect(reasonFor(() => parseAlertJson(Object.fromEntries(all)))).toBe(
-            controlReason(rendered.charCodeAt(position), position),
-          );
+          expect(reasonFor(() => parseAlertJson(Object.fromEntries(all)))).toBe(controlReason(rendered.charCodeAt(position), position));
         },
       ),
       { numRuns: RUNS },
@@ -408,12 +376,12 @@ describe('parseAlertJson, fed hostile values', () => {
   });
 
   it('refuses an unpaired surrogate and U+FFFD sent as JSON escapes', () => {
-    const escape = fc.oneof(
+    const escaped = fc.oneof(
       fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => ({ escape: `\\u${code.toString(16)}`, reason: LONE_SURROGATE })),
       fc.constant({ escape: '\\ufffd', reason: NOT_UTF8 }),
     );
     fc.assert(
-      fc.property(fieldName, fieldValue, escape, fc.nat(), (name, text, { escape: bad, reason }, at) => {
+      fc.property(fieldName, fieldValue, escaped, fc.nat(), (name, text, { escape: bad, reason }, at) => {
         const plain = text.replace(/[^A-Za-z0-9 ]/g, '');
         const cut = at % (plain.length + 1);
         const value: unknown = JSON.parse(`{${JSON.stringify(name)}:"${plain.slice(0, cut)}${bad}${plain.slice(cut)}"}`);
@@ -531,9 +499,7 @@ describe('parseAlertJsonText, fed hostile text', () => {
         const index = pick % names.length;
         const members = names.map((name, i) => `${JSON.stringify(name)}:${i === index ? raw : '"v"'}`);
         const reason = attempt(() => parseAlertJsonText(`{${members.join(',')}}`));
-        const expected = raw.startsWith('"')
-          ? { ok: true }
-          : { ok: false, reason: `field "${names[index]}" must be a string, a finite number or a boolean` };
+        const expected = raw.startsWith('"') ? { ok: true } : { ok: false, reason: `field "${names[index]}" must be a string, a finite number or a boolean` };
         expect(reason).toMatchObject(expected);
       }),
       { numRuns: RUNS },
@@ -543,15 +509,21 @@ describe('parseAlertJsonText, fed hostile text', () => {
   it('refuses __proto__, constructor and prototype keys by name and pollutes no prototype', () => {
     const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort();
     fc.assert(
-      fc.property(uniqueEntries(8), fc.nat(), fc.constantFrom(...RESERVED_NAMES), fc.constantFrom('{"polluted":"yes"}', '{"prototype":{"polluted":"yes"}}', '"x"', '1'), (entries, at, reserved, poison) => {
-        const clean = entries.filter(([, v]) => typeof v !== 'string' || !/[;\r\n]/.test(v));
-        const index = at % (clean.length + 1);
-        const members = clean.map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`);
-        members.splice(index, 0, `${JSON.stringify(reserved)}:${poison}`);
-        expect(reasonFor(() => parseAlertJsonText(`{${members.join(',')}}`))).toBe(`field ${index + 1} has a reserved name "${reserved}"`);
-        expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-        expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeNames);
-      }),
+      fc.property(
+        uniqueEntries(8),
+        fc.nat(),
+        fc.constantFrom(...RESERVED_NAMES),
+        fc.constantFrom('{"polluted":"yes"}', '{"prototype":{"polluted":"yes"}}', '"x"', '1'),
+        (entries, at, reserved, poison) => {
+          const clean = entries.filter(([, v]) => typeof v !== 'string' || !/[;\r\n]/.test(v));
+          const index = at % (clean.length + 1);
+          const members = clean.map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`);
+          members.splice(index, 0, `${JSON.stringify(reserved)}:${poison}`);
+          expect(reasonFor(() => parseAlertJsonText(`{${members.join(',')}}`))).toBe(`field ${index + 1} has a reserved name "${reserved}"`);
+          expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+          expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeNames);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

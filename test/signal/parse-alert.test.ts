@@ -14,8 +14,7 @@ function reasonFor(parse: () => unknown): string {
   throw new Error('expected an AlertParseError');
 }
 
-const SPEC_EXAMPLE =
-  'relay_user=bob; relay_id=A; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; order_type=MARKET; tif=DAY;';
+const SPEC_EXAMPLE = 'relay_user=bob; relay_id=A; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; order_type=MARKET; tif=DAY;';
 
 describe('parseAlertText', () => {
   it('reads a one-line message with a space after each ;', () => {
@@ -68,11 +67,7 @@ describe('parseAlertText', () => {
   it('spans each field from its name through the separators and blanks after it', () => {
     const text = '  a=1 ;  b = 2\r\n\r\n;c=3';
     const alert = parseAlertText(text);
-    expect(alert.fields.map((field) => text.slice(field.start, field.end))).toEqual([
-      'a=1 ;  ',
-      'b = 2\r\n\r\n;',
-      'c=3',
-    ]);
+    expect(alert.fields.map((field) => text.slice(field.start, field.end))).toEqual(['a=1 ;  ', 'b = 2\r\n\r\n;', 'c=3']);
   });
 
   it('accepts exactly 100 fields, a 64-character name and a 1024-character value', () => {
@@ -131,9 +126,7 @@ describe('parseAlertText', () => {
 
     it('a placeholder in a secret field without echoing the secret', () => {
       const reason = reasonFor(() => parseAlertText('KEY=s3cr3t{{ticker}}; qty=1'));
-      expect(reason).toBe(
-        'alert still contains a TradingView placeholder in field key: check the alert message',
-      );
+      expect(reason).toBe('alert still contains a TradingView placeholder in field key: check the alert message');
       expect(reasonFor(() => parseAlertText('a=1; relay_secret = hush{{x'))).toBe(
         'alert still contains a TradingView placeholder in field relay_secret: check the alert message',
       );
@@ -211,13 +204,9 @@ describe('parseAlertText', () => {
       { numRuns: 5 },
     );
     const started = Date.now();
-    expect(reasonFor(() => parseAlertText('a=1;'.repeat(1_000_000)))).toBe(
-      'alert has more than 100 fields',
-    );
+    expect(reasonFor(() => parseAlertText('a=1;'.repeat(1_000_000)))).toBe('alert has more than 100 fields');
     expect(reasonFor(() => parseAlertText(';'.repeat(1_000_000)))).toBe('alert has no fields');
-    expect(reasonFor(() => parseAlertText(`a=${'x'.repeat(1_000_000)}`))).toBe(
-      'field a has a value longer than 1024 characters',
-    );
+    expect(reasonFor(() => parseAlertText(`a=${'x'.repeat(1_000_000)}`))).toBe('field a has a value longer than 1024 characters');
     expect(parseAlertText(`${' \n'.repeat(1_000_000)}a=1${' ;'.repeat(1_000_000)}`).fields).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
@@ -235,12 +224,9 @@ describe('parseAlertJson', () => {
     ]);
   });
 
-  it.each([[null], [[{ a: 1 }]], ['a=1'], [42], [new Map([['a', '1']])], [undefined]])(
-    'rejects %j as not an object of fields',
-    (value) => {
-      expect(reasonFor(() => parseAlertJson(value))).toBe('alert JSON must be an object of fields');
-    },
-  );
+  it.each([[null], [[{ a: 1 }]], ['a=1'], [42], [new Map([['a', '1']])], [undefined]])('rejects %j as not an object of fields', (value) => {
+    expect(reasonFor(() => parseAlertJson(value))).toBe('alert JSON must be an object of fields');
+  });
 
   const notScalar = 'field "qty" must be a string, a finite number or a boolean';
   it.each([
@@ -253,7 +239,11 @@ describe('parseAlertJson', () => {
     ['a name with =', { 'a=b': 'c' }, 'field 1 has an invalid name: use letters, digits and _, not starting with a digit'],
     ['an empty name', { '': 'c' }, 'field 1 has an empty name'],
     ['an empty object', {}, 'alert is empty'],
-    ['a placeholder', { action: '{{strategy.order.action}}' }, 'alert still contains a TradingView placeholder "{{strategy.order.action}}": check the alert message'],
+    [
+      'a placeholder',
+      { action: '{{strategy.order.action}}' },
+      'alert still contains a TradingView placeholder "{{strategy.order.action}}": check the alert message',
+    ],
     ['a name twice in different case', { Qty: 1, qty: 2 }, 'field qty appears more than once'],
   ])('rejects %s', (_label, value, reason) => {
     expect(reasonFor(() => parseAlertJson(value))).toBe(reason);

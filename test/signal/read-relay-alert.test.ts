@@ -124,14 +124,8 @@ describe('readRelayAlert', () => {
       ['relay_user=bob smith; relay_id=A', 'relay_user must be 1-64 letters, digits or _.@:-'],
       [`relay_user=u; relay_id=${'a'.repeat(65)}`, 'relay_id must be 1-64 letters, digits or _.@:-'],
       ['relay_user=u; relay_id=A/B', 'relay_id must be 1-64 letters, digits or _.@:-'],
-      [
-        'relay_user=u; relay_id=A; market_position=sideways; prev_market_position=flat',
-        'market_position must be long, short or flat (got "sideways")',
-      ],
-      [
-        'relay_user=u; relay_id=A; market_position=long; prev_market_position=',
-        'prev_market_position must be long, short or flat (got "")',
-      ],
+      ['relay_user=u; relay_id=A; market_position=sideways; prev_market_position=flat', 'market_position must be long, short or flat (got "sideways")'],
+      ['relay_user=u; relay_id=A; market_position=long; prev_market_position=', 'prev_market_position must be long, short or flat (got "")'],
       [
         'relay_user=u; relay_id=A; account=S; instrument=ES; market_position=long',
         'market_position and prev_market_position go together: prev_market_position is missing',
@@ -166,17 +160,15 @@ describe('readRelayAlert', () => {
   it('reads market positions in any case', () => {
     const position = fc.constantFrom('long', 'short', 'flat');
     const anyCase = (word: string) =>
-      fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((upper) =>
-        [...word].map((char, index) => (upper[index] ? char.toUpperCase() : char)).join(''),
-      );
+      fc
+        .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
+        .map((upper) => [...word].map((char, index) => (upper[index] ? char.toUpperCase() : char)).join(''));
     fc.assert(
       fc.property(
         position.chain((now) => fc.tuple(fc.constant(now), anyCase(now))),
         position.chain((prev) => fc.tuple(fc.constant(prev), anyCase(prev))),
         ([now, nowWritten], [prev, prevWritten]) => {
-          const alert = read(
-            `relay_user=u; relay_id=A; account=S; instrument=ES; market_position=${nowWritten}; prev_market_position=${prevWritten}`,
-          );
+          const alert = read(`relay_user=u; relay_id=A; account=S; instrument=ES; market_position=${nowWritten}; prev_market_position=${prevWritten}`);
           expect([alert.marketPosition, alert.prevMarketPosition]).toEqual([now, prev]);
         },
       ),

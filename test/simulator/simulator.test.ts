@@ -33,7 +33,9 @@ async function get(path: string, key: string | null = KEY): Promise<{ status: nu
 }
 
 function msg(fields: Record<string, string | number>, key = KEY): string {
-  return `key=${key};${Object.entries(fields).map(([k, v]) => `${k}=${v};`).join('')}`;
+  return `key=${key};${Object.entries(fields)
+    .map(([k, v]) => `${k}=${v};`)
+    .join('')}`;
 }
 
 function place(action: 'BUY' | 'SELL', qty: number, extra: Record<string, string | number> = {}): string {

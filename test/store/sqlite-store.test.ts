@@ -171,7 +171,16 @@ describe('SQLite store', () => {
 
   it('reports a repeat of a fingerprint inside its window as a duplicate', () => {
     const seen: boolean[] = [];
-    for (let i = 0; i < 2; i++) store.arbitrate([], (_current, { duplicate }) => (seen.push(duplicate), { value: null, changes: [], log: log() }), { fingerprint: 'same', windowMs: 60_000 });
+    for (let i = 0; i < 2; i++) {
+      store.arbitrate(
+        [],
+        (_current, { duplicate }) => {
+          seen.push(duplicate);
+          return { value: null, changes: [], log: log() };
+        },
+        { fingerprint: 'same', windowMs: 60_000 },
+      );
+    }
     expect(seen).toEqual([false, true]);
   });
 });

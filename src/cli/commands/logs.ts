@@ -19,9 +19,7 @@ export function registerLogs(program: Command, io: CliIo): void {
       const logs = withStore(options.db, (store) => store.listLogs({ relayUser, limit: options.limit })).map(logView);
       if (options.json) return io.out(JSON.stringify({ logs }, null, 2));
       if (logs.length === 0) return io.out('no log entries');
-      const rows = logs.map((l) =>
-        [l.time, l.decision, l.signal_type, l.relay_user, l.relay_id, l.account, l.instrument, l.reason].map((cell) => cell ?? '-'),
-      );
+      const rows = logs.map((l) => [l.time, l.decision, l.signal_type, l.relay_user, l.relay_id, l.account, l.instrument, l.reason].map((cell) => cell ?? '-'));
       formatTable(['time', 'decision', 'signal_type', 'relay_user', 'relay_id', 'account', 'instrument', 'reason'], rows).forEach(io.out);
     });
 }

@@ -89,15 +89,11 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const q = {
     getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE relay_user = ?'),
     listUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY relay_user'),
-    insertUser: db.prepare(
-      'INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
+    insertUser: db.prepare('INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)'),
     updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, relay_secret = ?, updated_at = ? WHERE relay_user = ?'),
     deleteUser: db.prepare('DELETE FROM users WHERE relay_user = ?'),
     deleteUserPositions: db.prepare('DELETE FROM positions WHERE relay_user = ?'),
-    getPosition: db.prepare<[string, string, string], PositionRow>(
-      'SELECT * FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ?',
-    ),
+    getPosition: db.prepare<[string, string, string], PositionRow>('SELECT * FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ?'),
     listPositions: db.prepare<[], PositionRow>('SELECT * FROM positions ORDER BY relay_user, account_key, instrument_key'),
     listUserPositions: db.prepare<[string], PositionRow>('SELECT * FROM positions WHERE relay_user = ? ORDER BY account_key, instrument_key'),
     upsertPosition: db.prepare(`
@@ -111,9 +107,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         hold_until = excluded.hold_until, updated_at = excluded.updated_at, version = excluded.version`),
     deletePosition: db.prepare('DELETE FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ?'),
     // Conditional: only the version we wrote may be undone (someone may have written since).
-    deletePositionAtVersion: db.prepare(
-      'DELETE FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ? AND version = ?',
-    ),
+    deletePositionAtVersion: db.prepare('DELETE FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ? AND version = ?'),
     insertLog: db.prepare(`
       INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason,
                               api_check, upstream_status, latency_ms, alert)
