@@ -1,4 +1,4 @@
-import { AlertParseError, SECRET_FIELDS, quoteForMessage } from './alert-parse-error.js';
+import { AlertParseError, findSecretAssignment, quoteForMessage } from './alert-parse-error.js';
 
 export interface AlertField {
   /** As written, trimmed. */
@@ -32,6 +32,9 @@ const CONTROL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const LONE_SURROGATE = /\p{Cs}/u;
 const REPLACEMENT_CHAR = '\uFFFD';
 const PLACEHOLDER_OPEN = '{{';
+// A secret field's name (no `=` needed): `key` as a whole word, `relay_secret` anywhere, as in
+// findSecretAssignment.
+const SECRET_NAME = /(?<![A-Za-z0-9_])key(?![A-Za-z0-9_])|relay_secret/i;
 
 interface Segment {
   start: number; // first non-blank character
@@ -41,6 +44,9 @@ interface Segment {
 /**
  * Parses a TradingView/CrossTrade `key=value;` message (ref 2.2). Fields are separated by `;`
  * and/or line breaks; names are case-insensitive; a value is everything after the first `=`.
+ * A value holding `key=` or `relay_secret=` (a secret that lost its `;`, see
+ * findSecretAssignment) is refused before anything else is read from the fields, so that neither
+ * a message nor a kept field can carry the secret.
  * @throws AlertParseError with a one-line reason.
  */
 export function parseAlertText(text: string): ParsedAlert {
@@ -49,6 +55,7 @@ export function parseAlertText(text: string): ParsedAlert {
   if (segments.length === 0) {
     throw new AlertParseError('alert has no fields');
   }
+  assertNoSecretInValue(text, segments);
   assertNoPlaceholder(text, segments);
 
   const seen = new Set<string>();
@@ -129,21 +136,50 @@ function splitSegments(text: string): Segment[] {
 
 // An unsubstituted or misspelt placeholder means the alert is not what the user meant to send
 // (ref 1.4). Checked before field syntax: a lone `{{strategy.order.alert_message}}` line would
-// otherwise be reported as a field without '='.
+// otherwise be reported as a field without '='. The placeholder is quoted unless a secret could be
+// in the quote: after `key=`/`relay_secret=`, or with a secret field's name anywhere before the
+// end of the quote (`relay_secret {{ = hunter2`).
 function assertNoPlaceholder(text: string, segments: readonly Segment[]): void {
   const at = text.indexOf(PLACEHOLDER_OPEN);
   if (at === -1) return;
-  const segment = segments.find((candidate) => candidate.start <= at && at < candidate.end);
+  const index = segments.findIndex((candidate) => candidate.start <= at && at < candidate.end);
+  const segment = segments[index];
+  const start = segment?.start ?? at;
   const end = segment?.end ?? text.length;
-  const body = text.slice(segment?.start ?? at, end);
-  const equals = body.indexOf('=');
-  const name = equals === -1 ? '' : trimBlanks(body.slice(0, equals)).toLowerCase();
-  if (SECRET_FIELDS.has(name)) {
-    throw new AlertParseError(`alert still contains a TradingView placeholder in field ${name}: check the alert message`);
+  const secret = findSecretAssignment(text.slice(start, at));
+  if (secret !== null) {
+    throw new AlertParseError(`alert still contains a TradingView placeholder in field ${secret.name}: check the alert message`);
   }
   const close = text.indexOf('}}', at);
-  const placeholder = text.slice(at, close !== -1 && close < end ? close + 2 : end);
-  throw new AlertParseError(`alert still contains a TradingView placeholder ${quoteForMessage(placeholder)}: check the alert message`);
+  const placeholderEnd = close !== -1 && close < end ? close + 2 : end;
+  if (SECRET_NAME.test(text.slice(start, placeholderEnd))) {
+    throw new AlertParseError(
+      `alert still contains a TradingView placeholder in field ${fieldLabel(text.slice(start, end), index + 1)}: check the alert message`,
+    );
+  }
+  throw new AlertParseError(`alert still contains a TradingView placeholder ${quoteForMessage(text.slice(at, placeholderEnd))}: check the alert message`);
+}
+
+// A `key=`/`relay_secret=` inside a value is a secret whose field lost its `;` (`market_position=long
+// relay_secret=hunter2;`): read as it stands, the secret would be echoed in a reason, or forwarded
+// and stored inside the other field. Refused, naming the field that holds it, never its value.
+function assertNoSecretInValue(text: string, segments: readonly Segment[]): void {
+  segments.forEach((segment, index) => {
+    const body = text.slice(segment.start, segment.end);
+    const equals = body.indexOf('=');
+    if (equals === -1) return;
+    const secret = findSecretAssignment(body.slice(equals + 1));
+    if (secret !== null) {
+      throw new AlertParseError(`field ${fieldLabel(body, index + 1)} has ${secret.name}= in its value: a ';' is missing before ${secret.name}`);
+    }
+  });
+}
+
+/** How a message names a field: its lower-case name when that is a valid name, else its number. */
+function fieldLabel(body: string, number: number): string {
+  const equals = body.indexOf('=');
+  const name = equals === -1 ? '' : trimBlanks(body.slice(0, equals));
+  return name.length <= MAX_NAME_LENGTH && NAME_PATTERN.test(name) ? name.toLowerCase() : String(number);
 }
 
 function readField(text: string, segment: Segment, number: number, spanEnd: number): AlertField {
@@ -191,6 +227,11 @@ function renderJsonValue(name: string, value: unknown): string {
   // A separator inside a JSON value would silently split it into other fields.
   if (/[;\r\n]/.test(value)) {
     throw new AlertParseError(`field ${quoteForMessage(name)} must not contain ';' or a line break`);
+  }
+  // Rendered, this would be refused as a missing ';'; in JSON the secret was put inside a string.
+  const secret = findSecretAssignment(value);
+  if (secret !== null) {
+    throw new AlertParseError(`field ${quoteForMessage(name)} has ${secret.name}= in its value: ${secret.name} must be a field of its own`);
   }
   return value;
 }
@@ -240,7 +281,7 @@ export function parseAlertJsonText(text: string): ParsedAlert {
   return parseAlertJson(value);
 }
 
-/** The first top-level key of a valid JSON object text that repeats (case-insensitively), or null. */
+/** The first top-level key with a valid name that repeats (case-insensitively) in a valid JSON object text, or null. */
 function firstRepeatedTopLevelKey(text: string): string | null {
   const seen = new Set<string>();
   let depth = 0;
@@ -255,8 +296,12 @@ function firstRepeatedTopLevelKey(text: string): string | null {
       while (next < text.length && ' \t\r\n'.includes(text[next]!)) next++;
       if (depth === 1 && text[next] === ':') {
         const key = (JSON.parse(text.slice(i, end + 1)) as string).toLowerCase();
-        if (seen.has(key)) return key.length <= 64 && /^[a-z_][a-z0-9_]*$/.test(key) ? key : quoteForMessage(key);
-        seen.add(key);
+        // An invalid name is left to the name rule, which never echoes it: it may hold a secret
+        // (`"relay_secret=hunter2"`).
+        if (key.length <= MAX_NAME_LENGTH && NAME_PATTERN.test(key)) {
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
       }
       i = end;
     }
