@@ -1,18 +1,36 @@
 import { z } from 'zod';
-import { isAllowSpec } from './address-list.js';
+import net from 'node:net';
+import { isAllowSpec, parseAddressList } from './address-list.js';
 import { ConfigError } from './config-error.js';
 
 /** TradingView cancels a webhook after 3 s (reference fact 2); the two outbound calls must fit well inside it. */
 export const TRADINGVIEW_TIMEOUT_MS = 3000;
 export const OUTBOUND_BUDGET_MS = 2500;
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** TradingView resends an alert answered 5xx 5 s later, up to 3 times: one trigger can arrive over about 25 s. */
+export const TRADINGVIEW_RESEND_SPAN_SECONDS = 25;
+/** CrossTrade's longest `cancel_after` (minutes, reference §2.5). */
+const LONGEST_CANCEL_AFTER_SECONDS = 60 * 60;
+
+const integer = (min: number, max: number, minMessage?: string) => z.coerce.number().int().min(min, minMessage).max(max);
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
 /** TradingView's webhook senders (reference §1.1) and loopback: the default allow-list of /webhook. */
 export const TRADINGVIEW_WEBHOOK_IPS = ['52.89.214.238', '34.212.75.30', '54.218.53.128', '52.32.178.7'] as const;
 export const DEFAULT_WEBHOOK_ALLOW = [...TRADINGVIEW_WEBHOOK_IPS, '127.0.0.0/8', '::1'].join(',');
 
+// Settings that would defeat a guarantee of the relay are refused with the reason (issue case 16):
+// - RELAY_FILL_GRACE_SECONDS: a flat reading right after a forward does not prove the position flat
+//   (0 let 40 simultaneous contested entries through twice), and the hold starts when the order is
+//   sent, so it must outlast the forward: see fillGraceNeededSeconds.
+// - RELAY_RESTING_GRACE_SECONDS: below 60 minutes an entry resting without cancel_after would be held
+//   shorter than one with CrossTrade's longest cancel_after.
+// - RELAY_DEDUP_SECONDS: 1-24 lets a TradingView resend through; 0 is a deliberate "off" (see configWarnings).
+// - RELAY_TRUST_PROXY: "*" or a /0 range believes anyone's X-Forwarded-For, so anyone passes the allow-list.
+// - CROSSTRADE_API_URL: plain http off this machine would send users' CrossTrade keys in clear.
+// Not refused, on purpose: RELAY_POSITION_CACHE_MS larger than the fill grace. A cached reading keeps
+// the time it was requested, and a flat reading counts only if it was requested after the owner's
+// hold ended, so a long cache can only block a contested entry longer, never let one through early.
 const configSchema = z
   .object({
     port: integer(0, 65535).default(8080),
@@ -20,10 +38,24 @@ const configSchema = z
     dbPath: z.string().min(1).default('./trade_relay.db'),
     logFile: z.string().default('./trade_relay.log'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    crosstradeApiUrl: z.url({ protocol: /^https?$/ }).default('https://app.crosstrade.io'),
+    crosstradeApiUrl: z
+      .url({ protocol: /^https?$/ })
+      .default('https://app.crosstrade.io')
+      .refine(
+        isSecureOrLocalUrl,
+        'CROSSTRADE_API_URL must use https unless it is on this machine (localhost, 127.0.0.0/8, ::1): every position check sends a CrossTrade key',
+      ),
     adminToken: z.string().min(16, 'RELAY_ADMIN_TOKEN must be at least 16 characters').optional(),
-    fillGraceSeconds: integer(0, 3600).default(10),
-    restingGraceSeconds: integer(0, 7 * 24 * 3600).default(8 * 3600),
+    fillGraceSeconds: integer(
+      1,
+      3600,
+      'RELAY_FILL_GRACE_SECONDS must be at least 1: a flat reading right after an order is forwarded does not prove the position flat',
+    ).default(10),
+    restingGraceSeconds: integer(
+      LONGEST_CANCEL_AFTER_SECONDS,
+      7 * 24 * 3600,
+      `RELAY_RESTING_GRACE_SECONDS must be at least ${LONGEST_CANCEL_AFTER_SECONDS}: an entry resting without cancel_after can fill later than one with the longest cancel_after (60 minutes), and a shorter hold lets another strategy in while it may still fill`,
+    ).default(8 * 3600),
     apiTimeoutMs: integer(50, OUTBOUND_BUDGET_MS).default(1000),
     forwardTimeoutMs: integer(50, OUTBOUND_BUDGET_MS).default(1500),
     positionCacheMs: integer(0, 10_000).default(1000),
@@ -34,9 +66,20 @@ const configSchema = z
     trustProxy: z
       .string()
       .default('')
-      .refine((v) => v === '' || isAllowSpec(v), 'must be comma-separated IP addresses and CIDR ranges'),
+      .refine((v) => v === '' || isAllowSpec(v), 'must be comma-separated IP addresses and CIDR ranges')
+      .refine(
+        (v) => !trustsEveryone(v),
+        'RELAY_TRUST_PROXY must list the proxy addresses, not "*" or a /0 range: any sender could then set X-Forwarded-For and pose as TradingView, past RELAY_WEBHOOK_ALLOW and the rate limit',
+      ),
     rateLimitPerMin: integer(0, 1_000_000).default(600),
-    dedupSeconds: integer(0, 3600).default(3),
+    // 0 turns duplicate detection off: allowed as a deliberate choice, reported by configWarnings.
+    dedupSeconds: integer(0, 3600)
+      .default(30)
+      .refine(
+        // A negative value gets the range reason alone.
+        (v) => v <= 0 || v >= TRADINGVIEW_RESEND_SPAN_SECONDS,
+        `RELAY_DEDUP_SECONDS must be 0 (off) or at least ${TRADINGVIEW_RESEND_SPAN_SECONDS}: TradingView resends an alert answered 5xx 5 s later, up to 3 times, so one trigger can arrive over about ${TRADINGVIEW_RESEND_SPAN_SECONDS} s; a shorter window lets a resend through`,
+      ),
     logRetentionDays: integer(1, 36_500).default(90),
     logMaxMegabytes: integer(1, 10_000).default(20),
     tlsCert: z.string().optional(),
@@ -44,15 +87,35 @@ const configSchema = z
     tlsClientCa: z.string().optional(),
     tlsVerifyTradingView: flag.default(false),
   })
-  .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
-    message: 'RELAY_TLS_CERT and RELAY_TLS_KEY go together: set both or neither',
-  })
-  .refine((c) => !c.tlsVerifyTradingView || c.tlsCert !== undefined, {
-    message: 'RELAY_TLS_VERIFY_TRADINGVIEW needs TLS: set RELAY_TLS_CERT and RELAY_TLS_KEY',
-  })
-  .refine((c) => c.apiTimeoutMs + c.forwardTimeoutMs <= OUTBOUND_BUDGET_MS, {
-    message: `RELAY_API_TIMEOUT_MS + RELAY_FORWARD_TIMEOUT_MS must be at most ${OUTBOUND_BUDGET_MS} ms, so the reply reaches TradingView inside its 3 s`,
-  });
+  // Runs even when another setting failed to parse, so that every problem is listed at once; a
+  // rule is skipped only when one of its own settings is already reported.
+  .superRefine(
+    (c, ctx) => {
+      const failed = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+      const rule = (keys: readonly (keyof typeof c)[], broken: boolean, message: string, path: (keyof typeof c)[] = []) => {
+        if (broken && !keys.some((key) => failed.has(key))) ctx.addIssue({ code: 'custom', message, path, input: c });
+      };
+      rule(['tlsCert', 'tlsKey'], (c.tlsCert === undefined) !== (c.tlsKey === undefined), 'RELAY_TLS_CERT and RELAY_TLS_KEY go together: set both or neither');
+      rule(
+        ['tlsVerifyTradingView', 'tlsCert'],
+        c.tlsVerifyTradingView && c.tlsCert === undefined,
+        'RELAY_TLS_VERIFY_TRADINGVIEW needs TLS: set RELAY_TLS_CERT and RELAY_TLS_KEY',
+      );
+      rule(
+        ['apiTimeoutMs', 'forwardTimeoutMs'],
+        c.apiTimeoutMs + c.forwardTimeoutMs > OUTBOUND_BUDGET_MS,
+        `RELAY_API_TIMEOUT_MS + RELAY_FORWARD_TIMEOUT_MS must be at most ${OUTBOUND_BUDGET_MS} ms, so the reply reaches TradingView inside its 3 s`,
+      );
+      const needed = fillGraceNeededSeconds(c.forwardTimeoutMs);
+      rule(
+        ['fillGraceSeconds', 'forwardTimeoutMs'],
+        c.fillGraceSeconds < needed,
+        `RELAY_FILL_GRACE_SECONDS must be at least ${needed} with RELAY_FORWARD_TIMEOUT_MS=${c.forwardTimeoutMs}: the hold starts when the order is sent and must last 1 s past the moment CrossTrade can still take it, or a flat reading taken meanwhile clears a fresh owner`,
+        ['fillGraceSeconds'],
+      );
+    },
+    { when: () => true },
+  );
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -99,12 +162,60 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path[0] as keyof Config | undefined;
-        // Never echo the admin token back in the error.
-        return key === undefined ? issue.message : `${ENV_NAMES[key]}: ${issue.message}`;
+        // Never echo the admin token back in the error. A reason that names its variable first
+        // stands alone.
+        if (key === undefined || issue.message.startsWith(`${ENV_NAMES[key]} `)) return issue.message;
+        return `${ENV_NAMES[key]}: ${issue.message}`;
       }),
     );
   }
   return result.data;
+}
+
+/**
+ * The least fill grace, in whole seconds, for a forward timeout: the hold is stamped when the order
+ * is sent and CrossTrade may take it as late as the timeout, after which a flat reading must still
+ * not count for 1 s (the fill lag RELAY_FILL_GRACE_SECONDS exists for).
+ */
+export function fillGraceNeededSeconds(forwardTimeoutMs: number): number {
+  return Math.ceil((forwardTimeoutMs + 1000) / 1000);
+}
+
+/**
+ * Settings accepted but giving up a protection on purpose, one line each, for the start-up log:
+ * RELAY_DEDUP_SECONDS=0 (a TradingView resend is forwarded again), RELAY_RATE_LIMIT_PER_MIN=0 and
+ * RELAY_WEBHOOK_ALLOW=*.
+ */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.dedupSeconds === 0) {
+    warnings.push('RELAY_DEDUP_SECONDS=0: duplicate detection is off, a TradingView resend of an alert answered 5xx is forwarded again');
+  }
+  if (config.rateLimitPerMin === 0) warnings.push('RELAY_RATE_LIMIT_PER_MIN=0: /webhook has no rate limit');
+  if (parseAddressList(config.webhookAllow).any) warnings.push('RELAY_WEBHOOK_ALLOW=*: /webhook accepts alerts from any address');
+  return warnings;
+}
+
+/** https anywhere; plain http only to a loopback host (the simulator, a local tunnel). */
+function isSecureOrLocalUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return true; // z.url reports it
+  }
+  if (url.protocol !== 'http:') return true;
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+}
+
+/** `*` or a range with prefix 0 (0.0.0.0/0, ::/0): every address. Unreadable specs are reported elsewhere. */
+function trustsEveryone(spec: string): boolean {
+  if (spec === '' || !isAllowSpec(spec)) return false;
+  return spec.split(',').some((entry) => {
+    const [, bits] = entry.trim().split('/');
+    return entry.trim() === '*' || (bits !== undefined && Number(bits) === 0);
+  });
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -1,6 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { configWarnings, fillGraceNeededSeconds, loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/config/config-error.js';
+
+/** The problems loadConfig lists for this environment; fails when it accepts it. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const FILL_GRACE_ZERO = 'RELAY_FILL_GRACE_SECONDS must be at least 1: a flat reading right after an order is forwarded does not prove the position flat';
+const fillGraceShort = (needed: number, forwardTimeoutMs: number) =>
+  `RELAY_FILL_GRACE_SECONDS must be at least ${needed} with RELAY_FORWARD_TIMEOUT_MS=${forwardTimeoutMs}: the hold starts when the order is sent and must last 1 s past the moment CrossTrade can still take it, or a flat reading taken meanwhile clears a fresh owner`;
+const DEDUP_SHORT =
+  'RELAY_DEDUP_SECONDS must be 0 (off) or at least 25: TradingView resends an alert answered 5xx 5 s later, up to 3 times, so one trigger can arrive over about 25 s; a shorter window lets a resend through';
+const RESTING_SHORT =
+  'RELAY_RESTING_GRACE_SECONDS must be at least 3600: an entry resting without cancel_after can fill later than one with the longest cancel_after (60 minutes), and a shorter hold lets another strategy in while it may still fill';
+const TRUST_EVERYONE =
+  'RELAY_TRUST_PROXY must list the proxy addresses, not "*" or a /0 range: any sender could then set X-Forwarded-For and pose as TradingView, past RELAY_WEBHOOK_ALLOW and the rate limit';
+const API_IN_CLEAR =
+  'CROSSTRADE_API_URL must use https unless it is on this machine (localhost, 127.0.0.0/8, ::1): every position check sends a CrossTrade key';
+const OUTBOUND_TOO_LONG = 'RELAY_API_TIMEOUT_MS + RELAY_FORWARD_TIMEOUT_MS must be at most 2500 ms, so the reply reaches TradingView inside its 3 s';
 
 describe('loadConfig', () => {
   it('has working defaults on an empty environment', () => {
@@ -19,7 +43,7 @@ describe('loadConfig', () => {
       webhookAllow: '52.89.214.238,34.212.75.30,54.218.53.128,52.32.178.7,127.0.0.0/8,::1',
       trustProxy: '',
       rateLimitPerMin: 600,
-      dedupSeconds: 3,
+      dedupSeconds: 30,
       logRetentionDays: 90,
       logMaxMegabytes: 20,
       tlsVerifyTradingView: false,
@@ -27,9 +51,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses an allow-list entry that is not an address or range', () => {
-    expect(() => loadConfig({ RELAY_WEBHOOK_ALLOW: '10.0.0.0/8, example.com' })).toThrow(
-      'RELAY_WEBHOOK_ALLOW: RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges',
-    );
+    expect(problemsOf({ RELAY_WEBHOOK_ALLOW: '10.0.0.0/8, example.com' })).toEqual([
+      'RELAY_WEBHOOK_ALLOW must be "*" or comma-separated IP addresses and CIDR ranges',
+    ]);
     expect(loadConfig({ RELAY_WEBHOOK_ALLOW: '*' }).webhookAllow).toBe('*');
   });
 
@@ -64,7 +88,7 @@ describe('loadConfig', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
-      const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+      const problems = (error as ConfigError).problems.map((p) => p.split(/[: ]/)[0]);
       expect(problems.sort()).toEqual(['CROSSTRADE_API_URL', 'RELAY_FILL_GRACE_SECONDS', 'RELAY_PORT']);
     }
   });
@@ -77,5 +101,99 @@ describe('loadConfig', () => {
       expect((error as Error).message).toContain('RELAY_ADMIN_TOKEN must be at least 16 characters');
       expect((error as Error).message).not.toContain('tiny-secret');
     }
+  });
+
+  describe('refuses settings that defeat a guarantee, saying why (issue case 16)', () => {
+    it('RELAY_FILL_GRACE_SECONDS 0 (or less)', () => {
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '0' })).toEqual([FILL_GRACE_ZERO]);
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '-1' })).toEqual([FILL_GRACE_ZERO]);
+    });
+
+    it('RELAY_FILL_GRACE_SECONDS that the forward timeout could use up: the hold starts when the order is sent', () => {
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '1' })).toEqual([fillGraceShort(3, 1500)]);
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '2' })).toEqual([fillGraceShort(3, 1500)]);
+      expect(loadConfig({ RELAY_FILL_GRACE_SECONDS: '3' }).fillGraceSeconds).toBe(3);
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '3', RELAY_API_TIMEOUT_MS: '400', RELAY_FORWARD_TIMEOUT_MS: '2100' })).toEqual([fillGraceShort(4, 2100)]);
+      expect(loadConfig({ RELAY_FILL_GRACE_SECONDS: '2', RELAY_FORWARD_TIMEOUT_MS: '1000' }).fillGraceSeconds).toBe(2);
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '2', RELAY_FORWARD_TIMEOUT_MS: '1001' })).toEqual([fillGraceShort(3, 1001)]);
+      // Even the shortest forward timeout leaves 1 s too little: 1 is never enough.
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '1', RELAY_FORWARD_TIMEOUT_MS: '50' })).toEqual([fillGraceShort(2, 50)]);
+      expect([50, 1000, 1001, 1500, 2450].map(fillGraceNeededSeconds)).toEqual([2, 2, 3, 3, 4]);
+    });
+
+    it('RELAY_DEDUP_SECONDS from 1 to 24; 0 (off) and 25 on are accepted, 30 is the default', () => {
+      for (const seconds of ['1', '3', '24']) expect(problemsOf({ RELAY_DEDUP_SECONDS: seconds })).toEqual([DEDUP_SHORT]);
+      expect(loadConfig({ RELAY_DEDUP_SECONDS: '0' }).dedupSeconds).toBe(0);
+      expect(loadConfig({ RELAY_DEDUP_SECONDS: '25' }).dedupSeconds).toBe(25);
+      expect(loadConfig({}).dedupSeconds).toBe(30);
+      expect(problemsOf({ RELAY_DEDUP_SECONDS: '-1' })).toEqual(['RELAY_DEDUP_SECONDS: Too small: expected number to be >=0']);
+    });
+
+    it('RELAY_RESTING_GRACE_SECONDS under an hour', () => {
+      expect(problemsOf({ RELAY_RESTING_GRACE_SECONDS: '0' })).toEqual([RESTING_SHORT]);
+      expect(problemsOf({ RELAY_RESTING_GRACE_SECONDS: '3599' })).toEqual([RESTING_SHORT]);
+      expect(loadConfig({ RELAY_RESTING_GRACE_SECONDS: '3600' }).restingGraceSeconds).toBe(3600);
+    });
+
+    it('RELAY_TRUST_PROXY that believes everyone', () => {
+      for (const spec of ['*', '0.0.0.0/0', '10.0.0.1, ::/0', '127.0.0.1,*']) expect(problemsOf({ RELAY_TRUST_PROXY: spec })).toEqual([TRUST_EVERYONE]);
+      expect(loadConfig({ RELAY_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).trustProxy).toBe('127.0.0.1, 10.0.0.0/8');
+      expect(problemsOf({ RELAY_TRUST_PROXY: 'proxy.example' })).toEqual(['RELAY_TRUST_PROXY: must be comma-separated IP addresses and CIDR ranges']);
+    });
+
+    it('a plain-http CROSSTRADE_API_URL off this machine: it would carry CrossTrade keys in clear', () => {
+      expect(problemsOf({ CROSSTRADE_API_URL: 'http://app.crosstrade.io' })).toEqual([API_IN_CLEAR]);
+      expect(problemsOf({ CROSSTRADE_API_URL: 'http://10.0.0.5:8090' })).toEqual([API_IN_CLEAR]);
+      for (const url of ['http://127.0.0.1:8090', 'http://localhost:8090', 'http://[::1]:8090', 'https://10.0.0.5']) {
+        expect(loadConfig({ CROSSTRADE_API_URL: url }).crosstradeApiUrl).toBe(url);
+      }
+    });
+
+    it('lists every problem at once, also beside a setting that is not even a number', () => {
+      expect(
+        problemsOf({
+          RELAY_PORT: 'eighty',
+          RELAY_FILL_GRACE_SECONDS: '0',
+          RELAY_DEDUP_SECONDS: '5',
+          RELAY_RESTING_GRACE_SECONDS: '60',
+          RELAY_TRUST_PROXY: '*',
+          CROSSTRADE_API_URL: 'http://example.com',
+          RELAY_API_TIMEOUT_MS: '1000',
+          RELAY_FORWARD_TIMEOUT_MS: '2000',
+        }).sort(),
+      ).toEqual(
+        [
+          'RELAY_PORT: Invalid input: expected number, received NaN',
+          FILL_GRACE_ZERO,
+          DEDUP_SHORT,
+          RESTING_SHORT,
+          TRUST_EVERYONE,
+          API_IN_CLEAR,
+          OUTBOUND_TOO_LONG,
+        ].sort(),
+      );
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '1', RELAY_TLS_CERT: 'c', LOG_LEVEL: 'loud' }).sort()).toEqual(
+        [
+          fillGraceShort(3, 1500),
+          'RELAY_TLS_CERT and RELAY_TLS_KEY go together: set both or neither',
+          'LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"',
+        ].sort(),
+      );
+    });
+
+    it('skips a rule across settings when one of them is already refused', () => {
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '2', RELAY_FORWARD_TIMEOUT_MS: 'slow' })).toEqual([
+        'RELAY_FORWARD_TIMEOUT_MS: Invalid input: expected number, received NaN',
+      ]);
+    });
+  });
+
+  it('reports the protections a setting turns off on purpose', () => {
+    expect(configWarnings(loadConfig({}))).toEqual([]);
+    expect(configWarnings(loadConfig({ RELAY_DEDUP_SECONDS: '0', RELAY_RATE_LIMIT_PER_MIN: '0', RELAY_WEBHOOK_ALLOW: '*' }))).toEqual([
+      'RELAY_DEDUP_SECONDS=0: duplicate detection is off, a TradingView resend of an alert answered 5xx is forwarded again',
+      'RELAY_RATE_LIMIT_PER_MIN=0: /webhook has no rate limit',
+      'RELAY_WEBHOOK_ALLOW=*: /webhook accepts alerts from any address',
+    ]);
   });
 });
