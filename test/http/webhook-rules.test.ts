@@ -23,31 +23,59 @@ describe('webhook: the ownership rules end to end', () => {
     expect(rig.sim.received[0]?.contentType).toMatch(/^text\/plain/);
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.sim.apiCalls).toBe(0);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
-  it('forwards a second entry of the owner', async () => {
+  it('blocks the owner’s second entry while it holds the position: inside its hold unasked, after it on CrossTrade’s word', async () => {
     await rig.post(entry('A'));
-    const answer = await rig.post(entry('A'));
-    expect(answer.body.decision).toBe('forwarded');
-    expect(rig.sim.received).toHaveLength(2);
+    // A different body (not a repeat of the first): the strategy entering again while the record says it is long.
+    const inHold = await rig.post(entry('A', { extra: 'comment=again' }));
+    expect(inHold.body.decision).toBe('blocked');
+    expect(inHold.body.reason).toMatch(/^owner-order-pending: A already owns this position \(long\); flat readings are not trusted for another (9|10) s$/);
+    expect(rig.sim.apiCalls).toBe(0);
+    rig.advance(10_001);
+    const afterHold = await rig.post(entry('A', { extra: 'comment=once more' }));
+    expect(afterHold.body).toEqual({
+      decision: 'blocked',
+      signal_type: 'entry',
+      reason: 'position-mismatch: claim-mismatch: A says it was flat, the record says it holds long; CrossTrade reports Long 1 ES 03-26',
+    });
+    expect(rig.sim.apiCalls).toBe(1);
+    expect(rig.sim.received).toHaveLength(1);
+    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
+  });
+
+  it('forwards the owner’s re-entry after its hold when CrossTrade reads the position closed (a stop)', async () => {
+    await rig.post(entry('A'));
+    rig.advance(10_001);
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
+    const answer = await rig.post(entry('A', { extra: 'comment=again' }));
+    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'entry: A owns the position; reconciled: CrossTrade reports flat' });
+    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('blocks another strategy’s entry while CrossTrade reports the position open', async () => {
     await rig.post(entry('A'));
+    rig.advance(10_001); // past A's fill grace: the entry is checked against CrossTrade
     const answer = await rig.post(entry('B', { action: 'SELL', now: 'short' }));
     expect(answer.body).toEqual({ decision: 'blocked', signal_type: 'entry', reason: 'position-open: owned by A, CrossTrade reports Long 1 ES 03-26' });
     expect(rig.sim.received).toHaveLength(1);
     expect(rig.sim.apiCalls).toBe(1);
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('clears a stale owner when CrossTrade reports flat (closed by a stop) and forwards the entry', async () => {
     await rig.post(entry('A'));
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
+    rig.advance(10_001);
     const answer = await rig.post(entry('B'));
     expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'stale-owner-cleared: owned by A, CrossTrade reports flat' });
     expect(rig.sim.received).toHaveLength(2);
     expect(owners()).toEqual([['Sim101', 'ES', 'B', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it.each([
@@ -59,6 +87,7 @@ describe('webhook: the ownership rules end to end', () => {
   ])('blocks a contested entry when the CrossTrade check fails (%o)', async (fault, reason) => {
     await rig.post(entry('A'));
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
+    rig.advance(10_001); // past A's fill grace: only the failed check keeps B out
     rig.sim.failApi(fault);
     const answer = await rig.post(entry('B'));
     expect(answer.body).toEqual({
@@ -69,9 +98,14 @@ describe('webhook: the ownership rules end to end', () => {
     expect(answer.ms).toBeLessThan(3000);
     expect(rig.sim.received).toHaveLength(1);
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
-    // and the relay keeps serving: the next alert is decided as usual
+    expect(rig.book()).toEqual([]);
+    // and the relay keeps serving: once the API answers, B's next entry (past the duplicate window) is decided as usual
     rig.sim.failApi(null);
-    expect((await rig.post(exit('A'))).body.decision).toBe('forwarded');
+    rig.advance(30_001);
+    const retried = await rig.post(entry('B'));
+    expect(retried.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'stale-owner-cleared: owned by A, CrossTrade reports flat' });
+    expect(owners()).toEqual([['Sim101', 'ES', 'B', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('forwards the owner’s exit and clears the ownership', async () => {
@@ -79,7 +113,7 @@ describe('webhook: the ownership rules end to end', () => {
     const answer = await rig.post(exit('A'));
     expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'exit', reason: 'exit: A owns the position' });
     expect(owners()).toEqual([]);
-    expect(rig.sim.positions('Sim101')).toEqual([]);
+    expect(rig.book()).toEqual([]);
   });
 
   it('drops a phantom exit from another strategy and forwards nothing', async () => {
@@ -88,26 +122,62 @@ describe('webhook: the ownership rules end to end', () => {
     expect(answer.body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: owned by A' });
     expect(rig.sim.received).toHaveLength(1);
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
-  it('forwards an exit when nobody owns the position', async () => {
+  it('drops an exit nobody owns when CrossTrade reads the account flat: it would open an orphan', async () => {
     const answer = await rig.post(exit('B'));
-    expect(answer.body.decision).toBe('forwarded');
+    expect(answer.body.decision).toBe('dropped');
+    expect(answer.body.signal_type).toBe('exit');
+    expect(answer.body.reason).toMatch(/^position-mismatch: nobody-owns: .*; CrossTrade reports flat$/);
+    expect(rig.sim.apiCalls).toBe(1);
+    expect(rig.sim.received).toHaveLength(0);
+    expect(rig.book()).toEqual([]);
+  });
+
+  it('forwards an exit nobody owns when CrossTrade reads the position it closes (opened before the relay)', async () => {
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Long', 1);
+    const answer = await rig.post(exit('B'));
+    expect(answer.body).toEqual({
+      decision: 'forwarded',
+      signal_type: 'exit',
+      reason: 'exit: nobody owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
+    });
     expect(rig.sim.received).toHaveLength(1);
+    expect(owners()).toEqual([]);
+    expect(rig.book()).toEqual([]);
+  });
+
+  it('drops an exit nobody owns when CrossTrade reads the opposite direction', async () => {
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Short', 1);
+    const answer = await rig.post(exit('B'));
+    expect(answer.body.decision).toBe('dropped');
+    expect(answer.body.reason).toMatch(/^position-mismatch: nobody-owns: .*; CrossTrade reports Short 1 ES 03-26$/);
+    expect(rig.sim.received).toHaveLength(0);
+    expect(rig.book()).toEqual(['Short 1']);
   });
 
   it('forwards the owner’s reversal and updates the direction', async () => {
     await rig.post(entry('A'));
-    const answer = await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'short', action: 'SELL' }));
+    const reversal = alertText({ relayId: 'A', prev: 'long', now: 'short', action: 'SELL' }).replace('qty=1', 'qty=2');
+    const answer = await rig.post(reversal);
     expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'reversal', reason: 'reversal: A owns the position' });
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'short']]);
+    expect(rig.book()).toEqual(['Short 1']);
   });
 
-  it('treats another strategy’s reversal like an entry: blocked while the position is open', async () => {
+  it('always blocks another strategy’s reversal while one owns the position, without asking CrossTrade', async () => {
     await rig.post(entry('A'));
-    const answer = await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'short', action: 'SELL' }));
-    expect(answer.body.decision).toBe('blocked');
-    expect(answer.body.signal_type).toBe('reversal');
+    const answer = await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'short', action: 'SELL' }).replace('qty=1', 'qty=2'));
+    expect(answer.body).toEqual({
+      decision: 'blocked',
+      signal_type: 'reversal',
+      reason: 'not-owner: owned by A, a reversal would close its position and open a doubled one',
+    });
+    expect(rig.sim.apiCalls).toBe(0);
+    expect(rig.sim.received).toHaveLength(1);
+    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('forwards the owner’s add and partial exit, blocks another strategy’s add and drops its partial exit', async () => {
@@ -130,18 +200,37 @@ describe('webhook: the ownership rules end to end', () => {
       signal_type: 'partial_exit',
     });
     expect(rig.sim.received).toHaveLength(3);
+    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('blocks an add from a strategy when nobody owns the position', async () => {
     const answer = await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'long', action: 'BUY' }));
     expect(answer.body.decision).toBe('blocked');
     expect(rig.sim.received).toHaveLength(0);
+    expect(rig.book()).toEqual([]);
   });
 
-  it('passes an alert without market position fields through unchanged, key first', async () => {
+  it('forwards FLATTEN (no position fields) key first whoever owns, and releases the owner: it holds nothing', async () => {
+    await rig.post(entry('A'));
     const answer = await rig.post('relay_user=bob;relay_id=ops;command=FLATTEN;account=Sim101;instrument=ES 03-26;');
-    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'passthrough', reason: 'passthrough: no market position fields' });
-    expect(rig.sim.received.map((r) => r.body)).toEqual([`key=${USER_KEY}; command=FLATTEN;account=Sim101;instrument=ES 03-26;`]);
+    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'flatten', reason: 'flatten: closes the position whoever owns it' });
+    expect(rig.sim.received.map((r) => r.body)[1]).toBe(`key=${USER_KEY}; command=FLATTEN;account=Sim101;instrument=ES 03-26;`);
+    expect(owners()).toEqual([]);
+    expect(rig.book()).toEqual([]);
+    // A's strategy never saw the close: its exit must not open an orphaned short
+    const late = await rig.post(exit('A'));
+    expect(late.body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: A holds no position here' });
+    expect(rig.sim.received).toHaveLength(2);
+    expect(rig.book()).toEqual([]);
+  });
+
+  it('passes a command that changes no position (CANCEL) through unchanged, key first', async () => {
+    const answer = await rig.post('relay_user=bob;relay_id=ops;command=CANCEL;account=Sim101;instrument=ES 03-26;');
+    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'passthrough', reason: 'passthrough: no effect on a position' });
+    expect(rig.sim.received.map((r) => r.body)).toEqual([`key=${USER_KEY}; command=CANCEL;account=Sim101;instrument=ES 03-26;`]);
+    expect(rig.sim.apiCalls).toBe(0);
+    expect(rig.book()).toEqual([]);
   });
 
   it('treats every name of one contract as one key, and keeps ES apart from MES', async () => {
@@ -153,12 +242,15 @@ describe('webhook: the ownership rules end to end', () => {
       ['Sim101', 'ES', 'A', 'long'],
       ['Sim101', 'MES', 'B', 'long'],
     ]);
+    expect(rig.sim.positions('Sim101').map((p) => `${p.instrument} ${p.marketPosition} ${p.quantity}`)).toEqual(['ES 03-26 Long 1', 'MES 03-26 Long 1']);
   });
 
   it('keys ownership per account, accounts compared case-insensitively', async () => {
     await rig.post(entry('A', { account: 'Sim101' }));
     expect((await rig.post(entry('B', { account: 'SIM101' }))).body.decision).toBe('blocked');
     expect((await rig.post(entry('B', { account: 'Sim102' }))).body.decision).toBe('forwarded');
+    expect(rig.book('Sim101')).toEqual(['Long 1']);
+    expect(rig.book('Sim102')).toEqual(['Long 1']);
   });
 
   it('writes every decision to the signal log with its reason, without the key', async () => {
@@ -172,6 +264,7 @@ describe('webhook: the ownership rules end to end', () => {
     expect(logs[1]).toMatchObject({ upstreamStatus: 200, account: 'Sim101', instrument: 'ES 03-26' });
     expect(logs[1]?.latencyMs).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(logs)).not.toContain(USER_KEY);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 });
 
@@ -182,7 +275,7 @@ describe('webhook: the fill-lag guard and resting orders', () => {
   });
 
   it('blocks a second strategy inside the fill grace without asking CrossTrade, even if it reads flat', async () => {
-    rig = await startTestRig({ fillGraceSeconds: 10 });
+    rig = await startTestRig(); // the real fill grace: 10 s
     await rig.post(entry('A'));
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0); // the owner's order has not filled yet
     const answer = await rig.post(entry('B'));
@@ -190,23 +283,30 @@ describe('webhook: the fill-lag guard and resting orders', () => {
     expect(answer.body.reason).toMatch(/^owner-order-pending: owned by A, flat readings are not trusted for another (9|10) s$/);
     expect(rig.sim.apiCalls).toBe(0);
     expect(rig.sim.received).toHaveLength(1);
+    expect(rig.book()).toEqual([]);
   });
 
   it('holds a resting LIMIT entry past the fill grace, so a flat reading cannot let a second strategy in', async () => {
-    rig = await startTestRig({ fillGraceSeconds: 0, restingGraceSeconds: 3600 });
+    rig = await startTestRig({ restingGraceSeconds: 3600 });
     await rig.post(entry('A', { orderType: 'LIMIT', extra: 'limit_price=5000' }));
-    expect(rig.sim.positions('Sim101')).toEqual([]); // resting, the API reads flat
+    expect(rig.book()).toEqual([]); // resting, the API reads flat
+    expect(rig.sim.workingOrders('Sim101')).toHaveLength(1);
+    rig.advance(10_001); // past the fill grace, inside the resting grace
     const answer = await rig.post(entry('B'));
     expect(answer.body.decision).toBe('blocked');
     expect(answer.body.reason).toMatch(/^owner-order-pending: owned by A/);
     expect(rig.sim.apiCalls).toBe(0);
+    rig.sim.fillWorkingOrders('Sim101');
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
-  it('uses a resting entry’s cancel_after as its hold', async () => {
-    rig = await startTestRig({ fillGraceSeconds: 0, restingGraceSeconds: 3600 });
+  it('uses a resting entry’s cancel_after (plus the fill grace) as its hold', async () => {
+    rig = await startTestRig({ restingGraceSeconds: 3600 });
     await rig.post(entry('A', { orderType: 'LIMIT', extra: 'limit_price=5000; cancel_after=5' }));
     const [position] = rig.relay.store.listPositions('bob');
-    expect(position!.holdUntil - position!.claimedAt).toBe(5 * 60_000);
+    expect(position!.holdUntil - position!.claimedAt).toBe(5 * 60_000 + rig.config.fillGraceSeconds * 1000);
+    expect(rig.sim.workingOrders('Sim101')).toHaveLength(1);
+    expect(rig.book()).toEqual([]);
   });
 });
 
@@ -227,14 +327,22 @@ describe('webhook: multi-account alerts (account=A,B)', () => {
       ['Sim101', 'A'],
       ['Sim102', 'A'],
     ]);
+    expect(rig.book('Sim101')).toEqual(['Long 1']);
+    expect(rig.book('Sim102')).toEqual(['Long 1']);
   });
 
-  it('forwards nothing when one listed account is owned by another strategy with an open position', async () => {
+  it('forwards nothing when one listed account is owned by another strategy (inside its hold, then with an open position)', async () => {
     await rig.post(entry('A', { account: 'Sim102' }));
-    const answer = await rig.post(entry('B', { account: 'Sim101,Sim102' }));
+    const inHold = await rig.post(entry('B', { account: 'Sim101,Sim102' }));
+    expect(inHold.body.decision).toBe('blocked');
+    expect(inHold.body.reason).toMatch(/^Sim102: owner-order-pending: owned by A, /);
+    rig.advance(10_001);
+    const answer = await rig.post(entry('B', { account: 'Sim101,Sim102', extra: 'comment=later' }));
     expect(answer.body).toEqual({ decision: 'blocked', signal_type: 'entry', reason: 'Sim102: position-open: owned by A, CrossTrade reports Long 1 ES 03-26' });
     expect(rig.sim.received).toHaveLength(1);
     expect(rig.relay.store.listPositions('bob').map((p) => [p.account, p.relayId])).toEqual([['Sim102', 'A']]);
+    expect(rig.book('Sim101')).toEqual([]);
+    expect(rig.book('Sim102')).toEqual(['Long 1']);
   });
 
   it('checks every contested account with CrossTrade before clearing stale owners', async () => {
@@ -242,9 +350,12 @@ describe('webhook: multi-account alerts (account=A,B)', () => {
     await rig.post(entry('C', { account: 'Sim102' }));
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
     rig.sim.setPosition('Sim102', 'ES 03-26', 'Flat', 0);
+    rig.advance(10_001);
     const answer = await rig.post(entry('B', { account: 'Sim101,Sim102' }));
     expect(answer.body.decision).toBe('forwarded');
     expect(rig.sim.apiCalls).toBe(2);
     expect(rig.relay.store.listPositions('bob').map((p) => p.relayId)).toEqual(['B', 'B']);
+    expect(rig.book('Sim101')).toEqual(['Long 1']);
+    expect(rig.book('Sim102')).toEqual(['Long 1']);
   });
 });
