@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config/config.js';
+import { type Config, OUTBOUND_BUDGET_MS } from './config/config.js';
 import { createCrossTradeClient } from './crosstrade/client.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
@@ -48,7 +48,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   const stopCheckpointer = startCheckpointer(config.dbPath);
   const interrupted = store.closeInterruptedForwards(INTERRUPTED_REASON);
   if (interrupted > 0)
-    logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as failed)');
+    logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
   if (config.adminToken === undefined && ensureAdminToken(store).generated) {
     logger.warn('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
   }
@@ -64,6 +64,8 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     store,
     crosstrade,
     settings: { fillGraceMs: config.fillGraceSeconds * 1000, restingGraceMs: config.restingGraceSeconds * 1000 },
+    budget: { outboundMs: OUTBOUND_BUDGET_MS, apiTimeoutMs: config.apiTimeoutMs, forwardTimeoutMs: config.forwardTimeoutMs },
+    inFlight: new Map(),
     logger,
     decisionLogger: flatLineLogger(logger),
     now,
@@ -114,7 +116,8 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   };
 }
 
-export const INTERRUPTED_REASON = 'interrupted: the relay stopped before CrossTrade answered; the order may have been sent (ownership kept)';
+export const INTERRUPTED_REASON =
+  'outcome-unknown: interrupted, the relay stopped before CrossTrade answered; the order may have been sent: the next alert of this position is checked against CrossTrade';
 const HOUR_MS = 3_600_000;
 
 /** Prunes the signal log past its retention (at start, then hourly) and old duplicate fingerprints. */

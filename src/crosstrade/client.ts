@@ -33,10 +33,15 @@ export interface CrossTradeClientOptions {
 export interface CrossTradeClient {
   /** The account's open positions. Throws CrossTradeHttpError / TimeoutError / NetworkError / BadResponseError. */
   getPositions(account: string, apiKey: string): Promise<ApiPosition[]>;
-  /** The reading for the instrument's product on the account. Never throws: failures read `unknown`. */
-  readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading>;
+  /**
+   * The reading for the instrument's product on the account. Never throws: failures read `unknown`.
+   * `timeoutMs` (default the API timeout) bounds this caller's wait when less time is left.
+   */
+  readPosition(account: string, instrument: string, apiKey: string, timeoutMs?: number): Promise<PositionReading>;
   /** POSTs the alert text once, never retried. Never throws. */
   forward(webhookUrl: string, body: string): Promise<ForwardOutcome>;
+  /** Drops the cached answer for the account: an order was just sent there, so it is out of date. */
+  forget(account: string, apiKey: string): void;
   close(): Promise<void>;
 }
 
@@ -97,7 +102,7 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   }
 
   function answerFor(account: string, apiKey: string): Promise<Answer> {
-    const key = `${createHash('sha256').update(apiKey).digest('hex')}:${account.toLowerCase()}`;
+    const key = cacheKey(account, apiKey);
     const cached = cache.get(key);
     if (cached !== undefined && now() - cached.takenAt < positionCacheMs) return Promise.resolve(cached);
     const pending = inflight.get(key);
@@ -118,22 +123,42 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     return call;
   }
 
+  function cacheKey(account: string, apiKey: string): string {
+    return `${createHash('sha256').update(apiKey).digest('hex')}:${account.toLowerCase()}`;
+  }
+
+  function forget(account: string, apiKey: string): void {
+    cache.delete(cacheKey(account, apiKey));
+  }
+
   function pruneCache(): void {
     const at = now();
     for (const [key, answer] of cache) if (at - answer.takenAt >= positionCacheMs) cache.delete(key);
   }
 
-  async function readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading> {
+  async function readPosition(account: string, instrument: string, apiKey: string, timeoutMs = apiTimeoutMs): Promise<PositionReading> {
     // An alert name we cannot read gives `unknown` whatever the API says: spare the call budget.
     if (parseInstrument(instrument, new Date(now()).getUTCFullYear()) === null) {
       return { kind: 'unknown', takenAt: now(), reason: 'instrument-unreadable' };
     }
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const { positions, takenAt } = await answerFor(account, apiKey);
+      const answer = answerFor(account, apiKey);
+      const { positions, takenAt } =
+        timeoutMs >= apiTimeoutMs
+          ? await answer
+          : await Promise.race([
+              answer,
+              new Promise<never>((_resolve, reject) => {
+                timer = setTimeout(() => reject(new CrossTradeTimeoutError(timeoutMs)), Math.max(0, timeoutMs));
+              }),
+            ]);
       return readingFor(positions, account, instrument, takenAt, new Date(takenAt).getUTCFullYear());
     } catch (error) {
       const reason = error instanceof CrossTradeError ? error.reason : 'api-network-error';
       return { kind: 'unknown', takenAt: now(), reason };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -173,7 +198,7 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     await agent.close();
   }
 
-  return { getPositions, readPosition, forward, close };
+  return { getPositions, readPosition, forward, forget, close };
 }
 
 function asCrossTradeError(error: unknown, timedOut: boolean, timeoutMs: number, context: CrossTradeCallContext): CrossTradeError {

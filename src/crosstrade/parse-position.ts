@@ -36,7 +36,7 @@ export function readingFor(positions: ApiPosition[], account: string, alertInstr
   if (alert === null) return { kind: 'unknown', takenAt, reason: 'instrument-unreadable' };
 
   const wanted = account.toLowerCase();
-  const open: string[] = [];
+  const open: ApiPosition[] = [];
   for (const position of positions) {
     if (position.account.toLowerCase() !== wanted) continue;
     const parsed = parseInstrument(position.instrument, referenceYear);
@@ -45,9 +45,14 @@ export function readingFor(positions: ApiPosition[], account: string, alertInstr
       continue;
     }
     if (parsed.root !== alert.root || position.marketPosition === 'flat' || position.quantity <= 0) continue;
-    open.push(`${capitalise(position.marketPosition)} ${position.quantity} ${position.instrument}`);
+    open.push(position);
   }
-  return open.length > 0 ? { kind: 'open', takenAt, detail: open.join(', ') } : { kind: 'flat', takenAt };
+  if (open.length === 0) return { kind: 'flat', takenAt };
+  const detail = open.map((p) => `${capitalise(p.marketPosition as 'long' | 'short')} ${p.quantity} ${p.instrument}`).join(', ');
+  const net = open.reduce((sum, p) => sum + (p.marketPosition === 'long' ? p.quantity : -p.quantity), 0);
+  // Two expiries held in opposite directions (a roll): no one direction describes the account.
+  if (open.some((p) => p.marketPosition !== open[0]?.marketPosition)) return { kind: 'unknown', takenAt, reason: `mixed-positions: ${detail}` };
+  return { kind: 'open', takenAt, direction: net > 0 ? 'long' : 'short', quantity: Math.abs(net), detail };
 }
 
 function positionList(body: unknown, requested: CrossTradeCallContext | undefined): unknown[] {

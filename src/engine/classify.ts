@@ -1,4 +1,4 @@
-import type { Direction, MarketPosition, SignalType } from './types.js';
+import type { Direction, ImpliedOrder, MarketPosition, PositionReading, SignalType } from './types.js';
 
 export interface Transition {
   prevMarketPosition: MarketPosition | null;
@@ -36,4 +36,75 @@ function sameDirectionType(transition: Transition, direction: Direction): 'add' 
   // Two witnesses that disagree mean a hand-edited or broken alert: take the stricter reading.
   if (bySize !== null && byAction !== null && bySize !== byAction) return 'add';
   return bySize ?? byAction ?? 'add';
+}
+
+/** CrossTrade commands (reference §2.4) that change a position but carry no position fields. */
+const ORDER_COMMANDS: ReadonlySet<string> = new Set(['PLACE', 'FLATPLACE', 'REVERSEPOSITION', 'REVERSE']);
+/** Commands that can only take the account's position toward flat (CLOSEPOSITION caps its quantity at the open size, §3.4). */
+const CLOSING_COMMANDS: ReadonlySet<string> = new Set(['FLATTEN', 'CLOSEPOSITION']);
+
+/**
+ * The signal type of an alert without position fields, from its `command` (default PLACE,
+ * CrossTrade's own default): a closing command is a `flatten`, an order command an `order`
+ * whose meaning the account reading settles (`impliedSignal`), anything else a `passthrough`.
+ */
+export function classifyCommand(command: string | null): 'flatten' | 'order' | 'passthrough' {
+  const name = (command ?? 'PLACE').toUpperCase();
+  if (CLOSING_COMMANDS.has(name)) return 'flatten';
+  if (ORDER_COMMANDS.has(name)) return 'order';
+  return 'passthrough';
+}
+
+/** What an order without position fields does, given the account's position before it. */
+export interface ImpliedSignal {
+  type: SignalType;
+  direction: Direction | null;
+  from: MarketPosition;
+}
+
+/**
+ * Reads an order alert without position fields against the account: the position before it is
+ * the reading's, the position after it follows from the command (reference §2.4: FLATPLACE
+ * closes then places; REVERSEPOSITION and REVERSE do nothing on a flat account). An order that
+ * changes nothing is a `passthrough`. Null when the reading or the order cannot tell (an unknown
+ * reading, a PLACE without a whole quantity or an action).
+ */
+export function impliedSignal(order: ImpliedOrder, reading: PositionReading): ImpliedSignal | null {
+  if (reading.kind === 'unknown') return null;
+  const before = reading.kind === 'flat' ? 0 : reading.direction === 'long' ? reading.quantity : -reading.quantity;
+  const placed = order.action === null || order.quantity === null ? null : order.action === 'buy' ? order.quantity : -order.quantity;
+  let after: number;
+  switch (order.command) {
+    case 'REVERSE':
+      after = -before;
+      break;
+    case 'REVERSEPOSITION':
+      if (before === 0) return { type: 'passthrough', direction: null, from: 'flat' };
+      if (placed === null) return null;
+      after = placed;
+      break;
+    case 'FLATPLACE':
+      if (placed === null) return null;
+      after = placed;
+      break;
+    case 'PLACE':
+      if (placed === null) return null;
+      after = before + placed;
+      break;
+  }
+  const from = toMarketPosition(before);
+  if (after === before && order.command !== 'FLATPLACE') return { type: 'passthrough', direction: null, from };
+  const action = after > before ? 'buy' : after < before ? 'sell' : order.action;
+  const { type, direction } = classify({
+    prevMarketPosition: from,
+    marketPosition: toMarketPosition(after),
+    action,
+    marketPositionSize: Math.abs(after),
+    prevMarketPositionSize: Math.abs(before),
+  });
+  return { type, direction, from };
+}
+
+function toMarketPosition(signed: number): MarketPosition {
+  return signed > 0 ? 'long' : signed < 0 ? 'short' : 'flat';
 }

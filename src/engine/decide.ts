@@ -1,143 +1,301 @@
-import type { EngineSettings, Ownership, PositionReading, Signal, Verdict } from './types.js';
+import { impliedSignal } from './classify.js';
+import type { DecideContext, Direction, Doubt, KeyRecord, Outcome, Ownership, PositionReading, Signal, Strategy, StrategyMark, Verdict } from './types.js';
+
+/** Signal types whose forward can open or add exposure: blocked, never dropped, when not sent. */
+const OPENS_EXPOSURE: ReadonlySet<Signal['type']> = new Set(['entry', 'reversal', 'add', 'order']);
 
 /**
- * The ownership rules for one (relay_user, account, instrument) key: a pure function of
- * (current owner, signal, API reading, now). `reading` is null until the relay has asked
- * CrossTrade; the engine asks for one (`needs-reading`) only when it could let an entry through.
+ * The rules for one (CrossTrade account, instrument) key: a pure function of the relay's record,
+ * the alert (what it says the strategy held and does), CrossTrade's reading of the account
+ * (null until asked) and the time. The three witnesses (issue 7):
+ * - the record alone decides only when it is certain and the alert agrees with it;
+ * - when the alert's claim disagrees with the record, the record is in doubt (an order in
+ *   flight, failed ambiguously or resting), or nobody owns the key and the order could close,
+ *   reduce or reverse a position, the account decides: `needs-reading`, then only what is
+ *   consistent with the account is forwarded;
+ * - an account that cannot be read blocks whatever could open or add exposure, and drops an exit:
+ *   sending it could open an orphaned position, not sending it leaves one open that the relay did
+ *   not cause (README, "When CrossTrade cannot be read").
  */
-export function decide(
-  ownership: Ownership | null,
-  signal: Signal,
-  reading: PositionReading | null,
-  now: number,
-  settings: EngineSettings,
-  senderWasBlocked = false,
-): Verdict {
-  const isOwner = ownership?.relayId === signal.relayId;
-  // The owner's alert starts from a position other than the one the relay recorded (an earlier
-  // reversal of its was blocked, say): closing or reversing "it" would double the real one.
-  if (
-    isOwner &&
-    (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal') &&
-    isOtherDirection(signal.from, ownership.direction)
-  ) {
-    const reason = `direction-mismatch: ${signal.relayId} starts from ${signal.from} but its recorded position is ${ownership.direction}; check the position in NinjaTrader`;
-    return signal.type === 'reversal' ? { action: 'block', reason } : { action: 'drop', reason };
-  }
-  switch (signal.type) {
-    case 'passthrough':
-      return { action: 'forward', reason: 'passthrough: no market position fields', change: { kind: 'keep' }, staleOwnerCleared: false };
-    case 'entry':
-      return decideEntry(ownership, signal, reading, now, settings);
-    case 'reversal':
-      // The strategy believes it holds a position the relay never let it open: its reversal
-      // quantity (close + open) would open a doubled position.
-      if (senderWasBlocked && !isOwner)
-        return { action: 'block', reason: `not-owner: ${signal.relayId}'s entry was blocked, its reversal would double the position` };
-      return decideEntry(ownership, signal, reading, now, settings);
-    case 'add':
-      return decideAdd(ownership, signal, now, settings);
-    case 'exit':
-    case 'partial_exit':
-      // Its entry never reached the account: closing "its" position would open an orphaned one.
-      if (senderWasBlocked && !isOwner) return { action: 'drop', reason: `phantom-exit: ${signal.relayId}'s entry was blocked, it holds no position` };
-      return decideExit(ownership, signal);
-  }
+export function decide(record: KeyRecord, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
+  const verdict = decideKey(record, signal, reading, ctx);
+  if (verdict.action !== 'block' && verdict.action !== 'drop') return verdict;
+  const mark = senderMarkWhenNotSent(record, signal, verdict.action);
+  if (mark === null) return verdict;
+  const send = verdict.send ?? { record, marks: [] };
+  return { ...verdict, send: { record: send.record, marks: [...send.marks, mark] } };
 }
 
 /**
- * Whether the alert's sender holds no position on its keys after this alert: an entry that was
- * blocked leaves its strategy believing in a position that does not exist (null: unchanged).
+ * A strategy whose entry-like order was blocked believes in a position the account does not hold:
+ * it holds nothing here. One whose exit was dropped is flat in its own view: that memory ends.
  */
-export function senderBlockedAfter(type: Signal['type'], finalDecision: 'forwarded' | 'blocked' | 'dropped' | 'failed-definitely'): boolean | null {
-  if (type === 'exit') return false; // the strategy is flat in its own view
-  if (type !== 'entry' && type !== 'reversal' && type !== 'add') return null;
-  if (finalDecision === 'forwarded') return false;
-  if (finalDecision === 'blocked' || finalDecision === 'failed-definitely') return true;
-  return null; // a duplicate changes nothing
+export function senderMarkWhenNotSent(record: KeyRecord, signal: Signal, action: 'block' | 'drop'): StrategyMark | null {
+  if (record.owner !== null && sameStrategy(record.owner, signal)) return null;
+  if (action === 'block' && OPENS_EXPOSURE.has(signal.type)) return { ...strategyOf(signal), holdsNothing: true };
+  if (signal.type === 'exit') return { ...strategyOf(signal), holdsNothing: false };
+  return null;
 }
 
-function decideEntry(ownership: Ownership | null, signal: Signal, reading: PositionReading | null, now: number, settings: EngineSettings): Verdict {
-  if (ownership === null) {
-    return { action: 'forward', reason: `${signal.type}: nobody owns the position`, change: claim(signal, now, settings), staleOwnerCleared: false };
+function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
+  const { owner, doubt } = record;
+  const isOwner = owner !== null && sameStrategy(owner, signal);
+  if (signal.type === 'passthrough') return forwardUnchanged(record, 'passthrough: no effect on a position');
+  if (!signal.instrumentReadable) {
+    return notSent(signal, `instrument-unreadable: the relay cannot read this instrument name, so no CrossTrade check could ever tell its position`);
   }
-  if (ownership.relayId === signal.relayId) {
-    const change = claim(signal, now, settings, ownership.openedAt);
-    // A market re-entry must not cut short the hold of the owner's resting order.
-    const holdUntil = Math.max(ownership.holdUntil, change.ownership.holdUntil);
-    return {
-      action: 'forward',
-      reason: `${signal.type}: ${signal.relayId} owns the position`,
-      change: { kind: 'set', ownership: { ...change.ownership, holdUntil } },
-      staleOwnerCleared: false,
-    };
+  if (signal.type === 'order') return decideOrder(record, signal, reading, ctx);
+
+  if (doubt?.kind === 'in-flight') {
+    // Another strategy's entry or exit is refused whatever that order's outcome; anything else depends on it.
+    const decidedAnyway = owner !== null && !isOwner && signal.type !== 'flatten';
+    if (!decidedAnyway) {
+      if (!ctx.waitExpired) return { action: 'wait', reason: 'order-in-flight: waiting for the outcome of the previous order of this key' };
+      return notSent(signal, 'order-in-flight: the previous order of this key has not been answered yet; nothing was sent on a record that may be wrong');
+    }
   }
-  const owner = `owned by ${ownership.relayId}`;
-  // Inside the hold the owner's order may not have filled yet (or may rest as a limit order),
-  // so no flat reading can prove it stale: asking the API would only spend its budget.
-  if (now < ownership.holdUntil) return { action: 'block', reason: `owner-order-pending: ${owner}, ${holdText(ownership, now)}` };
-  if (reading === null) return { action: 'needs-reading', reason: `contested: ${owner}` };
+  if (signal.type === 'flatten') return forwardFlatten(record, signal, ctx.now);
+  if (owner !== null && !isOwner) return decideAgainstOwner(record, owner, signal, reading, ctx);
+  if (owner === null && ctx.sender.holdsNothing) {
+    // Its entry never reached the account, or its position was closed: acting on "its" position
+    // would open an orphaned one (exit) or a doubled one (a reversal closes and opens).
+    if (signal.type === 'exit' || signal.type === 'partial_exit') return drop(`phantom-exit: ${signal.relayId} holds no position here`);
+    if (signal.type === 'reversal') return block(`not-owner: ${signal.relayId} holds no position here, its reversal would double the position`);
+  }
+  if (owner === null && signal.type === 'add') return block('add-without-ownership: nobody owns the position, an add would open exposure');
+
+  const why = doubtReason(record, signal, isOwner);
+  if (why === null) return forwardSignal(record, signal, ctx, []);
+  // The owner's own earlier entry may not have filled yet: no reading could prove it gone.
+  if (isOwner && signal.type === 'entry' && ctx.now < owner.holdUntil) {
+    return block(`owner-order-pending: ${signal.relayId} already owns this position (${owner.direction}); ${holdText(owner, ctx.now)}`);
+  }
+  if (reading === null) return { action: 'needs-reading', reason: why };
+  return decideOnReading(record, signal, reading, ctx, why);
+}
+
+/** An order without position fields: the account says what it does, then it is judged as that signal. */
+function decideOrder(record: KeyRecord, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
+  if (reading === null) return { action: 'needs-reading', reason: 'order without position fields: CrossTrade tells what it does' };
+  if (reading.kind === 'unknown') return block(`position-check-failed: an order without position fields needs CrossTrade's position (${reading.reason})`);
+  const implied = signal.order === undefined ? null : impliedSignal(signal.order, reading);
+  if (implied === null) return block('order-unreadable: an order without position fields needs an action and a whole qty');
+  if (implied.type === 'passthrough') return forwardUnchanged(record, 'order: changes no position (CrossTrade reports flat)');
+  const verdict = decideKey(record, { ...signal, type: implied.type, direction: implied.direction, from: implied.from }, reading, ctx);
+  return verdict.action === 'needs-reading'
+    ? verdict
+    : { ...verdict, reason: `order read as ${implied.type.replace('_', ' ')} (CrossTrade reports ${readingText(reading)}): ${verdict.reason}` };
+}
+
+/** Another strategy owns the key: only an entry on a position proved gone gets through. */
+function decideAgainstOwner(record: KeyRecord, owner: Ownership, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
+  const by = `owned by ${describe(owner, signal)}`;
+  if (signal.type === 'exit' || signal.type === 'partial_exit') return drop(`phantom-exit: ${by}`);
+  if (signal.type === 'add') return block(`not-owner: ${by}, an add would stack exposure`);
+  // A reversal closes a position its strategy does not hold here and opens a doubled one.
+  if (signal.type === 'reversal') return block(`not-owner: ${by}, a reversal would close its position and open a doubled one`);
+  // While the owner's order is in flight, or inside the hold (it may not have filled yet, or rests
+  // as a limit order), no flat reading can prove it stale: asking the API would only spend its budget.
+  if (record.doubt?.kind === 'in-flight') return block(`owner-order-pending: ${by}, its order has not been answered yet`);
+  if (ctx.now < owner.holdUntil) return block(`owner-order-pending: ${by}, ${holdText(owner, ctx.now)}`);
+  if (reading === null) return { action: 'needs-reading', reason: `contested: ${by}` };
   switch (reading.kind) {
     case 'unknown':
-      return { action: 'block', reason: `position-check-failed: ${owner}, CrossTrade check failed (${reading.reason})` };
+      return block(`position-check-failed: ${by}, CrossTrade check failed (${reading.reason})`);
     case 'open':
-      return { action: 'block', reason: `position-open: ${owner}, CrossTrade reports ${reading.detail}` };
+      return block(`position-open: ${by}, CrossTrade reports ${reading.detail}`);
     case 'flat':
-      // Only a flat reading taken after the owner's hold ended counts (reference §6). A reading
-      // from the very millisecond of a claim may predate the claim's own order: it does not count.
-      if (reading.takenAt <= ownership.holdUntil) {
-        return { action: 'block', reason: `owner-order-pending: ${owner}, flat reading taken inside the hold` };
-      }
-      return {
-        action: 'forward',
-        reason: `stale-owner-cleared: ${owner}, CrossTrade reports flat`,
-        change: { ...claim(signal, now, settings), displaced: ownership.relayId },
-        staleOwnerCleared: true,
-      };
+      // Only a reading requested after the hold ended counts (reference §6).
+      if (reading.takenAt <= owner.holdUntil) return block(`owner-order-pending: ${by}, flat reading taken inside the hold`);
+      return forwardSignal(
+        { owner: null, doubt: null },
+        signal,
+        ctx,
+        [{ ...strategyOf(owner), holdsNothing: true }],
+        `stale-owner-cleared: ${by}, CrossTrade reports flat`,
+      );
   }
 }
 
-function decideAdd(ownership: Ownership | null, signal: Signal, now: number, settings: EngineSettings): Verdict {
-  if (ownership === null) return { action: 'block', reason: 'add-without-ownership: nobody owns the position, an add would open exposure' };
-  if (ownership.relayId !== signal.relayId) return { action: 'block', reason: `not-owner: owned by ${ownership.relayId}, an add would stack exposure` };
-  const change = claim(signal, now, settings, ownership.openedAt);
-  const holdUntil = Math.max(ownership.holdUntil, change.ownership.holdUntil);
+/** Why the record alone cannot decide this alert (null: it can). */
+function doubtReason(record: KeyRecord, signal: Signal, isOwner: boolean): string | null {
+  const { owner, doubt } = record;
+  if (owner !== null && isOwner) {
+    if (signal.type === 'entry') return `claim-mismatch: ${signal.relayId} says it was flat, the record says it holds ${owner.direction}`;
+    if (signal.from !== 'flat' && signal.from !== null && signal.from !== owner.direction) {
+      return `claim-mismatch: ${signal.relayId} says it was ${signal.from}, the record says ${owner.direction}`;
+    }
+  }
+  if (doubt !== null) return `record-uncertain: ${doubtText(doubt)}`;
+  if (owner === null && (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal')) {
+    return `nobody-owns: a ${signal.type.replace('_', ' ')} could close or reverse a position the relay did not open`;
+  }
+  return null;
+}
+
+/** The account decides: forward only what is consistent with it (issue 7, "the principle"). */
+function decideOnReading(record: KeyRecord, signal: Signal, reading: PositionReading, ctx: DecideContext, why: string): Verdict {
+  const { owner } = record;
+  if (reading.kind === 'unknown') {
+    const reason = `position-check-failed: ${why}; CrossTrade check failed (${reading.reason})`;
+    return OPENS_EXPOSURE.has(signal.type) ? block(reason) : drop(`${reason}; not sent, it could open an orphaned position: check the position in NinjaTrader`);
+  }
+  const expected = expectedBefore(signal, owner);
+  const actual = reading.kind === 'flat' ? 'flat' : reading.direction;
+  const oversized = reading.kind === 'open' && isClosing(signal) && signal.quantity !== null && signal.quantity > reading.quantity;
+  const accountText = reading.kind === 'flat' ? 'flat' : reading.detail;
+  if (expected === null || expected !== actual || oversized) {
+    const reason = `position-mismatch: ${why}; CrossTrade reports ${accountText}`;
+    const gone = owner !== null && reading.kind === 'flat' && reading.takenAt > owner.holdUntil && record.doubt?.kind !== 'working-order';
+    // A position the account no longer has is released: its owner holds nothing here any more.
+    const send: Outcome | null = gone ? { record: { owner: null, doubt: null }, marks: [{ ...strategyOf(owner), holdsNothing: true }] } : null;
+    return OPENS_EXPOSURE.has(signal.type) ? { action: 'block', reason, send } : { action: 'drop', reason, send };
+  }
+  // The account confirms what the alert needs: the doubt is settled.
+  return forwardSignal(
+    { owner, doubt: null },
+    signal,
+    ctx,
+    [],
+    `${forwardReason(signal, owner !== null && sameStrategy(owner, signal))}; reconciled: CrossTrade reports ${accountText}`,
+  );
+}
+
+/** The position the account must hold for this alert to be consistent with it (null: nothing is). */
+function expectedBefore(signal: Signal, owner: Ownership | null): 'flat' | Direction | null {
+  if (signal.type === 'entry') return 'flat';
+  if (signal.from === 'long' || signal.from === 'short') return signal.from;
+  // flat → flat: the strategy says nothing about what it closes; the record or the order's side does.
+  if (owner !== null) return owner.direction;
+  return null;
+}
+
+function isClosing(signal: Signal): boolean {
+  return signal.type === 'exit' || signal.type === 'partial_exit';
+}
+
+/** Sends an arbitrated signal from `base` (the record after any reconciliation). */
+function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, sendMarks: StrategyMark[], reason?: string): Verdict {
+  const { owner } = base;
+  const isOwner = owner !== null && sameStrategy(owner, signal);
+  const sender = strategyOf(signal);
+  const working: Doubt | null = signal.resting ? { kind: 'working-order', since: ctx.now } : null;
+  let after: Ownership | null;
+  let delivered: KeyRecord;
+  switch (signal.type) {
+    case 'entry':
+    case 'reversal':
+    case 'add':
+      after = claim(signal, ctx, isOwner ? owner : null);
+      delivered = { owner: after, doubt: working };
+      break;
+    case 'exit':
+      after = owner;
+      // A resting exit (LIMIT/STOP) keeps the position its owner's until the account reads flat.
+      delivered = signal.resting ? { owner, doubt: working } : { owner: null, doubt: null };
+      break;
+    default:
+      after = owner;
+      delivered = { owner, doubt: working };
+  }
+  const opens = OPENS_EXPOSURE.has(signal.type);
   return {
     action: 'forward',
-    reason: `add: ${signal.relayId} owns the position`,
-    change: { kind: 'set', ownership: { ...change.ownership, holdUntil } },
-    staleOwnerCleared: false,
+    reason: reason ?? forwardReason(signal, isOwner),
+    send: { record: { owner: after, doubt: { kind: 'in-flight', since: ctx.now } }, marks: sendMarks },
+    delivered: { record: delivered, marks: [{ ...sender, holdsNothing: false }] },
+    unknown: { record: { owner: after, doubt: { kind: 'unknown-outcome', since: ctx.now } }, marks: opens ? [{ ...sender, holdsNothing: false }] : [] },
+    // It never reached NinjaTrader: the record is as before; an entry's strategy now holds nothing here.
+    refused: { record: base, marks: opens && !isOwner ? [{ ...sender, holdsNothing: true }] : [] },
   };
 }
 
-function decideExit(ownership: Ownership | null, signal: Signal): Verdict {
-  const what = signal.type === 'exit' ? 'exit' : 'partial exit';
-  if (ownership === null) return { action: 'forward', reason: `${what}: nobody owns the position`, change: { kind: 'keep' }, staleOwnerCleared: false };
-  if (ownership.relayId !== signal.relayId) return { action: 'drop', reason: `phantom-exit: owned by ${ownership.relayId}` };
+/** FLATTEN / CLOSEPOSITION can only take the account toward flat: always sent, and the record follows. */
+function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict {
+  const { owner } = record;
+  const since = { since: now };
+  const released: StrategyMark[] = owner === null || signal.partial ? [] : [{ ...strategyOf(owner), holdsNothing: true }];
   return {
     action: 'forward',
-    reason: `${what}: ${signal.relayId} owns the position`,
-    change: signal.type === 'exit' ? { kind: 'clear' } : { kind: 'keep' },
-    staleOwnerCleared: false,
+    reason: signal.partial ? 'flatten: a partial close, the position size is re-read before the next order' : 'flatten: closes the position whoever owns it',
+    send: { record: { owner, doubt: { kind: 'in-flight', ...since } }, marks: [] },
+    // A partial close leaves a position of a size the record cannot know.
+    delivered: { record: signal.partial && owner !== null ? { owner, doubt: { kind: 'changed', ...since } } : { owner: null, doubt: null }, marks: released },
+    unknown: { record: { owner, doubt: { kind: 'unknown-outcome', ...since } }, marks: [] },
+    refused: { record, marks: [] },
   };
 }
 
-function isOtherDirection(from: Signal['from'], recorded: Ownership['direction']): boolean {
-  return (from === 'long' || from === 'short') && from !== recorded;
+function forwardUnchanged(record: KeyRecord, reason: string): Verdict {
+  const same: Outcome = { record, marks: [] };
+  return { action: 'forward', reason, send: same, delivered: same, unknown: same, refused: same };
 }
 
-function claim(signal: Signal, now: number, settings: EngineSettings, openedAt = now): { kind: 'set'; ownership: Ownership } {
+function forwardReason(signal: Signal, isOwner: boolean): string {
+  const what = signal.type.replace('_', ' ');
+  return isOwner ? `${what}: ${signal.relayId} owns the position` : `${what}: nobody owns the position`;
+}
+
+/** Not sent: blocked if it could open exposure, dropped if it could only close. A blocked sender that owns nothing holds nothing. */
+function notSent(signal: Signal, reason: string): Verdict {
+  return OPENS_EXPOSURE.has(signal.type) ? block(reason) : drop(reason);
+}
+
+function block(reason: string): Verdict {
+  return { action: 'block', reason, send: null };
+}
+
+function drop(reason: string): Verdict {
+  return { action: 'drop', reason, send: null };
+}
+
+function claim(signal: Signal, ctx: DecideContext, current: Ownership | null): Ownership {
   if (signal.direction === null) throw new TypeError(`a ${signal.type} signal must carry a direction`);
+  const holdUntil = ctx.now + holdMs(signal, ctx.settings);
   return {
-    kind: 'set',
-    ownership: { relayId: signal.relayId, direction: signal.direction, openedAt, claimedAt: now, holdUntil: now + holdMs(signal, settings) },
+    ...strategyOf(signal),
+    direction: signal.direction,
+    openedAt: current?.openedAt ?? ctx.now,
+    claimedAt: ctx.now,
+    // A market add or re-entry must not cut short the hold of the owner's resting order.
+    holdUntil: Math.max(current?.holdUntil ?? 0, holdUntil),
   };
 }
 
 /** How long a flat reading cannot clear a fresh claim: the fill grace, longer while a LIMIT/STOP entry may rest. */
-export function holdMs(signal: Signal, settings: EngineSettings): number {
+export function holdMs(signal: Pick<Signal, 'resting' | 'restingForMs'>, settings: DecideContext['settings']): number {
   if (!signal.resting) return settings.fillGraceMs;
   return (signal.restingForMs ?? settings.restingGraceMs) + settings.fillGraceMs;
+}
+
+export function sameStrategy(a: Strategy, b: Strategy): boolean {
+  return a.relayId === b.relayId && a.relayUser === b.relayUser;
+}
+
+function strategyOf(s: Strategy): Strategy {
+  return { relayUser: s.relayUser, relayId: s.relayId };
+}
+
+/** The owner as the sender should read it: its relay_id, with its relay_user when that differs. */
+function describe(owner: Strategy, sender: Strategy): string {
+  return owner.relayUser === sender.relayUser ? owner.relayId : `${owner.relayId} (relay_user ${owner.relayUser})`;
+}
+
+function doubtText(doubt: Doubt): string {
+  switch (doubt.kind) {
+    case 'in-flight':
+      return 'an order of this key is in flight';
+    case 'unknown-outcome':
+      return 'the outcome of the last order of this key is unknown';
+    case 'working-order':
+      return 'a LIMIT/STOP order of this key may still be working';
+    case 'changed':
+      return 'the position was changed in a way the record cannot follow';
+  }
+}
+
+function readingText(reading: PositionReading): string {
+  return reading.kind === 'open' ? reading.detail : reading.kind;
 }
 
 function holdText(ownership: Ownership, now: number): string {

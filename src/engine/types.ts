@@ -4,34 +4,56 @@
 export type Direction = 'long' | 'short';
 export type MarketPosition = Direction | 'flat';
 
-/** What an alert means for the position, derived from prev_market_position → market_position. */
+/** What an alert means for the position of its key. */
 export type SignalType =
   | 'entry' // flat → long/short
   | 'exit' // long/short → flat (also flat → flat: the strategy says it is flat)
   | 'reversal' // long ↔ short
   | 'add' // long → long / short → short adding exposure (or undecidable)
   | 'partial_exit' // long → long / short → short reducing exposure
-  | 'passthrough'; // no market position fields: forwarded as is
+  | 'flatten' // FLATTEN / CLOSEPOSITION (any quantity): can only take the account toward flat
+  | 'order' // a PLACE, FLATPLACE, REVERSEPOSITION or REVERSE without position fields: read from the account
+  | 'passthrough'; // no effect on a position (CANCEL, kill_switch, ...): forwarded as is
 
-export type Decision = 'forwarded' | 'blocked' | 'dropped' | 'rejected' | 'failed';
+/** Final decisions, as the answer and the signal log show them. `unknown`: forwarded, outcome not known. */
+export type Decision = 'forwarded' | 'blocked' | 'dropped' | 'rejected' | 'failed' | 'unknown';
 
-/** The classified alert for one (account, instrument) key. */
-export interface Signal {
-  type: SignalType;
+/** A strategy: relay_id within a relay_user (two users sharing one CrossTrade account are told apart). */
+export interface Strategy {
+  relayUser: string;
   relayId: string;
-  /** Direction after the signal (entry, reversal, add, partial_exit); null for exit and passthrough. */
-  direction: Direction | null;
-  /** The position the strategy believes it had before the signal (prev_market_position); optional. */
-  from?: MarketPosition | null;
-  /** A LIMIT/STOP entry may rest unfilled: the API reads flat until it fills. */
-  resting: boolean;
-  /** For a resting entry: how long (ms) the order may rest; null = use the configured default. */
-  restingForMs: number | null;
 }
 
-/** The relay's record of who owns a (relay_user, account, instrument) key. */
-export interface Ownership {
-  relayId: string;
+/** The classified alert for one (account, instrument) key. */
+export interface Signal extends Strategy {
+  type: SignalType;
+  /** Direction after the signal (entry, reversal, add, partial_exit); null otherwise. */
+  direction: Direction | null;
+  /** The position the strategy says it had before the signal (prev_market_position); null when absent. */
+  from: MarketPosition | null;
+  /** Contracts the order moves (qty), when the alert says. */
+  quantity: number | null;
+  /** A LIMIT/STOP order may rest unfilled: the API reads the position unchanged until it fills. */
+  resting: boolean;
+  /** For a resting entry: how long (ms) the order may rest; null = the configured default. */
+  restingForMs: number | null;
+  /** For 'order': what it is, so the account reading can tell what it does (see classify.impliedSignal). */
+  order?: ImpliedOrder;
+  /** For 'flatten': a CLOSEPOSITION with a quantity (may leave part of the position) rather than a full close. */
+  partial?: boolean;
+  /** False when the instrument name cannot be read: no CrossTrade check could ever tell its position. */
+  instrumentReadable: boolean;
+}
+
+/** An order alert without position fields: its effect depends on the account's position. */
+export interface ImpliedOrder {
+  command: 'PLACE' | 'FLATPLACE' | 'REVERSEPOSITION' | 'REVERSE';
+  action: 'buy' | 'sell' | null;
+  quantity: number | null;
+}
+
+/** Who owns a key: the strategy whose entry the relay forwarded. */
+export interface Ownership extends Strategy {
   direction: Direction;
   openedAt: number; // ms epoch
   /** Last time this owner's entry-like order (entry, reversal, add) was forwarded. */
@@ -40,10 +62,30 @@ export interface Ownership {
   holdUntil: number;
 }
 
-/** What CrossTrade's API says about the key's instrument on one account. */
+/**
+ * Why the record of a key cannot be taken at its word (issue 7, "the record is uncertain"):
+ * - `in-flight`: an order of this key has left and CrossTrade has not answered yet;
+ * - `unknown-outcome`: a forward failed ambiguously (timeout, 5xx, lost connection, a crash);
+ * - `working-order`: a LIMIT/STOP order was accepted and may rest unfilled;
+ * - `changed`: the position was changed in a way the record cannot follow (a partial close, REVERSE, ...).
+ */
+export type DoubtKind = 'in-flight' | 'unknown-outcome' | 'working-order' | 'changed';
+
+export interface Doubt {
+  kind: DoubtKind;
+  since: number; // ms epoch
+}
+
+/** The relay's record of one key: its owner (if any) and whether it can be trusted. */
+export interface KeyRecord {
+  owner: Ownership | null;
+  doubt: Doubt | null;
+}
+
+/** What CrossTrade's API says about the key's product on one account. */
 export type PositionReading =
   | { kind: 'flat'; takenAt: number }
-  | { kind: 'open'; takenAt: number; detail: string }
+  | { kind: 'open'; takenAt: number; direction: Direction; quantity: number; detail: string }
   | { kind: 'unknown'; takenAt: number; reason: string };
 
 export interface EngineSettings {
@@ -51,19 +93,42 @@ export interface EngineSettings {
   restingGraceMs: number;
 }
 
-/** The state change a forwarded signal makes: set a new ownership, clear it, or leave it. */
-export type OwnershipChange =
-  /** `displaced`: a stale owner this claim replaced; it holds no position here any more. */
-  { kind: 'set'; ownership: Ownership; displaced?: string } | { kind: 'clear' } | { kind: 'keep' };
+/** What a strategy holds on a key in the relay's memory beside the owner record. */
+export interface SenderState {
+  /** Its last entry-like order here was blocked or failed, or its position was closed or found gone: it holds nothing. */
+  holdsNothing: boolean;
+}
+
+/** A change of "holds nothing" for a strategy on the key. */
+export interface StrategyMark extends Strategy {
+  holdsNothing: boolean;
+}
+
+/** The state a key and its strategies take after one outcome of a forward. */
+export interface Outcome {
+  record: KeyRecord;
+  marks: StrategyMark[];
+}
 
 /**
  * The engine's verdict for one key.
- * - `forward`: send it; apply `change` (recorded before the forward, see relay/handle-alert.ts).
- * - `block` / `drop`: do not send; nothing changes.
- * - `needs-reading`: an entry would be blocked, but a flat API reading could prove the owner stale.
+ * - `forward`: send it; `send` is written before the order leaves, then one of `delivered`,
+ *   `unknown` (ambiguous failure) or `refused` (definite failure) once CrossTrade answers.
+ * - `block` / `drop`: do not send; `send` (when present) is a reconciliation written anyway.
+ * - `needs-reading`: ask CrossTrade for the account's position, then decide again with it.
+ * - `wait`: an order of this key is in flight; its outcome decides this alert: wait, then decide again.
  */
 export type Verdict =
-  | { action: 'forward'; reason: string; change: OwnershipChange; staleOwnerCleared: boolean }
-  | { action: 'block'; reason: string }
-  | { action: 'drop'; reason: string }
-  | { action: 'needs-reading'; reason: string };
+  | { action: 'forward'; reason: string; send: Outcome; delivered: Outcome; unknown: Outcome; refused: Outcome }
+  | { action: 'block' | 'drop'; reason: string; send: Outcome | null }
+  | { action: 'needs-reading'; reason: string }
+  | { action: 'wait'; reason: string };
+
+/** What the relay tells the engine beyond the record and the reading. */
+export interface DecideContext {
+  now: number;
+  settings: EngineSettings;
+  sender: SenderState;
+  /** The wait for an in-flight order of this key ran out: decide without its outcome. */
+  waitExpired: boolean;
+}

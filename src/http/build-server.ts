@@ -4,6 +4,7 @@ import { parseAddressList, unmapIPv4 } from '../config/address-list.js';
 import type { Logger } from '../log/logger.js';
 import type { RelayDeps } from '../relay/relay-deps.js';
 import { rejectedRecord } from '../relay/rejected-record.js';
+import { isStoreBusyError } from '../store/store.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoute } from './routes/health.js';
@@ -76,7 +77,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if ((error as { code?: string }).code === 'SQLITE_BUSY' && isWebhook(request)) {
+    if (isStoreBusyError(error) && isWebhook(request)) {
       // Another process held the database past the busy timeout: the transaction rolled back,
       // nothing was decided or forwarded.
       options.logger.error({ err: error }, 'database busy: alert not processed');

@@ -1,14 +1,24 @@
 import { createHash } from 'node:crypto';
-import { classify } from '../engine/classify.js';
-import { combineVerdicts, type AlertVerdict } from '../engine/combine-verdicts.js';
-import { decide, senderBlockedAfter } from '../engine/decide.js';
-import type { Decision, PositionReading, Signal, SignalType, Verdict } from '../engine/types.js';
+import { classify, classifyCommand } from '../engine/classify.js';
+import { type AlertVerdict, combineVerdicts } from '../engine/combine-verdicts.js';
+import { decide, senderMarkWhenNotSent } from '../engine/decide.js';
+import { recognizeRepeat } from '../engine/recognize-repeat.js';
+import type { Decision, ImpliedOrder, PositionReading, Signal, Verdict } from '../engine/types.js';
 import { AlertParseError } from '../signal/alert-parse-error.js';
 import { formatForward, removeFields } from '../signal/format-alert.js';
 import { instrumentKey } from '../signal/instrument.js';
-import { parseAlertJsonText, parseAlertText, type ParsedAlert } from '../signal/parse-alert.js';
-import { RELAY_FIELDS, readRelayAlert, type RelayAlert } from '../signal/read-relay-alert.js';
-import type { ArbitrationDecision, ArbitrationResult, DedupCheck, KeyChange, PositionKey, SignalLogInput, UserRecord } from '../store/store.js';
+import { fieldValue, type ParsedAlert } from '../signal/parse-alert.js';
+import { parseAlertBody } from '../signal/parse-alert-body.js';
+import { RELAY_FIELDS, type RelayAlert, readRelayAlert } from '../signal/read-relay-alert.js';
+import {
+  type AlertIdentity,
+  type ArbitrationDecision,
+  isStoreBusyError,
+  type KeyWrite,
+  type PositionKey,
+  type SignalLogInput,
+  type UserRecord,
+} from '../store/store.js';
 import { rejectedRecord } from './rejected-record.js';
 import type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
 import { verifyRelaySecret } from './relay-secret.js';
@@ -17,20 +27,32 @@ export type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
 
 /** Secrets an alert may carry: never stored or logged. */
 const SECRET_FIELDS: ReadonlySet<string> = new Set(['key', 'relay_secret']);
+/** The idempotency field (README, "Resends and repeats"): one value per trigger, e.g. `relay_alert_id={{timenow}}`. */
+export const ALERT_ID_FIELD = 'relay_alert_id';
+/** The relay's own fields, never forwarded. */
+const STRIPPED_FIELDS: ReadonlySet<string> = new Set([...RELAY_FIELDS, ALERT_ID_FIELD]);
+/** An alert with an idempotency field is recognised as long as its fingerprint is kept (pruned hourly). */
+const ALERT_ID_WINDOW_MS = 3_600_000;
 /** A contested alert re-reads state after its API check; if it moved again, block rather than loop. */
-const MAX_ROUNDS = 2;
+const MAX_READING_ROUNDS = 2;
+/** Below this, a position check cannot answer in time: it is not made (the reading is unknown). */
+const MIN_CHECK_MS = 50;
+/** How often an alert waiting on another process's order in flight looks again (ms). */
+const POLL_MS = 25;
 
 /**
- * The data path of one TradingView alert: parse → classify → arbitrate (asking CrossTrade
- * only when an entry would otherwise be blocked) → forward → record the outcome.
- * Every path answers with a decision and writes one signal-log row.
+ * The data path of one TradingView alert: parse → classify → recognise repeats → arbitrate
+ * (waiting for an in-flight order of its key, asking CrossTrade when the engine needs the account)
+ * → forward → record the outcome. Every path answers with a decision and writes one signal-log row.
+ * Statuses (README, "Answers"): 200 for every decision, 4xx for a rejected alert, 503 only when
+ * nothing was decided (the database was busy), so a TradingView resend never follows an order.
  */
 export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
   const startedAt = deps.now();
   let parsed: ParsedAlert;
   let alert: RelayAlert;
   try {
-    parsed = body.json ? parseAlertJsonText(body.text) : parseAlertText(body.text);
+    parsed = parseAlertBody(body.text, body.json);
     alert = readRelayAlert(parsed);
   } catch (error) {
     if (!(error instanceof AlertParseError)) throw error;
@@ -45,28 +67,24 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     if (alert.relaySecret === null) return reject(deps, startedAt, 401, 'missing relay_secret: this relay_user requires one', storedAlert, alert);
     if (!verifyRelaySecret(alert.relaySecret, user.relaySecret)) return reject(deps, startedAt, 403, 'wrong relay_secret', storedAlert, alert);
   }
-  const classification = classify(alert);
-  const signal: Signal = {
-    type: classification.type,
-    relayId: alert.relayId,
-    direction: classification.direction,
-    from: alert.prevMarketPosition,
-    resting: isRestingOrder(alert.orderType),
-    restingForMs: alert.cancelAfterMinutes === null ? null : alert.cancelAfterMinutes * 60_000,
+  const signal = signalOf(alert, parsed, startedAt);
+  const ctx: AlertContext = {
+    deps,
+    alert,
+    parsed,
+    storedAlert,
+    user,
+    signal,
+    startedAt,
+    keys: keysOf(alert, user, signal),
+    identity: identityOf(deps, alert, parsed),
   };
-  const dedup: DedupCheck = { fingerprint: fingerprintOf(alert, parsed), windowMs: deps.dedupWindowMs };
-  const context: AlertContext = { deps, alert, parsed, storedAlert, user, signal, startedAt, dedup };
-  return arbitrateAndForward(context);
-}
-
-/** TradingView may deliver one alert twice; the same body from the same strategy is one alert. */
-function fingerprintOf(alert: RelayAlert, parsed: ParsedAlert): string {
-  return createHash('sha256').update(`${alert.relayUser}\0${alert.relayId}\0${parsed.text}`).digest('base64url');
-}
-
-interface ArbitrationValue {
-  combined: AlertVerdict;
-  verdicts: { account: string; verdict: Verdict }[];
+  try {
+    return await arbitrateAndForward(ctx);
+  } catch (error) {
+    if (!isStoreBusyError(error)) throw error;
+    return refuseBusy(ctx, error);
+  }
 }
 
 interface AlertContext {
@@ -77,114 +95,226 @@ interface AlertContext {
   user: UserRecord;
   signal: Signal;
   startedAt: number;
-  dedup: DedupCheck;
+  keys: PositionKey[];
+  identity: AlertIdentity | null;
+}
+
+interface RoundValue {
+  combined: AlertVerdict;
+  verdicts: Verdict[];
+}
+
+/** What the alert means for its keys: by its position fields, else by its command (issue 7, case 11). */
+function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
+  const quantity = wholeNumber(fieldValue(parsed, 'qty') ?? fieldValue(parsed, 'quantity'));
+  const command = fieldValue(parsed, 'command')?.toUpperCase() ?? null;
+  const base = {
+    relayUser: alert.relayUser,
+    relayId: alert.relayId,
+    quantity,
+    resting: isRestingOrder(alert.orderType),
+    restingForMs: alert.cancelAfterMinutes === null ? null : alert.cancelAfterMinutes * 60_000,
+    instrumentReadable: alert.instrument !== null && instrumentKey(alert.instrument, new Date(at).getUTCFullYear()) !== null,
+  };
+  if (alert.marketPosition !== null) {
+    const { type, direction } = classify(alert);
+    return { ...base, type, direction, from: alert.prevMarketPosition };
+  }
+  // Without an account and an instrument no CrossTrade order can be placed: nothing to arbitrate.
+  const kind = alert.accounts.length === 0 || alert.instrument === null ? 'passthrough' : classifyCommand(command);
+  const signal: Signal = { ...base, type: kind, direction: null, from: null };
+  if (kind === 'flatten') signal.partial = command === 'CLOSEPOSITION' && quantity !== null;
+  if (kind === 'order') signal.order = { command: (command ?? 'PLACE') as ImpliedOrder['command'], action: alert.action, quantity };
+  return signal;
+}
+
+/** Arbitration is per CrossTrade account group, account and product (README, "Shared accounts"). */
+function keysOf(alert: RelayAlert, user: UserRecord, signal: Signal): PositionKey[] {
+  if (signal.type === 'passthrough') return [];
+  const product = instrumentKey(alert.instrument ?? '', new Date().getUTCFullYear());
+  // An unreadable instrument keeps a key of its own; the engine refuses whatever would act on it.
+  return alert.accounts.map((account) => ({ accountGroup: user.accountGroup, account, instrumentKey: product ?? (alert.instrument ?? '').toUpperCase() }));
+}
+
+/** The same body from the same strategy is one alert; its copies are recognised (issue 7, cases 1-3). */
+function identityOf(deps: RelayDeps, alert: RelayAlert, parsed: ParsedAlert): AlertIdentity | null {
+  const hasAlertId = fieldValue(parsed, ALERT_ID_FIELD) !== undefined;
+  if (deps.dedupWindowMs === 0 && !hasAlertId) return null;
+  const fingerprint = createHash('sha256').update(`${alert.relayUser}\0${alert.relayId}\0${parsed.text}`).digest('base64url');
+  return { fingerprint, relayUser: alert.relayUser, relayId: alert.relayId, windowMs: hasAlertId ? ALERT_ID_WINDOW_MS : deps.dedupWindowMs };
 }
 
 async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
-  const { deps, alert, signal } = ctx;
-  const referenceYear = new Date(ctx.startedAt).getUTCFullYear();
-  const product = instrumentKey(alert.instrument ?? '', referenceYear);
-  // A passthrough touches no ownership: it is arbitrated on no key (only the duplicate check applies).
-  const keys: PositionKey[] = (signal.type === 'passthrough' ? [] : alert.accounts).map((account) => ({
-    relayUser: alert.relayUser,
-    account,
-    // An unreadable instrument keeps a key of its own so exits still find their owner;
-    // entries on it are blocked below, since no CrossTrade check could ever clear them.
-    instrumentKey: product ?? (alert.instrument ?? '').toUpperCase(),
-  }));
-  const unreadable = product === null && OPENS_EXPOSURE.has(signal.type);
+  const { deps, keys, alert, user } = ctx;
+  const { outboundMs, forwardTimeoutMs } = deps.budget;
+  // The forward must still fit after any wait or check (reference fact 2).
+  const sendBy = ctx.startedAt + outboundMs - forwardTimeoutMs;
   const readings: (PositionReading | null)[] = keys.map(() => null);
-
-  for (let round = 1; ; round++) {
-    const lastRound = round === MAX_ROUNDS;
-    const result = deps.store.arbitrate<ArbitrationValue>(keys, decideRound(ctx, keys, readings, { unreadable, lastRound }), ctx.dedup);
+  let readingRounds = 0;
+  let waitExpired = false;
+  for (;;) {
+    const lastRound = readingRounds >= MAX_READING_ROUNDS;
+    const result = deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity);
     const { combined, verdicts } = result.value;
+    if (combined.action === 'wait') {
+      if (deps.now() >= sendBy) waitExpired = true;
+      else await waitForKeys(deps, keys, sendBy);
+      continue;
+    }
     if (combined.action === 'needs-reading') {
+      readingRounds += 1;
+      const timeoutMs = Math.min(deps.budget.apiTimeoutMs, sendBy - deps.now());
       await Promise.all(
-        verdicts.map(async ({ verdict }, i) => {
-          if (verdict.action === 'needs-reading')
-            readings[i] = await deps.crosstrade.readPosition(keys[i]!.account, alert.instrument ?? '', ctx.user.crosstradeKey);
+        verdicts.map(async (verdict, i) => {
+          if (verdict.action !== 'needs-reading') return;
+          readings[i] =
+            timeoutMs < MIN_CHECK_MS
+              ? { kind: 'unknown', takenAt: deps.now(), reason: 'no time left for a position check' }
+              : await deps.crosstrade.readPosition(keys[i]?.account ?? '', alert.instrument ?? '', user.crosstradeKey, timeoutMs);
         }),
       );
       continue;
     }
-    if (combined.action === 'forward') return forwardAndRecord(ctx, keys, result, combined.reason);
-    return reply(ctx, 200, finalDecision(combined), combined.reason);
+    if (combined.action === 'forward') return forwardAndRecord(ctx, result.logId ?? 0, result.versions, verdicts, combined.reason);
+    return reply(ctx, 200, combined.action === 'drop' ? 'dropped' : 'blocked', combined.reason);
   }
 }
 
 /**
- * One pass of the pure engine inside the store's transaction: every key's verdict, combined into
- * one for the alert, with the ownership changes, the sender's blocked mark and the signal-log row.
+ * One pass of the pure engine inside the store's transaction: repeats first, then every key's
+ * verdict, combined into one for the alert, with the writes, the marks and the signal-log row.
  */
 function decideRound(
   ctx: AlertContext,
-  keys: PositionKey[],
   readings: readonly (PositionReading | null)[],
-  round: { unreadable: boolean; lastRound: boolean },
-): ArbitrationDecision<ArbitrationValue> {
-  const { deps, alert, signal } = ctx;
-  return (current, { duplicate }) => {
+  round: { waitExpired: boolean; lastRound: boolean },
+): ArbitrationDecision<RoundValue> {
+  const { deps, alert, signal, identity, keys } = ctx;
+  const instrument = alert.instrument ?? '';
+  return (views, earlier) => {
     const now = deps.now();
-    const verdicts = keys.map((key, i) => ({
-      account: key.account,
-      verdict: decide(current[i]?.owner ?? null, signal, readings[i] ?? null, now, deps.settings, current[i]?.blocked.has(signal.relayId) ?? false),
-    }));
+    const nothing = keys.map(() => null);
+    if (identity !== null) {
+      const repeat = recognizeRepeat(
+        {
+          earlier,
+          lastOnEveryKey: views.every((v) => v.sender.lastFingerprint === identity.fingerprint),
+          hasAlertId: identity.windowMs === ALERT_ID_WINDOW_MS,
+        },
+        deps.dedupWindowMs / 1000,
+      );
+      if (repeat.kind === 'duplicate' || repeat.kind === 'stale-resend') {
+        const combined: AlertVerdict = { action: 'drop', reason: repeat.reason };
+        return { value: { combined, verdicts: [] }, writes: nothing, seen: false, log: logEntry(ctx, 'dropped', repeat.reason, null) };
+      }
+    }
+    const verdicts = views.map((view, i) =>
+      decide(view.record, signal, readings[i] ?? null, {
+        now,
+        settings: deps.settings,
+        sender: { holdsNothing: view.sender.holdsNothing },
+        waitExpired: round.waitExpired,
+      }),
+    );
     let combined: AlertVerdict =
-      signal.type === 'passthrough' ? { action: 'forward', reason: 'passthrough: no market position fields' } : combineVerdicts(verdicts);
-    if (round.unreadable) combined = { action: 'block', reason: `instrument-unreadable: "${alert.instrument}" is not an instrument name the relay can check` };
-    if (duplicate) combined = { action: 'drop', reason: `duplicate: the same alert from ${alert.relayId} arrived within ${deps.dedupWindowMs / 1000} s` };
+      keys.length === 0
+        ? { action: 'forward', reason: 'passthrough: no effect on a position' }
+        : combineVerdicts(verdicts.map((verdict, i) => ({ account: keys[i]?.account ?? '', verdict })));
     if (combined.action === 'needs-reading' && round.lastRound) {
       combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
     }
-    const value: ArbitrationValue = { combined, verdicts };
-    if (combined.action === 'needs-reading') return { value, changes: keys.map(keepChange), log: null };
+    const value: RoundValue = { combined, verdicts };
+    if (combined.action === 'wait' || combined.action === 'needs-reading') return { value, writes: nothing, seen: false, log: null };
 
-    const forwarded = combined.action === 'forward';
-    const decision = forwarded ? 'forwarded' : finalDecision(combined);
-    const blocked = duplicate ? null : senderBlockedAfter(signal.type, decision);
-    return {
-      value,
-      changes: forwarded ? verdicts.map((v) => toKeyChange(v.verdict, alert)) : keys.map(keepChange),
-      mark: blocked === null ? null : { relayId: signal.relayId, blocked },
-      // A forward's row is written now as pending, before the order leaves; completed after.
-      log: logEntry(ctx, forwarded ? 'pending' : decision, combined.reason, describeReadings(readings)),
-    };
+    const apiCheck = describeReadings(readings);
+    if (combined.action === 'forward') {
+      const writes = verdicts.map((v, i): KeyWrite | null =>
+        v.action === 'forward' && v.send.record !== views[i]?.record ? { record: v.send.record, marks: v.send.marks, instrument } : null,
+      );
+      // The row is written now as pending, before the order leaves; completed after.
+      return { value, writes, seen: true, log: logEntry(ctx, 'pending', combined.reason, apiCheck) };
+    }
+    const action = combined.action;
+    const writes = verdicts.map((v, i): KeyWrite | null => {
+      if ((v.action === 'block' || v.action === 'drop') && v.send !== null) return { record: v.send.record, marks: v.send.marks, instrument };
+      // Another account refused the alert: on this one too its sender holds what it held before.
+      const mark = v.action === 'block' || v.action === 'drop' ? null : senderMarkWhenNotSent(views[i]?.record ?? { owner: null, doubt: null }, signal, action);
+      return mark === null ? null : { record: null, marks: [mark], instrument };
+    });
+    return { value, writes, seen: true, log: logEntry(ctx, action === 'drop' ? 'dropped' : 'blocked', combined.reason, apiCheck) };
   };
 }
 
-/** Signal types whose forward can open or add exposure. */
-const OPENS_EXPOSURE: ReadonlySet<SignalType> = new Set(['entry', 'reversal', 'add']);
+/** Waits until the in-flight orders of these keys (this process's) are answered, another process's for a poll, or the deadline. */
+async function waitForKeys(deps: RelayDeps, keys: PositionKey[], until: number): Promise<void> {
+  const local = keys.flatMap((key) => deps.inFlight.get(inFlightId(key)) ?? []);
+  const remaining = Math.max(0, until - deps.now());
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, local.length > 0 ? remaining : Math.min(POLL_MS, remaining));
+  });
+  await Promise.race([Promise.all(local), deadline]);
+  clearTimeout(timer);
+}
 
-async function forwardAndRecord(ctx: AlertContext, keys: PositionKey[], arbitration: ArbitrationResult<unknown>, reason: string): Promise<AlertReply> {
-  const { deps, signal } = ctx;
-  const logId = arbitration.logId!;
-  const outgoing = formatForward(ctx.parsed, ctx.user.crosstradeKey, RELAY_FIELDS);
-  const outcome = await deps.crosstrade.forward(ctx.user.webhookUrl, outgoing);
-  const latencyMs = deps.now() - ctx.startedAt;
-  const failure = outcome.ok ? null : `forward-failed: ${outcome.reason}${outcome.ambiguous ? ' (the order may have reached CrossTrade; ownership kept)' : ''}`;
-  // The order has gone (or definitely not): from here TradingView gets the true outcome even if
-  // recording it fails, since "send again" could place it twice.
+function inFlightId(key: PositionKey): string {
+  return `${key.accountGroup}\0${key.account.toLowerCase()}\0${key.instrumentKey}`;
+}
+
+async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (number | null)[], verdicts: Verdict[], reason: string): Promise<AlertReply> {
+  const { deps, keys } = ctx;
+  let settled = (): void => undefined;
+  const done = new Promise<void>((resolve) => {
+    settled = resolve;
+  });
+  const ids = keys.map(inFlightId);
+  for (const id of ids) deps.inFlight.set(id, done);
   try {
-    if (outcome.ok) {
-      // Only a delivered exit ends its ownership (unless its key was written again meanwhile).
-      deps.store.finishClears(arbitration.pendingClears);
-    } else if (!outcome.ambiguous) {
-      // It never reached NinjaTrader: undo the claim; the strategy now holds no position here.
-      const blocked = senderBlockedAfter(signal.type, 'failed-definitely') === true;
-      deps.store.undo(arbitration.written, blocked ? { keys, relayId: signal.relayId } : undefined);
-    }
-    // An ambiguous failure may have reached NinjaTrader: the claim stays, and an exit keeps its owner.
-    deps.store.completeLog(logId, {
-      decision: outcome.ok ? 'forwarded' : 'failed',
-      reason: failure ?? reason,
-      upstreamStatus: outcome.status,
-      latencyMs,
+    const outgoing = formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS);
+    const outcome = await deps.crosstrade.forward(ctx.user.webhookUrl, outgoing);
+    for (const account of ctx.alert.accounts) deps.crosstrade.forget(account, ctx.user.crosstradeKey);
+    const latencyMs = deps.now() - ctx.startedAt;
+    const result = outcome.ok ? 'delivered' : outcome.ambiguous ? 'unknown' : 'refused';
+    const decision: Decision = outcome.ok ? 'forwarded' : outcome.ambiguous ? 'unknown' : 'failed';
+    const why = outcome.ok
+      ? reason
+      : outcome.ambiguous
+        ? `outcome-unknown: ${outcome.reason}; the order may have reached CrossTrade: the next alert of this position is checked against CrossTrade`
+        : `forward-failed: ${describeRefusal(outcome.reason)}; nothing was placed`;
+    // The order has gone (or definitely not): from here the answer is the true outcome, never a
+    // 5xx, since TradingView would send it again (reference §1.1). The store retries the write.
+    deps.store.settle({
+      keys: keys.map((key, i) => {
+        const verdict = verdicts[i];
+        const chosen = verdict?.action === 'forward' ? verdict[result] : { record: null, marks: [] };
+        return { key, version: versions[i] ?? null, write: { record: chosen.record, marks: chosen.marks, instrument: ctx.alert.instrument ?? '' } };
+      }),
+      sender: { relayUser: ctx.alert.relayUser, relayId: ctx.alert.relayId },
+      log: { id: logId, outcome: { decision, reason: why, upstreamStatus: outcome.status, latencyMs } },
     });
-  } catch (error) {
-    deps.logger.error({ err: error, relay_user: ctx.alert.relayUser, relay_id: signal.relayId }, 'could not record the outcome of a forward');
+    if (!outcome.ok) deps.logger.warn({ relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId, decision, reason: why }, 'forward to CrossTrade failed');
+    return reply(ctx, 200, decision, why);
+  } finally {
+    for (const id of ids) if (deps.inFlight.get(id) === done) deps.inFlight.delete(id);
+    settled();
   }
-  return failure === null ? reply(ctx, 200, 'forwarded', reason) : reply(ctx, 502, 'failed', failure);
+}
+
+/** CrossTrade's refusals in words a trader acts on. */
+function describeRefusal(reason: string): string {
+  if (reason === 'upstream-http-401' || reason === 'upstream-http-403') return `${reason} (CrossTrade refused the key: check it with add-user)`;
+  return reason;
+}
+
+/** Another process held the database: nothing was decided or sent. The refusal is recorded once it frees. */
+function refuseBusy(ctx: AlertContext, error: unknown): AlertReply {
+  const { deps, signal } = ctx;
+  const reason = 'database busy: nothing was decided or forwarded';
+  const mark = senderMarkWhenNotSent({ owner: null, doubt: null }, signal, 'block');
+  deps.store.recordRefusal({ keys: ctx.keys, marks: mark === null ? [] : [mark], identity: ctx.identity, log: logEntry(ctx, 'blocked', reason, null) });
+  deps.logger.error({ err: error, relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId }, 'database busy: alert not processed');
+  // 503: nothing left the relay, so TradingView's resend 5 s later is a harmless second chance.
+  return reply(ctx, 503, 'blocked', reason);
 }
 
 function reply(ctx: AlertContext, status: number, decision: Decision, reason: string): AlertReply {
@@ -257,27 +387,18 @@ function logEntry(ctx: AlertContext, decision: SignalLogInput['decision'], reaso
   };
 }
 
-function toKeyChange(verdict: Verdict, alert: RelayAlert): KeyChange {
-  if (verdict.action !== 'forward' || verdict.change.kind === 'keep') return { kind: 'keep' };
-  if (verdict.change.kind === 'clear') return { kind: 'clear' };
-  const { ownership, displaced } = verdict.change;
-  return { kind: 'set', ownership, instrument: alert.instrument ?? '', ...(displaced ? { displaced } : {}) };
-}
-
-function keepChange(): KeyChange {
-  return { kind: 'keep' };
-}
-
-function finalDecision(verdict: AlertVerdict): 'dropped' | 'blocked' {
-  return verdict.action === 'drop' ? 'dropped' : 'blocked';
-}
-
 function describeReadings(readings: readonly (PositionReading | null)[]): string | null {
   const parts = readings.flatMap((r) => (r === null ? [] : [r.kind === 'flat' ? 'flat' : r.kind === 'open' ? `open: ${r.detail}` : `failed: ${r.reason}`]));
   return parts.length === 0 ? null : parts.join('; ');
 }
 
-/** LIMIT and STOP entries can rest unfilled while the API reads flat (issue: resting orders). */
+function wholeNumber(text: string | undefined): number | null {
+  if (text === undefined || !/^\s*\d+\s*$/.test(text)) return null;
+  const n = Number(text);
+  return n > 0 && Number.isSafeInteger(n) ? n : null;
+}
+
+/** LIMIT and STOP orders can rest unfilled while the API reads the position unchanged. */
 export function isRestingOrder(orderType: string | null): boolean {
   return orderType !== null && orderType !== 'MARKET' && orderType !== 'MKT';
 }

@@ -21,8 +21,16 @@ export interface ReceivedAlert {
 
 export type ApiFault = null | { kind: 'status'; status: number; body?: string } | { kind: 'hang' } | { kind: 'garbage' };
 
-/** `apply: true` applies the order to the book before failing (the order went through, the answer did not). */
-export type WebhookFault = null | { kind: 'status'; status: number; apply?: boolean } | { kind: 'hang'; apply?: boolean } | { kind: 'drop'; apply?: boolean };
+/**
+ * `apply: true` applies the order to the book before failing (the order went through, the answer did not).
+ * `delayMs`: the answer (or the drop) comes this long after the request; `times`: the fault hits this many
+ * requests, then the webhook works again.
+ */
+export type WebhookFault =
+  | null
+  | { kind: 'status'; status: number; apply?: boolean; delayMs?: number; times?: number }
+  | { kind: 'hang'; apply?: boolean; times?: number }
+  | { kind: 'drop'; apply?: boolean; delayMs?: number; times?: number };
 
 export interface SimulatorOptions {
   host?: string;
@@ -95,12 +103,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       record.status = answer.status;
       return sendJson(res, answer.status, answer.body);
     }
+    if (fault.times !== undefined && --fault.times <= 0) webhookFault = null;
     if (fault.apply === true) accept(body, pathKey);
+    const later = (fn: () => void) => (fault.kind !== 'hang' && fault.delayMs ? void setTimeout(fn, fault.delayMs) : fn());
     if (fault.kind === 'status') {
       record.status = fault.status;
-      return sendJson(res, fault.status, faultBody(fault.status));
+      return later(() => sendJson(res, fault.status, faultBody(fault.status)));
     }
-    if (fault.kind === 'drop') req.socket.destroy();
+    if (fault.kind === 'drop') later(() => req.socket.destroy());
     // hang: never answer; close() ends the connection
   }
 
@@ -169,7 +179,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       apiFault = mode;
     },
     failWebhook(mode) {
-      webhookFault = mode;
+      webhookFault = mode === null ? null : { ...mode };
     },
     reset() {
       book.reset();

@@ -1,4 +1,4 @@
-import type { Decision, Ownership, SignalType } from '../engine/types.js';
+import type { Decision, DoubtKind, KeyRecord, Ownership, SignalType, Strategy, StrategyMark } from '../engine/types.js';
 
 export interface UserRecord {
   relayUser: string;
@@ -6,23 +6,36 @@ export interface UserRecord {
   webhookUrl: string;
   /** Optional passphrase alerts for this user must carry as relay_secret (issue 3). */
   relaySecret: string | null;
+  /** Users with the same CrossTrade key trade the same CrossTrade accounts: they are arbitrated as one (see account-group.ts). */
+  accountGroup: string;
   createdAt: string;
   updatedAt: string;
 }
 
-/** One arbitrated key: (relay_user, account, instrument product root). */
+/** One arbitrated key: (CrossTrade account group, account, instrument product root). */
 export interface PositionKey {
-  relayUser: string;
+  accountGroup: string;
   account: string; // as the alert wrote it; compared case-insensitively
   instrumentKey: string; // product root, e.g. RTY (see signal/instrument.ts)
 }
 
-export interface PositionRecord extends PositionKey, Ownership {
-  instrument: string; // the instrument as the owner's alert wrote it
-  updatedAt: number;
-  version: number;
+/** A key named the way a person names it: through one relay user's CrossTrade account. */
+export interface UserPositionKey {
+  relayUser: string;
+  account: string;
+  instrumentKey: string;
 }
 
+/** An owned key, as listings show it. */
+export interface PositionRecord extends Ownership {
+  account: string;
+  instrumentKey: string;
+  instrument: string; // the instrument as the owner's alert wrote it
+  doubt: DoubtKind | null;
+  updatedAt: number;
+}
+
+/** `pending`: decided and about to be sent; `unknown`: sent, outcome unknown. */
 export type LogDecision = Decision | 'pending';
 
 export interface SignalLogInput {
@@ -51,95 +64,115 @@ export interface LogOutcome {
   latencyMs: number;
 }
 
-/** What one key should become, decided inside the store's transaction. */
-export type KeyChange =
-  | { kind: 'keep' }
-  | { kind: 'clear' }
-  /** `displaced`: the stale owner this claim replaces, remembered as holding no position. */
-  | { kind: 'set'; ownership: Ownership; instrument: string; displaced?: string };
-
-/** What `decide` sees of one key. */
-export interface KeyState {
-  owner: PositionRecord | null;
-  /** relay_ids whose last entry on this key was blocked: they hold no position here. */
-  blocked: ReadonlySet<string>;
+/** What one key holds, as `decide` sees it inside the transaction. */
+export interface KeyView {
+  record: KeyRecord;
+  /** The row's version; null when the key has no row. */
+  version: number | null;
+  /** The alert's sender on this key: whether it holds nothing, and the fingerprint of its last decided alert. */
+  sender: { holdsNothing: boolean; lastFingerprint: string | null };
 }
 
-/** Marks (or unmarks) the alert's sender as blocked on every key of the alert. */
-export interface SenderMark {
-  relayId: string;
-  blocked: boolean;
+/** What to write to one key: the record (null: leave it) and marks of strategies on it. */
+export interface KeyWrite {
+  record: KeyRecord | null;
+  marks: StrategyMark[];
+  /** The instrument as the alert wrote it (shown in listings). */
+  instrument: string;
 }
 
-export interface ArbitrationResult<T> {
-  value: T;
-  /** id of the signal-log row written in the transaction; null when `decide` wrote none */
-  logId: number | null;
-  /** Claims written, so a definitely failed forward can be undone (see `undo`). */
-  written: WrittenChange[];
-  /** Ownerships an exit ends: released only once the exit is delivered (see `finishClears`). */
-  pendingClears: PendingClear[];
-}
-
-export interface WrittenChange {
-  key: PositionKey;
-  before: PositionRecord | null;
-  /** version of the row written */
-  afterVersion: number;
-}
-
-export interface PendingClear {
-  key: PositionKey;
-  version: number;
-}
-
-/** Drops a repeat of the same alert body from the same relay_user and relay_id inside a window. */
-export interface DedupCheck {
+/** Recognising copies of an alert: the same body from the same strategy (issue 7, case 3). */
+export interface AlertIdentity {
   fingerprint: string;
+  relayUser: string;
+  relayId: string;
+  /** How far back (ms) an earlier copy counts. */
   windowMs: number;
 }
 
 /** Chooses, inside the transaction, what the keys become; pure (no I/O). */
 export type ArbitrationDecision<T> = (
-  current: KeyState[],
-  context: { duplicate: boolean },
-) => { value: T; changes: KeyChange[]; mark?: SenderMark | null; log: SignalLogInput | null };
+  views: KeyView[],
+  earlier: { at: number; refused: boolean } | null,
+) => {
+  value: T;
+  /** Per key (same order as the keys); null writes nothing. */
+  writes: (KeyWrite | null)[];
+  /** Record this alert as the sender's last on its keys, and its fingerprint as seen (a decided alert). */
+  seen: boolean;
+  log: SignalLogInput | null;
+};
+
+export interface ArbitrationResult<T> {
+  value: T;
+  /** id of the signal-log row written in the transaction; null when `decide` wrote none */
+  logId: number | null;
+  /** The version each key's row has after the transaction (null: no row). */
+  versions: (number | null)[];
+}
+
+/** The outcome of a forward, written once CrossTrade answered: each record only if its key was not written since. */
+export interface Settlement {
+  keys: { key: PositionKey; version: number | null; write: KeyWrite }[];
+  sender: { relayUser: string; relayId: string };
+  log: { id: number; outcome: LogOutcome } | null;
+}
+
+/** An alert refused before anything was decided (database busy): recorded once the database frees. */
+export interface Refusal {
+  keys: PositionKey[];
+  marks: StrategyMark[];
+  identity: AlertIdentity | null;
+  log: SignalLogInput;
+}
 
 export interface Store {
   getUser(relayUser: string): UserRecord | null;
   listUsers(): UserRecord[];
-  /** Creates or replaces a user; answers which it did. */
+  /** Creates or replaces a user; answers which it did. A changed CrossTrade key moves the user's positions to its new account group. */
   saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }): 'created' | 'updated';
-  /** Removes a user and its positions (its signal log stays); false when unknown. */
+  /** Removes a user and the positions it owns (its signal log stays); false when unknown. Its strategies hold nothing. */
   removeUser(relayUser: string): boolean;
 
+  /** Owned keys, all or those a relay_user's strategies own. */
   listPositions(relayUser?: string): PositionRecord[];
-  clearPosition(key: PositionKey): boolean;
+  /** Releases a key by hand; its owner holds nothing there any more. False when nobody owned it. */
+  clearPosition(key: UserPositionKey): boolean;
 
   /**
    * The atomic step: in one write transaction (BEGIN IMMEDIATE, so it also holds against a
-   * second relay process on the same file) reads the keys' ownerships, lets `decide` choose
-   * the changes, writes them and the signal-log row. `decide` must be pure: no I/O inside.
+   * second relay process on the same file) applies refusals and settlements still queued, reads
+   * the keys, finds an earlier copy of the alert, lets `decide` choose, writes the changes, the
+   * marks and the signal-log row. `decide` must be pure: no I/O inside.
+   * @throws StoreBusyError when another process holds the database past the busy timeout.
    */
-  arbitrate<T>(keys: PositionKey[], decide: ArbitrationDecision<T>, dedup?: DedupCheck): ArbitrationResult<T>;
-  /**
-   * Restores what `arbitrate` wrote, key by key, unless somebody wrote the key since; in the same
-   * transaction marks `markBlocked` (the sender whose order definitely failed) on `keys`.
-   */
-  undo(written: WrittenChange[], markBlocked?: { keys: PositionKey[]; relayId: string }): void;
-  /** Ends the ownerships an exit released, each only if nobody wrote its key since. */
-  finishClears(clears: PendingClear[]): void;
+  arbitrate<T>(keys: PositionKey[], sender: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T>;
+  /** Writes a forward's outcome; when the database is busy it is queued and retried until written (never lost, never thrown). */
+  settle(settlement: Settlement): void;
+  /** Records an alert refused before any decision; queued and retried like `settle`. */
+  recordRefusal(refusal: Refusal): void;
 
   appendLog(entry: SignalLogInput): number;
-  completeLog(id: number, outcome: LogOutcome): void;
   listLogs(options: { relayUser?: string; limit: number }): SignalLogRecord[];
-  /** Marks forwards left `pending` by a crash as failed (their outcome is unknown); answers how many. */
+  /** After a crash: forwards left `pending` become `unknown`, keys left in flight become of unknown outcome; answers how many rows. */
   closeInterruptedForwards(reason: string): number;
-  /** Deletes signal-log rows and duplicate-check fingerprints older than the given times; answers how many of each. */
+  /** Deletes signal-log rows and alert fingerprints older than the given times; answers how many of each. */
   prune(options: { logsBefore: number; fingerprintsBefore: number }): { logs: number; fingerprints: number };
 
   getSetting(name: string): string | null;
   setSetting(name: string, value: string): void;
 
   close(): void;
+}
+
+/** Another process holds the database's write lock past the busy timeout: nothing was written. */
+export class StoreBusyError extends Error {
+  override name = 'StoreBusyError';
+  constructor(options?: ErrorOptions) {
+    super('database busy: another process holds the write lock', options);
+  }
+}
+
+export function isStoreBusyError(error: unknown): error is StoreBusyError {
+  return error instanceof StoreBusyError;
 }

@@ -11,6 +11,12 @@ export interface TestRig {
   relay: RunningRelay;
   sim: Simulator;
   config: Config;
+  /** The relay's and the simulator's clock: real time plus what `advance` added. */
+  now(): number;
+  /** Moves the shared clock forward (ms): the fill grace, TradingView's 5 s resend delay, ... pass at once. */
+  advance(ms: number): void;
+  /** The simulator's net position on Sim101 (or `account`), as `['Long 1']`; [] when flat: the book a safety test is judged by. */
+  book(account?: string): string[];
   /** POST an alert to the relay's /webhook. */
   post(body: string, contentType?: string): Promise<{ status: number; body: AlertAnswer; ms: number }>;
   /** Call a management route with the admin token (or the given Authorization header). */
@@ -37,7 +43,9 @@ export interface AlertAnswer {
  */
 export async function startTestRig(overrides: Partial<Config> = {}, options: { addUser?: boolean } = {}): Promise<TestRig> {
   const temp = makeTempDir();
-  const sim = await startSimulator({ keys: [USER_KEY] });
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const sim = await startSimulator({ keys: [USER_KEY], now });
   const config: Config = {
     ...loadConfig({}),
     port: 0,
@@ -46,18 +54,26 @@ export async function startTestRig(overrides: Partial<Config> = {}, options: { a
     logFile: temp.file('relay.log'),
     crosstradeApiUrl: sim.url,
     adminToken: ADMIN_TOKEN,
-    fillGraceSeconds: 0,
-    // Off unless a test is about them: many tests send one alert body twice on purpose.
-    dedupSeconds: 0,
     rateLimitPerMin: 0,
+    // Shorter than in production so hanging-webhook tests run fast; the fill grace stays real (10 s)
+    // and tests move the clock past it with advance().
+    apiTimeoutMs: 400,
+    forwardTimeoutMs: 600,
     ...overrides,
   };
-  const relay = await startRelay(config);
+  const relay = await startRelay(config, { now });
   if (options.addUser !== false) relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
   return {
     relay,
     sim,
     config,
+    now,
+    advance(ms) {
+      offset += ms;
+    },
+    book(account = 'Sim101') {
+      return sim.positions(account).map((p) => `${p.marketPosition} ${p.quantity}`);
+    },
     async post(body, contentType = 'text/plain; charset=utf-8') {
       const started = performance.now();
       const response = await fetch(`${relay.url}/webhook`, { method: 'POST', headers: { 'content-type': contentType }, body });

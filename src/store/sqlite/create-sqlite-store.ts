@@ -2,22 +2,24 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Direction, Ownership } from '../../engine/types.js';
-import type {
-  ArbitrationDecision,
-  ArbitrationResult,
-  DedupCheck,
-  KeyState,
-  PendingClear,
-  SenderMark,
-  LogOutcome,
-  PositionKey,
-  PositionRecord,
-  SignalLogInput,
-  SignalLogRecord,
-  Store,
-  UserRecord,
-  WrittenChange,
+import type { Direction, DoubtKind, KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
+import { accountGroupOf } from '../account-group.js';
+import {
+  type AlertIdentity,
+  type ArbitrationDecision,
+  type ArbitrationResult,
+  type KeyView,
+  type KeyWrite,
+  type LogOutcome,
+  type PositionKey,
+  type PositionRecord,
+  type Refusal,
+  type Settlement,
+  type SignalLogInput,
+  type SignalLogRecord,
+  type Store,
+  StoreBusyError,
+  type UserRecord,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -27,21 +29,26 @@ export interface SqliteStoreOptions {
   now?: () => number;
   /** WAL pages a commit may leave before it checkpoints itself (SQLite's default 1000). */
   walAutocheckpointPages?: number;
-  /** Told about a failed background write (grouped outcomes), which is retried. */
+  /** Told about a failed background write (queued outcomes and refusals), which is retried. */
   onBackgroundError?: (error: unknown) => void;
+  /** How long to wait before retrying queued writes after a failure (ms). Default 200. */
+  retryMs?: number;
 }
 
-interface PositionRow {
-  relay_user: string;
+interface KeyRow {
+  account_group: string;
   account_key: string;
   instrument_key: string;
   account: string;
   instrument: string;
-  relay_id: string;
-  direction: Direction;
-  opened_at: number;
-  claimed_at: number;
-  hold_until: number;
+  owner_user: string | null;
+  owner_id: string | null;
+  direction: Direction | null;
+  opened_at: number | null;
+  claimed_at: number | null;
+  hold_until: number | null;
+  doubt: DoubtKind | null;
+  doubt_since: number | null;
   updated_at: number;
   version: number;
 }
@@ -51,6 +58,7 @@ interface UserRow {
   crosstrade_key: string;
   webhook_url: string;
   relay_secret: string | null;
+  account_group: string;
   created_at: string;
   updated_at: string;
 }
@@ -71,9 +79,12 @@ interface LogRow {
   alert: string;
 }
 
+type Queued = { kind: 'settle'; settlement: Settlement } | { kind: 'refusal'; refusal: Refusal };
+
 /** Opens (creating and migrating if needed) the SQLite file behind the relay. */
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
+  const retryMs = options.retryMs ?? 200;
   createPrivateFile(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -83,31 +94,44 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   db.pragma('foreign_keys = ON');
   // After a checkpoint the WAL file is cut back to this size instead of staying at its peak.
   db.pragma('journal_size_limit = 67108864');
+  db.function('relay_account_group', { deterministic: true }, (key: unknown) => accountGroupOf(String(key)));
   migrate(db);
   if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
 
   const q = {
     getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE relay_user = ?'),
     listUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY relay_user'),
-    insertUser: db.prepare('INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, relay_secret = ?, updated_at = ? WHERE relay_user = ?'),
+    insertUser: db.prepare(
+      'INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, account_group, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, relay_secret = ?, account_group = ?, updated_at = ? WHERE relay_user = ?'),
     deleteUser: db.prepare('DELETE FROM users WHERE relay_user = ?'),
-    deleteUserPositions: db.prepare('DELETE FROM positions WHERE relay_user = ?'),
-    getPosition: db.prepare<[string, string, string], PositionRow>('SELECT * FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ?'),
-    listPositions: db.prepare<[], PositionRow>('SELECT * FROM positions ORDER BY relay_user, account_key, instrument_key'),
-    listUserPositions: db.prepare<[string], PositionRow>('SELECT * FROM positions WHERE relay_user = ? ORDER BY account_key, instrument_key'),
-    upsertPosition: db.prepare(`
-      INSERT INTO positions (relay_user, account_key, instrument_key, account, instrument, relay_id, direction,
-                             opened_at, claimed_at, hold_until, updated_at, version)
-      VALUES (@relay_user, @account_key, @instrument_key, @account, @instrument, @relay_id, @direction,
-              @opened_at, @claimed_at, @hold_until, @updated_at, @version)
-      ON CONFLICT (relay_user, account_key, instrument_key) DO UPDATE SET
-        account = excluded.account, instrument = excluded.instrument, relay_id = excluded.relay_id,
-        direction = excluded.direction, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at,
-        hold_until = excluded.hold_until, updated_at = excluded.updated_at, version = excluded.version`),
-    deletePosition: db.prepare('DELETE FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ?'),
-    // Conditional: only the version we wrote may be undone (someone may have written since).
-    deletePositionAtVersion: db.prepare('DELETE FROM positions WHERE relay_user = ? AND account_key = ? AND instrument_key = ? AND version = ?'),
+    moveUserKeys: db.prepare('UPDATE OR IGNORE key_records SET account_group = ? WHERE account_group = ? AND owner_user = ?'),
+    moveUserStrategies: db.prepare('UPDATE OR IGNORE strategy_keys SET account_group = ? WHERE account_group = ? AND relay_user = ?'),
+    getKey: db.prepare<[string, string, string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? AND account_key = ? AND instrument_key = ?'),
+    listOwned: db.prepare<[], KeyRow>('SELECT * FROM key_records WHERE owner_user IS NOT NULL ORDER BY owner_user, account_key, instrument_key'),
+    listOwnedBy: db.prepare<[string], KeyRow>('SELECT * FROM key_records WHERE owner_user = ? ORDER BY account_key, instrument_key'),
+    upsertKey: db.prepare(`
+      INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction,
+                               opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version)
+      VALUES (@account_group, @account_key, @instrument_key, @account, @instrument, @owner_user, @owner_id, @direction,
+              @opened_at, @claimed_at, @hold_until, @doubt, @doubt_since, @updated_at, @version)
+      ON CONFLICT (account_group, account_key, instrument_key) DO UPDATE SET
+        account = excluded.account, instrument = excluded.instrument, owner_user = excluded.owner_user, owner_id = excluded.owner_id,
+        direction = excluded.direction, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at, hold_until = excluded.hold_until,
+        doubt = excluded.doubt, doubt_since = excluded.doubt_since, updated_at = excluded.updated_at, version = excluded.version`),
+    deleteKey: db.prepare('DELETE FROM key_records WHERE account_group = ? AND account_key = ? AND instrument_key = ?'),
+    getSender: db.prepare<[string, string, string, string, string], { holds_nothing: number; last_fingerprint: string | null }>(
+      'SELECT holds_nothing, last_fingerprint FROM strategy_keys WHERE account_group = ? AND account_key = ? AND instrument_key = ? AND relay_user = ? AND relay_id = ?',
+    ),
+    mark: db.prepare(`
+      INSERT INTO strategy_keys (account_group, account_key, instrument_key, relay_user, relay_id, holds_nothing, last_fingerprint, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+      ON CONFLICT DO UPDATE SET holds_nothing = excluded.holds_nothing, updated_at = excluded.updated_at`),
+    setLast: db.prepare(`
+      INSERT INTO strategy_keys (account_group, account_key, instrument_key, relay_user, relay_id, holds_nothing, last_fingerprint, updated_at)
+      VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+      ON CONFLICT DO UPDATE SET last_fingerprint = excluded.last_fingerprint, updated_at = excluded.updated_at`),
     insertLog: db.prepare(`
       INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason,
                               api_check, upstream_status, latency_ms, alert)
@@ -118,119 +142,153 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     ),
     listLogs: db.prepare<[number], LogRow>('SELECT * FROM signal_log ORDER BY id DESC LIMIT ?'),
     listUserLogs: db.prepare<[string, number], LogRow>('SELECT * FROM signal_log WHERE relay_user = ? ORDER BY id DESC LIMIT ?'),
-    closePending: db.prepare("UPDATE signal_log SET decision = 'failed', reason = ? WHERE decision = 'pending'"),
+    closePending: db.prepare("UPDATE signal_log SET decision = 'unknown', reason = ? WHERE decision = 'pending'"),
+    // The version stays: a process still running on the same file may yet settle its own order.
+    closeInFlight: db.prepare("UPDATE key_records SET doubt = 'unknown-outcome' WHERE doubt = 'in-flight'"),
     // In batches, so a large prune never holds the write lock for long.
     pruneLogs: db.prepare('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < ? LIMIT 1000)'),
     pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM alert_fingerprints WHERE time < ? LIMIT 1000)'),
-    findFingerprint: db.prepare<[string, number], { time: number }>('SELECT time FROM alert_fingerprints WHERE fingerprint = ? AND time >= ? LIMIT 1'),
+    findFingerprint: db.prepare<[string, number], { time: number; refused: number }>(
+      'SELECT time, refused FROM alert_fingerprints WHERE fingerprint = ? AND time >= ? LIMIT 1',
+    ),
     insertFingerprint: db.prepare(
-      'INSERT INTO alert_fingerprints (fingerprint, time) VALUES (?, ?) ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time',
+      'INSERT INTO alert_fingerprints (fingerprint, time, refused) VALUES (?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time, refused = excluded.refused',
     ),
-    listBlocked: db.prepare<[string, string, string], { relay_id: string }>(
-      'SELECT relay_id FROM blocked_senders WHERE relay_user = ? AND account_key = ? AND instrument_key = ?',
-    ),
-    markBlocked: db.prepare(
-      'INSERT INTO blocked_senders (relay_user, account_key, instrument_key, relay_id, since) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    ),
-    unmarkBlocked: db.prepare('DELETE FROM blocked_senders WHERE relay_user = ? AND account_key = ? AND instrument_key = ? AND relay_id = ?'),
-    deleteUserBlocked: db.prepare('DELETE FROM blocked_senders WHERE relay_user = ?'),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
   };
 
-  const readPosition = (key: PositionKey) => {
-    const row = q.getPosition.get(key.relayUser, accountKey(key.account), key.instrumentKey);
-    return row ? toPositionRecord(row) : null;
-  };
+  const keyArgs = (key: PositionKey) => [key.accountGroup, accountKey(key.account), key.instrumentKey] as const;
+  const readKey = (key: PositionKey) => q.getKey.get(...keyArgs(key)) ?? null;
 
   // A version only has to differ from every other write of the same key, also one made by a
   // second process on the same file: a random 48-bit number does that without coordination.
   const nextVersion = () => randomInt(2 ** 48 - 1);
 
-  /** Writes one ownership row with a fresh version; answers the version. */
-  const writeRow = (key: PositionKey, instrument: string, ownership: Ownership): number => {
+  /** Writes one key's record with a fresh version (a record with no owner and no doubt is deleted); answers the version. */
+  const writeRecord = (key: PositionKey, instrument: string, record: KeyRecord): number | null => {
+    if (record.owner === null && record.doubt === null) {
+      q.deleteKey.run(...keyArgs(key));
+      return null;
+    }
     const version = nextVersion();
-    q.upsertPosition.run({
-      relay_user: key.relayUser,
+    const { owner, doubt } = record;
+    q.upsertKey.run({
+      account_group: key.accountGroup,
       account_key: accountKey(key.account),
       instrument_key: key.instrumentKey,
       account: key.account,
       instrument,
-      relay_id: ownership.relayId,
-      direction: ownership.direction,
-      opened_at: ownership.openedAt,
-      claimed_at: ownership.claimedAt,
-      hold_until: ownership.holdUntil,
+      owner_user: owner?.relayUser ?? null,
+      owner_id: owner?.relayId ?? null,
+      direction: owner?.direction ?? null,
+      opened_at: owner?.openedAt ?? null,
+      claimed_at: owner?.claimedAt ?? null,
+      hold_until: owner?.holdUntil ?? null,
+      doubt: doubt?.kind ?? null,
+      doubt_since: doubt?.since ?? null,
       updated_at: now(),
       version,
     });
     return version;
   };
 
-  const readState = (key: PositionKey): KeyState => ({
-    owner: readPosition(key),
-    blocked: new Set(q.listBlocked.all(key.relayUser, accountKey(key.account), key.instrumentKey).map((r) => r.relay_id)),
-  });
-
-  const applyMark = (key: PositionKey, mark: SenderMark, time: number) => {
-    if (mark.blocked) q.markBlocked.run(key.relayUser, accountKey(key.account), key.instrumentKey, mark.relayId, time);
-    else q.unmarkBlocked.run(key.relayUser, accountKey(key.account), key.instrumentKey, mark.relayId);
+  const applyMarks = (key: PositionKey, marks: readonly StrategyMark[]) => {
+    for (const m of marks) q.mark.run(...keyArgs(key), m.relayUser, m.relayId, m.holdsNothing ? 1 : 0, now());
   };
 
-  const arbitrateTx = db.transaction(<T>(keys: PositionKey[], decide: ArbitrationDecision<unknown>, dedup?: DedupCheck): ArbitrationResult<T> => {
-    const current = keys.map(readState);
-    const time = now();
-    const duplicate = dedup !== undefined && dedup.windowMs > 0 && q.findFingerprint.get(dedup.fingerprint, time - dedup.windowMs) !== undefined;
-    const { value, changes, mark, log } = decide(current, { duplicate });
-    // Only a decided alert counts as seen: one still waiting for its CrossTrade check is not.
-    if (dedup !== undefined && dedup.windowMs > 0 && !duplicate && log !== null) q.insertFingerprint.run(dedup.fingerprint, time);
-    const written: WrittenChange[] = [];
-    const pendingClears: PendingClear[] = [];
-    keys.forEach((key, i) => {
-      const change = changes[i] ?? { kind: 'keep' };
-      const before = current[i]?.owner ?? null;
-      if (change.kind === 'set') written.push({ key, before, afterVersion: writeRow(key, change.instrument, change.ownership) });
-      if (change.kind === 'set' && change.displaced) applyMark(key, { relayId: change.displaced, blocked: true }, time);
-      // An exit's ownership stays until the exit is delivered: until then no other entry walks in.
-      if (change.kind === 'clear' && before !== null) pendingClears.push({ key, version: before.version });
-      if (mark) applyMark(key, mark, time);
-    });
-    const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
-    return { value: value as T, logId, written, pendingClears };
-  });
+  const applyWrite = (key: PositionKey, write: KeyWrite, currentVersion: number | null): number | null => {
+    const version = write.record === null ? currentVersion : writeRecord(key, write.instrument, write.record);
+    applyMarks(key, write.marks);
+    return version;
+  };
 
-  const undoTx = db.transaction((written: WrittenChange[], markBlocked?: { keys: PositionKey[]; relayId: string }) => {
-    for (const key of markBlocked?.keys ?? []) applyMark(key, { relayId: markBlocked!.relayId, blocked: true }, now());
-    for (const w of written) {
-      // Conditional: only the version this alert wrote may be undone.
-      if (readPosition(w.key)?.version !== w.afterVersion) continue;
-      q.deletePositionAtVersion.run(w.key.relayUser, accountKey(w.key.account), w.key.instrumentKey, w.afterVersion);
-      if (w.before) writeRow(w.before, w.before.instrument, w.before);
+  const applySettlement = (s: Settlement) => {
+    for (const { key, version, write } of s.keys) {
+      // Conditional: only the state this alert wrote may be replaced by its outcome.
+      const current = readKey(key)?.version ?? null;
+      applyWrite(key, current === version ? write : { ...write, record: null }, current);
     }
-  });
+    if (s.log !== null) q.completeLog.run({ id: s.log.id, ...s.log.outcome });
+  };
 
-  // Outcomes are written in groups, one transaction per event-loop turn: the durable record
-  // came before the forward (the pending row); its completion need not cost a commit each.
-  let outcomes: { id: number; outcome: LogOutcome }[] = [];
-  const writeOutcomes = db.transaction((batch: { id: number; outcome: LogOutcome }[]) => {
-    for (const { id, outcome } of batch) q.completeLog.run({ id, ...outcome });
-  });
-  const flushOutcomes = () => {
-    if (outcomes.length === 0 || !db.open) return;
-    const batch = outcomes;
-    outcomes = [];
+  const applyRefusal = (r: Refusal) => {
+    for (const key of r.keys) {
+      applyMarks(key, r.marks);
+      if (r.identity !== null) q.setLast.run(...keyArgs(key), r.identity.relayUser, r.identity.relayId, r.identity.fingerprint, now());
+    }
+    if (r.identity !== null) q.insertFingerprint.run(r.identity.fingerprint, r.log.time, 1);
+    q.insertLog.run(r.log);
+  };
+
+  // Outcomes and refusals are queued: written in groups after the answer, and applied first by
+  // the next arbitration, so no decision is ever taken on a record missing an earlier outcome.
+  let queue: Queued[] = [];
+  let flushTimer: NodeJS.Timeout | null = null;
+  const drainQueue = () => {
+    const batch = queue;
+    for (const item of batch) {
+      if (item.kind === 'settle') applySettlement(item.settlement);
+      else applyRefusal(item.refusal);
+    }
+    return batch.length;
+  };
+  const commitDrain = (drained: number) => {
+    queue = queue.slice(drained);
+  };
+  const flushTx = db.transaction(() => drainQueue());
+  const flushQueue = () => {
+    flushTimer = null;
+    if (queue.length === 0 || !db.open) return;
     try {
-      writeOutcomes(batch);
+      commitDrain(flushTx.immediate());
     } catch (error) {
-      // Busy or failing disk: keep the outcomes and try again shortly; never crash the relay.
-      outcomes = [...batch, ...outcomes];
+      // Busy or failing disk: keep everything and try again shortly; never crash the relay.
       options.onBackgroundError?.(error);
-      setTimeout(flushOutcomes, 200).unref();
+      scheduleFlush(retryMs);
     }
   };
+  const scheduleFlush = (delayMs: number) => {
+    if (flushTimer !== null) return;
+    flushTimer = delayMs === 0 ? (setImmediate(flushQueue) as unknown as NodeJS.Timeout) : setTimeout(flushQueue, delayMs);
+    if (delayMs > 0) flushTimer.unref();
+  };
 
-  const finishClearsTx = db.transaction((clears: PendingClear[]) => {
-    for (const c of clears) q.deletePositionAtVersion.run(c.key.relayUser, accountKey(c.key.account), c.key.instrumentKey, c.version);
+  const arbitrateTx = db.transaction(<T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null) => {
+    const drained = drainQueue();
+    const time = now();
+    const rows = keys.map(readKey);
+    const views: KeyView[] = keys.map((key, i) => {
+      const row = rows[i] ?? null;
+      const sender = q.getSender.get(...keyArgs(key), strategy.relayUser, strategy.relayId);
+      return {
+        record: toKeyRecord(row),
+        version: row?.version ?? null,
+        sender: { holdsNothing: sender?.holds_nothing === 1, lastFingerprint: sender?.last_fingerprint ?? null },
+      };
+    });
+    const found = identity === null ? undefined : q.findFingerprint.get(identity.fingerprint, time - identity.windowMs);
+    const earlier = found === undefined ? null : { at: found.time, refused: found.refused === 1 };
+    const { value, writes, seen, log } = decide(views, earlier);
+    const versions = keys.map((key, i) => {
+      const write = writes[i] ?? null;
+      return write === null ? (views[i]?.version ?? null) : applyWrite(key, write, views[i]?.version ?? null);
+    });
+    if (seen && identity !== null) {
+      q.insertFingerprint.run(identity.fingerprint, time, 0);
+      for (const key of keys) q.setLast.run(...keyArgs(key), identity.relayUser, identity.relayId, identity.fingerprint, time);
+    }
+    const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
+    return { result: { value, logId, versions }, drained };
+  });
+
+  const clearTx = db.transaction((key: PositionKey) => {
+    const row = readKey(key);
+    if (row === null) return false;
+    q.deleteKey.run(...keyArgs(key));
+    if (row.owner_user === null || row.owner_id === null) return false;
+    applyMarks(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
+    return true;
   });
 
   return {
@@ -242,37 +300,56 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     saveUser: db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }) => {
       const stamp = new Date(now()).toISOString();
       const secret = user.relaySecret ?? null;
-      if (q.getUser.get(user.relayUser)) {
-        q.updateUser.run(user.crosstradeKey, user.webhookUrl, secret, stamp, user.relayUser);
+      const group = accountGroupOf(user.crosstradeKey);
+      const existing = q.getUser.get(user.relayUser);
+      if (existing) {
+        if (existing.account_group !== group) {
+          // The same CrossTrade user with a new key: its positions move with it.
+          q.moveUserKeys.run(group, existing.account_group, user.relayUser);
+          q.moveUserStrategies.run(group, existing.account_group, user.relayUser);
+        }
+        q.updateUser.run(user.crosstradeKey, user.webhookUrl, secret, group, stamp, user.relayUser);
         return 'updated' as const;
       }
-      q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, secret, stamp, stamp);
+      q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, secret, group, stamp, stamp);
       return 'created' as const;
     }),
     removeUser: db.transaction((relayUser: string) => {
-      q.deleteUserPositions.run(relayUser);
-      q.deleteUserBlocked.run(relayUser);
-      return q.deleteUser.run(relayUser).changes > 0;
+      const user = q.getUser.get(relayUser);
+      if (!user) return false;
+      for (const row of q.listOwnedBy.all(relayUser)) clearTx(rowKey(row));
+      q.deleteUser.run(relayUser);
+      return true;
     }),
-    listPositions: (relayUser) => (relayUser === undefined ? q.listPositions.all() : q.listUserPositions.all(relayUser)).map(toPositionRecord),
-    clearPosition: (key) => q.deletePosition.run(key.relayUser, accountKey(key.account), key.instrumentKey).changes > 0,
-    arbitrate: <T>(keys: PositionKey[], decide: ArbitrationDecision<unknown>, dedup?: DedupCheck) =>
-      arbitrateTx.immediate(keys, decide, dedup) as ArbitrationResult<T>,
-    undo: (written, markBlocked) => {
-      if (written.length > 0 || markBlocked) undoTx.immediate(written, markBlocked);
+    listPositions: (relayUser) => (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord),
+    clearPosition: ({ relayUser, account, instrumentKey }) => {
+      const user = q.getUser.get(relayUser);
+      if (!user) return false;
+      return busyAware(() => clearTx.immediate({ accountGroup: user.account_group, account, instrumentKey }));
     },
-    finishClears: (clears) => {
-      if (clears.length > 0) finishClearsTx.immediate(clears);
+    arbitrate: <T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T> => {
+      const { result, drained } = busyAware(() => arbitrateTx.immediate(keys, strategy, decide as ArbitrationDecision<unknown>, identity));
+      commitDrain(drained);
+      return result as ArbitrationResult<T>;
     },
-    appendLog: (entry) => Number(q.insertLog.run(entry).lastInsertRowid),
-    completeLog: (id, outcome: LogOutcome) => {
-      if (outcomes.push({ id, outcome }) === 1) setImmediate(flushOutcomes);
+    settle: (settlement) => {
+      queue.push({ kind: 'settle', settlement });
+      scheduleFlush(0);
     },
+    recordRefusal: (refusal) => {
+      queue.push({ kind: 'refusal', refusal });
+      scheduleFlush(0);
+    },
+    appendLog: (entry) => Number(busyAware(() => q.insertLog.run(entry)).lastInsertRowid),
     listLogs: ({ relayUser, limit }) => {
-      flushOutcomes();
+      flushQueue();
       return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
     },
-    closeInterruptedForwards: (reason) => q.closePending.run(reason).changes,
+    closeInterruptedForwards: (reason) =>
+      db.transaction(() => {
+        q.closeInFlight.run();
+        return q.closePending.run(reason).changes;
+      })(),
     prune: ({ logsBefore, fingerprintsBefore }) => ({
       logs: inBatches(() => q.pruneLogs.run(logsBefore).changes),
       fingerprints: inBatches(() => q.pruneFingerprints.run(fingerprintsBefore).changes),
@@ -283,10 +360,54 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
     close: () => {
       if (!db.open) return;
-      flushOutcomes();
-      db.close();
+      if (flushTimer !== null) clearTimeout(flushTimer);
+      flushTimer = null;
+      try {
+        flushQueue();
+      } finally {
+        db.close();
+      }
     },
   };
+}
+
+/** SQLite's busy answers become the store's own error (issue 10: nothing above the store reads a vendor code). */
+function busyAware<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') throw new StoreBusyError({ cause: error });
+    throw error;
+  }
+}
+
+function rowKey(row: KeyRow): PositionKey {
+  return { accountGroup: row.account_group, account: row.account, instrumentKey: row.instrument_key };
+}
+
+function toKeyRecord(row: KeyRow | null): KeyRecord {
+  if (row === null) return { owner: null, doubt: null };
+  const owner =
+    row.owner_user === null || row.owner_id === null || row.direction === null
+      ? null
+      : {
+          relayUser: row.owner_user,
+          relayId: row.owner_id,
+          direction: row.direction,
+          openedAt: row.opened_at ?? 0,
+          claimedAt: row.claimed_at ?? 0,
+          holdUntil: row.hold_until ?? 0,
+        };
+  return { owner, doubt: row.doubt === null ? null : { kind: row.doubt, since: row.doubt_since ?? 0 } };
+}
+
+function toPositionRecord(row: KeyRow): PositionRecord[] {
+  const { owner, doubt } = toKeyRecord(row);
+  if (owner === null) return [];
+  return [
+    { ...owner, account: row.account, instrumentKey: row.instrument_key, instrument: row.instrument, doubt: doubt?.kind ?? null, updatedAt: row.updated_at },
+  ];
 }
 
 function inBatches(deleteBatch: () => number): number {
@@ -327,24 +448,9 @@ function toUserRecord(row: UserRow): UserRecord {
     crosstradeKey: row.crosstrade_key,
     webhookUrl: row.webhook_url,
     relaySecret: row.relay_secret,
+    accountGroup: row.account_group,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-  };
-}
-
-function toPositionRecord(row: PositionRow): PositionRecord {
-  return {
-    relayUser: row.relay_user,
-    account: row.account,
-    instrumentKey: row.instrument_key,
-    instrument: row.instrument,
-    relayId: row.relay_id,
-    direction: row.direction,
-    openedAt: row.opened_at,
-    claimedAt: row.claimed_at,
-    holdUntil: row.hold_until,
-    updatedAt: row.updated_at,
-    version: row.version,
   };
 }
 

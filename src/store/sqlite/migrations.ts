@@ -100,4 +100,59 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX alert_fingerprints_time ON alert_fingerprints (time);
   `,
+  // Issue 7: keys per CrossTrade account group (users sharing a key share accounts), records that
+  // can be in doubt, and per-strategy memory (holds nothing, last alert) on each key. Needs the SQL
+  // function relay_account_group(key), registered before migrating.
+  `
+  ALTER TABLE users ADD COLUMN account_group TEXT;
+  UPDATE users SET account_group = relay_account_group(crosstrade_key);
+  CREATE TABLE key_records (
+    account_group  TEXT NOT NULL,
+    account_key    TEXT NOT NULL,
+    instrument_key TEXT NOT NULL,
+    account        TEXT NOT NULL,
+    instrument     TEXT NOT NULL,
+    owner_user     TEXT,
+    owner_id       TEXT,
+    direction      TEXT CHECK (direction IN ('long', 'short')),
+    opened_at      INTEGER,
+    claimed_at     INTEGER,
+    hold_until     INTEGER,
+    doubt          TEXT CHECK (doubt IN ('in-flight', 'unknown-outcome', 'working-order', 'changed')),
+    doubt_since    INTEGER,
+    updated_at     INTEGER NOT NULL,
+    version        INTEGER NOT NULL,
+    PRIMARY KEY (account_group, account_key, instrument_key)
+  );
+  CREATE INDEX key_records_owner ON key_records (owner_user);
+  INSERT INTO key_records
+    SELECT u.account_group, p.account_key, p.instrument_key, p.account, p.instrument, p.relay_user, p.relay_id, p.direction,
+           p.opened_at, p.claimed_at, p.hold_until, NULL, NULL, p.updated_at, p.version
+    FROM positions p JOIN users u ON u.relay_user = p.relay_user
+    WHERE true ON CONFLICT DO NOTHING;
+  CREATE TABLE strategy_keys (
+    account_group    TEXT NOT NULL,
+    account_key      TEXT NOT NULL,
+    instrument_key   TEXT NOT NULL,
+    relay_user       TEXT NOT NULL,
+    relay_id         TEXT NOT NULL,
+    holds_nothing    INTEGER NOT NULL DEFAULT 0,
+    last_fingerprint TEXT,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (account_group, account_key, instrument_key, relay_user, relay_id)
+  ) WITHOUT ROWID;
+  INSERT INTO strategy_keys
+    SELECT u.account_group, b.account_key, b.instrument_key, b.relay_user, b.relay_id, 1, NULL, b.since
+    FROM blocked_senders b JOIN users u ON u.relay_user = b.relay_user
+    WHERE true ON CONFLICT DO NOTHING;
+  DROP TABLE positions;
+  DROP TABLE blocked_senders;
+  DROP TABLE alert_fingerprints;
+  CREATE TABLE alert_fingerprints (
+    fingerprint TEXT PRIMARY KEY,
+    time        INTEGER NOT NULL,
+    refused     INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX alert_fingerprints_time ON alert_fingerprints (time);
+  `,
 ];
