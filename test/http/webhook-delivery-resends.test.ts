@@ -89,7 +89,7 @@ describe('resends and repeats', () => {
     const statuses: Record<string, number[]> = {};
     const note = async (body: string) => {
       const r = await rig.post(body);
-      (statuses[r.body.decision] ??= []).push(r.status);
+      statuses[r.body.decision] = [...(statuses[r.body.decision] ?? []), r.status];
     };
     await note(entry('A')); // forwarded
     await note(entry('B')); // blocked

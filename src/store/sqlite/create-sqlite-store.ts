@@ -10,7 +10,6 @@ import {
   type ArbitrationResult,
   type KeyView,
   type KeyWrite,
-  type LogOutcome,
   type PositionKey,
   type PositionRecord,
   type Refusal,
