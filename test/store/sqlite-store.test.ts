@@ -1,14 +1,32 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DoubtKind, KeyRecord, Ownership, Strategy, StrategyMark } from '../../src/engine/types.js';
+import { accountGroupOf } from '../../src/store/account-group.js';
+import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/create-sqlite-store.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
-import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
-import type { PositionKey, SignalLogInput, Store } from '../../src/store/store.js';
+import {
+  type AlertIdentity,
+  type ArbitrationDecision,
+  isStoreBusyError,
+  type KeyView,
+  type KeyWrite,
+  type PositionKey,
+  type SignalLogInput,
+  type Store,
+  StoreBusyError,
+} from '../../src/store/store.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-const key: PositionKey = { relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' };
+const T0 = 1_800_000_000_000;
+const BOB_KEY = 'key-of-bob-1';
+const GROUP = accountGroupOf(BOB_KEY);
+const key: PositionKey = { accountGroup: GROUP, account: 'Sim101', instrumentKey: 'ES' };
+const A: Strategy = { relayUser: 'bob', relayId: 'A' };
+const B: Strategy = { relayUser: 'bob', relayId: 'B' };
+
 const log = (extra: Partial<SignalLogInput> = {}): SignalLogInput => ({
-  time: 1_800_000_000_000,
+  time: T0,
   relayUser: 'bob',
   relayId: 'A',
   account: 'Sim101',
@@ -22,14 +40,39 @@ const log = (extra: Partial<SignalLogInput> = {}): SignalLogInput => ({
   alert: 'command=PLACE;',
   ...extra,
 });
-const ownership = (relayId: string) => ({ relayId, direction: 'long' as const, openedAt: 1, claimedAt: 2, holdUntil: 3 });
+const owner = (who: Strategy = A, direction: 'long' | 'short' = 'long'): Ownership => ({ ...who, direction, openedAt: 1, claimedAt: 2, holdUntil: 3 });
+const record = (who: Strategy | null, doubt: DoubtKind | null = null): KeyRecord => ({
+  owner: who === null ? null : owner(who),
+  doubt: doubt === null ? null : { kind: doubt, since: T0 },
+});
+const write = (rec: KeyRecord | null, marks: StrategyMark[] = []): KeyWrite => ({ record: rec, marks, instrument: 'ES 03-26' });
+const mark = (who: Strategy, holdsNothing: boolean): StrategyMark => ({ ...who, holdsNothing });
+const identity = (fingerprint: string, windowMs = 30_000, who: Strategy = A): AlertIdentity => ({ fingerprint, ...who, windowMs });
+
+/** A decision that writes these (one per key), marks the alert seen or not, and logs or not. */
+function writing(writes: (KeyWrite | null)[], options: { seen?: boolean; log?: SignalLogInput | null } = {}): ArbitrationDecision<null> {
+  return () => ({ value: null, writes, seen: options.seen ?? false, log: options.log ?? null });
+}
+
+/** What `decide` sees of the keys for this sender, without writing anything. */
+function look(store: Store, keys: PositionKey[], sender: Strategy = A, id: AlertIdentity | null = null) {
+  return store.arbitrate(keys, sender, (views, earlier) => ({ value: { views, earlier }, writes: keys.map(() => null), seen: false, log: null }), id).value;
+}
+
+const viewOf = (store: Store, k: PositionKey = key, sender: Strategy = A): KeyView => look(store, [k], sender).views[0]!;
+
+/** Lets the store's queued writes (settle, recordRefusal) run: they are flushed on the next turn. */
+const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('SQLite store', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let store: Store;
+  let clock: number;
+  const open = (options: SqliteStoreOptions = {}) => createSqliteStore(temp.file('relay.db'), { now: () => clock, ...options });
   beforeEach(() => {
     temp = makeTempDir();
-    store = createSqliteStore(temp.file('relay.db'));
+    clock = T0;
+    store = open();
   });
   afterEach(() => {
     store.close();
@@ -39,6 +82,7 @@ describe('SQLite store', () => {
   it('creates the database with its schema version, in WAL mode, readable by its owner only', () => {
     const db = new Database(temp.file('relay.db'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(MIGRATIONS).toHaveLength(6);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     if (process.platform !== 'win32') expect(fs.statSync(temp.file('relay.db')).mode & 0o777).toBe(0o600);
@@ -47,7 +91,7 @@ describe('SQLite store', () => {
   it('reopens an existing database without migrating it again', () => {
     store.saveUser({ relayUser: 'bob', crosstradeKey: 'k'.repeat(10), webhookUrl: 'https://x.test/v1/send/a/b' });
     store.close();
-    store = createSqliteStore(temp.file('relay.db'));
+    store = open();
     expect(store.getUser('bob')?.crosstradeKey).toBe('k'.repeat(10));
   });
 
@@ -56,179 +100,552 @@ describe('SQLite store', () => {
     const db = new Database(temp.file('relay.db'));
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
-    expect(() => createSqliteStore(temp.file('relay.db'))).toThrow(`database schema version ${MIGRATIONS.length + 1} is newer than this relay understands`);
+    expect(() => open()).toThrow(`database schema version ${MIGRATIONS.length + 1} is newer than this relay understands`);
   });
 
-  it('creates, updates, lists and removes users (removing their positions too)', () => {
-    expect(store.saveUser({ relayUser: 'bob', crosstradeKey: 'key-one-1', webhookUrl: 'https://x.test/1' })).toBe('created');
-    expect(store.saveUser({ relayUser: 'bob', crosstradeKey: 'key-two-2', webhookUrl: 'https://x.test/2' })).toBe('updated');
-    expect(store.listUsers().map((u) => [u.relayUser, u.crosstradeKey])).toEqual([['bob', 'key-two-2']]);
-    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES 03-26' }], log: null }));
-    expect(store.removeUser('bob')).toBe(true);
-    expect(store.removeUser('bob')).toBe(false);
-    expect(store.listPositions()).toEqual([]);
-  });
-
-  it('records an ownership and its log row in one transaction, matching accounts case-insensitively', () => {
-    const result = store.arbitrate([key], (current) => {
-      expect(current).toEqual([{ owner: null, blocked: new Set() }]);
-      return { value: 'x', changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES 03-26' }], log: log() };
+  describe('users and account groups', () => {
+    it('creates, updates, lists and removes users, each with the account group of its key', () => {
+      expect(store.saveUser({ relayUser: 'bob', crosstradeKey: 'key-one-1', webhookUrl: 'https://x.test/1' })).toBe('created');
+      expect(store.getUser('bob')).toMatchObject({ relaySecret: null, accountGroup: accountGroupOf('key-one-1') });
+      expect(store.saveUser({ relayUser: 'bob', crosstradeKey: 'key-two-2', webhookUrl: 'https://x.test/2', relaySecret: 'sha256:x' })).toBe('updated');
+      expect(store.listUsers().map((u) => [u.relayUser, u.crosstradeKey, u.webhookUrl, u.relaySecret, u.accountGroup])).toEqual([
+        ['bob', 'key-two-2', 'https://x.test/2', 'sha256:x', accountGroupOf('key-two-2')],
+      ]);
+      expect(store.removeUser('bob')).toBe(true);
+      expect(store.removeUser('bob')).toBe(false);
+      expect(store.getUser('bob')).toBeNull();
     });
-    expect(result.value).toBe('x');
-    expect(result.logId).toBeTypeOf('number');
-    const again = store.arbitrate([{ ...key, account: 'SIM101' }], (current) => {
-      expect(current[0]?.owner?.relayId).toBe('A');
-      return { value: null, changes: [{ kind: 'keep' }], log: null };
+
+    it('derives the account group one way from the key: stable, distinct per key, never the key itself', () => {
+      expect(accountGroupOf(BOB_KEY)).toBe(GROUP);
+      expect(accountGroupOf(BOB_KEY)).toMatch(/^[0-9a-f]{32}$/);
+      expect(accountGroupOf('key-of-bob-2')).not.toBe(GROUP);
+      expect(GROUP).not.toContain(BOB_KEY);
     });
-    expect(again.written).toEqual([]);
-    expect(store.listPositions('bob')).toMatchObject([{ relayId: 'A', account: 'Sim101', instrument: 'ES 03-26', instrumentKey: 'ES' }]);
+
+    it('gives two users with the same CrossTrade key one account group: they see one key', () => {
+      store.saveUser({ relayUser: 'alice', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/a' });
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+      store.saveUser({ relayUser: 'carol', crosstradeKey: 'key-of-carol', webhookUrl: 'https://x.test/c' });
+      const [alice, bob, carol] = store.listUsers();
+      expect(alice?.accountGroup).toBe(bob?.accountGroup);
+      expect(carol?.accountGroup).not.toBe(bob?.accountGroup);
+
+      const aliceKey = { ...key, accountGroup: alice!.accountGroup };
+      const aliceTrend: Strategy = { relayUser: 'alice', relayId: 'trend' };
+      store.arbitrate([aliceKey], aliceTrend, writing([write({ owner: owner(aliceTrend), doubt: null })]), null);
+      // bob's alert on the same account and product reads alice's record: one key.
+      expect(viewOf(store, { ...key, accountGroup: bob!.accountGroup, account: 'SIM101' }, B).record.owner).toMatchObject(aliceTrend);
+      expect(viewOf(store, { ...key, accountGroup: carol!.accountGroup }, B).record).toEqual({ owner: null, doubt: null });
+      expect(store.listPositions('alice')).toHaveLength(1);
+      expect(store.listPositions('bob')).toEqual([]);
+      // and bob, naming the key through his CrossTrade account, can release it by hand
+      expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' })).toBe(true);
+      expect(store.listPositions()).toEqual([]);
+    });
+
+    it('moves a user’s positions and strategy marks to its new account group when its key changes', () => {
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+      store.saveUser({ relayUser: 'alice', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/a' });
+      const nq = { ...key, instrumentKey: 'NQ' };
+      const aliceTrend: Strategy = { relayUser: 'alice', relayId: 'trend' };
+      store.arbitrate([key], A, writing([write(record(A, 'working-order'), [mark(B, true)])]), null);
+      store.arbitrate([nq], aliceTrend, writing([write({ owner: owner(aliceTrend), doubt: null })]), null);
+
+      expect(store.saveUser({ relayUser: 'bob', crosstradeKey: 'key-of-bob-NEW', webhookUrl: 'https://x.test/b' })).toBe('updated');
+      const moved = { ...key, accountGroup: accountGroupOf('key-of-bob-NEW') };
+      expect(viewOf(store, moved).record).toEqual(record(A, 'working-order'));
+      expect(viewOf(store, moved, B).sender.holdsNothing).toBe(true);
+      expect(viewOf(store, key).record).toEqual({ owner: null, doubt: null });
+      expect(viewOf(store, key, B).sender.holdsNothing).toBe(false);
+      // alice kept the old key: what she owns stays where it was
+      expect(viewOf(store, nq, aliceTrend).record.owner).toMatchObject(aliceTrend);
+      expect(store.listPositions().map((p) => [p.relayUser, p.instrumentKey, p.doubt])).toEqual([
+        ['alice', 'NQ', null],
+        ['bob', 'ES', 'working-order'],
+      ]);
+      expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' })).toBe(true);
+    });
+
+    it('removes a user’s positions (its log stays) and its strategies hold nothing there', () => {
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+      const nq = { ...key, instrumentKey: 'NQ' };
+      store.arbitrate([key, nq], A, writing([write(record(A)), write(record(A, 'in-flight'))], { log: log({ decision: 'forwarded' }) }), null);
+      expect(store.removeUser('bob')).toBe(true);
+      expect(store.listPositions()).toEqual([]);
+      expect(viewOf(store, key)).toEqual({ record: { owner: null, doubt: null }, version: null, sender: { holdsNothing: true, lastFingerprint: null } });
+      expect(viewOf(store, nq).sender.holdsNothing).toBe(true);
+      expect(store.listLogs({ limit: 5 })).toHaveLength(1);
+    });
   });
 
-  it('undoes a claim unless somebody wrote the key since', () => {
-    const first = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
-    store.undo(first.written);
-    expect(store.listPositions()).toEqual([]);
-
-    const a = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
-    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('B'), instrument: 'ES' }], log: null }));
-    store.undo(a.written);
-    expect(store.listPositions().map((p) => p.relayId)).toEqual(['B']);
-  });
-
-  it('keeps an exit’s owner until the exit is delivered, and then only if nobody wrote the key since', () => {
-    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
-    const exit = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'clear' }], log: null }));
-    expect(store.listPositions().map((p) => p.relayId)).toEqual(['A']);
-    store.finishClears(exit.pendingClears);
-    expect(store.listPositions()).toEqual([]);
-
-    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
-    const stale = store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'clear' }], log: null }));
-    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null })); // re-entry
-    store.finishClears(stale.pendingClears);
-    expect(store.listPositions().map((p) => p.relayId)).toEqual(['A']);
-  });
-
-  it('marks and unmarks a sender as blocked on every key of an alert', () => {
-    const other: PositionKey = { ...key, account: 'Sim102' };
-    store.arbitrate([key, other], () => ({ value: null, changes: [{ kind: 'keep' }, { kind: 'keep' }], mark: { relayId: 'B', blocked: true }, log: null }));
-    const seen = store.arbitrate([{ ...key, account: 'SIM101' }, other], (current) => ({ value: current.map((c) => [...c.blocked]), changes: [], log: null }));
-    expect(seen.value).toEqual([['B'], ['B']]);
-    store.arbitrate([key], () => ({ value: null, changes: [], mark: { relayId: 'B', blocked: false }, log: null }));
-    const after = store.arbitrate([key, other], (current) => ({ value: current.map((c) => [...c.blocked]), changes: [], log: null }));
-    expect(after.value).toEqual([[], ['B']]);
-  });
-
-  it('writes nothing when the decision throws', () => {
-    expect(() =>
-      store.arbitrate([key], () => {
-        throw new Error('boom');
-      }),
-    ).toThrow('boom');
-    expect(store.listPositions()).toEqual([]);
-    expect(store.listLogs({ limit: 10 })).toEqual([]);
-  });
-
-  it('completes a pending log row and lists logs newest first, per user and limited', () => {
-    const id = store.appendLog(log());
-    store.appendLog(log({ relayUser: 'amy', decision: 'blocked' }));
-    store.completeLog(id, { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 12.5 });
-    expect(store.listLogs({ limit: 10 }).map((l) => l.relayUser)).toEqual(['amy', 'bob']);
-    expect(store.listLogs({ relayUser: 'bob', limit: 10 })).toMatchObject([{ id, decision: 'forwarded', upstreamStatus: 200, latencyMs: 12.5 }]);
-    expect(store.listLogs({ limit: 1 })).toHaveLength(1);
-  });
-
-  it('clears one position by its key', () => {
-    store.arbitrate([key], () => ({ value: null, changes: [{ kind: 'set', ownership: ownership('A'), instrument: 'ES' }], log: null }));
-    expect(store.clearPosition({ ...key, account: 'sim101' })).toBe(true);
-    expect(store.clearPosition(key)).toBe(false);
-  });
-
-  it('sees a write made through a second connection at once', () => {
-    const other = createSqliteStore(temp.file('relay.db'));
-    other.saveUser({ relayUser: 'amy', crosstradeKey: 'key-amy-1', webhookUrl: 'https://x.test/1' });
-    other.close();
-    expect(store.getUser('amy')?.relayUser).toBe('amy');
-  });
-
-  it('prunes signal-log rows past the retention and old duplicate fingerprints', () => {
-    store.appendLog(log({ time: 1000, decision: 'blocked' }));
-    store.appendLog(log({ time: 5000, decision: 'blocked' }));
-    store.arbitrate([], () => ({ value: null, changes: [], log: log({ time: 6000, decision: 'blocked' }) }), { fingerprint: 'f', windowMs: 1000 });
-    expect(store.prune({ logsBefore: 2000, fingerprintsBefore: Date.now() + 1 })).toEqual({ logs: 1, fingerprints: 1 });
-    expect(store.listLogs({ limit: 10 }).map((l) => l.time)).toEqual([6000, 5000]);
-  });
-
-  it('closes forwards a crash left pending as failed', () => {
-    store.appendLog(log({ decision: 'pending' }));
-    store.appendLog(log({ decision: 'forwarded' }));
-    expect(store.closeInterruptedForwards('interrupted')).toBe(1);
-    expect(store.listLogs({ limit: 10 }).map((l) => [l.decision, l.reason])).toEqual([
-      ['forwarded', 'entry: nobody owns the position'],
-      ['failed', 'interrupted'],
-    ]);
-  });
-
-  it('reports a repeat of a fingerprint inside its window as a duplicate', () => {
-    const seen: boolean[] = [];
-    for (let i = 0; i < 2; i++) {
-      store.arbitrate(
-        [],
-        (_current, { duplicate }) => {
-          seen.push(duplicate);
-          return { value: null, changes: [], log: log() };
+  describe('arbitrate', () => {
+    it('shows an unwritten key as empty, writes a record with a fresh version and matches accounts case-insensitively', () => {
+      const result = store.arbitrate(
+        [key],
+        A,
+        (views, earlier) => {
+          expect(views).toEqual([{ record: { owner: null, doubt: null }, version: null, sender: { holdsNothing: false, lastFingerprint: null } }]);
+          expect(earlier).toBeNull();
+          return { value: 'x', writes: [write(record(A, 'in-flight'))], seen: false, log: log() };
         },
-        { fingerprint: 'same', windowMs: 60_000 },
+        null,
       );
-    }
-    expect(seen).toEqual([false, true]);
-  });
-});
+      expect(result.value).toBe('x');
+      expect(result.logId).toBeTypeOf('number');
+      expect(result.versions[0]).toBeTypeOf('number');
+      const again = viewOf(store, { ...key, account: 'SIM101' });
+      expect(again.record).toEqual(record(A, 'in-flight'));
+      expect(again.version).toBe(result.versions[0]);
+      expect(store.listPositions('bob')).toMatchObject([{ relayId: 'A', account: 'Sim101', instrument: 'ES 03-26', instrumentKey: 'ES', doubt: 'in-flight' }]);
+    });
 
-describe('SQLite store migrations', () => {
-  it('brings a first-version database up to date and keeps its users and signal log', () => {
-    const temp = makeTempDir();
-    try {
-      const file = temp.file('old.db');
-      const old = new Database(file);
-      old.exec(MIGRATIONS[0]!);
-      old.pragma('user_version = 1');
-      old.prepare("INSERT INTO users VALUES ('bob', 'key-of-bob-1', 'https://x.test/1', 'then', 'then')").run();
-      old.prepare("INSERT INTO signal_log (time, decision, reason, alert) VALUES (1, 'forwarded', 'r', 'a')").run();
-      old.close();
-      const store = createSqliteStore(file);
-      expect(store.getUser('bob')).toMatchObject({ crosstradeKey: 'key-of-bob-1', relaySecret: null });
-      expect(store.listLogs({ limit: 5 }).map((l) => [l.id, l.decision])).toEqual([[1, 'forwarded']]);
-      expect(store.appendLog({ ...log(), decision: 'blocked' })).toBe(2);
-      store.close();
-      const db = new Database(file, { readonly: true });
-      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-      db.close();
-    } finally {
-      temp.cleanup();
-    }
+    it('answers each key’s version: unchanged when nothing was written, new on every write, null once a record is emptied', () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      const first = store.arbitrate([key, other], A, writing([write(record(A)), null]), null);
+      expect(first.versions[1]).toBeNull();
+      const kept = store.arbitrate([key, other], A, writing([write(null, [mark(B, true)]), null]), null);
+      expect(kept.versions).toEqual([first.versions[0], null]);
+      const rewritten = store.arbitrate([key], A, writing([write(record(A))]), null);
+      expect(rewritten.versions[0]).not.toBe(first.versions[0]);
+      const emptied = store.arbitrate([key], A, writing([write({ owner: null, doubt: null })]), null);
+      expect(emptied.versions).toEqual([null]);
+      expect(viewOf(store).record).toEqual({ owner: null, doubt: null });
+      expect(emptied.logId).toBeNull();
+    });
+
+    it('keeps a record in doubt without an owner (not listed as a position)', () => {
+      const result = store.arbitrate([key], A, writing([write(record(null, 'unknown-outcome'))]), null);
+      expect(viewOf(store)).toMatchObject({ record: record(null, 'unknown-outcome'), version: result.versions[0] });
+      expect(store.listPositions()).toEqual([]);
+    });
+
+    it('lists owned positions with their doubt, all or per owner', () => {
+      const amy: Strategy = { relayUser: 'amy', relayId: 'X' };
+      store.arbitrate([key], A, writing([write(record(A, 'unknown-outcome'))]), null);
+      store.arbitrate([{ ...key, instrumentKey: 'NQ' }], A, writing([write(record(A))]), null);
+      store.arbitrate([{ ...key, account: 'Apex-1' }], amy, writing([write({ owner: owner(amy, 'short'), doubt: { kind: 'changed', since: 5 } })]), null);
+      expect(store.listPositions().map((p) => [p.relayUser, p.account, p.instrumentKey, p.direction, p.doubt])).toEqual([
+        ['amy', 'Apex-1', 'ES', 'short', 'changed'],
+        ['bob', 'Sim101', 'ES', 'long', 'unknown-outcome'],
+        ['bob', 'Sim101', 'NQ', 'long', null],
+      ]);
+      expect(store.listPositions('amy')).toEqual([
+        { ...owner(amy, 'short'), account: 'Apex-1', instrumentKey: 'ES', instrument: 'ES 03-26', doubt: 'changed', updatedAt: T0 },
+      ]);
+    });
+
+    it('applies marks on each key and shows each strategy its own', () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      store.arbitrate([key, other], A, writing([write(null, [mark(B, true)]), write(null, [mark(B, true)])]), null);
+      expect(look(store, [{ ...key, account: 'SIM101' }, other], B).views.map((v) => v.sender.holdsNothing)).toEqual([true, true]);
+      expect(viewOf(store, key, A).sender.holdsNothing).toBe(false);
+      expect(viewOf(store, key, { relayUser: 'amy', relayId: 'B' }).sender.holdsNothing).toBe(false);
+      store.arbitrate([key], B, writing([write(null, [mark(B, false)])]), null);
+      expect(look(store, [key, other], B).views.map((v) => v.sender.holdsNothing)).toEqual([false, true]);
+    });
+
+    it('reads the sender’s holdsNothing and last fingerprint whether or not an identity is given', () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      store.arbitrate([key, other], A, writing([write(null, [mark(A, true)]), null], { seen: true }), identity('fp-1'));
+      for (const id of [null, identity('fp-2')]) {
+        expect(look(store, [key, other], A, id).views.map((v) => v.sender)).toEqual([
+          { holdsNothing: true, lastFingerprint: 'fp-1' },
+          { holdsNothing: false, lastFingerprint: 'fp-1' },
+        ]);
+      }
+      // setting the last fingerprint leaves holds-nothing as it was, and a mark leaves the fingerprint
+      store.arbitrate([key], A, writing([null], { seen: true }), identity('fp-3'));
+      store.arbitrate([other], A, writing([write(null, [mark(A, true)])]), null);
+      expect(look(store, [key, other], A).views.map((v) => v.sender)).toEqual([
+        { holdsNothing: true, lastFingerprint: 'fp-3' },
+        { holdsNothing: true, lastFingerprint: 'fp-1' },
+      ]);
+      expect(viewOf(store, key, B).sender).toEqual({ holdsNothing: false, lastFingerprint: null });
+    });
+
+    it('finds an earlier copy of a fingerprint seen inside its window, and only one that was seen', () => {
+      const earliers: unknown[] = [];
+      const run = (seen: boolean, id = identity('same', 30_000)) =>
+        store.arbitrate(
+          [key],
+          A,
+          (_views, earlier) => {
+            earliers.push(earlier);
+            return { value: null, writes: [null], seen, log: null };
+          },
+          id,
+        );
+      run(false); // not seen: not remembered
+      run(true);
+      clock = T0 + 30_000;
+      run(false); // exactly at the window's edge: still inside
+      clock = T0 + 30_001;
+      run(false);
+      run(false, identity('same', 60_000)); // a wider window reaches it
+      expect(earliers).toEqual([null, null, { at: T0, refused: false }, null, { at: T0, refused: false }]);
+      expect(look(store, [key], A, identity('other')).earlier).toBeNull();
+    });
+
+    it('records a seen copy’s time afresh: the window runs from the latest seen copy', () => {
+      store.arbitrate([key], A, writing([null], { seen: true }), identity('fp'));
+      clock = T0 + 20_000;
+      store.arbitrate([key], A, writing([null], { seen: true }), identity('fp'));
+      clock = T0 + 40_000;
+      expect(look(store, [key], A, identity('fp')).earlier).toEqual({ at: T0 + 20_000, refused: false });
+    });
+
+    it('ignores `seen` without an identity', () => {
+      store.arbitrate([key], A, writing([null], { seen: true }), null);
+      expect(viewOf(store).sender.lastFingerprint).toBeNull();
+    });
+
+    it('writes nothing, not even queued writes it drained, when the decision throws; they are applied later', async () => {
+      const first = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log() }), null);
+      store.settle({
+        keys: [{ key, version: first.versions[0]!, write: write(record(A)) }],
+        sender: A,
+        log: { id: first.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 3 } },
+      });
+      expect(() =>
+        store.arbitrate(
+          [key],
+          A,
+          (views) => {
+            expect(views[0]?.record).toEqual(record(A)); // the settlement was applied before deciding
+            throw new Error('boom');
+          },
+          null,
+        ),
+      ).toThrow('boom');
+      expect(store.listPositions()).toMatchObject([{ relayId: 'A', doubt: 'in-flight' }]);
+      await nextTurn();
+      expect(store.listPositions()).toMatchObject([{ relayId: 'A', doubt: null }]);
+      expect(store.listLogs({ limit: 5 })).toMatchObject([{ id: first.logId, decision: 'forwarded', upstreamStatus: 200, latencyMs: 3 }]);
+    });
+  });
+
+  describe('settle', () => {
+    const outcome = { decision: 'forwarded' as const, reason: 'delivered', upstreamStatus: 200, latencyMs: 12.5 };
+
+    it('writes the outcome’s record, its marks and the log outcome when the key is as the alert left it', async () => {
+      const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'), [mark(B, true)])], { log: log() }), null);
+      clock = T0 + 100;
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A), [mark(A, false)]) }], sender: A, log: { id: sent.logId!, outcome } });
+      await nextTurn();
+      const view = viewOf(store);
+      expect(view.record).toEqual(record(A));
+      expect(view.version).not.toBe(sent.versions[0]);
+      expect(store.listPositions()).toMatchObject([{ doubt: null, updatedAt: T0 + 100 }]);
+      expect(viewOf(store, key, B).sender.holdsNothing).toBe(true);
+      expect(store.listLogs({ limit: 5 })).toMatchObject([
+        { id: sent.logId, decision: 'forwarded', reason: 'delivered', upstreamStatus: 200, latencyMs: 12.5 },
+      ]);
+    });
+
+    it('leaves a record written since untouched, but still applies the marks and the log outcome', async () => {
+      const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log() }), null);
+      const since = store.arbitrate([key], B, writing([write(record(B, 'in-flight'))]), null);
+      store.settle({
+        keys: [{ key, version: sent.versions[0]!, write: write({ owner: null, doubt: null }, [mark(A, true)]) }],
+        sender: A,
+        log: { id: sent.logId!, outcome: { ...outcome, decision: 'failed', reason: 'forward-failed' } },
+      });
+      await nextTurn();
+      expect(viewOf(store)).toMatchObject({ record: record(B, 'in-flight'), version: since.versions[0], sender: { holdsNothing: true } });
+      expect(store.listLogs({ limit: 5 })).toMatchObject([{ id: sent.logId, decision: 'failed', reason: 'forward-failed' }]);
+    });
+
+    it('does not bring back a record cleared since', async () => {
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+      const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))]), null);
+      expect(store.clearPosition({ relayUser: 'bob', account: 'sim101', instrumentKey: 'ES' })).toBe(true);
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], sender: A, log: null });
+      await nextTurn();
+      expect(viewOf(store)).toMatchObject({ record: { owner: null, doubt: null }, version: null });
+    });
+
+    it('settles a key that had no row only while it still has none', async () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      store.arbitrate([other], B, writing([write(record(B))]), null);
+      store.settle({
+        keys: [
+          { key, version: null, write: write(record(A, 'changed')) },
+          { key: other, version: null, write: write(record(A)) },
+        ],
+        sender: A,
+        log: null,
+      });
+      await nextTurn();
+      expect(viewOf(store).record).toEqual(record(A, 'changed'));
+      expect(viewOf(store, other).record).toEqual(record(B));
+    });
+
+    it('settles each key of an alert on its own', async () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      const sent = store.arbitrate([key, other], A, writing([write(record(A, 'in-flight')), write(record(A, 'in-flight'))]), null);
+      store.arbitrate([other], B, writing([write(record(B))]), null);
+      store.settle({
+        keys: [
+          { key, version: sent.versions[0]!, write: write(record(A, 'unknown-outcome')) },
+          { key: other, version: sent.versions[1]!, write: write(record(A, 'unknown-outcome')) },
+        ],
+        sender: A,
+        log: null,
+      });
+      await nextTurn();
+      expect(look(store, [key, other]).views.map((v) => v.record)).toEqual([record(A, 'unknown-outcome'), record(B)]);
+    });
+
+    it('is applied by the next arbitrate before it decides, even before its own write ran', () => {
+      const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log() }), null);
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], sender: A, log: { id: sent.logId!, outcome } });
+      expect(viewOf(store).record).toEqual(record(A));
+      expect(store.listLogs({ limit: 1 })[0]?.decision).toBe('forwarded');
+    });
+  });
+
+  describe('recordRefusal', () => {
+    it('records the refused alert’s log row, marks and fingerprint (as refused) once the queue runs', async () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      store.recordRefusal({
+        keys: [key, other],
+        marks: [mark(A, true)],
+        identity: identity('fp-r'),
+        log: log({ decision: 'blocked', reason: 'database busy: nothing was decided or forwarded' }),
+      });
+      await nextTurn();
+      expect(store.listLogs({ limit: 5 })).toMatchObject([{ decision: 'blocked', reason: 'database busy: nothing was decided or forwarded' }]);
+      const { views, earlier } = look(store, [key, other], A, identity('fp-r'));
+      expect(views.map((v) => v.sender)).toEqual([
+        { holdsNothing: true, lastFingerprint: 'fp-r' },
+        { holdsNothing: true, lastFingerprint: 'fp-r' },
+      ]);
+      expect(earlier).toEqual({ at: T0, refused: true });
+    });
+
+    it('records a refusal without an identity and without keys', async () => {
+      store.recordRefusal({ keys: [], marks: [], identity: null, log: log({ decision: 'blocked' }) });
+      await nextTurn();
+      expect(store.listLogs({ limit: 5 })).toHaveLength(1);
+    });
+
+    it('a decided copy seen after a refused one is no longer refused', () => {
+      store.recordRefusal({ keys: [key], marks: [], identity: identity('fp'), log: log({ decision: 'blocked' }) });
+      clock = T0 + 5000;
+      store.arbitrate([key], A, writing([null], { seen: true }), identity('fp'));
+      expect(look(store, [key], A, identity('fp')).earlier).toEqual({ at: T0 + 5000, refused: false });
+    });
+  });
+
+  describe('by hand and after a crash', () => {
+    it('clears one position by a user’s key: the owner then holds nothing there', () => {
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+      store.arbitrate([key], A, writing([write(record(A))]), null);
+      expect(store.clearPosition({ relayUser: 'bob', account: 'sim101', instrumentKey: 'ES' })).toBe(true);
+      expect(store.listPositions()).toEqual([]);
+      expect(viewOf(store)).toEqual({ record: { owner: null, doubt: null }, version: null, sender: { holdsNothing: true, lastFingerprint: null } });
+      expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' })).toBe(false);
+    });
+
+    it('answers false for an unknown user, and for a key nobody owns (dropping its doubt)', () => {
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+      store.arbitrate([key], A, writing([write(record(A))]), null);
+      expect(store.clearPosition({ relayUser: 'nobody', account: 'Sim101', instrumentKey: 'ES' })).toBe(false);
+      expect(store.listPositions()).toHaveLength(1);
+      const nq = { ...key, instrumentKey: 'NQ' };
+      store.arbitrate([nq], A, writing([write(record(null, 'unknown-outcome'))]), null);
+      expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'NQ' })).toBe(false);
+      expect(viewOf(store, nq).record).toEqual({ owner: null, doubt: null });
+    });
+
+    it('closes forwards a crash left: pending rows become unknown, in-flight records of unknown outcome, versions kept', () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      const nq: PositionKey = { ...key, instrumentKey: 'NQ' };
+      const sent = store.arbitrate(
+        [key, other, nq],
+        A,
+        writing([write(record(A, 'in-flight')), write(record(null, 'in-flight')), write(record(A, 'working-order'))]),
+        null,
+      );
+      store.appendLog(log({ decision: 'pending' }));
+      store.appendLog(log({ decision: 'forwarded' }));
+      store.appendLog(log({ decision: 'pending' }));
+      expect(store.closeInterruptedForwards('interrupted: the relay stopped before CrossTrade answered')).toBe(2);
+      expect(store.listLogs({ limit: 10 }).map((l) => [l.decision, l.reason])).toEqual([
+        ['unknown', 'interrupted: the relay stopped before CrossTrade answered'],
+        ['forwarded', 'entry: nobody owns the position'],
+        ['unknown', 'interrupted: the relay stopped before CrossTrade answered'],
+      ]);
+      const views = look(store, [key, other, nq]).views;
+      expect(views.map((v) => v.record)).toEqual([record(A, 'unknown-outcome'), record(null, 'unknown-outcome'), record(A, 'working-order')]);
+      expect(views.map((v) => v.version)).toEqual(sent.versions);
+      expect(store.closeInterruptedForwards('again')).toBe(0);
+    });
+
+    it('lets a settlement of the same order still land after the crash was closed (the version is kept)', async () => {
+      const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))]), null);
+      store.closeInterruptedForwards('interrupted');
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], sender: A, log: null });
+      await nextTurn();
+      expect(viewOf(store).record).toEqual(record(A));
+    });
+  });
+
+  describe('log, settings, pruning', () => {
+    it('appends log rows and lists them newest first, per user and limited', () => {
+      const id = store.appendLog(log());
+      store.appendLog(log({ relayUser: 'amy', decision: 'blocked' }));
+      expect(store.listLogs({ limit: 10 }).map((l) => l.relayUser)).toEqual(['amy', 'bob']);
+      expect(store.listLogs({ relayUser: 'bob', limit: 10 })).toEqual([{ ...log(), id }]);
+      expect(store.listLogs({ limit: 1 })).toHaveLength(1);
+    });
+
+    it('stores settings', () => {
+      expect(store.getSetting('admin_token')).toBeNull();
+      store.setSetting('admin_token', 'one');
+      store.setSetting('admin_token', 'two');
+      expect(store.getSetting('admin_token')).toBe('two');
+    });
+
+    it('prunes signal-log rows past the retention and old fingerprints, which are then no longer found', () => {
+      store.appendLog(log({ time: 1000, decision: 'blocked' }));
+      store.appendLog(log({ time: 5000, decision: 'blocked' }));
+      store.arbitrate([key], A, writing([null], { seen: true, log: log({ time: 6000, decision: 'blocked' }) }), identity('f', 60_000));
+      clock = T0 + 10;
+      store.arbitrate([key], A, writing([null], { seen: true }), identity('g', 60_000));
+      expect(store.prune({ logsBefore: 2000, fingerprintsBefore: T0 + 1 })).toEqual({ logs: 1, fingerprints: 1 });
+      expect(store.listLogs({ limit: 10 }).map((l) => l.time)).toEqual([6000, 5000]);
+      expect(look(store, [key], A, identity('f', 60_000)).earlier).toBeNull();
+      expect(look(store, [key], A, identity('g', 60_000)).earlier).toEqual({ at: T0 + 10, refused: false });
+    });
+
+    it('sees a write made through a second connection at once', () => {
+      const other = open();
+      other.saveUser({ relayUser: 'amy', crosstradeKey: 'key-amy-1', webhookUrl: 'https://x.test/1' });
+      other.arbitrate([key], A, writing([write(record(A))]), null);
+      other.close();
+      expect(store.getUser('amy')?.relayUser).toBe('amy');
+      expect(viewOf(store).record).toEqual(record(A));
+    });
   });
 });
 
 describe('SQLite store under a held write lock', () => {
-  it('keeps grouped outcomes when their write finds the database busy, and writes them once it is free', async () => {
-    const temp = makeTempDir();
-    const errors: unknown[] = [];
-    const store = createSqliteStore(temp.file('busy.db'), { busyTimeoutMs: 10, onBackgroundError: (error) => errors.push(error) });
+  let temp: ReturnType<typeof makeTempDir>;
+  let store: Store;
+  let holder: Database.Database;
+  let errors: unknown[];
+  const file = () => temp.file('busy.db');
+  const open = (retryMs: number) => createSqliteStore(file(), { busyTimeoutMs: 20, retryMs, now: () => T0, onBackgroundError: (error) => errors.push(error) });
+  /** Another process takes the write lock and keeps it. */
+  const hold = () => {
+    holder = new Database(file());
+    holder.prepare('BEGIN IMMEDIATE').run();
+  };
+  const free = () => {
+    holder.prepare('COMMIT').run();
+    holder.close();
+  };
+  /** Reads the file directly, without the store (whose listLogs would flush its queue). */
+  const raw = <T>(sql: string): T[] => {
+    const db = new Database(file(), { readonly: true });
     try {
-      const id = store.appendLog(log());
-      const other = new Database(temp.file('busy.db'));
-      other.prepare('BEGIN IMMEDIATE').run();
-      store.completeLog(id, { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 1 });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect((errors[0] as { code?: string }).code).toBe('SQLITE_BUSY');
-      other.prepare('COMMIT').run();
-      other.close();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(store.listLogs({ limit: 1 })[0]).toMatchObject({ id, decision: 'forwarded', upstreamStatus: 200 });
+      return db.prepare(sql).all() as T[];
     } finally {
-      store.close();
-      temp.cleanup();
+      db.close();
     }
+  };
+
+  beforeEach(() => {
+    temp = makeTempDir();
+    errors = [];
+  });
+  afterEach(() => {
+    if (holder?.open) free();
+    store.close();
+    temp.cleanup();
+  });
+
+  /** An in-flight entry of A, a settlement of it and a refusal of B, both queued while the lock is held. */
+  function queueWhileHeld() {
+    const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log() }), null);
+    hold();
+    store.settle({
+      keys: [{ key, version: sent.versions[0]!, write: write(record(A), [mark(A, false)]) }],
+      sender: A,
+      log: { id: sent.logId!, outcome: { decision: 'forwarded', reason: 'delivered', upstreamStatus: 200, latencyMs: 7 } },
+    });
+    store.recordRefusal({
+      keys: [key],
+      marks: [mark(B, true)],
+      identity: identity('fp-b', 30_000, B),
+      log: log({ relayId: 'B', decision: 'blocked', reason: 'database busy: nothing was decided or forwarded' }),
+    });
+    return sent;
+  }
+
+  it('throws StoreBusyError (not an SQLite error) from arbitrate, and decides nothing', () => {
+    store = open(60_000);
+    hold();
+    let decided = false;
+    let error: unknown;
+    try {
+      store.arbitrate(
+        [key],
+        A,
+        () => {
+          decided = true;
+          return { value: null, writes: [null], seen: false, log: null };
+        },
+        null,
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StoreBusyError);
+    expect(isStoreBusyError(error)).toBe(true);
+    expect((error as Error).message).toBe('database busy: another process holds the write lock');
+    expect((error as { code?: unknown }).code).toBeUndefined();
+    expect(((error as Error).cause as { code?: string }).code).toBe('SQLITE_BUSY');
+    expect(decided).toBe(false);
+    free();
+    expect(look(store, [key]).views[0]?.record).toEqual({ owner: null, doubt: null });
+  });
+
+  it('keeps settlements and refusals queued while busy, and writes them once the lock frees', async () => {
+    store = open(30);
+    const sent = queueWhileHeld();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(errors.length).toBeGreaterThan(0);
+    expect((errors[0] as { code?: string }).code).toBe('SQLITE_BUSY');
+    free();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(raw<{ id: number; decision: string; upstream_status: number | null }>('SELECT id, decision, upstream_status FROM signal_log ORDER BY id')).toEqual([
+      { id: sent.logId, decision: 'forwarded', upstream_status: 200 },
+      { id: sent.logId! + 1, decision: 'blocked', upstream_status: null },
+    ]);
+    expect(raw('SELECT owner_id, doubt FROM key_records')).toEqual([{ owner_id: 'A', doubt: null }]);
+    expect(raw('SELECT relay_id, holds_nothing, last_fingerprint FROM strategy_keys ORDER BY relay_id')).toEqual([
+      { relay_id: 'A', holds_nothing: 0, last_fingerprint: null },
+      { relay_id: 'B', holds_nothing: 1, last_fingerprint: 'fp-b' },
+    ]);
+    expect(raw('SELECT fingerprint, refused FROM alert_fingerprints')).toEqual([{ fingerprint: 'fp-b', refused: 1 }]);
+  });
+
+  it('has the next arbitrate apply what is queued before it decides, once, even before the retry runs', async () => {
+    store = open(60_000); // the retry would come far too late: only the arbitration can have written them
+    queueWhileHeld();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(() => look(store, [key], B)).toThrow(StoreBusyError);
+    free();
+    const { views, earlier } = look(store, [key], B, identity('fp-b', 30_000, B));
+    expect(views[0]).toMatchObject({ record: record(A), sender: { holdsNothing: true, lastFingerprint: 'fp-b' } });
+    expect(earlier).toEqual({ at: T0, refused: true });
+    expect(raw<{ decision: string }>('SELECT decision FROM signal_log ORDER BY id').map((r) => r.decision)).toEqual(['forwarded', 'blocked']);
+    // applied once: neither another arbitration nor closing writes them again
+    look(store, [key], B);
+    store.close();
+    expect(raw('SELECT count(*) AS n FROM signal_log')).toEqual([{ n: 2 }]);
   });
 });
