@@ -119,10 +119,12 @@ describe('parsePositionsBody', () => {
 });
 
 describe('readingFor', () => {
-  it('reads open for a position of the same contract', () => {
+  it('reads open for a position of the same contract, with its direction and quantity', () => {
     expect(readingFor([position('RTY 03-26', 'long', 2)], 'Sim101', 'RTYH2026', AT, REF)).toEqual({
       kind: 'open',
       takenAt: AT,
+      direction: 'long',
+      quantity: 2,
       detail: 'Long 2 RTY 03-26',
     });
   });
@@ -131,17 +133,43 @@ describe('readingFor', () => {
     expect(readingFor([position('RTY 06-26', 'short', 1)], 'Sim101', 'RTYH26', AT, REF)).toEqual({
       kind: 'open',
       takenAt: AT,
+      direction: 'short',
+      quantity: 1,
       detail: 'Short 1 RTY 06-26',
     });
   });
 
-  it('lists every open expiry of the root in the detail', () => {
-    const positions = [position('RTY 03-26', 'long', 2), position('RTY 06-26', 'long', 1)];
+  it('adds up the quantities of every open expiry of the root held in one direction, listing each in the detail', () => {
+    const positions = [position('RTY 03-26', 'long', 2), position('ES 03-26', 'long', 5), position('RTY 06-26', 'long', 1)];
     expect(readingFor(positions, 'Sim101', 'RTY1!', AT, REF)).toEqual({
       kind: 'open',
       takenAt: AT,
+      direction: 'long',
+      quantity: 3,
       detail: 'Long 2 RTY 03-26, Long 1 RTY 06-26',
     });
+    const shorts = [position('RTY 03-26', 'short', 4), position('RTY 06-26', 'short', 3)];
+    expect(readingFor(shorts, 'Sim101', 'RTY', AT, REF)).toMatchObject({ kind: 'open', direction: 'short', quantity: 7 });
+  });
+
+  it('reads unknown when expiries of the root are held in opposite directions: no one direction describes the account', () => {
+    const positions = [position('RTY 03-26', 'long', 2), position('RTY 06-26', 'short', 2)];
+    expect(readingFor(positions, 'Sim101', 'RTY1!', AT, REF)).toEqual({
+      kind: 'unknown',
+      takenAt: AT,
+      reason: 'mixed-positions: Long 2 RTY 03-26, Short 2 RTY 06-26',
+    });
+    const uneven = [position('RTY 06-26', 'short', 1), position('RTY 03-26', 'long', 3), position('RTY 09-26', 'flat', 0)];
+    expect(readingFor(uneven, 'Sim101', 'RTY', AT, REF)).toEqual({
+      kind: 'unknown',
+      takenAt: AT,
+      reason: 'mixed-positions: Short 1 RTY 06-26, Long 3 RTY 03-26',
+    });
+  });
+
+  it('does not count an opposite position of another product or another account as mixed', () => {
+    const positions = [position('RTY 03-26', 'long', 2), position('M2K 03-26', 'short', 1), position('RTY 06-26', 'short', 1, 'Sim102')];
+    expect(readingFor(positions, 'Sim101', 'RTY', AT, REF)).toMatchObject({ kind: 'open', direction: 'long', quantity: 2 });
   });
 
   it('reads flat when nothing is open', () => {
@@ -184,18 +212,40 @@ describe('readingFor', () => {
     expect(readingFor(positions, 'Sim101', 'RTY', AT, REF)).toEqual({ kind: 'flat', takenAt: AT });
   });
 
+  const side = fc.constantFrom<ApiPosition['marketPosition']>('long', 'short', 'flat');
+  const anyPosition = fc.record({
+    account: fc.constantFrom('Sim101', 'sim101', 'Other'),
+    instrument: fc.constantFrom('ES 03-26', 'MES 06-26', 'RTY 06-26', 'RTY 09-26', 'M2K 03-26', 'NQ 09-26'),
+    marketPosition: side,
+    quantity: fc.integer({ min: 0, max: 5 }),
+  });
+
   it('never reads flat while a same-root position is open, whatever else the book holds', () => {
-    const side = fc.constantFrom<ApiPosition['marketPosition']>('long', 'short', 'flat');
-    const other = fc.record({
-      account: fc.constantFrom('Sim101', 'sim101', 'Other'),
-      instrument: fc.constantFrom('ES 03-26', 'MES 06-26', 'RTY 06-26', 'M2K 03-26', 'NQ 09-26'),
-      marketPosition: side,
-      quantity: fc.integer({ min: 0, max: 5 }),
-    });
     fc.assert(
-      fc.property(fc.array(other), fc.constantFrom('long', 'short') as fc.Arbitrary<'long' | 'short'>, fc.integer({ min: 1, max: 9 }), (rest, s, q) => {
+      fc.property(fc.array(anyPosition), fc.constantFrom('long', 'short') as fc.Arbitrary<'long' | 'short'>, fc.integer({ min: 1, max: 9 }), (rest, s, q) => {
         const reading = readingFor([...rest, position('RTY 03-26', s, q)], 'SIM101', 'RTY1!', AT, REF);
-        expect(reading.kind).toBe('open');
+        expect(reading.kind).not.toBe('flat');
+      }),
+    );
+  });
+
+  it('reads the one direction and the total of the root on the account, or unknown when directions differ', () => {
+    fc.assert(
+      fc.property(fc.array(anyPosition), (book) => {
+        const mine = book.filter(
+          (p) => p.account.toLowerCase() === 'sim101' && p.instrument.startsWith('RTY ') && p.marketPosition !== 'flat' && p.quantity > 0,
+        );
+        const reading = readingFor(book, 'Sim101', 'RTY1!', AT, REF);
+        const directions = new Set(mine.map((p) => p.marketPosition));
+        if (mine.length === 0) expect(reading).toEqual({ kind: 'flat', takenAt: AT });
+        else if (directions.size > 1) expect(reading).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/^mixed-positions: /) });
+        else {
+          expect(reading).toMatchObject({
+            kind: 'open',
+            direction: mine[0]?.marketPosition,
+            quantity: mine.reduce((sum, p) => sum + p.quantity, 0),
+          });
+        }
       }),
     );
   });
