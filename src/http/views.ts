@@ -25,6 +25,7 @@ export function positionView(position: PositionRecord) {
     opened_at: iso(position.openedAt),
     updated_at: iso(position.updatedAt),
     hold_until: iso(position.holdUntil),
+    doubt: position.doubt,
   };
 }
 
