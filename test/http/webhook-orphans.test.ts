@@ -10,7 +10,10 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
   afterEach(async () => {
     await rig.close();
   });
-  const book = () => rig.sim.positions('Sim101').map((p) => `${(p as { marketPosition: string }).marketPosition} ${(p as { quantity: number }).quantity}`);
+  const book = (account?: string) => rig.book(account);
+  const owners = () => rig.relay.store.listPositions('bob').map((p) => [p.account, p.relayId, p.direction, p.doubt]);
+  const reversalOf = (relayId: string, extra: Parameters<typeof alertText>[0] extends infer F ? Partial<F> : never = {}) =>
+    alertText({ relayId, prev: 'long', now: 'short', action: 'SELL', ...extra }).replace('qty=1', 'qty=2');
 
   it('drops the exit of a strategy whose entry was blocked, after the owner has exited', async () => {
     await rig.post(entry('A'));
@@ -20,7 +23,7 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     expect((await rig.post(exit('B'))).body).toEqual({
       decision: 'dropped',
       signal_type: 'exit',
-      reason: "phantom-exit: B's entry was blocked, it holds no position",
+      reason: 'phantom-exit: B holds no position here',
     });
     expect(book()).toEqual([]);
     // B is flat in its own view now: its next entry is an ordinary one.
@@ -32,25 +35,32 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     await rig.post(entry('A'));
     await rig.post(entry('B'));
     await rig.post(exit('A'));
-    const reversal = await rig.post(alertText({ relayId: 'B', prev: 'long', now: 'short', action: 'SELL' }));
+    const reversal = await rig.post(reversalOf('B'));
     expect(reversal.body).toEqual({
       decision: 'blocked',
       signal_type: 'reversal',
-      reason: "not-owner: B's entry was blocked, its reversal would double the position",
+      reason: 'not-owner: B holds no position here, its reversal would double the position',
     });
+    expect(rig.sim.received).toHaveLength(2);
     expect(book()).toEqual([]);
   });
 
   it('keeps the owner while its exit is in flight, so another entry cannot slip in', async () => {
     await rig.post(entry('A'));
-    rig.sim.failWebhook({ kind: 'hang' });
+    rig.advance(10_001); // past A's fill grace: only the exit in flight stands in B's way
+    rig.sim.failWebhook({ kind: 'hang', times: 1 });
     const pendingExit = rig.post(exit('A'));
     while (rig.sim.received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-    rig.sim.failWebhook(null);
     const contested = await rig.post(entry('B'));
-    expect(contested.body.decision).toBe('blocked');
-    expect((await pendingExit).body.decision).toBe('failed');
-    expect(rig.relay.store.listPositions('bob').map((p) => p.relayId)).toEqual(['A']);
+    expect(contested.body).toEqual({
+      decision: 'blocked',
+      signal_type: 'entry',
+      reason: 'owner-order-pending: owned by A, its order has not been answered yet',
+    });
+    expect(rig.sim.apiCalls).toBe(0);
+    expect((await pendingExit).body).toMatchObject({ decision: 'unknown', reason: expect.stringMatching(/^outcome-unknown: upstream-timeout;/) });
+    expect(owners().map(([account, relayId]) => [account, relayId])).toEqual([['Sim101', 'A']]);
+    expect(rig.sim.received).toHaveLength(2);
     expect(book()).toEqual(['Long 1']);
   });
 
@@ -58,8 +68,9 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     rig.sim.failWebhook({ kind: 'status', status: 400 });
     expect((await rig.post(entry('A'))).body.decision).toBe('failed');
     rig.sim.failWebhook(null);
-    expect((await rig.post(exit('A'))).body.decision).toBe('dropped');
-    expect(rig.sim.received.filter((r) => r.status === 200)).toHaveLength(0);
+    expect((await rig.post(exit('A'))).body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: A holds no position here' });
+    expect(rig.sim.received).toHaveLength(1);
+    expect(book()).toEqual([]);
   });
 
   it('refuses an alert that lists one account twice: CrossTrade would place it twice', async () => {
@@ -69,21 +80,24 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
       body: { decision: 'rejected', reason: 'account "sim101" is listed twice: CrossTrade would place the order twice' },
     });
     expect(rig.sim.received).toHaveLength(0);
+    expect(book()).toEqual([]);
   });
 
   it('refuses a cancel_after outside CrossTrade’s 1-60 minutes', async () => {
     const answer = await rig.post(entry('A', { orderType: 'LIMIT', extra: 'limit_price=1; cancel_after=200000000000' }));
     expect(answer).toMatchObject({ status: 400, body: { decision: 'rejected', reason: 'cancel_after must be a number of minutes from 1 to 60' } });
+    expect(rig.sim.received).toHaveLength(0);
+    expect(book()).toEqual([]);
   });
 
-  it('blocks an entry on an instrument it cannot read, since no check could ever clear it', async () => {
-    const answer = await rig.post(entry('A', { instrument: 'ES 13-26' }));
-    expect(answer.body).toEqual({
-      decision: 'blocked',
-      signal_type: 'entry',
-      reason: 'instrument-unreadable: "ES 13-26" is not an instrument name the relay can check',
-    });
+  it('never lets an order on an instrument it cannot read bypass arbitration: entries blocked, exits and reversals not sent', async () => {
+    const reason = 'instrument-unreadable: the relay cannot read this instrument name, so no CrossTrade check could ever tell its position';
+    expect((await rig.post(entry('A', { instrument: 'ES 13-26' }))).body).toEqual({ decision: 'blocked', signal_type: 'entry', reason });
+    expect((await rig.post(exit('A', { instrument: 'ES 13-26' }))).body).toEqual({ decision: 'dropped', signal_type: 'exit', reason });
+    expect((await rig.post(reversalOf('A', { instrument: 'ES 13-26' }))).body).toEqual({ decision: 'blocked', signal_type: 'reversal', reason });
     expect(rig.sim.received).toHaveLength(0);
+    expect(rig.sim.apiCalls).toBe(0);
+    expect(book()).toEqual([]);
   });
 
   it('does not double a position when the owner’s blocked reversal is followed by its exit', async () => {
@@ -93,20 +107,29 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     expect(reversal.body.decision).toBe('blocked');
     // A's strategy now believes it is short on Sim101 and sends the exit of a short.
     const answer = await rig.post(alertText({ relayId: 'A', account: 'Sim101', prev: 'short', now: 'flat', action: 'BUY' }));
-    expect(answer.body).toMatchObject({
+    expect(answer.body).toEqual({
       decision: 'dropped',
-      reason: expect.stringMatching(/^direction-mismatch: A starts from short but its recorded position is long/),
+      signal_type: 'exit',
+      reason: 'position-mismatch: claim-mismatch: A says it was short, the record says long; CrossTrade reports Long 1 ES 03-26',
     });
-    expect(book()).toEqual(['Long 1']);
+    expect(rig.sim.received).toHaveLength(2);
+    expect(book('Sim101')).toEqual(['Long 1']);
+    expect(book('Sim102')).toEqual(['Long 1']);
   });
 
   it('treats a cleared stale owner as holding nothing: its later reversal is blocked', async () => {
     await rig.post(entry('A'));
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0); // A was stopped out
-    await rig.post(entry('B'));
-    await rig.post(exit('B'));
-    const reversal = await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'short', action: 'SELL' }));
-    expect(reversal.body.decision).toBe('blocked');
+    rig.advance(10_001);
+    expect((await rig.post(entry('B'))).body.reason).toBe('stale-owner-cleared: owned by A, CrossTrade reports flat');
+    expect((await rig.post(exit('B'))).body.decision).toBe('forwarded');
+    const reversal = await rig.post(reversalOf('A'));
+    expect(reversal.body).toEqual({
+      decision: 'blocked',
+      signal_type: 'reversal',
+      reason: 'not-owner: A holds no position here, its reversal would double the position',
+    });
+    expect(rig.sim.received).toHaveLength(3);
     expect(book()).toEqual([]);
   });
 });
