@@ -118,7 +118,13 @@ describe('getPositions', () => {
 describe('readPosition', () => {
   it('reads open with the position as detail and the arrival time', async () => {
     sim.setPosition('Sim101', 'RTY 03-26', 'Long', 2);
-    expect(await client.readPosition('Sim101', 'RTYH2026', KEY)).toEqual({ kind: 'open', takenAt: START, detail: 'Long 2 RTY 03-26' });
+    expect(await client.readPosition('Sim101', 'RTYH2026', KEY)).toEqual({
+      kind: 'open',
+      takenAt: START,
+      direction: 'long',
+      quantity: 2,
+      detail: 'Long 2 RTY 03-26',
+    });
   });
 
   it('reads flat when the product is absent from the list', async () => {
@@ -135,7 +141,7 @@ describe('readPosition', () => {
     sim.setPosition('Sim101', 'RTY 03-26', 'Short', 1);
     const readings = await Promise.all(Array.from({ length: 20 }, (_, i) => client.readPosition(i % 2 === 0 ? 'Sim101' : 'SIM101', 'RTY1!', KEY)));
     expect(sim.apiCalls).toBe(1);
-    for (const reading of readings) expect(reading).toEqual({ kind: 'open', takenAt: START, detail: 'Short 1 RTY 03-26' });
+    for (const reading of readings) expect(reading).toEqual({ kind: 'open', takenAt: START, direction: 'short', quantity: 1, detail: 'Short 1 RTY 03-26' });
   });
 
   it('keeps separate calls per key and per account', async () => {
@@ -150,7 +156,13 @@ describe('readPosition', () => {
 
     clock = START + 999;
     expect(await client.readPosition('Sim101', 'ES', KEY)).toEqual({ kind: 'flat', takenAt: START });
-    expect(await client.readPosition('Sim101', 'RTY', KEY)).toEqual({ kind: 'open', takenAt: START, detail: 'Long 2 RTY 03-26' });
+    expect(await client.readPosition('Sim101', 'RTY', KEY)).toEqual({
+      kind: 'open',
+      takenAt: START,
+      direction: 'long',
+      quantity: 2,
+      detail: 'Long 2 RTY 03-26',
+    });
     expect(sim.apiCalls).toBe(1);
 
     clock = START + 1000;
@@ -163,7 +175,13 @@ describe('readPosition', () => {
     sim.failApi({ kind: 'status', status: 408 });
     expect(await client.readPosition('Sim101', 'RTY', KEY)).toEqual({ kind: 'unknown', takenAt: START, reason: 'api-not-connected-408' });
     sim.failApi(null);
-    expect(await client.readPosition('Sim101', 'RTY', KEY)).toEqual({ kind: 'open', takenAt: START, detail: 'Long 2 RTY 03-26' });
+    expect(await client.readPosition('Sim101', 'RTY', KEY)).toEqual({
+      kind: 'open',
+      takenAt: START,
+      direction: 'long',
+      quantity: 2,
+      detail: 'Long 2 RTY 03-26',
+    });
     expect(sim.apiCalls).toBe(2);
   });
 
@@ -213,6 +231,108 @@ describe('readPosition', () => {
       body: JSON.stringify({ positions: [{ account: 'Sim101', instrument: 'EURUSD.FX', marketPosition: 'Long', quantity: 1 }], success: true }),
     });
     expect(await client.readPosition('Sim101', 'RTY', KEY)).toEqual({ kind: 'unknown', takenAt: START, reason: 'instrument-unreadable' });
+  });
+});
+
+/** A positions API that answers after `delayMs`, counting its calls. */
+async function slowApi(delayMs: number, positions: unknown[]): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
+  let calls = 0;
+  const server = http.createServer((req, res) => {
+    calls += 1;
+    req.resume();
+    const timer = setTimeout(() => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ positions, count: positions.length, success: true }));
+    }, delayMs);
+    res.on('close', () => clearTimeout(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls: () => calls,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('readPosition with a deadline of its own (timeoutMs)', () => {
+  const LONG_2 = { kind: 'open', takenAt: START, direction: 'long', quantity: 2, detail: 'Long 2 RTY 03-26' } as const;
+  const book = [{ account: 'Sim101', instrument: 'RTY 03-26', marketPosition: 'Long', quantity: 2 }];
+  let api: Awaited<ReturnType<typeof slowApi>>;
+  let slow: CrossTradeClient;
+  const API_DELAY = 200;
+
+  beforeEach(async () => {
+    api = await slowApi(API_DELAY, book);
+    slow = createCrossTradeClient({ apiBaseUrl: api.url, apiTimeoutMs: 1000, forwardTimeoutMs: 300, positionCacheMs: 10_000, now: () => clock });
+  });
+  afterEach(async () => {
+    await slow.close();
+    await api.close();
+  });
+
+  it('answers unknown api-timeout by its own shorter deadline, while the shared call goes on for the others', async () => {
+    const [[short, shortMs], [full, fullMs]] = await Promise.all([
+      elapsed(() => slow.readPosition('Sim101', 'RTY', KEY, 50)),
+      elapsed(() => slow.readPosition('SIM101', 'RTY1!', KEY)),
+    ]);
+    expect(short).toEqual({ kind: 'unknown', takenAt: START, reason: 'api-timeout' });
+    expect(shortMs).toBeGreaterThanOrEqual(45);
+    expect(shortMs).toBeLessThan(API_DELAY - 50);
+    expect(full).toEqual(LONG_2);
+    expect(fullMs).toBeGreaterThanOrEqual(API_DELAY - 20);
+    expect(api.calls()).toBe(1);
+  });
+
+  it('lets the call a short deadline gave up on finish and fill the cache', async () => {
+    expect(await slow.readPosition('Sim101', 'RTY', KEY, 30)).toMatchObject({ kind: 'unknown', reason: 'api-timeout' });
+    await new Promise((resolve) => setTimeout(resolve, API_DELAY + 100));
+    clock = START + 50;
+    const [reading, ms] = await elapsed(() => slow.readPosition('Sim101', 'RTY', KEY, 1));
+    expect(reading).toEqual(LONG_2); // stamped when asked
+    expect(ms).toBeLessThan(50);
+    expect(api.calls()).toBe(1);
+  });
+
+  it('reads the answer when it comes before the deadline', async () => {
+    const [reading, ms] = await elapsed(() => slow.readPosition('Sim101', 'RTY', KEY, API_DELAY + 300));
+    expect(reading).toEqual(LONG_2);
+    expect(ms).toBeLessThan(API_DELAY + 200);
+  });
+
+  it('answers unknown at once for a deadline already passed', async () => {
+    const [reading, ms] = await elapsed(() => slow.readPosition('Sim101', 'RTY', KEY, -5));
+    expect(reading).toEqual({ kind: 'unknown', takenAt: START, reason: 'api-timeout' });
+    expect(ms).toBeLessThan(50);
+  });
+
+  it('never waits past the API timeout, whatever longer deadline is given', async () => {
+    sim.failApi({ kind: 'hang' });
+    const [reading, ms] = await elapsed(() => client.readPosition('Sim101', 'RTY', KEY, 5_000));
+    expect(reading).toEqual({ kind: 'unknown', takenAt: START, reason: 'api-timeout' });
+    expect(ms).toBeLessThan(API_TIMEOUT + SLACK);
+  });
+
+  it('leaves no rejection unhandled when the shared call fails after a short deadline gave up on it', async () => {
+    sim.failApi({ kind: 'hang' });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const [reading, ms] = await elapsed(() => client.readPosition('Sim101', 'RTY', KEY, 40));
+      expect(reading).toEqual({ kind: 'unknown', takenAt: START, reason: 'api-timeout' });
+      expect(ms).toBeLessThan(API_TIMEOUT - 100);
+      await new Promise((resolve) => setTimeout(resolve, API_TIMEOUT + 100));
+      expect(unhandled).toEqual([]);
+      // the failure was not cached: the next read asks again
+      sim.failApi(null);
+      expect(await client.readPosition('Sim101', 'RTY', KEY, 200)).toEqual({ kind: 'flat', takenAt: START });
+      expect(sim.apiCalls).toBe(2);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 
