@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { entry, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
+import { entry, exit, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
 
 const postFrom = async (rig: TestRig, body: string, headers: Record<string, string> = {}) => {
   const response = await fetch(`${rig.relay.url}/webhook`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body });
@@ -23,6 +23,7 @@ describe('webhook protection', () => {
       });
       expect(rig.sim.received).toHaveLength(0);
       expect(logged()).toEqual([['rejected', 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)']]);
+      expect(rig.book()).toEqual([]);
     });
 
     it('cannot be walked around with a percent-encoded path', async () => {
@@ -36,11 +37,13 @@ describe('webhook protection', () => {
         expect(response.status).toBe(403);
       }
       expect(rig.sim.received).toHaveLength(0);
+      expect(rig.book()).toEqual([]);
     });
 
     it('lets loopback through by default, and anything with *', async () => {
       rig = await startTestRig({ webhookAllow: '*' });
       expect((await postFrom(rig, entry('A'))).status).toBe(200);
+      expect(rig.book()).toEqual(['Long 1']);
     });
 
     it('ignores X-Forwarded-For from a source that is not a trusted proxy', async () => {
@@ -48,6 +51,7 @@ describe('webhook protection', () => {
       const answer = await postFrom(rig, entry('A'), { 'x-forwarded-for': '52.89.214.238' });
       expect(answer.status).toBe(403);
       expect(rig.sim.received).toHaveLength(0);
+      expect(rig.book()).toEqual([]);
     });
 
     it('believes X-Forwarded-For from a trusted proxy (RELAY_TRUST_PROXY), both ways', async () => {
@@ -56,19 +60,24 @@ describe('webhook protection', () => {
       const spoofed = await postFrom(rig, entry('B'), { 'x-forwarded-for': '198.51.100.9' });
       expect(spoofed.status).toBe(403);
       expect(spoofed.body.reason).toBe('source address 198.51.100.9 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)');
+      expect(rig.sim.received).toHaveLength(1);
+      expect(rig.book()).toEqual(['Long 1']);
     });
   });
 
   describe('rate limit (RELAY_RATE_LIMIT_PER_MIN)', () => {
     it('answers 429 past the limit per source and logs it', async () => {
       rig = await startTestRig({ rateLimitPerMin: 3 });
+      rig.sim.setPosition('Sim101', 'ES 03-26', 'Long', 5);
       const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await postFrom(rig, exitFor(`R${i}`))).status);
+      for (let i = 0; i < 5; i++) statuses.push((await postFrom(rig, closeOne(`R${i}`))).status);
       expect(statuses).toEqual([200, 200, 200, 429, 429]);
       expect(logged().filter(([d]) => d === 'rejected')).toEqual([
         ['rejected', 'rate limit: more than 3 alerts a minute from 127.0.0.1'],
         ['rejected', 'rate limit: more than 3 alerts a minute from 127.0.0.1'],
       ]);
+      expect(rig.sim.received).toHaveLength(3);
+      expect(rig.book()).toEqual(['Long 2']);
     });
   });
 
@@ -95,6 +104,7 @@ describe('webhook protection', () => {
         body: { decision: 'rejected', signal_type: null, reason: 'wrong relay_secret' },
       });
       expect(rig.sim.received).toHaveLength(0);
+      expect(rig.book()).toEqual([]);
     });
 
     it('forwards an alert with the right one, stripped, and never shows it', async () => {
@@ -102,6 +112,7 @@ describe('webhook protection', () => {
       const answer = await postFrom(rig, `${entry('A')} relay_secret=bobs-passphrase-1;`);
       expect(answer.body.decision).toBe('forwarded');
       expect(rig.sim.received[0]?.body).not.toContain('relay_secret');
+      expect(rig.book()).toEqual(['Long 1']);
       const users = await rig.admin('GET', '/users');
       expect(users.body.users[0].relay_secret).toBe('****');
       const logs = await rig.admin('GET', '/logs');
@@ -113,35 +124,69 @@ describe('webhook protection', () => {
     });
   });
 
-  describe('duplicates (RELAY_DEDUP_SECONDS)', () => {
+  describe('repeats (RELAY_DEDUP_SECONDS, default 30 s) and relay_alert_id', () => {
+    const duplicate = 'duplicate: the same alert from this strategy arrived within 30 s with nothing of it in between';
+
     it('drops the same alert body from the same strategy inside the window', async () => {
-      rig = await startTestRig({ dedupSeconds: 3 });
+      rig = await startTestRig();
       expect((await postFrom(rig, entry('A'))).body.decision).toBe('forwarded');
-      expect((await postFrom(rig, entry('A'))).body).toEqual({
-        decision: 'dropped',
-        signal_type: 'entry',
-        reason: 'duplicate: the same alert from A arrived within 3 s',
-      });
+      rig.advance(4_000); // TradingView's resend comes ~5 s later; a repeating sender sooner or later
+      expect((await postFrom(rig, entry('A'))).body).toEqual({ decision: 'dropped', signal_type: 'entry', reason: duplicate });
+      rig.advance(25_000);
+      expect((await postFrom(rig, entry('A'))).body).toEqual({ decision: 'dropped', signal_type: 'entry', reason: duplicate });
       expect(rig.sim.received).toHaveLength(1);
+      expect(rig.book()).toEqual(['Long 1']);
     });
 
     it('drops all but one of 20 simultaneous copies', async () => {
-      rig = await startTestRig({ dedupSeconds: 3 });
+      rig = await startTestRig();
       const answers = await Promise.all(Array.from({ length: 20 }, () => postFrom(rig, entry('A'))));
       expect(answers.filter((a) => a.body.decision === 'forwarded')).toHaveLength(1);
+      expect(answers.filter((a) => a.body.decision === 'dropped')).toHaveLength(19);
       expect(rig.sim.received).toHaveLength(1);
+      expect(rig.book()).toEqual(['Long 1']);
     });
 
-    it('lets a different alert of the same strategy through, and the same alert once the window passed', async () => {
-      rig = await startTestRig({ dedupSeconds: 1 });
-      await postFrom(rig, entry('A'));
-      expect((await postFrom(rig, entry('A', { extra: 'comment=second' }))).body.decision).toBe('forwarded');
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+    it('lets a legitimate repeat through: the same body after another alert of the strategy on the key (entry, exit, entry)', async () => {
+      rig = await startTestRig();
       expect((await postFrom(rig, entry('A'))).body.decision).toBe('forwarded');
+      expect((await postFrom(rig, exit('A'))).body.decision).toBe('forwarded');
+      expect((await postFrom(rig, entry('A'))).body.decision).toBe('forwarded');
+      expect(rig.sim.received).toHaveLength(3);
+      expect(rig.book()).toEqual(['Long 1']);
+    });
+
+    it('lets the same alert through once the window passed', async () => {
+      rig = await startTestRig();
+      rig.sim.setPosition('Sim101', 'ES 03-26', 'Long', 3);
+      expect((await postFrom(rig, closeOne('ops'))).body.decision).toBe('forwarded');
+      expect((await postFrom(rig, closeOne('ops'))).body).toMatchObject({ decision: 'dropped', reason: duplicate });
+      rig.advance(30_001);
+      expect((await postFrom(rig, closeOne('ops'))).body.decision).toBe('forwarded');
+      expect(rig.sim.received).toHaveLength(2);
+      expect(rig.book()).toEqual(['Long 1']);
+    });
+
+    it('treats one relay_alert_id as one trigger whatever came between, and strips it before forwarding', async () => {
+      rig = await startTestRig();
+      const first = entry('A', { extra: 'relay_alert_id=2026-01-05T14:30:00Z' });
+      expect((await postFrom(rig, first)).body.decision).toBe('forwarded');
+      expect((await postFrom(rig, exit('A'))).body.decision).toBe('forwarded');
+      expect((await postFrom(rig, first)).body).toEqual({
+        decision: 'dropped',
+        signal_type: 'entry',
+        reason: 'duplicate: this relay_alert_id was already handled',
+      });
+      // a new trigger of the same alert carries a new value
+      expect((await postFrom(rig, entry('A', { extra: 'relay_alert_id=2026-01-05T14:35:00Z' }))).body.decision).toBe('forwarded');
+      expect(rig.sim.received).toHaveLength(3);
+      for (const received of rig.sim.received) expect(received.body).not.toContain('relay_alert_id');
+      expect(rig.book()).toEqual(['Long 1']);
     });
   });
 });
 
-function exitFor(relayId: string): string {
-  return `relay_user=bob; relay_id=${relayId}; command=CLOSEPOSITION; account=Sim101; instrument=ES 03-26;`;
+/** Closes one contract whoever holds the position: a `flatten` signal, forwarded without arbitration. */
+function closeOne(relayId: string): string {
+  return `relay_user=bob; relay_id=${relayId}; command=CLOSEPOSITION; account=Sim101; instrument=ES 03-26; qty=1;`;
 }
