@@ -139,6 +139,7 @@ describe('webhook, fed hostile requests', () => {
   /** Nothing got through, nothing but rejections were logged, and the process still answers. */
   async function expectRelayUnharmed(): Promise<void> {
     expect(rig.sim.received).toHaveLength(0);
+    expect(rig.book()).toEqual([]);
     const rows = rig.relay.store.listLogs({ limit: 100_000 });
     expect(rows).toHaveLength(rejectedCount);
     expect(rows.every((row) => row.decision === 'rejected')).toBe(true);
@@ -311,19 +312,32 @@ describe('webhook, fed hostile requests', () => {
     await expectRelayUnharmed();
   });
 
-  it('rejects a body sent as application/json that is not JSON, even a valid text alert', async () => {
-    const notJson = fc.oneof(
-      fc.constant(entry('A')),
-      fc.string({ maxLength: 200 }).map((text) => `x${text}`),
+  it('reads a body by its first character, not its content type: `{`-led non-JSON is not valid JSON under any type, other text labelled JSON is read as text', async () => {
+    const braceLed = fc.oneof(
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.concat([Buffer.from('{'), Buffer.from(bytes), Buffer.from(',,}')])),
+      fc.constant(`{${entry('A')}}`),
+      fc.constant(`  \n{"relay_user":"bob",`),
     );
     await fc.assert(
-      fc.asyncProperty(notJson, fc.constantFrom('application/json', 'application/json; charset=utf-8'), async (body, contentType) => {
+      fc.asyncProperty(braceLed, fc.constantFrom<string | null>(...TEXTISH_CONTENT_TYPES, 'application/json'), async (body, contentType) => {
         await expectRejected({ body, contentType }, { status: 400, reason: NOT_JSON });
+      }),
+      { numRuns: 15 },
+    );
+    const notBraceLed = fc
+      .string({ maxLength: 200 })
+      .map((text) => `x${text}`)
+      .filter((text) => !/relay_user/i.test(text));
+    await fc.assert(
+      fc.asyncProperty(notBraceLed, fc.constantFrom('application/json', 'application/json; charset=utf-8'), async (body, contentType) => {
+        const reason = await expectRejected({ body, contentType }, { status: 400 });
+        // read as key=value text: never the JSON parser's reason
+        expect(reason).not.toBe(NOT_JSON);
       }),
       { numRuns: 10 },
     );
-    await expectRejected({ body: '', contentType: 'application/json' }, { status: 400, reason: NOT_JSON });
+    await expectRejected({ body: 'x', contentType: 'application/json' }, { status: 400, reason: "field 1 has no '='" });
+    await expectRejected({ body: '', contentType: 'application/json' }, { status: 400, reason: 'alert is empty' });
     await expectRelayUnharmed();
   });
 
@@ -404,5 +418,6 @@ describe('webhook, defects found by fuzzing', () => {
     const answer = await rig.post(`{${members.join(',')},"relay_id"${' '.repeat(63)}:"B"}`, 'application/json');
     expect(rig.sim.received).toHaveLength(0);
     expect(answer).toMatchObject({ status: 400, body: { decision: 'rejected', signal_type: null, reason: 'field relay_id appears more than once' } });
+    expect(rig.book()).toEqual([]);
   });
 });
