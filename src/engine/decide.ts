@@ -65,7 +65,13 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
   if (owner === null && signal.type === 'add') return block('add-without-ownership: nobody owns the position, an add would open exposure');
 
   const why = doubtReason(record, signal, isOwner);
-  if (why === null) return forwardSignal(record, signal, ctx, []);
+  if (why === null) {
+    if (!isOwner || !CONFIRMED.has(signal.type)) return forwardSignal(record, signal, ctx, []);
+    // The record and the alert agree, but the position may have been closed outside the relay
+    // (an ATM stop, a manual close): the account is the third witness.
+    if (reading === null) return { action: 'needs-reading', reason: `confirm: the account is checked for a position changed outside the relay` };
+    return confirmOnReading(record, owner, signal, reading, ctx);
+  }
   // The owner's own earlier entry may not have filled yet: no reading could prove it gone.
   if (isOwner && signal.type === 'entry' && ctx.now < owner.holdUntil) {
     return block(`owner-order-pending: ${signal.relayId} already owns this position (${owner.direction}); ${holdText(owner, ctx.now)}`);
@@ -131,6 +137,26 @@ function doubtReason(record: KeyRecord, signal: Signal, isOwner: boolean): strin
     return `nobody-owns: a ${signal.type.replace('_', ' ')} could close or reverse a position the relay did not open`;
   }
   return null;
+}
+
+/** The owner's exit, partial exit, add or reversal, on a record that agrees with the alert. */
+const CONFIRMED: ReadonlySet<Signal['type']> = new Set(['exit', 'partial_exit', 'add', 'reversal']);
+
+/**
+ * Two witnesses agree; the account can still say the position is gone. A flat reading inside the
+ * owner's hold may be its own order not filled yet, so it proves nothing; an unreadable account
+ * does not stop an exit the record and the alert agree on, but does stop exposure (issue 7).
+ */
+function confirmOnReading(record: KeyRecord, owner: Ownership, signal: Signal, reading: PositionReading, ctx: DecideContext): Verdict {
+  const agree = `${forwardReason(signal, true)}; the record and the alert agree`;
+  if (reading.kind === 'unknown') {
+    if (OPENS_EXPOSURE.has(signal.type)) return block(`position-check-failed: ${agree}, but CrossTrade check failed (${reading.reason})`);
+    return forwardSignal(record, signal, ctx, [], `${agree}; CrossTrade check failed (${reading.reason})`);
+  }
+  if (reading.kind === 'flat' && reading.takenAt <= owner.holdUntil) {
+    return forwardSignal(record, signal, ctx, [], `${agree}; a flat reading inside the fill grace of its own order proves nothing`);
+  }
+  return decideOnReading(record, signal, reading, ctx, 'confirm: the owner\'s order checked against the account');
 }
 
 /** The account decides: forward only what is consistent with it (issue 7, "the principle"). */

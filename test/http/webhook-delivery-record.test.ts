@@ -160,7 +160,7 @@ describe('shared accounts and the record', () => {
     expect((await rig.post(command('A', 'command=REVERSE'))).body).toMatchObject({
       decision: 'forwarded',
       signal_type: 'order',
-      reason: 'order read as reversal (CrossTrade reports Long 1 ES 03-26): reversal: A owns the position',
+      reason: expect.stringMatching(/^order read as reversal \(CrossTrade reports Long 1 ES 03-26\): reversal: A owns the position/),
     });
     expect(rig.book()).toEqual(['Short 1']);
     expect(rig.relay.store.listPositions('bob').map((p) => `${p.relayId} ${p.direction}`)).toEqual(['A short']);
@@ -247,6 +247,31 @@ describe('shared accounts and the record', () => {
     expect(rig.book()).toEqual(['Long 1']);
     expect(rig.relay.store.listPositions('bob').map((p) => p.relayId)).toEqual(['B']);
   }, 20_000);
+
+  it('an owner’s exit after its position was closed outside the relay (an ATM stop) is not sent: no orphan short', async () => {
+    rig = await startTestRig();
+    await rig.post(entry('A'));
+    rig.advance(PAST_GRACE_MS);
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
+    expect((await rig.post(exit('A'))).body).toMatchObject({
+      decision: 'dropped',
+      reason: expect.stringMatching(/^position-mismatch: confirm: .*CrossTrade reports flat/),
+    });
+    expect(rig.book()).toEqual([]);
+    expect(rig.relay.store.listPositions('bob')).toEqual([]);
+  });
+
+  it('an owner’s exit is sent when the account cannot be read: the record and the alert agree', async () => {
+    rig = await startTestRig();
+    await rig.post(entry('A'));
+    rig.advance(PAST_GRACE_MS);
+    rig.sim.failApi({ kind: 'status', status: 408 });
+    expect((await rig.post(exit('A'))).body).toMatchObject({
+      decision: 'forwarded',
+      reason: expect.stringMatching(/the record and the alert agree; CrossTrade check failed \(api-not-connected-408\)/),
+    });
+    expect(rig.book()).toEqual([]);
+  });
 
   it('case 11: the record follows a position closed outside the relay: found gone, its owner holds nothing', async () => {
     rig = await startTestRig();
