@@ -22,7 +22,6 @@ describe('crashes and shutdown', () => {
       RELAY_LOG_FILE: temp.file(`${name}.log`),
       CROSSTRADE_API_URL: sim.url,
       RELAY_ADMIN_TOKEN: ADMIN_TOKEN,
-      RELAY_DEDUP_SECONDS: '0',
       RELAY_RATE_LIMIT_PER_MIN: '0',
     };
     const store = createSqliteStore(env.RELAY_DB);
@@ -36,14 +35,18 @@ describe('crashes and shutdown', () => {
       () => 0, // the relay died under it
     );
 
-  it('after kill -9 mid-burst and a restart: every forward has its log row, every owner its decision, state intact', async () => {
+  /** Every account's net position in the simulator's book, as `ACC7 Long 1`. */
+  const bookLines = () => sim.positions().map((p) => `${p.account} ${p.marketPosition} ${p.quantity}`);
+
+  it('after kill -9 mid-burst and a restart: every forward has its log row, every owner its decision, never `failed`, state intact', async () => {
     const env = await setUp('crash');
     const first = await spawnRelay(env);
     relays.push(first);
     const burst = Array.from({ length: 300 }, (_, i) => post(first.url, entry(`S${i}`, { account: `ACC${i}` })));
     while (sim.received.length < 20) await new Promise((resolve) => setTimeout(resolve, 2));
     expect(await first.stop('SIGKILL')).toBeNull();
-    await Promise.all(burst);
+    // Answered 200 before the kill, or not at all: never a 5xx that TradingView would resend.
+    for (const status of await Promise.all(burst)) expect([0, 200]).toContain(status);
 
     const store = createSqliteStore(env.RELAY_DB);
     try {
@@ -63,33 +66,50 @@ describe('crashes and shutdown', () => {
       expect((await fetch(`${second.url}/health`)).status).toBe(200);
       const reopened = createSqliteStore(env.RELAY_DB);
       expect(reopened.listPositions().map((p) => [p.account, p.relayId])).toEqual(positionsBefore);
-      // Rows the crash left pending are closed as failed: their outcome is unknown.
-      expect(reopened.listLogs({ limit: 1000 }).filter((l) => l.decision === 'pending')).toEqual([]);
-      const interrupted = reopened.listLogs({ limit: 1000 }).filter((l) => l.reason === INTERRUPTED_REASON);
+      // Rows the crash left pending are closed as `unknown`, never `failed`: the order may have been sent.
+      const after = reopened.listLogs({ limit: 1000 });
+      expect(after.filter((l) => l.decision === 'pending')).toEqual([]);
+      expect(after.filter((l) => l.decision === 'failed')).toEqual([]);
+      const interrupted = after.filter((l) => l.reason === INTERRUPTED_REASON);
       expect(interrupted.length).toBe(logs.filter((l) => l.decision === 'pending').length);
+      expect(interrupted.every((l) => l.decision === 'unknown')).toBe(true);
+      // Keys the crash left in flight are in doubt: the next alert of each is checked against CrossTrade.
+      expect(reopened.listPositions().every((p) => p.doubt === null || p.doubt === 'unknown-outcome')).toBe(true);
       reopened.close();
+      // The book: one contract on each account that got an order, and every such position has an owner.
+      const book = bookLines();
+      expect(book.sort()).toEqual([...new Set(forwardedAccounts)].map((account) => `${account} Long 1`).sort());
+      const owned = new Set(positionsBefore.map(([account]) => account));
+      for (const account of forwardedAccounts) expect(owned).toContain(account);
       // and it serves alerts with the same state: the first account's owner still holds it
-      const contested = await fetch(`${second.url}/webhook`, { method: 'POST', body: entry('OTHER', { account: positionsBefore[0]![0] as string }) });
+      const account = positionsBefore[0]![0] as string;
+      const contested = await fetch(`${second.url}/webhook`, { method: 'POST', body: entry('OTHER', { account }) });
+      expect(contested.status).toBe(200);
       expect(((await contested.json()) as { decision: string }).decision).toBe('blocked');
+      expect(sim.positions(account).map((p) => `${p.marketPosition} ${p.quantity}`)).toEqual(forwardedAccounts.includes(account) ? ['Long 1'] : []);
     } finally {
       store.close();
     }
   });
 
-  it('on SIGTERM finishes the alerts in flight, closes the database and exits 0', async () => {
+  it('on SIGTERM finishes the alerts in flight (200 `unknown` for a forward that hangs), closes the database and exits 0', async () => {
     const env = await setUp('term');
     const relay = await spawnRelay(env);
     relays.push(relay);
-    sim.failWebhook({ kind: 'hang' }); // the forward takes its whole timeout (1.5 s)
+    // CrossTrade takes the order and never answers: the forward takes its whole timeout (1.5 s).
+    sim.failWebhook({ kind: 'hang', apply: true });
     const inFlight = fetch(`${relay.url}/webhook`, { method: 'POST', body: entry('A') });
     while (sim.received.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
     const exitCode = relay.stop('SIGTERM');
     const answer = await inFlight;
-    expect(answer.status).toBe(502);
-    expect(((await answer.json()) as { decision: string }).decision).toBe('failed');
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { decision: string }).decision).toBe('unknown');
     expect(await exitCode).toBe(0);
     const store = createSqliteStore(env.RELAY_DB);
-    expect(store.listLogs({ limit: 5 }).map((l) => l.decision)).toEqual(['failed']);
+    expect(store.listLogs({ limit: 5 }).map((l) => l.decision)).toEqual(['unknown']);
+    // The order may have been placed: its strategy keeps the key, in doubt, so nobody else's entry doubles it.
+    expect(store.listPositions().map((p) => [p.account, p.relayId, p.doubt])).toEqual([['Sim101', 'A', 'unknown-outcome']]);
     store.close();
+    expect(sim.positions('Sim101').map((p) => `${p.marketPosition} ${p.quantity}`)).toEqual(['Long 1']);
   });
 });
