@@ -6,7 +6,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logView, positionView, userView } from '../../src/http/views.js';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
-import type { SignalLogInput, Store } from '../../src/store/store.js';
+import type { DoubtKind } from '../../src/engine/types.js';
+import { accountGroupOf } from '../../src/store/account-group.js';
+import type { KeyView, SignalLogInput, Store } from '../../src/store/store.js';
 import { CLI_MAIN, type CliSandbox, createCliSandbox, exitCode, waitForLine } from '../helpers/run-cli.js';
 
 const KEY = 'ct-secret-key-9f3a7c21';
@@ -38,18 +40,51 @@ function addAlice(...extra: string[]) {
   return sandbox.run(['add-user', '--user', 'alice', '--key', KEY, '--webhook-url', WEBHOOK_URL, ...extra]);
 }
 
-function seedPosition(store: Store, p: { relayUser: string; account: string; instrument: string; key: string; relayId: string; direction: 'long' | 'short' }) {
-  store.arbitrate([{ relayUser: p.relayUser, account: p.account, instrumentKey: p.key }], () => ({
-    value: null,
-    changes: [
-      {
-        kind: 'set',
-        instrument: p.instrument,
-        ownership: { relayId: p.relayId, direction: p.direction, openedAt: OPENED_AT, claimedAt: OPENED_AT, holdUntil: OPENED_AT + 10_000 },
-      },
-    ],
-    log: null,
-  }));
+interface Seed {
+  relayUser: string;
+  account: string;
+  instrument: string;
+  key: string;
+  relayId: string;
+  direction: 'long' | 'short';
+  /** The CrossTrade key of the owner's account group (default: the user's stored one, else a key of its own). */
+  crosstradeKey?: string;
+  doubt?: DoubtKind;
+}
+
+function groupOf(store: Store, relayUser: string, crosstradeKey?: string): string {
+  return accountGroupOf(crosstradeKey ?? store.getUser(relayUser)?.crosstradeKey ?? `key-of-${relayUser}`);
+}
+
+/** An owned key, written as the relay writes it: through an arbitration. */
+function seedPosition(store: Store, p: Seed) {
+  const owner = { relayUser: p.relayUser, relayId: p.relayId };
+  store.arbitrate(
+    [{ accountGroup: groupOf(store, p.relayUser, p.crosstradeKey), account: p.account, instrumentKey: p.key }],
+    owner,
+    () => ({
+      value: null,
+      writes: [
+        {
+          instrument: p.instrument,
+          record: {
+            owner: { ...owner, direction: p.direction, openedAt: OPENED_AT, claimedAt: OPENED_AT, holdUntil: OPENED_AT + 10_000 },
+            doubt: p.doubt === undefined ? null : { kind: p.doubt, since: OPENED_AT },
+          },
+          marks: [],
+        },
+      ],
+      seen: false,
+      log: null,
+    }),
+    null,
+  );
+}
+
+/** What the relay's next arbitration would see of a key, for one strategy. */
+function view(store: Store, accountGroup: string, account: string, instrumentKey: string, sender: { relayUser: string; relayId: string }): KeyView {
+  return store.arbitrate([{ accountGroup, account, instrumentKey }], sender, (views) => ({ value: views[0]!, writes: [null], seen: false, log: null }), null)
+    .value;
 }
 
 function logEntry(overrides: Partial<SignalLogInput>): SignalLogInput {
@@ -99,14 +134,41 @@ describe('add-user', () => {
   it('creates a user from flags and stores exactly what was given', async () => {
     const result = await addAlice();
     expect(result).toEqual({ code: 0, stdout: 'user alice created\n', stderr: '' });
-    expect(openStore().getUser('alice')).toMatchObject({ relayUser: 'alice', crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
+    expect(openStore().getUser('alice')).toMatchObject({
+      relayUser: 'alice',
+      crosstradeKey: KEY,
+      webhookUrl: WEBHOOK_URL,
+      relaySecret: null,
+      accountGroup: accountGroupOf(KEY),
+    });
   });
 
   it('updates an existing user and says so', async () => {
     await addAlice();
     const result = await sandbox.run(['add-user', '--user', 'alice', '--key', 'new-key-12345678', '--webhook-url', WEBHOOK_URL]);
     expect(result).toEqual({ code: 0, stdout: 'user alice updated\n', stderr: '' });
-    expect(openStore().getUser('alice')?.crosstradeKey).toBe('new-key-12345678');
+    expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'new-key-12345678', accountGroup: accountGroupOf('new-key-12345678') });
+  });
+
+  it('puts users with the same CrossTrade key in one account group', async () => {
+    await addAlice();
+    await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', 'https://app.crosstrade.io/v1/send/acct-4411/tok-other']);
+    await sandbox.run(['add-user', '--user', 'carol', '--key', 'carols-key-0001', '--webhook-url', WEBHOOK_URL]);
+    const groups = openStore()
+      .listUsers()
+      .map((u) => u.accountGroup);
+    expect(groups).toEqual([accountGroupOf(KEY), accountGroupOf(KEY), accountGroupOf('carols-key-0001')]);
+  });
+
+  it('moves the user’s positions along when its key changes, visible at once to a store already open', async () => {
+    await addAlice();
+    const store = openStore();
+    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await sandbox.run(['add-user', '--user', 'alice', '--key', 'new-key-12345678', '--webhook-url', WEBHOOK_URL]);
+    expect(store.listPositions('alice')).toMatchObject([{ relayId: 'trend', account: 'Sim101', instrumentKey: 'RTY' }]);
+    const trend = { relayUser: 'alice', relayId: 'trend' };
+    expect(view(store, accountGroupOf('new-key-12345678'), 'Sim101', 'RTY', trend).record.owner).toMatchObject(trend);
+    expect(view(store, accountGroupOf(KEY), 'Sim101', 'RTY', trend).record.owner).toBeNull();
   });
 
   it('trims pasted spaces around the values', async () => {
@@ -232,6 +294,18 @@ describe('remove-user', () => {
     expect(result).toEqual({ code: 0, stdout: 'user alice removed\n', stderr: '' });
     expect(store.getUser('alice')).toBeNull();
     expect(store.listPositions()).toEqual([]);
+    // its strategy holds nothing there any more
+    expect(view(store, accountGroupOf(KEY), 'Sim101', 'RTY', { relayUser: 'alice', relayId: 'trend' }).sender.holdsNothing).toBe(true);
+  });
+
+  it('leaves the positions of another user sharing its CrossTrade key', async () => {
+    await addAlice();
+    await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL]);
+    const store = openStore();
+    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    seedPosition(store, { relayUser: 'bob', account: 'Sim101', instrument: 'ESH26', key: 'ES', relayId: 'scalp', direction: 'short' });
+    expect((await sandbox.run(['remove-user', 'bob'])).stdout).toBe('user bob removed\n');
+    expect(store.listPositions().map((p) => [p.relayUser, p.instrumentKey])).toEqual([['alice', 'RTY']]);
   });
 
   it('fails on an unknown relay_user', async () => {
@@ -260,12 +334,34 @@ describe('positions', () => {
     const result = await sandbox.run(['positions']);
     expect(result.stdout).toBe(
       [
-        'relay_user  account  instrument  key  relay_id  direction  opened                    hold_until',
+        'relay_user  account  instrument  key  relay_id  direction  opened                    hold_until                doubt',
         'alice       Sim101   RTY1!       RTY  trend     long       2026-01-05T14:30:00.000Z  2026-01-05T14:30:10.000Z',
         'bob         Apex-7   ESH26       ES   scalp     short      2026-01-05T14:30:00.000Z  2026-01-05T14:30:10.000Z',
         '',
       ].join('\n'),
     );
+  });
+
+  it('shows the doubt of a position whose record is uncertain', async () => {
+    seedPosition(openStore(), {
+      relayUser: 'carol',
+      account: 'Sim101',
+      instrument: 'NQ1!',
+      key: 'NQ',
+      relayId: 'swing',
+      direction: 'long',
+      doubt: 'unknown-outcome',
+    });
+    const result = await sandbox.run(['positions', 'carol']);
+    expect(result.stdout).toBe(
+      [
+        'relay_user  account  instrument  key  relay_id  direction  opened                    hold_until                doubt',
+        'carol       Sim101   NQ1!        NQ   swing     long       2026-01-05T14:30:00.000Z  2026-01-05T14:30:10.000Z  unknown-outcome',
+        '',
+      ].join('\n'),
+    );
+    const json = JSON.parse((await sandbox.run(['positions', 'carol', '--json'])).stdout) as { positions: { doubt: unknown }[] };
+    expect(json.positions.map((p) => p.doubt)).toEqual(['unknown-outcome']);
   });
 
   it("shows one user's positions as JSON", async () => {
@@ -281,11 +377,45 @@ describe('positions', () => {
 
 describe('clear-position', () => {
   it('clears the key whatever form the instrument is written in, at once for an open store', async () => {
+    await addAlice();
     const store = openStore();
     seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
     const result = await sandbox.run(['clear-position', 'alice', 'sim101', 'RTY 03-26']);
     expect(result).toEqual({ code: 0, stdout: 'cleared alice / sim101 / RTY\n', stderr: '' });
     expect(store.listPositions()).toEqual([]);
+    // the released owner holds nothing there: its next alert on the key is judged as such
+    expect(view(store, accountGroupOf(KEY), 'SIM101', 'RTY', { relayUser: 'alice', relayId: 'trend' })).toEqual({
+      record: { owner: null, doubt: null },
+      version: null,
+      sender: { holdsNothing: true, lastFingerprint: null },
+    });
+  });
+
+  it('clears a key of the shared accounts through any user with the same CrossTrade key', async () => {
+    await addAlice();
+    await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL]);
+    const store = openStore();
+    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    expect(await sandbox.run(['clear-position', 'bob', 'Sim101', 'RTY'])).toEqual({ code: 0, stdout: 'cleared bob / Sim101 / RTY\n', stderr: '' });
+    expect(store.listPositions()).toEqual([]);
+  });
+
+  it('does not clear another CrossTrade user’s key of the same name', async () => {
+    await addAlice();
+    await sandbox.run(['add-user', '--user', 'carol', '--key', 'carols-key-0001', '--webhook-url', WEBHOOK_URL]);
+    const store = openStore();
+    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    expect(await sandbox.run(['clear-position', 'carol', 'Sim101', 'RTY'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: no position for carol / Sim101 / RTY\n',
+    });
+    expect(store.listPositions()).toHaveLength(1);
+  });
+
+  it('fails for an unknown relay_user', async () => {
+    const result = await sandbox.run(['clear-position', 'nobody', 'Sim101', 'RTY']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: no position for nobody / Sim101 / RTY\n' });
   });
 
   it('fails when there is no such position, upper-casing a name it cannot read', async () => {
