@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN_SETTING, rotateAdminToken } from '../../src/relay/admin-token.js';
-import { ADMIN_TOKEN, entry, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
+import { ADMIN_TOKEN, entry, exit, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
 
 const ROUTES: [string, string, unknown?][] = [
   ['GET', '/positions'],
@@ -78,15 +78,39 @@ describe('management API', () => {
     expect(rig.relay.store.getUser('amy')).toBeNull();
   });
 
-  it('lists positions (all or per user) and clears one by any name of its instrument', async () => {
+  it('lists positions (all or per user) and clears one by any name of its instrument; its strategy then holds nothing', async () => {
     await rig.post(entry('A', { instrument: 'ESH26' }));
     const positions = await rig.admin('GET', '/positions?relay_user=bob');
-    expect(positions.body.positions).toMatchObject([{ relay_user: 'bob', account: 'Sim101', instrument: 'ESH26', relay_id: 'A', direction: 'long' }]);
+    expect(positions.body.positions).toMatchObject([
+      { relay_user: 'bob', account: 'Sim101', instrument: 'ESH26', relay_id: 'A', direction: 'long', doubt: null },
+    ]);
     expect((await rig.admin('GET', '/positions?relay_user=amy')).body).toEqual({ positions: [] });
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0); // the trader closed it by hand in NinjaTrader
     const cleared = await rig.admin('POST', '/positions/clear', { relay_user: 'bob', account: 'sim101', instrument: 'ES 03-26' });
     expect(cleared.body).toEqual({ cleared: true, relay_user: 'bob', account: 'sim101', instrument: 'ES' });
     expect((await rig.admin('GET', '/positions')).body).toEqual({ positions: [] });
     expect((await rig.admin('POST', '/positions/clear', { relay_user: 'bob', account: 'Sim101', instrument: 'ES' })).status).toBe(404);
+    // A's strategy still believes it is long: its exit must not open an orphaned short
+    expect((await rig.post(exit('A', { instrument: 'ESH26' }))).body).toEqual({
+      decision: 'dropped',
+      signal_type: 'exit',
+      reason: 'phantom-exit: A holds no position here',
+    });
+    expect(rig.sim.received).toHaveLength(1);
+    expect(rig.book()).toEqual([]);
+  });
+
+  it('releases a removed user’s positions: after it is added again, its strategy’s exit opens no orphan', async () => {
+    await rig.post(entry('A'));
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0); // closed by hand
+    expect((await rig.admin('DELETE', '/users/bob')).body).toEqual({ removed: true, relay_user: 'bob' });
+    expect((await rig.admin('GET', '/positions')).body).toEqual({ positions: [] });
+    const added = await rig.admin('POST', '/users', { relay_user: 'bob', crosstrade_key: USER_KEY, webhook_url: rig.sim.webhookUrl(USER_KEY) });
+    expect(added.status).toBe(201);
+    const late = await rig.post(exit('A'));
+    expect(late.body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: A holds no position here' });
+    expect(rig.sim.received).toHaveLength(1);
+    expect(rig.book()).toEqual([]);
   });
 
   it('lists the signal log newest first, per user, with a limit', async () => {
@@ -97,12 +121,14 @@ describe('management API', () => {
     expect(logs.body.logs[0]).toMatchObject({ relay_id: 'B', decision: 'blocked', signal_type: 'entry' });
     expect((await rig.admin('GET', '/logs?limit=0')).status).toBe(400);
     expect(logs.text).not.toContain(USER_KEY);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('sees a user the CLI or another process added at once (no cache)', async () => {
     rig.relay.store.saveUser({ relayUser: 'amy', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
     const answer = await fetch(`${rig.relay.url}/webhook`, { method: 'POST', body: entry('A').replace('relay_user=bob', 'relay_user=amy') });
     expect(((await answer.json()) as { decision: string }).decision).toBe('forwarded');
+    expect(rig.book()).toEqual(['Long 1']);
   });
 });
 
@@ -152,13 +178,17 @@ describe('secrets', () => {
       seen.push(JSON.stringify(await rig.post(entry('A'))));
       seen.push(JSON.stringify(await rig.post(entry('B'))));
       seen.push(JSON.stringify(await rig.post(`key=${USER_KEY}; relay_user=bob; relay_id=A; nonsense`)));
-      rig.sim.failWebhook({ kind: 'status', status: 500 });
-      seen.push(JSON.stringify(await rig.post(entry('A'))));
+      rig.sim.failWebhook({ kind: 'status', status: 500, times: 1 });
+      const ambiguous = await rig.post(exit('A'));
+      expect(ambiguous.body.decision).toBe('unknown');
+      seen.push(JSON.stringify(ambiguous));
       for (const path of ['/users', '/positions', '/logs?limit=100']) seen.push((await rig.admin('GET', path)).text);
       await rig.relay.close();
       const everything = seen.join('\n') + rig.logFileText();
       expect(rig.logFileText()).toContain('alert forwarded');
+      expect(rig.logFileText()).toContain('forward to CrossTrade failed');
       for (const secret of [USER_KEY, ADMIN_TOKEN, webhookSecret]) expect(everything).not.toContain(secret);
+      expect(rig.book()).toEqual(['Long 1']);
     } finally {
       await rig.close();
     }
