@@ -19,6 +19,7 @@ describe('webhook: alert syntax and bad input', () => {
     expect(rig.sim.received[0]?.body).toBe(
       `key=${USER_KEY};\ncommand=PLACE;\naccount=Sim101;\ninstrument=ES 03-26;action=BUY;qty=1;order_type=MARKET;tif=DAY;\nMarket_Position = LONG;\nprev_market_position=Flat;`,
     );
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('accepts the same fields as a JSON object', async () => {
@@ -40,6 +41,36 @@ describe('webhook: alert syntax and bad input', () => {
     expect(rig.sim.received[0]?.body).toBe(
       `key=${USER_KEY}; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; market_position=long; prev_market_position=flat;`,
     );
+    expect(rig.book()).toEqual(['Long 1']);
+  });
+
+  it('reads a JSON object sent as text/plain (with a trailing newline) as JSON, whatever the content type', async () => {
+    const json = `${JSON.stringify({
+      relay_user: 'bob',
+      relay_id: 'A',
+      command: 'PLACE',
+      account: 'Sim101',
+      instrument: 'ES 03-26',
+      action: 'BUY',
+      qty: 1,
+      market_position: 'long',
+      prev_market_position: 'flat',
+    })}\n`;
+    const answer = await rig.post(json, 'text/plain; charset=utf-8');
+    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'entry: nobody owns the position' });
+    expect(rig.sim.received[0]?.body).toBe(
+      `key=${USER_KEY}; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; market_position=long; prev_market_position=flat;`,
+    );
+    expect(rig.book()).toEqual(['Long 1']);
+  });
+
+  it('reads a key=value alert sent as application/json as text', async () => {
+    const answer = await rig.post(entry('A'), 'application/json');
+    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'entry: nobody owns the position' });
+    expect(rig.sim.received.map((r) => r.body)).toEqual([
+      `key=${USER_KEY}; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; order_type=MARKET; tif=DAY; prev_market_position=flat; market_position=long;`,
+    ]);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('removes a key the alert carried and puts the user’s key first', async () => {
@@ -47,6 +78,31 @@ describe('webhook: alert syntax and bad input', () => {
     expect(rig.sim.received[0]?.body.startsWith(`key=${USER_KEY}; command=PLACE;`)).toBe(true);
     expect(rig.sim.received[0]?.body).not.toContain('someone-elses-key');
     expect(JSON.stringify(rig.relay.store.listLogs({ limit: 10 }))).not.toContain('someone-elses-key');
+    expect(rig.book()).toEqual(['Long 1']);
+  });
+
+  it.each([
+    [
+      'relay_user=bob; relay_id=A; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; market_position=long relay_secret=hunter2hunter2;',
+      'market_position',
+      'relay_secret',
+    ],
+    ['relay_user=bob; relay_id=A; account=Sim101; instrument=ES 03-26; comment=go relay_secret=hunter2hunter2;', 'comment', 'relay_secret'],
+    ['relay_user=bob; relay_id=A; account=Sim101; instrument=ES 03-26; tif=DAY key=hunter2hunter2; qty=1;', 'tif', 'key'],
+  ])('refuses %j (a secret that lost its ";") without showing, storing or logging it', async (body, holder, secret) => {
+    const answer = await rig.post(body);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({
+      decision: 'rejected',
+      signal_type: null,
+      reason: `field ${holder} has ${secret}= in its value: a ';' is missing before ${secret}`,
+    });
+    const stored = JSON.stringify(rig.relay.store.listLogs({ limit: 10 }));
+    const logs = await rig.admin('GET', '/logs?limit=10');
+    await rig.relay.close();
+    for (const text of [JSON.stringify(answer.body), stored, logs.text, rig.logFileText()]) expect(text).not.toContain('hunter2');
+    expect(rig.sim.received).toHaveLength(0);
+    expect(rig.book()).toEqual([]);
   });
 
   it.each([
@@ -76,6 +132,7 @@ describe('webhook: alert syntax and bad input', () => {
     expect(answer.body).toEqual({ decision: 'rejected', signal_type: null, reason });
     expect(rig.sim.received).toHaveLength(0);
     expect(rejectedRows().map((r) => r.reason)).toEqual([reason]);
+    expect(rig.book()).toEqual([]);
   });
 
   it('rejects a body over the size limit with 413, and logs it', async () => {
@@ -84,6 +141,7 @@ describe('webhook: alert syntax and bad input', () => {
     expect(answer.body.decision).toBe('rejected');
     expect(rig.sim.received).toHaveLength(0);
     expect(rejectedRows()).toHaveLength(1);
+    expect(rig.book()).toEqual([]);
   });
 
   it('rejects JSON that is not an object, and malformed JSON', async () => {
@@ -97,10 +155,13 @@ describe('webhook: alert syntax and bad input', () => {
     expect(malformed.body.decision).toBe('rejected');
     expect(rig.sim.received).toHaveLength(0);
     expect(rejectedRows()).toHaveLength(2);
+    expect(rig.book()).toEqual([]);
   });
 
   it('never stores a key from an alert it could not read', async () => {
     await rig.post(`key=${'S'.repeat(20)}; relay_user=bob; relay_id=A; garbage`);
     expect(JSON.stringify(rig.relay.store.listLogs({ limit: 10 }))).not.toContain('S'.repeat(20));
+    expect(rig.sim.received).toHaveLength(0);
+    expect(rig.book()).toEqual([]);
   });
 });
