@@ -54,6 +54,7 @@ describe('TLS', () => {
     const alert = await request(`${rig.relay.url}/webhook`, { method: 'POST', body: entry('A'), ca: certs.caCert });
     expect(JSON.parse(alert.body)).toMatchObject({ decision: 'forwarded' });
     expect(rig.sim.received).toHaveLength(1);
+    expect(rig.book()).toEqual(['Long 1']);
   });
 
   describe('with RELAY_TLS_VERIFY_TRADINGVIEW=true', () => {
@@ -70,6 +71,7 @@ describe('TLS', () => {
       });
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({ decision: 'forwarded' });
+      expect(rig.book()).toEqual(['Long 1']);
     });
 
     it.each([
@@ -92,6 +94,7 @@ describe('TLS', () => {
       });
       expect(rig.sim.received).toHaveLength(0);
       expect(rig.relay.store.listLogs({ limit: 5 }).map((l) => l.decision)).toEqual(['rejected']);
+      expect(rig.book()).toEqual([]);
     });
 
     it('still serves the management API to clients without a certificate', async () => {
