@@ -105,7 +105,6 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     ),
     updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, relay_secret = ?, account_group = ?, updated_at = ? WHERE relay_user = ?'),
     deleteUser: db.prepare('DELETE FROM users WHERE relay_user = ?'),
-    moveUserKeys: db.prepare('UPDATE OR IGNORE key_records SET account_group = ? WHERE account_group = ? AND owner_user = ?'),
     moveUserStrategies: db.prepare('UPDATE OR IGNORE strategy_keys SET account_group = ? WHERE account_group = ? AND relay_user = ?'),
     getKey: db.prepare<[string, string, string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? AND account_key = ? AND instrument_key = ?'),
     listOwned: db.prepare<[], KeyRow>('SELECT * FROM key_records WHERE owner_user IS NOT NULL ORDER BY owner_user, account_key, instrument_key'),
@@ -153,6 +152,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     insertFingerprint: db.prepare(
       'INSERT INTO alert_fingerprints (fingerprint, time, refused) VALUES (?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time, refused = excluded.refused',
     ),
+    // A refused copy never hides a decided one: TradingView's resend of it must stay a duplicate.
+    insertRefusedFingerprint: db.prepare(
+      'INSERT INTO alert_fingerprints (fingerprint, time, refused) VALUES (?, ?, 1) ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time WHERE alert_fingerprints.refused = 1',
+    ),
+    listOwnedIn: db.prepare<[string, string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? AND owner_user = ?'),
+    deleteUserStrategies: db.prepare('DELETE FROM strategy_keys WHERE account_group = ? AND relay_user = ?'),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
   };
@@ -216,7 +221,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       applyMarks(key, r.marks);
       if (r.identity !== null) q.setLast.run(...keyArgs(key), r.identity.relayUser, r.identity.relayId, r.identity.fingerprint, now());
     }
-    if (r.identity !== null) q.insertFingerprint.run(r.identity.fingerprint, r.log.time, 1);
+    if (r.identity !== null) q.insertRefusedFingerprint.run(r.identity.fingerprint, r.log.time);
     q.insertLog.run(r.log);
   };
 
@@ -224,11 +229,20 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // the next arbitration, so no decision is ever taken on a record missing an earlier outcome.
   let queue: Queued[] = [];
   let flushTimer: NodeJS.Timeout | null = null;
+  const applyQueued = db.transaction((item: Queued) => {
+    if (item.kind === 'settle') applySettlement(item.settlement);
+    else applyRefusal(item.refusal);
+  });
   const drainQueue = () => {
     const batch = queue;
     for (const item of batch) {
-      if (item.kind === 'settle') applySettlement(item.settlement);
-      else applyRefusal(item.refusal);
+      try {
+        applyQueued(item); // a savepoint of its own
+      } catch (error) {
+        if (isBusy(error)) throw error;
+        // Not a passing fault: retrying it forever would stop every later decision.
+        options.onBackgroundError?.(error);
+      }
     }
     return batch.length;
   };
@@ -290,36 +304,59 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return true;
   });
 
+  /**
+   * A user's key changed: its positions and memory move to the new account group. A key there that
+   * already has a record keeps it, put in doubt, and the moving owner holds nothing there; an order
+   * in flight can no longer be settled under the old group, so its outcome becomes unknown.
+   */
+  const moveUser = (relayUser: string, from: string, to: string) => {
+    for (const row of q.listOwnedIn.all(from, relayUser)) {
+      const target: PositionKey = { accountGroup: to, account: row.account, instrumentKey: row.instrument_key };
+      const old = rowKey(row);
+      const moved = toKeyRecord(row);
+      const existing = readKey(target);
+      q.deleteKey.run(...keyArgs(old));
+      if (existing === null) {
+        writeRecord(target, row.instrument, moved.doubt?.kind === 'in-flight' ? { ...moved, doubt: { kind: 'unknown-outcome', since: now() } } : moved);
+      } else {
+        writeRecord(target, existing.instrument, { ...toKeyRecord(existing), doubt: { kind: 'changed', since: now() } });
+        applyMarks(target, [{ relayUser, relayId: row.owner_id ?? '', holdsNothing: true }]);
+      }
+    }
+    q.moveUserStrategies.run(to, from, relayUser);
+    q.deleteUserStrategies.run(from, relayUser);
+  };
+
+  const saveUserTx = db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }) => {
+    const stamp = new Date(now()).toISOString();
+    const secret = user.relaySecret ?? null;
+    const group = accountGroupOf(user.crosstradeKey);
+    const existing = q.getUser.get(user.relayUser);
+    if (existing) {
+      if (existing.account_group !== group) moveUser(user.relayUser, existing.account_group, group);
+      q.updateUser.run(user.crosstradeKey, user.webhookUrl, secret, group, stamp, user.relayUser);
+      return 'updated' as const;
+    }
+    q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, secret, group, stamp, stamp);
+    return 'created' as const;
+  });
+
+  const removeUserTx = db.transaction((relayUser: string) => {
+    const user = q.getUser.get(relayUser);
+    if (!user) return false;
+    for (const row of q.listOwnedBy.all(relayUser)) clearTx(rowKey(row));
+    q.deleteUser.run(relayUser);
+    return true;
+  });
+
   return {
     getUser: (relayUser) => {
       const row = q.getUser.get(relayUser);
       return row ? toUserRecord(row) : null;
     },
     listUsers: () => q.listUsers.all().map(toUserRecord),
-    saveUser: db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }) => {
-      const stamp = new Date(now()).toISOString();
-      const secret = user.relaySecret ?? null;
-      const group = accountGroupOf(user.crosstradeKey);
-      const existing = q.getUser.get(user.relayUser);
-      if (existing) {
-        if (existing.account_group !== group) {
-          // The same CrossTrade user with a new key: its positions move with it.
-          q.moveUserKeys.run(group, existing.account_group, user.relayUser);
-          q.moveUserStrategies.run(group, existing.account_group, user.relayUser);
-        }
-        q.updateUser.run(user.crosstradeKey, user.webhookUrl, secret, group, stamp, user.relayUser);
-        return 'updated' as const;
-      }
-      q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, secret, group, stamp, stamp);
-      return 'created' as const;
-    }),
-    removeUser: db.transaction((relayUser: string) => {
-      const user = q.getUser.get(relayUser);
-      if (!user) return false;
-      for (const row of q.listOwnedBy.all(relayUser)) clearTx(rowKey(row));
-      q.deleteUser.run(relayUser);
-      return true;
-    }),
+    saveUser: (user) => busyAware(() => saveUserTx.immediate(user)),
+    removeUser: (relayUser) => busyAware(() => removeUserTx.immediate(relayUser)),
     listPositions: (relayUser) => (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord),
     clearPosition: ({ relayUser, account, instrumentKey }) => {
       const user = q.getUser.get(relayUser);
@@ -362,8 +399,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       if (flushTimer !== null) clearTimeout(flushTimer);
       flushTimer = null;
       try {
-        flushQueue();
+        // Another process may hold the lock for a moment: outcomes are worth a few more tries.
+        for (let attempt = 0; attempt < 3 && queue.length > 0; attempt++) flushQueue();
+        if (queue.length > 0)
+          options.onBackgroundError?.(new Error(`${queue.length} alert outcome(s) could not be written before closing: the database stayed busy`));
       } finally {
+        if (flushTimer !== null) clearTimeout(flushTimer);
         db.close();
       }
     },
@@ -375,10 +416,14 @@ function busyAware<T>(run: () => T): T {
   try {
     return run();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') throw new StoreBusyError({ cause: error });
+    if (isBusy(error)) throw new StoreBusyError({ cause: error });
     throw error;
   }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 }
 
 function rowKey(row: KeyRow): PositionKey {

@@ -129,7 +129,7 @@ export const MIGRATIONS: readonly string[] = [
     SELECT u.account_group, p.account_key, p.instrument_key, p.account, p.instrument, p.relay_user, p.relay_id, p.direction,
            p.opened_at, p.claimed_at, p.hold_until, NULL, NULL, p.updated_at, p.version
     FROM positions p JOIN users u ON u.relay_user = p.relay_user
-    WHERE true ON CONFLICT DO NOTHING;
+    WHERE true ON CONFLICT DO UPDATE SET doubt = 'changed', doubt_since = excluded.updated_at;
   CREATE TABLE strategy_keys (
     account_group    TEXT NOT NULL,
     account_key      TEXT NOT NULL,
