@@ -87,11 +87,16 @@ describe('webhook: a failed forward', () => {
     const refused = await rig.post(exit('A', { extra: 'comment=again' }));
     expect(refused.status).toBe(200);
     expect(refused.body).toEqual({ decision: 'failed', signal_type: 'exit', reason: 'forward-failed: upstream-http-400; nothing was placed' });
-    expect(rig.sim.apiCalls).toBe(1); // the doubt was settled by CrossTrade reading Long 1
+    // the doubt was settled by CrossTrade reading Long 1
+    expect(rig.relay.store.listLogs({ relayUser: 'bob', limit: 1 })[0]).toMatchObject({ decision: 'failed', apiCheck: 'open: Long 1 ES 03-26' });
     expect(await owners()).toEqual([['A', null]]);
     expect(rig.book()).toEqual(['Long 1']);
     const delivered = await rig.post(exit('A', { extra: 'comment=once more' }));
-    expect(delivered.body).toEqual({ decision: 'forwarded', signal_type: 'exit', reason: 'exit: A owns the position' });
+    expect(delivered.body).toEqual({
+      decision: 'forwarded',
+      signal_type: 'exit',
+      reason: 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
+    });
     expect(await owners()).toEqual([]);
     expect(rig.book()).toEqual([]);
   });

@@ -111,7 +111,24 @@ describe('webhook: the ownership rules end to end', () => {
   it('forwards the owner’s exit and clears the ownership', async () => {
     await rig.post(entry('A'));
     const answer = await rig.post(exit('A'));
-    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'exit', reason: 'exit: A owns the position' });
+    expect(answer.body).toEqual({
+      decision: 'forwarded',
+      signal_type: 'exit',
+      reason: 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
+    });
+    expect(rig.sim.apiCalls).toBe(1); // the owner's exit is confirmed against the account
+    expect(owners()).toEqual([]);
+    expect(rig.book()).toEqual([]);
+  });
+
+  it('drops the owner’s exit when CrossTrade reads its position closed outside the relay (a stop): no orphan', async () => {
+    await rig.post(entry('A'));
+    rig.advance(10_001); // past A's fill grace: a flat reading now means the position is gone
+    rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
+    const answer = await rig.post(exit('A'));
+    expect(answer.body.decision).toBe('dropped');
+    expect(answer.body.reason).toMatch(/^position-mismatch: .*; CrossTrade reports flat$/);
+    expect(rig.sim.received).toHaveLength(1);
     expect(owners()).toEqual([]);
     expect(rig.book()).toEqual([]);
   });
@@ -161,7 +178,11 @@ describe('webhook: the ownership rules end to end', () => {
     await rig.post(entry('A'));
     const reversal = alertText({ relayId: 'A', prev: 'long', now: 'short', action: 'SELL' }).replace('qty=1', 'qty=2');
     const answer = await rig.post(reversal);
-    expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'reversal', reason: 'reversal: A owns the position' });
+    expect(answer.body).toEqual({
+      decision: 'forwarded',
+      signal_type: 'reversal',
+      reason: 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
+    });
     expect(owners()).toEqual([['Sim101', 'ES', 'A', 'short']]);
     expect(rig.book()).toEqual(['Short 1']);
   });
