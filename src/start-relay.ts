@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { type Config, OUTBOUND_BUDGET_MS } from './config/config.js';
+import { type Config, configWarnings, OUTBOUND_BUDGET_MS } from './config/config.js';
 import { createCrossTradeClient } from './crosstrade/client.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
@@ -153,6 +153,7 @@ function logStartup(logger: Logger, config: Config, port: number): void {
   logger.info({ port, host: config.host, tls: scheme === 'https', db: config.dbPath, crosstrade_api: config.crosstradeApiUrl }, 'relay listening');
   logger.info(`TradingView webhook URL: ${scheme}://${publicHost}${portPart}/webhook`);
   if (config.webhookAllow !== '*') logger.info(`alerts accepted only from RELAY_WEBHOOK_ALLOW: ${config.webhookAllow}`);
+  for (const warning of configWarnings(config)) logger.warn(warning);
   if (!TRADINGVIEW_PORTS.includes(port)) {
     logger.warn(
       `port ${port} is neither 80 nor 443: TradingView only delivers webhooks to ports 80 and 443. ` +

@@ -189,7 +189,9 @@ export function fillGraceNeededSeconds(forwardTimeoutMs: number): number {
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   if (config.dedupSeconds === 0) {
-    warnings.push('RELAY_DEDUP_SECONDS=0: duplicate detection is off, a TradingView resend of an alert answered 5xx is forwarded again');
+    warnings.push(
+      'RELAY_DEDUP_SECONDS=0: copies of an alert are not recognised; only the position rules and the CrossTrade check stand between a resend and a second order',
+    );
   }
   if (config.rateLimitPerMin === 0) warnings.push('RELAY_RATE_LIMIT_PER_MIN=0: /webhook has no rate limit');
   if (parseAddressList(config.webhookAllow).any) warnings.push('RELAY_WEBHOOK_ALLOW=*: /webhook accepts alerts from any address');

@@ -191,7 +191,7 @@ describe('loadConfig', () => {
   it('reports the protections a setting turns off on purpose', () => {
     expect(configWarnings(loadConfig({}))).toEqual([]);
     expect(configWarnings(loadConfig({ RELAY_DEDUP_SECONDS: '0', RELAY_RATE_LIMIT_PER_MIN: '0', RELAY_WEBHOOK_ALLOW: '*' }))).toEqual([
-      'RELAY_DEDUP_SECONDS=0: duplicate detection is off, a TradingView resend of an alert answered 5xx is forwarded again',
+      'RELAY_DEDUP_SECONDS=0: copies of an alert are not recognised; only the position rules and the CrossTrade check stand between a resend and a second order',
       'RELAY_RATE_LIMIT_PER_MIN=0: /webhook has no rate limit',
       'RELAY_WEBHOOK_ALLOW=*: /webhook accepts alerts from any address',
     ]);
