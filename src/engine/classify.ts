@@ -41,7 +41,7 @@ function sameDirectionType(transition: Transition, direction: Direction): 'add' 
 /** CrossTrade commands (reference §2.4) that change a position but carry no position fields. */
 const ORDER_COMMANDS: ReadonlySet<string> = new Set(['PLACE', 'FLATPLACE', 'REVERSEPOSITION', 'REVERSE']);
 /** Commands that can only take the account's position toward flat (CLOSEPOSITION caps its quantity at the open size, §3.4). */
-const CLOSING_COMMANDS: ReadonlySet<string> = new Set(['FLATTEN', 'CLOSEPOSITION']);
+const CLOSING_COMMANDS: ReadonlySet<string> = new Set(['FLATTEN', 'CLOSEPOSITION', 'CLOSESTRATEGY', 'FLATTENEVERYTHING']);
 
 /**
  * The signal type of an alert without position fields, from its `command` (default PLACE,

@@ -44,16 +44,15 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
   if (!signal.instrumentReadable) {
     return notSent(signal, `instrument-unreadable: the relay cannot read this instrument name, so no CrossTrade check could ever tell its position`);
   }
-  if (signal.type === 'order') return decideOrder(record, signal, reading, ctx);
-
   if (doubt?.kind === 'in-flight') {
     // Another strategy's entry or exit is refused whatever that order's outcome; anything else depends on it.
-    const decidedAnyway = owner !== null && !isOwner && signal.type !== 'flatten';
+    const decidedAnyway = owner !== null && !isOwner && signal.type !== 'flatten' && signal.type !== 'order';
     if (!decidedAnyway) {
       if (!ctx.waitExpired) return { action: 'wait', reason: 'order-in-flight: waiting for the outcome of the previous order of this key' };
       return notSent(signal, 'order-in-flight: the previous order of this key has not been answered yet; nothing was sent on a record that may be wrong');
     }
   }
+  if (signal.type === 'order') return decideOrder(record, signal, reading, ctx);
   if (signal.type === 'flatten') return forwardFlatten(record, signal, ctx.now);
   if (owner !== null && !isOwner) return decideAgainstOwner(record, owner, signal, reading, ctx);
   if (owner === null && ctx.sender.holdsNothing) {
@@ -86,7 +85,15 @@ function decideOrder(record: KeyRecord, signal: Signal, reading: PositionReading
   if (reading.kind === 'unknown') return block(`position-check-failed: an order without position fields needs CrossTrade's position (${reading.reason})`);
   const implied = signal.order === undefined ? null : impliedSignal(signal.order, reading);
   if (implied === null) return block('order-unreadable: an order without position fields needs an action and a whole qty');
-  if (implied.type === 'passthrough') return forwardUnchanged(record, 'order: changes no position (CrossTrade reports flat)');
+  if (implied.type === 'passthrough') {
+    // "Nothing happens" is only as good as the reading: an owner's order may not show yet.
+    if (record.owner !== null || record.doubt !== null) {
+      return block(
+        `order-unreadable: it would change nothing only if CrossTrade's reading (${readingText(reading)}) is current, and the record says otherwise`,
+      );
+    }
+    return forwardUnchanged(record, `order: changes no position (CrossTrade reports ${readingText(reading)})`);
+  }
   const verdict = decideKey(record, { ...signal, type: implied.type, direction: implied.direction, from: implied.from }, reading, ctx);
   return verdict.action === 'needs-reading'
     ? verdict
@@ -102,7 +109,7 @@ function decideAgainstOwner(record: KeyRecord, owner: Ownership, signal: Signal,
   if (signal.type === 'reversal') return block(`not-owner: ${by}, a reversal would close its position and open a doubled one`);
   // While the owner's order is in flight, or inside the hold (it may not have filled yet, or rests
   // as a limit order), no flat reading can prove it stale: asking the API would only spend its budget.
-  if (record.doubt?.kind === 'in-flight') return block(`owner-order-pending: ${by}, its order has not been answered yet`);
+  if (record.doubt?.kind === 'in-flight') return block(`owner-order-pending: ${by}, an order of this key has not been answered yet`);
   if (ctx.now < owner.holdUntil) return block(`owner-order-pending: ${by}, ${holdText(owner, ctx.now)}`);
   if (reading === null) return { action: 'needs-reading', reason: `contested: ${by}` };
   switch (reading.kind) {
@@ -127,14 +134,15 @@ function decideAgainstOwner(record: KeyRecord, owner: Ownership, signal: Signal,
 function doubtReason(record: KeyRecord, signal: Signal, isOwner: boolean): string | null {
   const { owner, doubt } = record;
   if (owner !== null && isOwner) {
-    if (signal.type === 'entry') return `claim-mismatch: ${signal.relayId} says it was flat, the record says it holds ${owner.direction}`;
-    if (signal.from !== 'flat' && signal.from !== null && signal.from !== owner.direction) {
+    if (signal.type === 'entry' || signal.from === 'flat')
+      return `claim-mismatch: ${signal.relayId} says it was flat, the record says it holds ${owner.direction}`;
+    if (signal.from !== null && signal.from !== owner.direction) {
       return `claim-mismatch: ${signal.relayId} says it was ${signal.from}, the record says ${owner.direction}`;
     }
   }
   if (doubt !== null) return `record-uncertain: ${doubtText(doubt)}`;
   if (owner === null && (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal')) {
-    return `nobody-owns: a ${signal.type.replace('_', ' ')} could close or reverse a position the relay did not open`;
+    return `nobody-owns: ${withArticle(signal.type)} could close or reverse a position the relay did not open`;
   }
   return null;
 }
@@ -156,7 +164,7 @@ function confirmOnReading(record: KeyRecord, owner: Ownership, signal: Signal, r
   if (reading.kind === 'flat' && reading.takenAt <= owner.holdUntil) {
     return forwardSignal(record, signal, ctx, [], `${agree}; a flat reading inside the fill grace of its own order proves nothing`);
   }
-  return decideOnReading(record, signal, reading, ctx, 'confirm: the owner\'s order checked against the account');
+  return decideOnReading(record, signal, reading, ctx, "confirm: the owner's order checked against the account");
 }
 
 /** The account decides: forward only what is consistent with it (issue 7, "the principle"). */
@@ -168,7 +176,7 @@ function decideOnReading(record: KeyRecord, signal: Signal, reading: PositionRea
   }
   const expected = expectedBefore(signal, owner);
   const actual = reading.kind === 'flat' ? 'flat' : reading.direction;
-  const oversized = reading.kind === 'open' && isClosing(signal) && signal.quantity !== null && signal.quantity > reading.quantity;
+  const oversized = reading.kind === 'open' && signal.quantity !== null && exceeds(signal, signal.quantity, reading.quantity);
   const accountText = reading.kind === 'flat' ? 'flat' : reading.detail;
   if (expected === null || expected !== actual || oversized) {
     const reason = `position-mismatch: ${why}; CrossTrade reports ${accountText}`;
@@ -177,14 +185,11 @@ function decideOnReading(record: KeyRecord, signal: Signal, reading: PositionRea
     const send: Outcome | null = gone ? { record: { owner: null, doubt: null }, marks: [{ ...strategyOf(owner), holdsNothing: true }] } : null;
     return OPENS_EXPOSURE.has(signal.type) ? { action: 'block', reason, send } : { action: 'drop', reason, send };
   }
-  // The account confirms what the alert needs: the doubt is settled.
-  return forwardSignal(
-    { owner, doubt: null },
-    signal,
-    ctx,
-    [],
-    `${forwardReason(signal, owner !== null && sameStrategy(owner, signal))}; reconciled: CrossTrade reports ${accountText}`,
-  );
+  // The account confirms what the alert needs: the doubt is settled. An owner's entry on a flat
+  // account finds its old position gone: it claims afresh.
+  const base: KeyRecord = signal.type === 'entry' ? { owner: null, doubt: null } : { owner, doubt: null };
+  const reason = `${forwardReason(signal, owner !== null && sameStrategy(owner, signal))}; reconciled: CrossTrade reports ${accountText}`;
+  return forwardSignal(base, signal, ctx, [], reason, reading);
 }
 
 /** The position the account must hold for this alert to be consistent with it (null: nothing is). */
@@ -196,12 +201,20 @@ function expectedBefore(signal: Signal, owner: Ownership | null): 'flat' | Direc
   return null;
 }
 
-function isClosing(signal: Signal): boolean {
-  return signal.type === 'exit' || signal.type === 'partial_exit';
+/**
+ * An order whose quantity does not fit the contracts held: an exit larger than the position (it
+ * would flip it), a partial exit as large (it would close it all), a reversal no larger (it would
+ * not reverse: TradingView's reversal quantity is the close plus the open, reference §1.5).
+ */
+function exceeds(signal: Signal, quantity: number, held: number): boolean {
+  if (signal.type === 'exit') return quantity > held;
+  if (signal.type === 'partial_exit') return quantity >= held;
+  if (signal.type === 'reversal') return quantity <= held;
+  return false;
 }
 
 /** Sends an arbitrated signal from `base` (the record after any reconciliation). */
-function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, sendMarks: StrategyMark[], reason?: string): Verdict {
+function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, sendMarks: StrategyMark[], reason?: string, reading?: PositionReading): Verdict {
   const { owner } = base;
   const isOwner = owner !== null && sameStrategy(owner, signal);
   const sender = strategyOf(signal);
@@ -217,12 +230,14 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
       break;
     case 'exit':
       after = owner;
-      // A resting exit (LIMIT/STOP) keeps the position its owner's until the account reads flat.
-      delivered = signal.resting ? { owner, doubt: working } : { owner: null, doubt: null };
+      // A resting exit (LIMIT/STOP) keeps the position its owner's until the account reads flat;
+      // one smaller than the position read leaves contracts nobody owns: the next order re-reads.
+      delivered = signal.resting ? { owner, doubt: working } : { owner: null, doubt: leavesRemainder(signal, reading) ? changed(ctx.now) : null };
       break;
     default:
       after = owner;
-      delivered = { owner, doubt: working };
+      // A partial exit with nobody owning leaves a position of a size the record cannot know.
+      delivered = { owner, doubt: working ?? (owner === null ? changed(ctx.now) : null) };
   }
   const opens = OPENS_EXPOSURE.has(signal.type);
   return {
@@ -232,21 +247,40 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
     delivered: { record: delivered, marks: [{ ...sender, holdsNothing: false }] },
     unknown: { record: { owner: after, doubt: { kind: 'unknown-outcome', since: ctx.now } }, marks: opens ? [{ ...sender, holdsNothing: false }] : [] },
     // It never reached NinjaTrader: the record is as before; an entry's strategy now holds nothing here.
-    refused: { record: base, marks: opens && !isOwner ? [{ ...sender, holdsNothing: true }] : [] },
+    // It never reached NinjaTrader: the record is as before, but a strategy that owns the key now
+    // believes in another position than the record (a refused add, exit or reversal), and a record
+    // reconciled from a reading is only as good as that reading: the next order re-reads.
+    refused: {
+      record: base.owner === null && base.doubt === null ? base : { owner: base.owner, doubt: changed(ctx.now) },
+      marks: opens && !isOwner ? [{ ...sender, holdsNothing: true }] : [],
+    },
   };
 }
 
 /** FLATTEN / CLOSEPOSITION can only take the account toward flat: always sent, and the record follows. */
+function changed(now: number): Doubt {
+  return { kind: 'changed', since: now };
+}
+
+function leavesRemainder(signal: Signal, reading: PositionReading | undefined): boolean {
+  return reading?.kind === 'open' && (signal.quantity === null || signal.quantity < reading.quantity);
+}
+
 function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict {
   const { owner } = record;
   const since = { since: now };
   const released: StrategyMark[] = owner === null || signal.partial ? [] : [{ ...strategyOf(owner), holdsNothing: true }];
+  const keepsWorking = signal.keepsWorkingOrders === true && record.doubt?.kind === 'working-order';
   return {
     action: 'forward',
     reason: signal.partial ? 'flatten: a partial close, the position size is re-read before the next order' : 'flatten: closes the position whoever owns it',
     send: { record: { owner, doubt: { kind: 'in-flight', ...since } }, marks: [] },
-    // A partial close leaves a position of a size the record cannot know.
-    delivered: { record: signal.partial && owner !== null ? { owner, doubt: { kind: 'changed', ...since } } : { owner: null, doubt: null }, marks: released },
+    // A partial close leaves a position of a size the record cannot know; a CLOSEPOSITION leaves
+    // working orders working (only FLATTEN cancels them, reference §2.4, §3.4).
+    delivered: {
+      record: signal.partial ? { owner, doubt: { kind: 'changed', ...since } } : keepsWorking ? { owner, doubt: record.doubt } : { owner: null, doubt: null },
+      marks: keepsWorking ? [] : released,
+    },
     unknown: { record: { owner, doubt: { kind: 'unknown-outcome', ...since } }, marks: [] },
     refused: { record, marks: [] },
   };
@@ -276,7 +310,7 @@ function drop(reason: string): Verdict {
 }
 
 function claim(signal: Signal, ctx: DecideContext, current: Ownership | null): Ownership {
-  if (signal.direction === null) throw new TypeError(`a ${signal.type} signal must carry a direction`);
+  if (signal.direction === null) throw new TypeError(`${withArticle(signal.type)} signal must carry a direction`);
   const holdUntil = ctx.now + holdMs(signal, ctx.settings);
   return {
     ...strategyOf(signal),
@@ -318,6 +352,11 @@ function doubtText(doubt: Doubt): string {
     case 'changed':
       return 'the position was changed in a way the record cannot follow';
   }
+}
+
+function withArticle(type: Signal['type']): string {
+  const words = type.replace('_', ' ');
+  return `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`;
 }
 
 function readingText(reading: PositionReading): string {

@@ -39,8 +39,10 @@ export interface Signal extends Strategy {
   restingForMs: number | null;
   /** For 'order': what it is, so the account reading can tell what it does (see classify.impliedSignal). */
   order?: ImpliedOrder;
-  /** For 'flatten': a CLOSEPOSITION with a quantity (may leave part of the position) rather than a full close. */
+  /** For 'flatten': a CLOSEPOSITION with a quantity, or a CLOSESTRATEGY (may leave part of the position), rather than a full close. */
   partial?: boolean;
+  /** For 'flatten': it closes the position but leaves working orders working (CLOSEPOSITION; only FLATTEN cancels them). */
+  keepsWorkingOrders?: boolean;
   /** False when the instrument name cannot be read: no CrossTrade check could ever tell its position. */
   instrumentReadable: boolean;
 }

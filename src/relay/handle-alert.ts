@@ -33,6 +33,7 @@ export const ALERT_ID_FIELD = 'relay_alert_id';
 const STRIPPED_FIELDS: ReadonlySet<string> = new Set([...RELAY_FIELDS, ALERT_ID_FIELD]);
 /** An alert with an idempotency field is recognised as long as its fingerprint is kept (pruned hourly). */
 const ALERT_ID_WINDOW_MS = 3_600_000;
+const FLATTEN_EVERYTHING = 'FLATTENEVERYTHING';
 /** A contested alert re-reads state after its API check; if it moved again, block rather than loop. */
 const MAX_READING_ROUNDS = 2;
 /** Below this, a position check cannot answer in time: it is not made (the reading is unknown). */
@@ -76,7 +77,7 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     user,
     signal,
     startedAt,
-    keys: keysOf(alert, user, signal),
+    keys: keysOf(deps, alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null),
     identity: identityOf(deps, alert, parsed),
   };
   try {
@@ -120,17 +121,24 @@ function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
     const { type, direction } = classify(alert);
     return { ...base, type, direction, from: alert.prevMarketPosition };
   }
+  // FLATTENEVERYTHING closes every position of the CrossTrade user: every key it has a record of.
+  if (command === FLATTEN_EVERYTHING) return { ...base, type: 'flatten', direction: null, from: null, instrumentReadable: true };
   // Without an account and an instrument no CrossTrade order can be placed: nothing to arbitrate.
   const kind = alert.accounts.length === 0 || alert.instrument === null ? 'passthrough' : classifyCommand(command);
   const signal: Signal = { ...base, type: kind, direction: null, from: null };
-  if (kind === 'flatten') signal.partial = command === 'CLOSEPOSITION' && quantity !== null;
+  if (kind === 'flatten') {
+    // CLOSESTRATEGY closes one ATM strategy's part: what is left is unknown until read.
+    signal.partial = (command === 'CLOSEPOSITION' && quantity !== null) || command === 'CLOSESTRATEGY';
+    signal.keepsWorkingOrders = command === 'CLOSEPOSITION';
+  }
   if (kind === 'order') signal.order = { command: (command ?? 'PLACE') as ImpliedOrder['command'], action: alert.action, quantity };
   return signal;
 }
 
 /** Arbitration is per CrossTrade account group, account and product (README, "Shared accounts"). */
-function keysOf(alert: RelayAlert, user: UserRecord, signal: Signal): PositionKey[] {
+function keysOf(deps: RelayDeps, alert: RelayAlert, user: UserRecord, signal: Signal, command: string | null): PositionKey[] {
   if (signal.type === 'passthrough') return [];
+  if (command === FLATTEN_EVERYTHING) return deps.store.listKeys(user.accountGroup);
   const product = instrumentKey(alert.instrument ?? '', new Date().getUTCFullYear());
   // An unreadable instrument keeps a key of its own; the engine refuses whatever would act on it.
   return alert.accounts.map((account) => ({ accountGroup: user.accountGroup, account, instrumentKey: product ?? (alert.instrument ?? '').toUpperCase() }));
@@ -159,6 +167,9 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
     if (combined.action === 'wait') {
       if (deps.now() >= sendBy) waitExpired = true;
       else await waitForKeys(deps, keys, sendBy);
+      // A reading taken before the order in flight was answered says nothing about after it.
+      readings.fill(null);
+      readingRounds = 0;
       continue;
     }
     if (combined.action === 'needs-reading') {

@@ -136,6 +136,8 @@ export interface Store {
 
   /** Owned keys, all or those a relay_user's strategies own. */
   listPositions(relayUser?: string): PositionRecord[];
+  /** Every key the account group has a record of (FLATTENEVERYTHING closes them all). */
+  listKeys(accountGroup: string): PositionKey[];
   /** Releases a key by hand; its owner holds nothing there any more. False when nobody owned it. */
   clearPosition(key: UserPositionKey): boolean;
 

@@ -32,7 +32,7 @@ describe('nobody owns', () => {
     expect(x.body).toEqual({
       decision: 'dropped',
       signal_type: 'exit',
-      reason: 'position-mismatch: nobody-owns: a exit could close or reverse a position the relay did not open; CrossTrade reports flat',
+      reason: 'position-mismatch: nobody-owns: an exit could close or reverse a position the relay did not open; CrossTrade reports flat',
     });
     expect(rig.sim.received).toHaveLength(0);
     expect(rig.book()).toEqual([]);

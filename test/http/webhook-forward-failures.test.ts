@@ -87,9 +87,9 @@ describe('webhook: a failed forward', () => {
     const refused = await rig.post(exit('A', { extra: 'comment=again' }));
     expect(refused.status).toBe(200);
     expect(refused.body).toEqual({ decision: 'failed', signal_type: 'exit', reason: 'forward-failed: upstream-http-400; nothing was placed' });
-    // the doubt was settled by CrossTrade reading Long 1
+    // CrossTrade read Long 1; the refused exit leaves the strategy believing otherwise than the record: checked again next time
     expect(rig.relay.store.listLogs({ relayUser: 'bob', limit: 1 })[0]).toMatchObject({ decision: 'failed', apiCheck: 'open: Long 1 ES 03-26' });
-    expect(await owners()).toEqual([['A', null]]);
+    expect(await owners()).toEqual([['A', 'changed']]);
     expect(rig.book()).toEqual(['Long 1']);
     const delivered = await rig.post(exit('A', { extra: 'comment=once more' }));
     expect(delivered.body).toEqual({

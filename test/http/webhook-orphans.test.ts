@@ -56,7 +56,7 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     expect(contested.body).toEqual({
       decision: 'blocked',
       signal_type: 'entry',
-      reason: 'owner-order-pending: owned by A, its order has not been answered yet',
+      reason: 'owner-order-pending: owned by A, an order of this key has not been answered yet',
     });
     expect(rig.sim.apiCalls).toBe(apiCallsBefore); // decided without asking CrossTrade
     expect((await pendingExit).body).toMatchObject({ decision: 'unknown', reason: expect.stringMatching(/^outcome-unknown: upstream-timeout;/) });

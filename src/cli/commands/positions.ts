@@ -17,7 +17,17 @@ export function registerPositions(program: Command, io: CliIo): void {
       const positions = withStore(options.db, (store) => store.listPositions(relayUser)).map(positionView);
       if (options.json) return io.out(JSON.stringify({ positions }, null, 2));
       if (positions.length === 0) return io.out('no open positions');
-      const rows = positions.map((p) => [p.relay_user, p.account, p.instrument, p.instrument_key, p.relay_id, p.direction, p.opened_at, p.hold_until, p.doubt ?? '']);
+      const rows = positions.map((p) => [
+        p.relay_user,
+        p.account,
+        p.instrument,
+        p.instrument_key,
+        p.relay_id,
+        p.direction,
+        p.opened_at,
+        p.hold_until,
+        p.doubt ?? '',
+      ]);
       formatTable(['relay_user', 'account', 'instrument', 'key', 'relay_id', 'direction', 'opened', 'hold_until', 'doubt'], rows).forEach(io.out);
     });
 }

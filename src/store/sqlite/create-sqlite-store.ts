@@ -156,6 +156,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     insertRefusedFingerprint: db.prepare(
       'INSERT INTO alert_fingerprints (fingerprint, time, refused) VALUES (?, ?, 1) ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time WHERE alert_fingerprints.refused = 1',
     ),
+    listGroupKeys: db.prepare<[string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? ORDER BY account_key, instrument_key'),
     listOwnedIn: db.prepare<[string, string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? AND owner_user = ?'),
     deleteUserStrategies: db.prepare('DELETE FROM strategy_keys WHERE account_group = ? AND relay_user = ?'),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
@@ -202,7 +203,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   };
 
   const applyWrite = (key: PositionKey, write: KeyWrite, currentVersion: number | null): number | null => {
-    const version = write.record === null ? currentVersion : writeRecord(key, write.instrument, write.record);
+    // An alert that names no instrument (FLATTENEVERYTHING) keeps the one the record shows.
+    const instrument = write.instrument !== '' ? write.instrument : (readKey(key)?.instrument ?? '');
+    const version = write.record === null ? currentVersion : writeRecord(key, instrument, write.record);
     applyMarks(key, write.marks);
     return version;
   };
@@ -358,6 +361,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     saveUser: (user) => busyAware(() => saveUserTx.immediate(user)),
     removeUser: (relayUser) => busyAware(() => removeUserTx.immediate(relayUser)),
     listPositions: (relayUser) => (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord),
+    listKeys: (accountGroup) => q.listGroupKeys.all(accountGroup).map(rowKey),
     clearPosition: ({ relayUser, account, instrumentKey }) => {
       const user = q.getUser.get(relayUser);
       if (!user) return false;
