@@ -247,7 +247,10 @@ function decideRound(
     }
     const action = combined.action;
     const writes = verdicts.map((v, i): KeyWrite | null => {
-      if ((v.action === 'block' || v.action === 'drop') && v.send !== null) return { record: v.send.record, marks: v.send.marks, instrument };
+      if ((v.action === 'block' || v.action === 'drop') && v.send !== null) {
+        // A mark alone must not rewrite the record: a new version would void the outcome of an order in flight.
+        return { record: v.send.record === views[i]?.record ? null : v.send.record, marks: v.send.marks, instrument };
+      }
       // Another account refused the alert: on this one too its sender holds what it held before.
       const mark = v.action === 'block' || v.action === 'drop' ? null : senderMarkWhenNotSent(views[i]?.record ?? { owner: null, doubt: null }, signal, action);
       return mark === null ? null : { record: null, marks: [mark], instrument };

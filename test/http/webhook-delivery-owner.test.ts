@@ -68,6 +68,20 @@ describe("the owner's own alerts", () => {
     expect(rig.book()).toEqual([]);
   });
 
+  it('another strategy refused while the owner’s entry is in flight does not void that entry’s outcome', async () => {
+    rig = await startTestRig({ forwardTimeoutMs: 1_200 });
+    rig.sim.failWebhook({ kind: 'status', status: 200, apply: true, delayMs: 300, times: 1 });
+    const pendingEntry = rig.post(entry('A'));
+    await sleep(100);
+    expect((await rig.post(exit('B'))).body.decision).toBe('dropped');
+    expect((await rig.post(entry('B'))).body.decision).toBe('blocked');
+    expect((await pendingEntry).body.decision).toBe('forwarded');
+    expect(rig.relay.store.listPositions('bob').map((p) => [p.relayId, p.doubt])).toEqual([['A', null]]);
+    rig.advance(PAST_GRACE_MS);
+    expect((await rig.post(exit('A'))).body.decision).toBe('forwarded');
+    expect(rig.book()).toEqual([]);
+  });
+
   it('case 6: an add and an exit that start from the direction the failed reversal would have made are refused', async () => {
     rig = await startTestRig();
     await rig.post(entry('A'));

@@ -360,7 +360,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     listUsers: () => q.listUsers.all().map(toUserRecord),
     saveUser: (user) => busyAware(() => saveUserTx.immediate(user)),
     removeUser: (relayUser) => busyAware(() => removeUserTx.immediate(relayUser)),
-    listPositions: (relayUser) => (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord),
+    listPositions: (relayUser) => {
+      flushQueue();
+      return (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord);
+    },
     listKeys: (accountGroup) => q.listGroupKeys.all(accountGroup).map(rowKey),
     clearPosition: ({ relayUser, account, instrumentKey }) => {
       const user = q.getUser.get(relayUser);
