@@ -35,9 +35,10 @@ export interface CrossTradeClient {
   getPositions(account: string, apiKey: string): Promise<ApiPosition[]>;
   /**
    * The reading for the instrument's product on the account. Never throws: failures read `unknown`.
-   * `timeoutMs` (default the API timeout) bounds this caller's wait when less time is left.
+   * `timeoutMs` (default the API timeout) bounds this caller's wait when less time is left; an answer
+   * asked for before `notBefore` (ms epoch, default 0) is not reused: it may predate what the caller knows.
    */
-  readPosition(account: string, instrument: string, apiKey: string, timeoutMs?: number): Promise<PositionReading>;
+  readPosition(account: string, instrument: string, apiKey: string, timeoutMs?: number, notBefore?: number): Promise<PositionReading>;
   /** POSTs the alert text once, never retried. Never throws. */
   forward(webhookUrl: string, body: string): Promise<ForwardOutcome>;
   /** Drops the cached answer for the account: an order was just sent there, so it is out of date. */
@@ -64,7 +65,7 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     connect: { timeout: Math.max(apiTimeoutMs, forwardTimeoutMs) },
   });
   // Coalescing and cache per (user, account): the budget is 180 calls/min per user (reference fact 7).
-  const inflight = new Map<string, Promise<Answer>>();
+  const inflight = new Map<string, { call: Promise<Answer>; askedAt: number }>();
   const cache = new Map<string, Answer>();
   let closed = false;
 
@@ -101,12 +102,12 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     return parsePositionsBody(json, context);
   }
 
-  function answerFor(account: string, apiKey: string): Promise<Answer> {
+  function answerFor(account: string, apiKey: string, notBefore: number): Promise<Answer> {
     const key = cacheKey(account, apiKey);
     const cached = cache.get(key);
-    if (cached !== undefined && now() - cached.takenAt < positionCacheMs) return Promise.resolve(cached);
+    if (cached !== undefined && now() - cached.takenAt < positionCacheMs && cached.takenAt >= notBefore) return Promise.resolve(cached);
     const pending = inflight.get(key);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined && pending.askedAt >= notBefore) return pending.call;
 
     // Stamped when asked, not when answered: the reading describes the account no later than
     // the request, so a request sent inside an owner's hold never counts as "after the hold".
@@ -118,8 +119,10 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
         cache.set(key, answer);
         return answer;
       })
-      .finally(() => inflight.delete(key));
-    inflight.set(key, call);
+      .finally(() => {
+        if (inflight.get(key)?.call === call) inflight.delete(key);
+      });
+    inflight.set(key, { call, askedAt });
     return call;
   }
 
@@ -136,14 +139,14 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     for (const [key, answer] of cache) if (at - answer.takenAt >= positionCacheMs) cache.delete(key);
   }
 
-  async function readPosition(account: string, instrument: string, apiKey: string, timeoutMs = apiTimeoutMs): Promise<PositionReading> {
+  async function readPosition(account: string, instrument: string, apiKey: string, timeoutMs = apiTimeoutMs, notBefore = 0): Promise<PositionReading> {
     // An alert name we cannot read gives `unknown` whatever the API says: spare the call budget.
     if (parseInstrument(instrument, new Date(now()).getUTCFullYear()) === null) {
       return { kind: 'unknown', takenAt: now(), reason: 'instrument-unreadable' };
     }
     let timer: NodeJS.Timeout | undefined;
     try {
-      const answer = answerFor(account, apiKey);
+      const answer = answerFor(account, apiKey, notBefore);
       const { positions, takenAt } =
         timeoutMs >= apiTimeoutMs
           ? await answer

@@ -63,6 +63,17 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
   }
   if (owner === null && signal.type === 'add') return block('add-without-ownership: nobody owns the position, an add would open exposure');
 
+  if (doubt?.kind === 'closing') {
+    // An exit was just taken: the account may still show its position. An entry needs no reading
+    // (the position is on its way out); anything read against the account waits for the grace.
+    if (ctx.now < doubt.since + ctx.settings.fillGraceMs && signal.type !== 'entry') {
+      return notSent(
+        signal,
+        `exit-settling: ${doubtText(doubt)}; CrossTrade's reading cannot be trusted for another ${Math.ceil((doubt.since + ctx.settings.fillGraceMs - ctx.now) / 1000)} s`,
+      );
+    }
+    return decideKey({ owner, doubt: null }, signal, reading, ctx);
+  }
   const why = doubtReason(record, signal, isOwner);
   if (why === null) {
     if (!isOwner || !CONFIRMED.has(signal.type)) return forwardSignal(record, signal, ctx, []);
@@ -159,10 +170,12 @@ function confirmOnReading(record: KeyRecord, owner: Ownership, signal: Signal, r
   const agree = `${forwardReason(signal, true)}; the record and the alert agree`;
   if (reading.kind === 'unknown') {
     if (OPENS_EXPOSURE.has(signal.type)) return block(`position-check-failed: ${agree}, but CrossTrade check failed (${reading.reason})`);
-    return forwardSignal(record, signal, ctx, [], `${agree}; CrossTrade check failed (${reading.reason})`);
+    return forwardSignal(record, signal, ctx, [], `${agree}; CrossTrade check failed (${reading.reason})`, reading);
   }
   if (reading.kind === 'flat' && reading.takenAt <= owner.holdUntil) {
-    return forwardSignal(record, signal, ctx, [], `${agree}; a flat reading inside the fill grace of its own order proves nothing`);
+    const inconclusive = 'a flat reading inside the fill grace of its own order proves nothing';
+    if (OPENS_EXPOSURE.has(signal.type)) return block(`position-check-inconclusive: ${agree}, but ${inconclusive} either way`);
+    return forwardSignal(record, signal, ctx, [], `${agree}; ${inconclusive}`, reading);
   }
   return decideOnReading(record, signal, reading, ctx, "confirm: the owner's order checked against the account");
 }
@@ -176,7 +189,11 @@ function decideOnReading(record: KeyRecord, signal: Signal, reading: PositionRea
   }
   const expected = expectedBefore(signal, owner);
   const actual = reading.kind === 'flat' ? 'flat' : reading.direction;
-  const oversized = reading.kind === 'open' && signal.quantity !== null && exceeds(signal, signal.quantity, reading.quantity);
+  const oversized =
+    reading.kind === 'open' &&
+    ((signal.quantity !== null && exceeds(signal, signal.quantity, reading.quantity)) ||
+      // The strategy's own size is a witness too: a strategy that believes in another size than the account holds is out of step.
+      (signal.fromSize !== undefined && signal.fromSize !== null && signal.fromSize > 0 && signal.fromSize !== reading.quantity));
   const accountText = reading.kind === 'flat' ? 'flat' : reading.detail;
   if (expected === null || expected !== actual || oversized) {
     const reason = `position-mismatch: ${why}; CrossTrade reports ${accountText}`;
@@ -230,9 +247,8 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
       break;
     case 'exit':
       after = owner;
-      // A resting exit (LIMIT/STOP) keeps the position its owner's until the account reads flat;
-      // one smaller than the position read leaves contracts nobody owns: the next order re-reads.
-      delivered = signal.resting ? { owner, doubt: working } : { owner: null, doubt: leavesRemainder(signal, reading) ? changed(ctx.now) : null };
+      // A resting exit (LIMIT/STOP) keeps the position its owner's until the account reads flat.
+      delivered = signal.resting ? { owner, doubt: working } : { owner: null, doubt: afterExit(signal, reading, ctx.now) };
       break;
     default:
       after = owner;
@@ -262,8 +278,15 @@ function changed(now: number): Doubt {
   return { kind: 'changed', since: now };
 }
 
-function leavesRemainder(signal: Signal, reading: PositionReading | undefined): boolean {
-  return reading?.kind === 'open' && (signal.quantity === null || signal.quantity < reading.quantity);
+/**
+ * The record after a delivered exit. The account may show the position for a while yet (fill lag,
+ * CrossTrade's `delay`): `closing` keeps a nobody-owns exit or reversal from being read against it.
+ * An exit smaller than the position read leaves contracts nobody owns, and one sent on a reading that
+ * proved nothing may have found the position gone: `changed`, the next order re-reads.
+ */
+function afterExit(signal: Signal, reading: PositionReading | undefined, now: number): Doubt {
+  const sizeUnknown = reading !== undefined && (reading.kind !== 'open' || signal.quantity === null || signal.quantity < reading.quantity);
+  return sizeUnknown ? changed(now) : { kind: 'closing', since: now + (signal.delayMs ?? 0) };
 }
 
 function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict {
@@ -323,9 +346,10 @@ function claim(signal: Signal, ctx: DecideContext, current: Ownership | null): O
 }
 
 /** How long a flat reading cannot clear a fresh claim: the fill grace, longer while a LIMIT/STOP entry may rest. */
-export function holdMs(signal: Pick<Signal, 'resting' | 'restingForMs'>, settings: DecideContext['settings']): number {
-  if (!signal.resting) return settings.fillGraceMs;
-  return (signal.restingForMs ?? settings.restingGraceMs) + settings.fillGraceMs;
+export function holdMs(signal: Pick<Signal, 'resting' | 'restingForMs' | 'delayMs'>, settings: DecideContext['settings']): number {
+  const delay = signal.delayMs ?? 0;
+  if (!signal.resting) return delay + settings.fillGraceMs;
+  return delay + (signal.restingForMs ?? settings.restingGraceMs) + settings.fillGraceMs;
 }
 
 export function sameStrategy(a: Strategy, b: Strategy): boolean {
@@ -351,6 +375,8 @@ function doubtText(doubt: Doubt): string {
       return 'a LIMIT/STOP order of this key may still be working';
     case 'changed':
       return 'the position was changed in a way the record cannot follow';
+    case 'closing':
+      return 'an exit of this key was just taken and may not have filled yet';
   }
 }
 

@@ -33,6 +33,10 @@ export interface Signal extends Strategy {
   from: MarketPosition | null;
   /** Contracts the order moves (qty), when the alert says. */
   quantity: number | null;
+  /** Contracts the strategy says it held before (prev_market_position_size), when the alert says. */
+  fromSize?: number | null;
+  /** CrossTrade's `delay` (reference §2.5): the order executes this long (ms) after it is taken. */
+  delayMs?: number;
   /** A LIMIT/STOP order may rest unfilled: the API reads the position unchanged until it fills. */
   resting: boolean;
   /** For a resting entry: how long (ms) the order may rest; null = the configured default. */
@@ -69,9 +73,10 @@ export interface Ownership extends Strategy {
  * - `in-flight`: an order of this key has left and CrossTrade has not answered yet;
  * - `unknown-outcome`: a forward failed ambiguously (timeout, 5xx, lost connection, a crash);
  * - `working-order`: a LIMIT/STOP order was accepted and may rest unfilled;
- * - `changed`: the position was changed in a way the record cannot follow (a partial close, REVERSE, ...).
+ * - `changed`: the position was changed in a way the record cannot follow (a partial close, REVERSE, ...);
+ * - `closing`: an exit was just taken; until its fill grace ends the account may still show the position.
  */
-export type DoubtKind = 'in-flight' | 'unknown-outcome' | 'working-order' | 'changed';
+export type DoubtKind = 'in-flight' | 'unknown-outcome' | 'working-order' | 'changed' | 'closing';
 
 export interface Doubt {
   kind: DoubtKind;

@@ -113,6 +113,8 @@ function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
     relayUser: alert.relayUser,
     relayId: alert.relayId,
     quantity,
+    fromSize: alert.prevMarketPositionSize,
+    delayMs: delaySeconds(fieldValue(parsed, 'delay')) * 1000,
     resting: isRestingOrder(alert.orderType),
     restingForMs: alert.cancelAfterMinutes === null ? null : alert.cancelAfterMinutes * 60_000,
     instrumentReadable: alert.instrument !== null && instrumentKey(alert.instrument, new Date(at).getUTCFullYear()) !== null,
@@ -181,7 +183,8 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
           readings[i] =
             timeoutMs < MIN_CHECK_MS
               ? { kind: 'unknown', takenAt: deps.now(), reason: 'no time left for a position check' }
-              : await deps.crosstrade.readPosition(keys[i]?.account ?? '', alert.instrument ?? '', user.crosstradeKey, timeoutMs);
+              : // Never an answer asked for before this alert arrived: a close outside the relay may lie between.
+                await deps.crosstrade.readPosition(keys[i]?.account ?? '', alert.instrument ?? '', user.crosstradeKey, timeoutMs, ctx.startedAt);
         }),
       );
       continue;
@@ -404,6 +407,13 @@ function logEntry(ctx: AlertContext, decision: SignalLogInput['decision'], reaso
 function describeReadings(readings: readonly (PositionReading | null)[]): string | null {
   const parts = readings.flatMap((r) => (r === null ? [] : [r.kind === 'flat' ? 'flat' : r.kind === 'open' ? `open: ${r.detail}` : `failed: ${r.reason}`]));
   return parts.length === 0 ? null : parts.join('; ');
+}
+
+/** CrossTrade's `delay` (float seconds, max 60, reference §2.5); an unreadable value counts as the maximum. */
+function delaySeconds(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const seconds = Number(text);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 60) : 60;
 }
 
 function wholeNumber(text: string | undefined): number | null {

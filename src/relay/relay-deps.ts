@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 /** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
 export interface CrossTradePort {
   /** Never throws: a failed check is a reading of kind 'unknown'. `timeoutMs` bounds this call when less time is left. */
-  readPosition(account: string, instrument: string, apiKey: string, timeoutMs?: number): Promise<PositionReading>;
+  readPosition(account: string, instrument: string, apiKey: string, timeoutMs?: number, notBefore?: number): Promise<PositionReading>;
   forward(webhookUrl: string, body: string): Promise<ForwardOutcome>;
   /** Drops a cached reading of the account: an order was just sent there. */
   forget(account: string, apiKey: string): void;

@@ -118,7 +118,7 @@ export const MIGRATIONS: readonly string[] = [
     opened_at      INTEGER,
     claimed_at     INTEGER,
     hold_until     INTEGER,
-    doubt          TEXT CHECK (doubt IN ('in-flight', 'unknown-outcome', 'working-order', 'changed')),
+    doubt          TEXT CHECK (doubt IN ('in-flight', 'unknown-outcome', 'working-order', 'changed', 'closing')),
     doubt_since    INTEGER,
     updated_at     INTEGER NOT NULL,
     version        INTEGER NOT NULL,
