@@ -44,12 +44,14 @@ const ORDER_COMMANDS: ReadonlySet<string> = new Set(['PLACE', 'FLATPLACE', 'REVE
 const CLOSING_COMMANDS: ReadonlySet<string> = new Set(['FLATTEN', 'CLOSEPOSITION', 'CLOSESTRATEGY', 'FLATTENEVERYTHING']);
 
 /**
- * The signal type of an alert without position fields, from its `command` (default PLACE,
- * CrossTrade's own default): a closing command is a `flatten`, an order command an `order`
+ * The signal type of an alert without position fields, from its `command` (none: CrossTrade refuses
+ * it, a `passthrough`): a closing command is a `flatten`, an order command an `order`
  * whose meaning the account reading settles (`impliedSignal`), anything else a `passthrough`.
  */
 export function classifyCommand(command: string | null): 'flatten' | 'order' | 'passthrough' {
-  const name = (command ?? 'PLACE').toUpperCase();
+  // CrossTrade requires a command (reference §2.3): without one nothing is placed.
+  if (command === null) return 'passthrough';
+  const name = command.toUpperCase();
   if (CLOSING_COMMANDS.has(name)) return 'flatten';
   if (ORDER_COMMANDS.has(name)) return 'order';
   return 'passthrough';

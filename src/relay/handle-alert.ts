@@ -150,7 +150,9 @@ function keysOf(deps: RelayDeps, alert: RelayAlert, user: UserRecord, signal: Si
 function identityOf(deps: RelayDeps, alert: RelayAlert, parsed: ParsedAlert): AlertIdentity | null {
   const hasAlertId = fieldValue(parsed, ALERT_ID_FIELD) !== undefined;
   if (deps.dedupWindowMs === 0 && !hasAlertId) return null;
-  const fingerprint = createHash('sha256').update(`${alert.relayUser}\0${alert.relayId}\0${parsed.text}`).digest('base64url');
+  // Over the fields, not the bytes: a copy that gained a trailing newline or lost a space on the way is the same alert.
+  const fields = parsed.fields.map((f) => `${f.key}=${f.value}`).join('\n');
+  const fingerprint = createHash('sha256').update(`${alert.relayUser}\0${alert.relayId}\0${fields}`).digest('base64url');
   return { fingerprint, relayUser: alert.relayUser, relayId: alert.relayId, windowMs: hasAlertId ? ALERT_ID_WINDOW_MS : deps.dedupWindowMs };
 }
 
@@ -349,9 +351,12 @@ function reply(ctx: AlertContext, status: number, decision: Decision, reason: st
     reason,
     latency_ms: latencyMs,
   };
+  // What a trader must look at is a warning: an outcome not known, a refusal, a position possibly left open.
+  const warn = decision === 'unknown' || decision === 'failed' || reason.includes('check the position in NinjaTrader');
   setImmediate(() => {
     try {
-      ctx.deps.decisionLogger.info(line, `alert ${decision}`);
+      if (warn) ctx.deps.decisionLogger.warn(line, `alert ${decision}`);
+      else ctx.deps.decisionLogger.info(line, `alert ${decision}`);
     } catch {
       // The log was closed by a shutdown racing this line: the signal log has the decision.
     }

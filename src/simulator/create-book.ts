@@ -67,7 +67,7 @@ const ORDER_TYPES: Record<string, Order['orderType']> = {
   STOPLIMIT: 'STOPLIMIT',
 };
 const ORDER_TYPE_NAMES = { LIMIT: 'Limit', STOP: 'StopMarket', STOPLIMIT: 'StopLimit' } as const;
-const COMMANDS = new Set(['PLACE', 'FLATPLACE', 'REVERSEPOSITION', 'CLOSEPOSITION', 'FLATTEN', 'REVERSE', 'CANCEL', 'CANCELORDERS']);
+const COMMANDS = new Set(['PLACE', 'FLATPLACE', 'REVERSEPOSITION', 'CLOSEPOSITION', 'CLOSESTRATEGY', 'FLATTEN', 'REVERSE', 'CANCEL', 'CANCELORDERS']);
 
 export function createBook(now: () => number): Book {
   const holdings = new Map<string, Holding>(); // `${account lower}|${contract}`
@@ -143,6 +143,8 @@ export function createBook(now: () => number): Book {
         return place(account, instrument, order!);
       case 'CLOSEPOSITION': // a partial close does not cancel working orders (reference 3.4)
         return close(account, instrument, qty);
+      case 'CLOSESTRATEGY': // the simulator has no ATM strategies: it closes the whole position
+        return close(account, instrument, null);
       case 'FLATTEN':
         h.net = 0;
         return cancel(account, instrument);
@@ -155,6 +157,12 @@ export function createBook(now: () => number): Book {
   }
 
   function apply(fields: Map<string, string>): BookResult {
+    // Closes every position and cancels every working order on every account (reference §2.4).
+    if (fields.get('command')?.toUpperCase() === 'FLATTENEVERYTHING') {
+      for (const h of holdings.values()) h.net = 0;
+      working = [];
+      return { ok: true };
+    }
     for (const name of ['command', 'account', 'instrument']) {
       if (!fields.get(name)) return { ok: false, error: 'missing_field', detail: `missing required field: ${name.toUpperCase()}` };
     }

@@ -298,10 +298,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return { result: { value, logId, versions }, drained };
   });
 
+  // Released by hand, the key stays in doubt: if its position is in fact still open, the next entry
+  // reads it and is blocked instead of stacking on it.
   const clearTx = db.transaction((key: PositionKey) => {
     const row = readKey(key);
     if (row === null) return false;
-    q.deleteKey.run(...keyArgs(key));
+    writeRecord(key, row.instrument, { owner: null, doubt: { kind: 'changed', since: now() } });
     if (row.owner_user === null || row.owner_id === null) return false;
     applyMarks(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
     return true;
