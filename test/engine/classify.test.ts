@@ -104,7 +104,7 @@ describe('classify: long → long and short → short (add or partial exit)', ()
 
 describe('classifyCommand: an alert without position fields, by its command', () => {
   it.each([
-    [null, 'order'], // CrossTrade's default command is PLACE
+    [null, 'passthrough'], // CrossTrade requires a command: without one nothing is placed
     ['PLACE', 'order'],
     ['place', 'order'],
     ['Place', 'order'],
@@ -118,12 +118,16 @@ describe('classifyCommand: an alert without position fields, by its command', ()
     ['flatten', 'flatten'],
     ['CLOSEPOSITION', 'flatten'],
     ['closeposition', 'flatten'],
+    ['CLOSESTRATEGY', 'flatten'], // closes an ATM strategy's part of the position
+    ['closestrategy', 'flatten'],
+    ['FLATTENEVERYTHING', 'flatten'], // closes every position of the CrossTrade user
+    ['FlattenEverything', 'flatten'],
     ['CANCEL', 'passthrough'],
     ['CANCELORDERS', 'passthrough'],
     ['CHANGE', 'passthrough'],
     ['', 'passthrough'],
     ['SOMETHINGELSE', 'passthrough'],
-    // Left out (see the report): FLATTENEVERYTHING and CLOSESTRATEGY close positions, but are read as passthrough.
+    ['CLOSE', 'passthrough'], // not a CrossTrade command
   ] as const)('command %j → %s', (command, kind) => {
     expect(classifyCommand(command)).toBe(kind);
   });

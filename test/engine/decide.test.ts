@@ -50,16 +50,22 @@ const mark = (who: Strategy, holdsNothing: boolean): StrategyMark => ({ relayUse
 const senderMark = (holdsNothing: boolean): StrategyMark => mark(A, holdsNothing);
 
 type OwnerCase = 'nobody' | 'sender' | 'other' | 'other-user';
-type DoubtCase = 'none' | 'in-flight' | 'in-flight, wait expired' | 'unknown-outcome' | 'working-order' | 'changed';
+type DoubtCase = 'none' | 'in-flight' | 'in-flight, wait expired' | 'unknown-outcome' | 'working-order' | 'changed' | 'closing';
 type TimeCase = 'inside the hold' | 'after the hold';
 type ReadingCase = 'no reading' | 'flat inside the hold' | 'flat after the hold' | 'Long 1' | 'Long 2' | 'Short 1' | 'Short 2' | 'unknown';
 
 const OWNERS: readonly OwnerCase[] = ['nobody', 'sender', 'other', 'other-user'];
 const OTHERS: readonly OwnerCase[] = ['other', 'other-user'];
-const DOUBTS: readonly DoubtCase[] = ['none', 'in-flight', 'in-flight, wait expired', 'unknown-outcome', 'working-order', 'changed'];
+const DOUBTS: readonly DoubtCase[] = ['none', 'in-flight', 'in-flight, wait expired', 'unknown-outcome', 'working-order', 'changed', 'closing'];
 /** Doubts that leave the decision to the record and the account (an order in flight is waited for first). */
 const SETTLED: readonly DoubtCase[] = ['unknown-outcome', 'working-order', 'changed'];
 const NOT_IN_FLIGHT: readonly DoubtCase[] = ['none', ...SETTLED];
+/**
+ * `closing`: an exit that closed the position read was delivered (at DOUBT_SINCE); until its fill
+ * grace ends the account may still show the position. Such an exit also frees the key, so only a key
+ * nobody owns is closing: "inside the hold" is inside that grace (7 s left), "after the hold" past it.
+ */
+const CLOSING_DOUBT: readonly DoubtCase[] = ['closing'];
 const TIMES: readonly TimeCase[] = ['inside the hold', 'after the hold'];
 const READING_CASES: readonly ReadingCase[] = [
   'no reading',
@@ -75,19 +81,24 @@ const FLATS: readonly ReadingCase[] = ['flat inside the hold', 'flat after the h
 const OPEN: readonly ReadingCase[] = ['Long 1', 'Long 2', 'Short 1', 'Short 2'];
 
 const ownerStrategy: Record<Exclude<OwnerCase, 'nobody'>, Strategy> = { sender: A, other: B, 'other-user': A2 };
-const doubtKind: Record<DoubtCase, DoubtKind | null> = {
+/** The kinds of doubt the matrix puts on a record. */
+type MatrixDoubtKind = Extract<DoubtKind, 'in-flight' | 'unknown-outcome' | 'working-order' | 'changed' | 'closing'>;
+const doubtKind: Record<DoubtCase, MatrixDoubtKind | null> = {
   none: null,
   'in-flight': 'in-flight',
   'in-flight, wait expired': 'in-flight',
   'unknown-outcome': 'unknown-outcome',
   'working-order': 'working-order',
   changed: 'changed',
+  closing: 'closing',
 };
-const DOUBT_TEXT: Record<DoubtKind, string> = {
+/** The doubts of the matrix, as a reason names them. */
+const DOUBT_TEXT: Record<MatrixDoubtKind, string> = {
   'in-flight': 'an order of this key is in flight',
   'unknown-outcome': 'the outcome of the last order of this key is unknown',
   'working-order': 'a LIMIT/STOP order of this key may still be working',
   changed: 'the position was changed in a way the record cannot follow',
+  closing: 'an exit of this key was just taken and may not have filled yet',
 };
 const open = (direction: Direction, quantity: number): PositionReading => ({
   kind: 'open',
@@ -140,8 +151,10 @@ const SIGNALS = {
   'add short': signal('add', 'short', 'short', 1), // short → short SELL 1
   'partial long': signal('partial_exit', 'long', 'long', 1), // long → long SELL 1
   'partial short': signal('partial_exit', 'short', 'short', 1), // short → short BUY 1
-  flatten: signal('flatten', null, null, null, { partial: false }), // FLATTEN, or CLOSEPOSITION without qty
-  'flatten partial': signal('flatten', null, null, 1, { partial: true }), // CLOSEPOSITION qty=1
+  flatten: signal('flatten', null, null, null, { partial: false, keepsWorkingOrders: false }), // FLATTEN (or FLATTENEVERYTHING): cancels working orders
+  closeposition: signal('flatten', null, null, null, { partial: false, keepsWorkingOrders: true }), // CLOSEPOSITION without qty: leaves them working
+  'flatten partial': signal('flatten', null, null, 1, { partial: true, keepsWorkingOrders: true }), // CLOSEPOSITION qty=1
+  closestrategy: signal('flatten', null, null, null, { partial: true, keepsWorkingOrders: false }), // CLOSESTRATEGY: closes one ATM strategy's part
   passthrough: signal('passthrough', null, null, null), // CANCEL, kill_switch, ...
 } as const satisfies Record<string, Signal>;
 type SignalCase = keyof typeof SIGNALS;
@@ -152,7 +165,7 @@ const EXITS: readonly SignalCase[] = ['exit long', 'exit short', 'exit flat'];
 const REVERSALS: readonly SignalCase[] = ['reversal to short', 'reversal to long'];
 const ADDS: readonly SignalCase[] = ['add long', 'add short'];
 const PARTIALS: readonly SignalCase[] = ['partial long', 'partial short'];
-const FLATTENS: readonly SignalCase[] = ['flatten', 'flatten partial'];
+const FLATTENS: readonly SignalCase[] = ['flatten', 'closeposition', 'flatten partial', 'closestrategy'];
 const ENTRY_LIKE: readonly SignalCase[] = [...ENTRIES, ...REVERSALS, ...ADDS];
 const CLOSING: readonly SignalCase[] = [...EXITS, ...PARTIALS];
 
@@ -182,6 +195,13 @@ interface Scene {
 }
 const inFlight = (s: Scene) => ({ kind: 'in-flight' as const, since: s.now });
 const unknownOutcome = (s: Scene) => ({ kind: 'unknown-outcome' as const, since: s.now });
+const changed = (s: Scene) => ({ kind: 'changed' as const, since: s.now });
+/**
+ * A forward CrossTrade refused (it never reached NinjaTrader): a free, certain key stays as it was;
+ * a key with an owner is put in doubt, since its strategy now believes in another position than the
+ * record, and a record reconciled from a reading is only as good as that reading.
+ */
+const refusedRecord = (s: Scene, base: KeyRecord): KeyRecord => (base.owner === null && base.doubt === null ? base : { owner: base.owner, doubt: changed(s) });
 
 /** The sender's claim: made now, held against flat readings for the fill grace; its own re-claim keeps when it was opened. */
 const claim = (s: Scene, direction: Direction, keepsOpenedAt: boolean): Ownership => ({
@@ -201,32 +221,53 @@ function forwardOpening(s: Scene, reason: string, owner: Ownership, base: KeyRec
     send: { record: { owner, doubt: inFlight(s) }, marks: sendMarks },
     delivered: { record: { owner, doubt: null }, marks: [senderMark(false)] },
     unknown: { record: { owner, doubt: unknownOutcome(s) }, marks: [senderMark(false)] },
-    refused: { record: base, marks: senderOwnedBefore ? [] : [senderMark(true)] },
+    refused: { record: refusedRecord(s, base), marks: senderOwnedBefore ? [] : [senderMark(true)] },
   };
 }
 
-/** An exit (full) or partial exit sent: an exit releases the key once delivered, a partial exit keeps its owner. */
-function forwardClosing(s: Scene, reason: string, base: KeyRecord, full: boolean): Verdict {
+/** How a delivered exit or partial exit leaves the record (see forwardClosing). */
+type Closing = 'exit' | 'exit, size unknown' | 'partial exit';
+/**
+ * An exit or partial exit sent. A delivered exit releases the key. One that closes the position
+ * read leaves the key `closing` for its fill grace (from when CrossTrade executes it, after any
+ * `delay`); one whose effect the record cannot know (its qty, or no qty, below the position read:
+ * contracts nobody owns; or sent on a reading that showed no position) leaves it `changed`. A
+ * delivered partial exit keeps its owner, and puts a key nobody owns in doubt (a size nobody records).
+ */
+function forwardClosing(s: Scene, reason: string, base: KeyRecord, kind: Closing, delayMs = 0): Verdict {
+  const delivered: KeyRecord =
+    kind === 'partial exit'
+      ? { owner: base.owner, doubt: base.owner === null ? changed(s) : null }
+      : { owner: null, doubt: kind === 'exit' ? { kind: 'closing', since: s.now + delayMs } : changed(s) };
   return {
     action: 'forward',
     reason,
     send: { record: { owner: base.owner, doubt: inFlight(s) }, marks: [] },
-    delivered: { record: full ? EMPTY : { owner: base.owner, doubt: null }, marks: [senderMark(false)] },
+    delivered: { record: delivered, marks: [senderMark(false)] },
     unknown: { record: { owner: base.owner, doubt: unknownOutcome(s) }, marks: [] },
-    refused: { record: base, marks: [] },
+    refused: { record: refusedRecord(s, base), marks: [] },
   };
 }
 
-/** FLATTEN / CLOSEPOSITION: sent whoever owns the key; the record follows what it did. */
-function forwardFlatten(s: Scene, partial: boolean): Verdict {
-  const { owner } = s.record;
+/**
+ * FLATTEN, CLOSEPOSITION, CLOSESTRATEGY: sent whoever owns the key; the record follows what it did.
+ * A partial close (CLOSEPOSITION with a qty, CLOSESTRATEGY) leaves a size nobody records: in doubt,
+ * owner kept. A CLOSEPOSITION leaves working orders working: a LIMIT/STOP order that may still be
+ * working keeps the record as it is. Any other close frees the key and its owner holds nothing.
+ */
+function forwardFlatten(s: Scene & { signal: Signal }): Verdict {
+  const { owner, doubt } = s.record;
+  const { partial = false, keepsWorkingOrders = false } = s.signal;
+  const keepsWorking = keepsWorkingOrders && doubt?.kind === 'working-order';
   return {
     action: 'forward',
     reason: partial ? 'flatten: a partial close, the position size is re-read before the next order' : 'flatten: closes the position whoever owns it',
     send: { record: { owner, doubt: inFlight(s) }, marks: [] },
     delivered: partial
-      ? { record: owner === null ? EMPTY : { owner, doubt: { kind: 'changed', since: s.now } }, marks: [] }
-      : { record: EMPTY, marks: owner === null ? [] : [mark(owner, true)] },
+      ? { record: { owner, doubt: changed(s) }, marks: [] }
+      : keepsWorking
+        ? { record: { owner, doubt }, marks: [] }
+        : { record: EMPTY, marks: owner === null ? [] : [mark(owner, true)] },
     unknown: { record: { owner, doubt: unknownOutcome(s) }, marks: [] },
     refused: { record: s.record, marks: [] },
   };
@@ -256,8 +297,6 @@ interface Matcher {
 }
 interface Rule extends Matcher {
   verdict: (c: CaseScene) => Verdict;
-  /** The refused outcome is not asserted: it looks wrong (see the report named). */
-  refusedLeftOut?: string;
 }
 interface LeftOut extends Matcher {
   why: string;
@@ -317,7 +356,6 @@ function reconciled(
     /** The forward for a consistent reading (none when no reading is consistent). */
     forward?: (s: CaseScene) => Verdict;
     releases: (s: CaseScene) => boolean;
-    refusedLeftOut?: string;
     leftOut?: { reading: readonly ReadingCase[]; why: string };
   },
 ): void {
@@ -341,42 +379,37 @@ function reconciled(
       },
     },
   );
-  if (o.forward !== undefined) RULES.push({ ...m, reading: o.consistent, verdict: o.forward, refusedLeftOut: o.refusedLeftOut });
+  if (o.forward !== undefined) RULES.push({ ...m, reading: o.consistent, verdict: o.forward });
   if (o.leftOut) LEFT_OUT.push({ ...m, reading: o.leftOut.reading, why: o.leftOut.why });
 }
 
-const recordUncertain = (s: CaseScene) => `record-uncertain: ${DOUBT_TEXT[s.record.doubt!.kind]}`;
+const recordUncertain = (s: CaseScene) => `record-uncertain: ${DOUBT_TEXT[doubtKind[s.c.doubt]!]}`;
 const reconciledText = (s: CaseScene) => `reconciled: CrossTrade reports ${accountText(s.reading!)}`;
 const SENDER_BASE: KeyRecord = { owner: ownedBy(A), doubt: null };
 const releasesUnlessWorking = (s: CaseScene) => s.c.doubt !== 'working-order';
 const never = () => false;
 
 // Reasons for leaving rows out; each is explained with a concrete sequence in the report.
-const R1 = 'R1: the reason reads "nobody-owns: a exit could ..."';
-const R2 = 'R2: the owner says it was flat (flat → flat), the record says long: yet "the record and the alert agree" forwards it unchecked';
-const R3 = 'R3: refused restores a record the reading has just disproved (the owner keeps a position the account does not hold)';
-const R4 = 'R4: a refused add or partial exit of the owner leaves the record certain while the strategy now believes another size';
-const R5 = 'R5: a partial exit as large as the position read closes it, yet the owner stays recorded with no doubt';
-const R6 = 'R6: a delivered exit (or a partial close) that leaves part of the position erases the doubt: the remainder is owned by nobody';
-const R7 = 'R7: a reversal whose qty does not exceed the position read is forwarded: the record says reversed, the account is not';
-const R8 = 'R8: a full close without qty (CLOSEPOSITION) clears a working-order doubt though it does not cancel the working order';
-const R9 = 'R9: an order read as a no-op on a flat reading is forwarded whatever the owner hold or doubt (fill lag)';
 const R10 = 'R10: the owner’s order without position fields is said to "say it was ..." when only CrossTrade said so';
+const N2 =
+  'N2: a FLATPLACE or REVERSEPOSITION that reverses the position has the position after it as its qty, not the close plus the open: one no larger than the position read is refused as a reversal that would not reverse, though it does';
+const N3 =
+  'N3: the owner’s reversal or add on a flat reading inside its own hold is blocked (position-check-inconclusive): when the reading only lags its entry’s fill, the position it then holds is one its strategy no longer follows (orphaned)';
+const N5 =
+  'N5: an entry sent while an exit settles (closing) and refused by CrossTrade leaves the key free and certain: the closing doubt is lost, so a copy of that exit (or any exit or reversal nobody owns) sent within the grace is read against the position the account still shows, and sent again';
+const N4 =
+  'N4: the size witness drops an exit of the owner’s whole size from a larger position (its qty alone would send it and leave the rest in doubt): its own contracts stay open while its strategy is flat';
+const N1 =
+  'N1: the owner’s flat → flat exit on a flat reading taken inside its own hold is dropped as a mismatch, though such a reading proves nothing (its long → flat exit is forwarded): once its entry fills, the position stays open while its strategy is flat';
 
 // 1. Passthrough: forwarded as is, nothing changes, whoever owns, whatever the doubt.
 RULES.push({ signal: ['passthrough'], owner: OWNERS, doubt: DOUBTS, verdict: (s) => unchanged(s.record, 'passthrough: no effect on a position') });
 
-// 2. FLATTEN / CLOSEPOSITION: waits for an order in flight, then is sent whoever owns the key.
+// 2. FLATTEN, CLOSEPOSITION, CLOSESTRATEGY: wait for an order in flight, then are sent whoever owns the key.
 RULES.push(
   { signal: FLATTENS, owner: OWNERS, doubt: ['in-flight'], verdict: () => WAIT },
   { signal: FLATTENS, owner: OWNERS, doubt: ['in-flight, wait expired'], verdict: () => drop(WAIT_EXPIRED) },
-  { signal: ['flatten'], owner: OWNERS, doubt: ['none', 'unknown-outcome', 'changed'], verdict: (s) => forwardFlatten(s, false) },
-  { signal: ['flatten partial'], owner: ['sender', ...OTHERS], doubt: NOT_IN_FLIGHT, verdict: (s) => forwardFlatten(s, true) },
-  { signal: ['flatten partial'], owner: ['nobody'], doubt: ['none'], verdict: (s) => forwardFlatten(s, true) },
-);
-LEFT_OUT.push(
-  { signal: ['flatten'], owner: OWNERS, doubt: ['working-order'], why: R8 },
-  { signal: ['flatten partial'], owner: ['nobody'], doubt: SETTLED, why: R6 },
+  { signal: FLATTENS, owner: OWNERS, doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT], verdict: forwardFlatten },
 );
 
 // 3. An order of this key is in flight and its outcome decides the alert (nobody owns, or the sender does).
@@ -401,7 +434,7 @@ RULES.push(
     signal: ENTRIES,
     owner: OTHERS,
     doubt: ['in-flight', 'in-flight, wait expired'],
-    verdict: (s) => refuse(s, `owner-order-pending: owned by ${s.by}, its order has not been answered yet`),
+    verdict: (s) => refuse(s, `owner-order-pending: owned by ${s.by}, an order of this key has not been answered yet`),
   },
   {
     signal: ENTRIES,
@@ -455,8 +488,19 @@ RULES.push(
   },
 );
 
+/**
+ * An exit sent on this reading: of 1 on Long 1 / Short 1 it closes the position read (the key is
+ * closing); on Long 2 / Short 2 it leaves a contract nobody owns, and on a reading that showed no
+ * position (unknown, or flat inside the owner's hold) what it did is not known: the key is changed.
+ */
+const exitOn = (s: CaseScene, reason: string, base: KeyRecord): Verdict =>
+  forwardClosing(s, reason, base, s.reading?.kind === 'open' && s.reading.quantity === s.signal.quantity ? 'exit' : 'exit, size unknown');
+
 // 5. Nobody owns the key.
+LEFT_OUT.push({ signal: ENTRIES, owner: ['nobody'], doubt: CLOSING_DOUBT, why: N5 });
+const SETTLING = `exit-settling: ${DOUBT_TEXT.closing}; CrossTrade's reading cannot be trusted for another 7 s`;
 RULES.push(
+  // An entry needs no reading on a free key (also while an exit settles: left out, N5).
   {
     signal: ENTRIES,
     owner: ['nobody'],
@@ -466,17 +510,32 @@ RULES.push(
   {
     signal: ADDS,
     owner: ['nobody'],
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT],
     verdict: (s) => refuse(s, 'add-without-ownership: nobody owns the position, an add would open exposure'),
   },
   // A strategy that holds nothing here (its entry never reached the account, or its position was closed).
-  { signal: CLOSING, owner: ['nobody'], doubt: NOT_IN_FLIGHT, holdsNothing: [true], verdict: (s) => refuse(s, 'phantom-exit: A holds no position here') },
+  {
+    signal: CLOSING,
+    owner: ['nobody'],
+    doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT],
+    holdsNothing: [true],
+    verdict: (s) => refuse(s, 'phantom-exit: A holds no position here'),
+  },
   {
     signal: REVERSALS,
     owner: ['nobody'],
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT],
     holdsNothing: [true],
     verdict: (s) => refuse(s, 'not-owner: A holds no position here, its reversal would double the position'),
+  },
+  // While an exit settles the account may still show its position: nothing is read against it.
+  {
+    signal: [...CLOSING, ...REVERSALS],
+    owner: ['nobody'],
+    doubt: CLOSING_DOUBT,
+    holdsNothing: [false],
+    time: ['inside the hold'],
+    verdict: (s) => refuse(s, SETTLING),
   },
 );
 reconciled(
@@ -488,62 +547,62 @@ reconciled(
     releases: never,
   },
 );
-LEFT_OUT.push({ signal: EXITS, owner: ['nobody'], doubt: ['none'], holdsNothing: [false], why: R1 });
-for (const [exit, side] of [
-  ['exit long', 'Long'],
-  ['exit short', 'Short'],
-] as const) {
-  reconciled(
-    { signal: [exit], owner: ['nobody'], doubt: SETTLED, holdsNothing: [false] },
-    {
-      why: recordUncertain,
-      consistent: [`${side} 1`],
-      forward: (s) => forwardClosing(s, `exit: nobody owns the position; ${reconciledText(s)}`, EMPTY, true),
-      releases: never,
-      leftOut: { reading: [`${side} 2`], why: R6 },
-    },
-  );
-}
-// flat → flat: the strategy says nothing about what it closes, and nobody owns it: nothing is consistent.
-reconciled({ signal: ['exit flat'], owner: ['nobody'], doubt: SETTLED, holdsNothing: [false] }, { why: recordUncertain, consistent: [], releases: never });
-for (const [partial, side] of [
-  ['partial long', 'Long'],
-  ['partial short', 'Short'],
-] as const) {
-  const forward = (s: CaseScene) => forwardClosing(s, `partial exit: nobody owns the position; ${reconciledText(s)}`, EMPTY, false);
-  reconciled(
-    { signal: [partial], owner: ['nobody'], doubt: ['none'], holdsNothing: [false] },
-    {
-      why: () => 'nobody-owns: a partial exit could close or reverse a position the relay did not open',
-      consistent: [`${side} 1`, `${side} 2`],
-      forward,
-      releases: never,
-    },
-  );
-  reconciled(
-    { signal: [partial], owner: ['nobody'], doubt: SETTLED, holdsNothing: [false] },
-    { why: recordUncertain, consistent: [`${side} 1`], forward, releases: never, leftOut: { reading: [`${side} 2`], why: R6 } },
-  );
-}
-for (const [reversal, side] of [
-  ['reversal to short', 'Long'],
-  ['reversal to long', 'Short'],
-] as const) {
-  const forward = (s: CaseScene) => forwardOpening(s, `reversal: nobody owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false), EMPTY);
-  reconciled(
-    { signal: [reversal], owner: ['nobody'], doubt: ['none'], holdsNothing: [false] },
-    {
-      why: () => 'nobody-owns: a reversal could close or reverse a position the relay did not open',
-      consistent: [`${side} 1`],
-      forward,
-      releases: never,
-      leftOut: { reading: [`${side} 2`], why: R7 },
-    },
-  );
-  reconciled(
-    { signal: [reversal], owner: ['nobody'], doubt: SETTLED, holdsNothing: [false] },
-    { why: recordUncertain, consistent: [`${side} 1`], forward, releases: never, leftOut: { reading: [`${side} 2`], why: R7 } },
-  );
+/**
+ * Why an alert that could close or reverse is checked when nobody owns the key: nobody owns it (on
+ * a certain record, or once an exit has settled), or the record's doubt.
+ */
+const nobodyWhy = (what: string) => (s: CaseScene) =>
+  s.c.doubt === 'none' || s.c.doubt === 'closing' ? `nobody-owns: ${what} could close or reverse a position the relay did not open` : recordUncertain(s);
+/** The keys nobody owns on which such an alert is checked against the account. */
+const NOBODY_CHECKED: readonly Pick<Matcher, 'doubt' | 'time'>[] = [{ doubt: ['none', ...SETTLED] }, { doubt: CLOSING_DOUBT, time: ['after the hold'] }];
+for (const when of NOBODY_CHECKED) {
+  for (const [exit, side] of [
+    ['exit long', 'Long'],
+    ['exit short', 'Short'],
+  ] as const) {
+    // An exit of 1 fits a position of 1 or 2 (leaving 1 nobody owns); an exit larger than the position would reverse it.
+    reconciled(
+      { signal: [exit], owner: ['nobody'], holdsNothing: [false], ...when },
+      {
+        why: nobodyWhy('an exit'),
+        consistent: [`${side} 1`, `${side} 2`],
+        forward: (s) => exitOn(s, `exit: nobody owns the position; ${reconciledText(s)}`, EMPTY),
+        releases: never,
+      },
+    );
+  }
+  // flat → flat: the strategy says nothing about what it closes, and nobody owns it: nothing is consistent.
+  reconciled({ signal: ['exit flat'], owner: ['nobody'], holdsNothing: [false], ...when }, { why: nobodyWhy('an exit'), consistent: [], releases: never });
+  for (const [partial, side] of [
+    ['partial long', 'Long'],
+    ['partial short', 'Short'],
+  ] as const) {
+    // A partial exit of 1 fits only a position larger than 1: on a position of 1 it would close it all.
+    reconciled(
+      { signal: [partial], owner: ['nobody'], holdsNothing: [false], ...when },
+      {
+        why: nobodyWhy('a partial exit'),
+        consistent: [`${side} 2`],
+        forward: (s) => forwardClosing(s, `partial exit: nobody owns the position; ${reconciledText(s)}`, EMPTY, 'partial exit'),
+        releases: never,
+      },
+    );
+  }
+  for (const [reversal, side] of [
+    ['reversal to short', 'Long'],
+    ['reversal to long', 'Short'],
+  ] as const) {
+    // A reversal of 2 (the close plus the open) reverses only a position smaller than 2: on 2 it would only close it.
+    reconciled(
+      { signal: [reversal], owner: ['nobody'], holdsNothing: [false], ...when },
+      {
+        why: nobodyWhy('a reversal'),
+        consistent: [`${side} 1`],
+        forward: (s) => forwardOpening(s, `reversal: nobody owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false), EMPTY),
+        releases: never,
+      },
+    );
+  }
 }
 
 // 6. The sender owns the key (the record says A holds long).
@@ -554,95 +613,63 @@ RULES.push({
   time: ['inside the hold'],
   verdict: () => block('owner-order-pending: A already owns this position (long); flat readings are not trusted for another 6 s'),
 });
+// Its entry after the hold: on a flat account its old position is gone, and it claims afresh (a
+// refused one leaves it holding nothing); on an open one it is refused.
 reconciled(
   { signal: ENTRIES, owner: ['sender'], doubt: NOT_IN_FLIGHT, time: ['after the hold'] },
   {
     why: () => 'claim-mismatch: A says it was flat, the record says it holds long',
-    consistent: [],
+    consistent: FLATS,
+    forward: (s) => forwardOpening(s, `entry: A owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false), EMPTY),
     releases: releasesUnlessWorking,
-    leftOut: { reading: FLATS, why: R3 },
   },
 );
 // Its own exit, reversal, add and partial exit from the recorded side, on a certain record: the
 // record and the alert agree, and the account is still asked (a position closed outside the relay).
 const CONFIRM_WHY = "confirm: the owner's order checked against the account";
-function confirmed(
-  sig: SignalCase,
-  o: {
-    consistent: readonly ReadingCase[];
-    forward: (s: CaseScene, reason: string) => Verdict;
-    refusedLeftOut?: string;
-    leftOut?: { reading: readonly ReadingCase[]; why: string };
-  },
-): void {
+function confirmed(sig: SignalCase, o: { consistent: readonly ReadingCase[]; forward: (s: CaseScene, reason: string) => Verdict }): void {
   const m = { signal: [sig], owner: ['sender'], doubt: ['none'] } as const;
   const what = SIGNALS[sig].type.replace('_', ' ');
   const agree = `${what}: A owns the position; the record and the alert agree`;
-  const leftOut = o.leftOut?.reading ?? [];
-  const rest = [...OPEN, 'flat after the hold' as const].filter((r) => !o.consistent.includes(r) && !leftOut.includes(r));
-  const special: Rule[] = [
+  const rest = [...OPEN, 'flat after the hold' as const].filter((r) => !o.consistent.includes(r));
+  // A flat reading inside the owner's hold proves nothing: its exit is sent (the key is then in
+  // doubt: what it closed is not known); its reversal or add is blocked (left out, N3).
+  if (['reversal', 'add'].includes(SIGNALS[sig].type)) LEFT_OUT.push({ ...m, reading: ['flat inside the hold'], why: N3 });
+  else
+    RULES.push({
+      ...m,
+      reading: ['flat inside the hold'],
+      verdict: (s) => o.forward(s, `${agree}; a flat reading inside the fill grace of its own order proves nothing`),
+    });
+  RULES.push(
     { ...m, reading: ['no reading'], verdict: () => needs('confirm: the account is checked for a position changed outside the relay') },
     {
       ...m,
       reading: ['unknown'],
-      // An unreadable account stops exposure, not an exit the record and the alert agree on.
+      // An unreadable account stops exposure, not an exit the record and the alert agree on (sent, the key then in doubt).
       verdict: (s) => (opensExposure(s) ? block(`position-check-failed: ${agree}, but ${CHECK_FAILED}`) : o.forward(s, `${agree}; ${CHECK_FAILED}`)),
-      refusedLeftOut: o.refusedLeftOut,
     },
-    {
-      ...m,
-      reading: ['flat inside the hold'],
-      verdict: (s) => o.forward(s, `${agree}; a flat reading inside the fill grace of its own order proves nothing`),
-      refusedLeftOut: o.refusedLeftOut,
-    },
-  ];
-  RULES.push(
-    ...special.filter((r) => !leftOut.includes(r.reading?.[0] ?? 'no reading')),
     {
       ...m,
       reading: rest,
       verdict: (s) =>
         refuse(s, `position-mismatch: ${CONFIRM_WHY}; CrossTrade reports ${accountText(s.reading!)}`, s.c.reading === 'flat after the hold' ? RELEASED : null),
     },
-    { ...m, reading: o.consistent, verdict: (s) => o.forward(s, `${what}: A owns the position; ${reconciledText(s)}`), refusedLeftOut: o.refusedLeftOut },
+    { ...m, reading: o.consistent, verdict: (s) => o.forward(s, `${what}: A owns the position; ${reconciledText(s)}`) },
   );
-  if (o.leftOut) LEFT_OUT.push({ ...m, reading: o.leftOut.reading, why: o.leftOut.why });
 }
-confirmed('exit long', {
-  consistent: ['Long 1'],
-  forward: (s, reason) => forwardClosing(s, reason, SENDER_BASE, true),
-  leftOut: { reading: ['Long 2'], why: R6 },
-});
-confirmed('exit flat', {
-  consistent: ['Long 1'],
-  forward: (s, reason) => forwardClosing(s, reason, SENDER_BASE, true),
-  leftOut: { reading: ['Long 2', 'unknown', 'flat inside the hold'], why: `${R2} / ${R6}` },
-});
-confirmed('reversal to short', {
-  consistent: ['Long 1'],
-  forward: (s, reason) => forwardOpening(s, reason, claim(s, 'short', true), SENDER_BASE),
-  leftOut: { reading: ['Long 2'], why: R7 },
-});
-confirmed('add long', {
-  consistent: ['Long 1', 'Long 2'],
-  forward: (s, reason) => forwardOpening(s, reason, claim(s, 'long', true), SENDER_BASE),
-  refusedLeftOut: R4,
-});
-confirmed('partial long', {
-  consistent: ['Long 2'],
-  forward: (s, reason) => forwardClosing(s, reason, SENDER_BASE, false),
-  refusedLeftOut: R4,
-  leftOut: { reading: ['Long 1'], why: R5 },
-});
+confirmed('exit long', { consistent: ['Long 1', 'Long 2'], forward: (s, reason) => exitOn(s, reason, SENDER_BASE) });
+confirmed('reversal to short', { consistent: ['Long 1'], forward: (s, reason) => forwardOpening(s, reason, claim(s, 'short', true), SENDER_BASE) });
+confirmed('add long', { consistent: ['Long 1', 'Long 2'], forward: (s, reason) => forwardOpening(s, reason, claim(s, 'long', true), SENDER_BASE) });
+confirmed('partial long', { consistent: ['Long 2'], forward: (s, reason) => forwardClosing(s, reason, SENDER_BASE, 'partial exit') });
 // …and when the record is uncertain, on the account's.
 reconciled(
-  { signal: ['exit long', 'exit flat'], owner: ['sender'], doubt: SETTLED },
+  { signal: ['exit long'], owner: ['sender'], doubt: SETTLED },
   {
     why: recordUncertain,
-    consistent: ['Long 1'],
-    forward: (s) => forwardClosing(s, `exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE, true),
+    consistent: ['Long 1', 'Long 2'],
+    forward: (s) => exitOn(s, `exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE),
     releases: releasesUnlessWorking,
-    leftOut: { reading: ['Long 2'], why: R6 },
   },
 );
 reconciled(
@@ -652,7 +679,6 @@ reconciled(
     consistent: ['Long 1'],
     forward: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledText(s)}`, claim(s, 'short', true), SENDER_BASE),
     releases: releasesUnlessWorking,
-    leftOut: { reading: ['Long 2'], why: R7 },
   },
 );
 reconciled(
@@ -662,7 +688,6 @@ reconciled(
     consistent: ['Long 1', 'Long 2'],
     forward: (s) => forwardOpening(s, `add: A owns the position; ${reconciledText(s)}`, claim(s, 'long', true), SENDER_BASE),
     releases: releasesUnlessWorking,
-    refusedLeftOut: R4,
   },
 );
 reconciled(
@@ -670,10 +695,30 @@ reconciled(
   {
     why: recordUncertain,
     consistent: ['Long 2'],
-    forward: (s) => forwardClosing(s, `partial exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE, false),
+    forward: (s) => forwardClosing(s, `partial exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE, 'partial exit'),
     releases: releasesUnlessWorking,
-    refusedLeftOut: R4,
-    leftOut: { reading: ['Long 1'], why: R5 },
+  },
+);
+// Its flat → flat exit: it says it held nothing, the record says long: the account must hold the
+// owner's long, whatever the doubt.
+const saysFlat = () => 'claim-mismatch: A says it was flat, the record says it holds long';
+reconciled(
+  { signal: ['exit flat'], owner: ['sender'], doubt: ['none'] },
+  {
+    why: saysFlat,
+    consistent: ['Long 1', 'Long 2'],
+    forward: (s) => exitOn(s, `exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE),
+    releases: releasesUnlessWorking,
+    leftOut: { reading: ['flat inside the hold'], why: N1 },
+  },
+);
+reconciled(
+  { signal: ['exit flat'], owner: ['sender'], doubt: SETTLED },
+  {
+    why: saysFlat,
+    consistent: ['Long 1', 'Long 2'],
+    forward: (s) => exitOn(s, `exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE),
+    releases: releasesUnlessWorking,
   },
 );
 // Its alerts from the other side than the recorded one (its claim disagrees with the record): the account decides.
@@ -682,10 +727,9 @@ reconciled(
   { signal: ['exit short'], owner: ['sender'], doubt: NOT_IN_FLIGHT },
   {
     why: saysShort,
-    consistent: ['Short 1'],
-    forward: (s) => forwardClosing(s, `exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE, true),
+    consistent: ['Short 1', 'Short 2'],
+    forward: (s) => exitOn(s, `exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE),
     releases: releasesUnlessWorking,
-    leftOut: { reading: ['Short 2'], why: R6 },
   },
 );
 reconciled(
@@ -695,8 +739,6 @@ reconciled(
     consistent: ['Short 1'],
     forward: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledText(s)}`, claim(s, 'long', true), SENDER_BASE),
     releases: releasesUnlessWorking,
-    refusedLeftOut: R3,
-    leftOut: { reading: ['Short 2'], why: R7 },
   },
 );
 reconciled(
@@ -706,7 +748,6 @@ reconciled(
     consistent: ['Short 1', 'Short 2'],
     forward: (s) => forwardOpening(s, `add: A owns the position; ${reconciledText(s)}`, claim(s, 'short', true), SENDER_BASE),
     releases: releasesUnlessWorking,
-    refusedLeftOut: R3,
   },
 );
 reconciled(
@@ -714,17 +755,18 @@ reconciled(
   {
     why: saysShort,
     consistent: ['Short 2'],
-    forward: (s) => forwardClosing(s, `partial exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE, false),
+    forward: (s) => forwardClosing(s, `partial exit: A owns the position; ${reconciledText(s)}`, SENDER_BASE, 'partial exit'),
     releases: releasesUnlessWorking,
-    refusedLeftOut: R4,
-    leftOut: { reading: ['Short 1'], why: R5 },
   },
 );
 
-/** Every combination of the matrix (a reading taken after the hold cannot exist while it lasts). */
+/**
+ * Every combination of the matrix (a reading taken after the hold cannot exist while it lasts, and
+ * only a key nobody owns is closing).
+ */
 const ALL_CASES: Case[] = SIGNAL_CASES.flatMap((sig) =>
   OWNERS.flatMap((owner) =>
-    DOUBTS.flatMap((doubt) =>
+    DOUBTS.filter((doubt) => doubt !== 'closing' || owner === 'nobody').flatMap((doubt) =>
       [false, true].flatMap((holdsNothing) =>
         TIMES.flatMap((time) =>
           READING_CASES.filter((reading) => !(time === 'inside the hold' && reading === 'flat after the hold')).map(
@@ -743,7 +785,6 @@ const contextOf = (c: Case, now: number): DecideContext => ({
   sender: { holdsNothing: c.holdsNothing },
   waitExpired: c.doubt === 'in-flight, wait expired',
 });
-const withoutRefused = (v: Verdict): unknown => (v.action === 'forward' ? { ...v, refused: 'not asserted' } : v);
 
 const COVERED = ALL_CASES.flatMap((c) => {
   const rule = RULES.find((r) => matches(r, c));
@@ -777,15 +818,11 @@ describe('decide: the rule table (signal × record × doubt × holds nothing × 
       .filter(Boolean)
       .join(' | ');
   for (const rows of LEFT_OUT) it.todo(`left out: ${describeRows(rows)}. ${rows.why}`);
-  for (const rule of RULES.filter((r) => r.refusedLeftOut !== undefined))
-    it.todo(`refused outcome not asserted: ${describeRows(rule)}. ${rule.refusedLeftOut}`);
 
   it.each(COVERED)('$name', ({ c, rule }) => {
     const s = sceneOf(c);
     const verdict = decide(s.record, s.signal, s.reading, contextOf(c, s.now));
-    const expected = rule.verdict(s);
-    if (rule.refusedLeftOut !== undefined) expect(withoutRefused(verdict)).toEqual(withoutRefused(expected));
-    else expect(verdict).toEqual(expected);
+    expect(verdict).toEqual(rule.verdict(s));
   });
 });
 
@@ -821,17 +858,43 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
     OWNERS.flatMap((owner) => DOUBTS.map((doubt) => ({ command, action, quantity, owner, doubt }))),
   );
 
-  it.each(everyOwnerAndDoubt)('$command $action $quantity, owner $owner, doubt $doubt, no reading yet: asks CrossTrade first', (row) => {
+  /**
+   * An order waits for an order of this key in flight like any alert, before it is read (whoever
+   * owns the key: what it does is not known yet), and is blocked when the wait runs out.
+   */
+  const afterTheWait = (s: Scene, owner: OwnerCase, doubt: DoubtCase, verdict: Verdict): Verdict =>
+    doubt === 'in-flight' ? WAIT : doubt === 'in-flight, wait expired' ? blockOrder(s, owner, WAIT_EXPIRED) : verdict;
+
+  it.each(everyOwnerAndDoubt)(
+    '$command $action $quantity, owner $owner, doubt $doubt, no reading yet: waits for an order in flight, else asks CrossTrade',
+    (row) => {
+      const s = scene(row.owner, row.doubt);
+      expect(decide(s.record, order(row.command, row.action, row.quantity), null, ctx(s, row.doubt))).toEqual(
+        afterTheWait(s, row.owner, row.doubt, needs('order without position fields: CrossTrade tells what it does')),
+      );
+    },
+  );
+
+  it.each(everyOwnerAndDoubt)('$command $action $quantity, owner $owner, doubt $doubt, CrossTrade unreadable: blocked (after any wait)', (row) => {
     const s = scene(row.owner, row.doubt);
-    expect(decide(s.record, order(row.command, row.action, row.quantity), null, ctx(s, row.doubt))).toEqual(
-      needs('order without position fields: CrossTrade tells what it does'),
+    expect(decide(s.record, order(row.command, row.action, row.quantity), READINGS.unknown, ctx(s, row.doubt))).toEqual(
+      afterTheWait(
+        s,
+        row.owner,
+        row.doubt,
+        blockOrder(s, row.owner, `position-check-failed: an order without position fields needs CrossTrade's position (api-not-connected-408)`),
+      ),
     );
   });
 
-  it.each(everyOwnerAndDoubt)('$command $action $quantity, owner $owner, doubt $doubt, CrossTrade unreadable: blocked', (row) => {
+  it.each(
+    everyOwnerAndDoubt
+      .filter((row) => row.doubt === 'in-flight' || row.doubt === 'in-flight, wait expired')
+      .flatMap((row) => (['flat after the hold', 'Long 1', 'Short 2'] as const).map((reading) => ({ ...row, reading }))),
+  )('$command $action $quantity, owner $owner, doubt $doubt, reading $reading: the order in flight first, whatever the reading', (row) => {
     const s = scene(row.owner, row.doubt);
-    expect(decide(s.record, order(row.command, row.action, row.quantity), READINGS.unknown, ctx(s, row.doubt))).toEqual(
-      blockOrder(s, row.owner, `position-check-failed: an order without position fields needs CrossTrade's position (api-not-connected-408)`),
+    expect(decide(s.record, order(row.command, row.action, row.quantity), READINGS[row.reading], ctx(s, row.doubt))).toEqual(
+      row.doubt === 'in-flight' ? WAIT : blockOrder(s, row.owner, WAIT_EXPIRED),
     );
   });
 
@@ -866,10 +929,11 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
     /** The signal CrossTrade's reading makes of it: its verdict's reason says so first. */
     readAs?: SignalType;
     expected: (s: Scene) => Verdict;
-    refusedLeftOut?: string;
   }
   const readAsPrefix = (v: Verdict, type: SignalType | undefined, reading: ReadingCase): Verdict =>
     type === undefined ? v : { ...v, reason: `order read as ${type.replace('_', ' ')} (CrossTrade reports ${accountText(READINGS[reading]!)}): ${v.reason}` };
+  const NO_OP_UNSURE = (reading: string) =>
+    `order-unreadable: it would change nothing only if CrossTrade's reading (${reading}) is current, and the record says otherwise`;
   const implied: OrderRow[] = [
     // A no-op on a flat account, nobody in the way: sent as is.
     ...(
@@ -888,15 +952,65 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
         reading: 'flat after the hold',
         expected: (s) => unchanged(s.record, 'order: changes no position (CrossTrade reports flat)'),
       },
-      {
-        name: `${command} on a flat account whose owner B is past its hold`,
-        order: [command, action, quantity],
-        owner: 'other',
-        doubt: 'none',
-        reading: 'flat after the hold',
-        expected: (s) => unchanged(s.record, 'order: changes no position (CrossTrade reports flat)'),
-      },
+      // "Nothing happens" is only as good as the reading: whenever the record has an owner or a
+      // doubt, an order may not show yet, so the no-op is not sent.
+      ...(
+        [
+          ['other', 'none', 'after the hold', 'flat after the hold', 'whose owner B is past its hold'],
+          ['other-user', 'none', 'inside the hold', 'flat inside the hold', 'while the hold of A of relay_user u2 lasts'],
+          ['other', 'none', 'after the hold', 'flat inside the hold', 'read inside B’s hold'],
+          ['sender', 'none', 'inside the hold', 'flat inside the hold', 'while its own hold lasts'],
+          ['sender', 'none', 'after the hold', 'flat after the hold', 'it owns, past its hold'],
+          ['nobody', 'unknown-outcome', 'after the hold', 'flat after the hold', 'nobody owns, after an order of unknown outcome'],
+          ['nobody', 'working-order', 'after the hold', 'flat after the hold', 'nobody owns, while a LIMIT/STOP order may work'],
+          ['other', 'changed', 'after the hold', 'flat after the hold', 'owned by B, changed outside the record'],
+        ] as const
+      ).map(
+        ([owner, doubt, time, reading, what]): OrderRow => ({
+          name: `${command} on a flat account ${what}: not sent`,
+          order: [command, action, quantity],
+          owner,
+          doubt,
+          time,
+          reading,
+          expected: (s) => blockOrder(s, owner, NO_OP_UNSURE('flat')),
+        }),
+      ),
     ]),
+    // REVERSEPOSITION buy 2 on Long 2 closes 2 and buys 2: no change, sent only on a free, certain key.
+    {
+      name: 'REVERSEPOSITION buy 2 on Long 2 nobody owns',
+      order: ['REVERSEPOSITION', 'buy', 2],
+      owner: 'nobody',
+      doubt: 'none',
+      reading: 'Long 2',
+      expected: (s) => unchanged(s.record, 'order: changes no position (CrossTrade reports Long 2 ES 03-26)'),
+    },
+    {
+      name: 'REVERSEPOSITION sell 2 on Short 2 nobody owns',
+      order: ['REVERSEPOSITION', 'sell', 2],
+      owner: 'nobody',
+      doubt: 'none',
+      reading: 'Short 2',
+      expected: (s) => unchanged(s.record, 'order: changes no position (CrossTrade reports Short 2 ES 03-26)'),
+    },
+    ...(
+      [
+        ['sender', 'none'],
+        ['other', 'none'],
+        ['nobody', 'changed'],
+        ['nobody', 'unknown-outcome'],
+      ] as const
+    ).map(
+      ([owner, doubt]): OrderRow => ({
+        name: 'REVERSEPOSITION buy 2 on Long 2 with an owner or a doubt: not sent',
+        order: ['REVERSEPOSITION', 'buy', 2],
+        owner,
+        doubt,
+        reading: 'Long 2',
+        expected: (s) => blockOrder(s, owner, NO_OP_UNSURE('Long 2 ES 03-26')),
+      }),
+    ),
     // Nobody owns: judged as the signal the account reading implies.
     {
       name: 'PLACE buy 1 on flat: an entry',
@@ -960,7 +1074,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'nobody',
       doubt: 'none',
       reading: 'Long 2',
-      expected: (s) => forwardClosing(s, 'partial exit: nobody owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', EMPTY, false),
+      expected: (s) => forwardClosing(s, 'partial exit: nobody owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', EMPTY, 'partial exit'),
     },
     {
       name: 'REVERSEPOSITION buy 1 on Long 2: closes 2, buys 1, a partial exit',
@@ -969,15 +1083,18 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'nobody',
       doubt: 'none',
       reading: 'Long 2',
-      expected: (s) => forwardClosing(s, 'partial exit: nobody owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', EMPTY, false),
+      expected: (s) => forwardClosing(s, 'partial exit: nobody owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', EMPTY, 'partial exit'),
     },
     ...(
       [
         ['PLACE', 'sell', 2, 'Long 1', 'short'],
-        ['FLATPLACE', 'sell', 1, 'Long 1', 'short'],
-        ['REVERSEPOSITION', 'sell', 1, 'Long 1', 'short'],
+        ['PLACE', 'sell', 3, 'Long 2', 'short'],
+        ['FLATPLACE', 'sell', 2, 'Long 1', 'short'],
+        ['REVERSEPOSITION', 'sell', 3, 'Long 2', 'short'],
         ['REVERSE', null, null, 'Long 1', 'short'],
+        ['REVERSE', null, null, 'Long 2', 'short'],
         ['PLACE', 'buy', 2, 'Short 1', 'long'],
+        ['REVERSEPOSITION', 'buy', 2, 'Short 1', 'long'],
         ['REVERSE', null, null, 'Short 1', 'long'],
       ] as const
     ).map(
@@ -1032,10 +1149,10 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       holdsNothing: true,
       expected: (s) => blockOrder(s, 'nobody', 'not-owner: A holds no position here, its reversal would double the position'),
     },
-    // An order of this key in flight: waited for once the reading tells what this one does.
+    // An order of this key in flight: an order waits like any alert, before it is read (what it
+    // does depends on that order's outcome), and is blocked, never dropped, when the wait runs out.
     {
       name: 'PLACE buy 1 on flat while an order is in flight',
-      readAs: 'entry',
       order: ['PLACE', 'buy', 1],
       owner: 'nobody',
       doubt: 'in-flight',
@@ -1044,7 +1161,6 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
     },
     {
       name: 'PLACE buy 1 on flat, the wait for the order in flight ran out',
-      readAs: 'entry',
       order: ['PLACE', 'buy', 1],
       owner: 'nobody',
       doubt: 'in-flight, wait expired',
@@ -1052,17 +1168,15 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       expected: (s) => blockOrder(s, 'nobody', WAIT_EXPIRED),
     },
     {
-      name: 'PLACE sell 1 on Long 2 (a partial exit), the wait ran out',
-      readAs: 'partial_exit',
+      name: 'PLACE sell 1 on Long 2 (it would be a partial exit), the wait ran out: blocked unread',
       order: ['PLACE', 'sell', 1],
       owner: 'nobody',
       doubt: 'in-flight, wait expired',
       reading: 'Long 2',
-      expected: () => drop(WAIT_EXPIRED),
+      expected: (s) => blockOrder(s, 'nobody', WAIT_EXPIRED),
     },
     {
       name: 'PLACE sell 1 on Long 1 of its own position while its order is in flight',
-      readAs: 'exit',
       order: ['PLACE', 'sell', 1],
       owner: 'sender',
       doubt: 'in-flight',
@@ -1071,21 +1185,76 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
     },
     {
       name: 'PLACE sell 1 on Long 1 of its own position, the wait ran out',
-      readAs: 'exit',
       order: ['PLACE', 'sell', 1],
       owner: 'sender',
       doubt: 'in-flight, wait expired',
       reading: 'Long 1',
-      expected: () => drop(WAIT_EXPIRED),
+      expected: (s) => blockOrder(s, 'sender', WAIT_EXPIRED),
     },
     {
-      name: 'PLACE buy 1 on Long 1 owned by B while B’s order is in flight: refused whatever its outcome',
-      readAs: 'add',
+      name: 'PLACE buy 1 on Long 1 owned by B while an order of the key is in flight: waits, it is not read yet',
       order: ['PLACE', 'buy', 1],
       owner: 'other',
       doubt: 'in-flight',
       reading: 'Long 1',
-      expected: (s) => blockOrder(s, 'other', 'not-owner: owned by B, an add would stack exposure'),
+      expected: () => WAIT,
+    },
+    {
+      name: 'PLACE buy 1 on Long 1 owned by B, the wait ran out',
+      order: ['PLACE', 'buy', 1],
+      owner: 'other',
+      doubt: 'in-flight, wait expired',
+      reading: 'Long 1',
+      expected: (s) => blockOrder(s, 'other', WAIT_EXPIRED),
+    },
+    // An exit of this key settles (closing): the reading may still show its position.
+    {
+      name: 'PLACE sell 1 on Long 1 while an exit settles: not read as an exit of that position',
+      readAs: 'exit',
+      order: ['PLACE', 'sell', 1],
+      owner: 'nobody',
+      doubt: 'closing',
+      reading: 'Long 1',
+      time: 'inside the hold',
+      expected: () => drop(SETTLING),
+    },
+    {
+      name: 'REVERSE on Long 1 while an exit settles',
+      readAs: 'reversal',
+      order: ['REVERSE', null, null],
+      owner: 'nobody',
+      doubt: 'closing',
+      reading: 'Long 1',
+      time: 'inside the hold',
+      expected: (s) => blockOrder(s, 'nobody', SETTLING),
+    },
+    {
+      name: 'PLACE buy 1 on Long 1 while an exit settles: an add nobody owns',
+      readAs: 'add',
+      order: ['PLACE', 'buy', 1],
+      owner: 'nobody',
+      doubt: 'closing',
+      reading: 'Long 1',
+      time: 'inside the hold',
+      expected: (s) => blockOrder(s, 'nobody', 'add-without-ownership: nobody owns the position, an add would open exposure'),
+    },
+    {
+      name: 'REVERSE on flat while an exit settles: a no-op on a key in doubt, not sent',
+      order: ['REVERSE', null, null],
+      owner: 'nobody',
+      doubt: 'closing',
+      reading: 'flat inside the hold',
+      time: 'inside the hold',
+      expected: (s) => blockOrder(s, 'nobody', NO_OP_UNSURE('flat')),
+    },
+    {
+      name: 'PLACE sell 1 on Long 1 once the exit has settled: an exit nobody owns, checked and sent',
+      readAs: 'exit',
+      order: ['PLACE', 'sell', 1],
+      owner: 'nobody',
+      doubt: 'closing',
+      reading: 'Long 1',
+      expected: (s) => forwardClosing(s, 'exit: nobody owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', EMPTY, 'exit'),
     },
     // Another strategy owns the key.
     {
@@ -1178,7 +1347,25 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 1',
-      expected: (s) => forwardClosing(s, 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', s.record, true),
+      expected: (s) => forwardClosing(s, 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', SENDER_BASE, 'exit'),
+    },
+    {
+      name: 'PLACE sell 2 on Long 2: its exit of the whole position',
+      readAs: 'exit',
+      order: ['PLACE', 'sell', 2],
+      owner: 'sender',
+      doubt: 'none',
+      reading: 'Long 2',
+      expected: (s) => forwardClosing(s, 'exit: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', SENDER_BASE, 'exit'),
+    },
+    {
+      name: 'PLACE sell 1 on Long 1 nobody owns: an exit, checked and sent',
+      readAs: 'exit',
+      order: ['PLACE', 'sell', 1],
+      owner: 'nobody',
+      doubt: 'none',
+      reading: 'Long 1',
+      expected: (s) => forwardClosing(s, 'exit: nobody owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', EMPTY, 'exit'),
     },
     {
       name: 'PLACE sell 1 on Long 1 with an uncertain record: reconciled exit',
@@ -1187,7 +1374,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'unknown-outcome',
       reading: 'Long 1',
-      expected: (s) => forwardClosing(s, 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', SENDER_BASE, true),
+      expected: (s) => forwardClosing(s, 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', SENDER_BASE, 'exit'),
     },
     {
       name: 'PLACE sell 1 on Long 2: its partial exit',
@@ -1196,8 +1383,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 2',
-      expected: (s) => forwardClosing(s, 'partial exit: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', s.record, false),
-      refusedLeftOut: R4,
+      expected: (s) => forwardClosing(s, 'partial exit: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', SENDER_BASE, 'partial exit'),
     },
     {
       name: 'PLACE buy 1 on Long 1: its add',
@@ -1206,8 +1392,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 1',
-      expected: (s) => forwardOpening(s, 'add: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'long', true), s.record),
-      refusedLeftOut: R4,
+      expected: (s) => forwardOpening(s, 'add: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'long', true), SENDER_BASE),
     },
     {
       name: 'REVERSE on Long 1: its reversal',
@@ -1216,7 +1401,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 1',
-      expected: (s) => forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true), s.record),
+      expected: (s) => forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true), SENDER_BASE),
     },
     {
       name: 'PLACE sell 2 on Long 1: its reversal',
@@ -1225,14 +1410,14 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 1',
-      expected: (s) => forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true), s.record),
+      expected: (s) => forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true), SENDER_BASE),
     },
   ];
   const leftOut: [string, string][] = [
-    ['REVERSE / REVERSEPOSITION on a flat reading while an owner’s hold lasts', R9],
-    ['REVERSE / REVERSEPOSITION on a flat reading taken inside an owner’s hold', R9],
-    ['REVERSE / REVERSEPOSITION on a flat reading while an order is in flight or its outcome is unknown', R9],
-    ['REVERSEPOSITION buy 2 on Long 2 (its reason says "CrossTrade reports flat")', R9],
+    ['FLATPLACE sell 1 on Long 1 (short 1 after it), nobody owning, or its own', N2],
+    ['REVERSEPOSITION sell 1 on Long 1, or sell 2 on Long 2 (short after it), nobody owning, or its own', N2],
+    ['FLATPLACE buy 1 on Short 1, REVERSEPOSITION buy 1 on Short 2 (long after it), nobody owning, or its own', N2],
+    ['PLACE buy 1 on flat while an exit settles (an entry)', N5],
     ['the owner’s PLACE buy 1 on flat (its reason says "A says it was flat")', R10],
     ['the owner’s PLACE buy 1 on Short 1 (its reason says "A says it was short")', R10],
   ];
@@ -1242,9 +1427,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
     const s = scene(row.owner, row.doubt, row.time);
     const [command, action, quantity] = row.order;
     const verdict = decide(s.record, order(command, action, quantity), READINGS[row.reading], ctx(s, row.doubt, row.holdsNothing));
-    const expected = readAsPrefix(row.expected(s), row.readAs, row.reading);
-    if (row.refusedLeftOut !== undefined) expect(withoutRefused(verdict)).toEqual(withoutRefused(expected));
-    else expect(verdict).toEqual(expected);
+    expect(verdict).toEqual(readAsPrefix(row.expected(s), row.readAs, row.reading));
   });
 });
 
@@ -1286,6 +1469,11 @@ describe('decide: holds and resting orders', () => {
     [{ resting: true, restingForMs: null }, 610_000],
     [{ resting: true, restingForMs: 300_000 }, 310_000],
     [{ resting: true, restingForMs: 0 }, 10_000],
+    // CrossTrade's delay: the order executes that long after it is taken, and the hold starts then.
+    [{ resting: false, restingForMs: null, delayMs: 5_000 }, 15_000],
+    [{ resting: false, restingForMs: null, delayMs: 0 }, 10_000],
+    [{ resting: true, restingForMs: null, delayMs: 5_000 }, 615_000],
+    [{ resting: true, restingForMs: 300_000, delayMs: 5_000 }, 315_000],
   ])('holdMs(%o) = %i', (signalTiming, ms) => {
     expect(holdMs(signalTiming, settings)).toBe(ms);
   });
@@ -1367,6 +1555,58 @@ describe('decide: holds and resting orders', () => {
   });
 });
 
+describe('decide: an exit settling (closing) and CrossTrade’s delay', () => {
+  const ctx = (now: number, holdsNothing = false): DecideContext => ({ now, settings, sender: { holdsNothing }, waitExpired: false });
+  const closingSince = (since: number): KeyRecord => ({ owner: null, doubt: { kind: 'closing', since } });
+  const settling = (seconds: number) => `exit-settling: ${DOUBT_TEXT.closing}; CrossTrade's reading cannot be trusted for another ${seconds} s`;
+
+  it('the owner’s exit with delay=5 s that closes the position read leaves the key closing from when it executes', () => {
+    const sig = signal('exit', null, 'long', 1, { delayMs: 5_000 });
+    const record: KeyRecord = { owner: ownedBy(A), doubt: { kind: 'unknown-outcome', since: DOUBT_SINCE } };
+    expect(decide(record, sig, READINGS['Long 1'], ctx(AFTER))).toEqual(
+      forwardClosing({ record, now: AFTER }, 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', SENDER_BASE, 'exit', 5_000),
+    );
+  });
+
+  it('an entry with delay=5 s is held 5 s longer', () => {
+    const verdict = decide(EMPTY, signal('entry', 'long', 'flat', 1, { delayMs: 5_000 }), null, ctx(AFTER));
+    const owner = { ...claim({ record: EMPTY, now: AFTER }, 'long', false), holdUntil: AFTER + 15_000 };
+    expect(verdict).toEqual(forwardOpening({ record: EMPTY, now: AFTER }, 'entry: nobody owns the position', owner, EMPTY));
+  });
+
+  it.each([
+    ['at the exit', AFTER, 10],
+    ['1 ms after', AFTER + 1, 10],
+    ['9 001 ms after', AFTER + 9_001, 1],
+    ['its last millisecond', AFTER + 9_999, 1],
+  ])('an exit nobody owns %s: dropped unread, the reading cannot be trusted', (_name, now, seconds) => {
+    const record = closingSince(AFTER);
+    expect(decide(record, SIGNALS['exit long'], READINGS['Long 1'], ctx(now))).toEqual(drop(settling(seconds), { record, marks: [senderMark(false)] }));
+  });
+
+  it('an exit executed after a delay settles from then: a closing key whose grace starts later', () => {
+    const record = closingSince(AFTER + 5_000);
+    expect(decide(record, SIGNALS['reversal to short'], null, ctx(AFTER))).toEqual(block(settling(15), { record, marks: [senderMark(true)] }));
+  });
+
+  it('once the grace has passed, the key is judged as one nobody owns', () => {
+    const record = closingSince(AFTER);
+    expect(decide(record, SIGNALS['exit long'], null, ctx(AFTER + 10_000))).toEqual(
+      needs('nobody-owns: an exit could close or reverse a position the relay did not open'),
+    );
+    expect(decide(record, SIGNALS['partial long'], READINGS['Long 2'], ctx(AFTER + 10_000))).toEqual(
+      forwardClosing(
+        { record, now: AFTER + 10_000 },
+        'partial exit: nobody owns the position; reconciled: CrossTrade reports Long 2 ES 03-26',
+        EMPTY,
+        'partial exit',
+      ),
+    );
+  });
+
+  it.todo(`an entry while the exit settles: sent unread; refused, it leaves the key free rather than closing. ${N5}`);
+});
+
 describe('decide: the edges of the hold', () => {
   const ctx = (now: number): DecideContext => ({ now, settings, sender: { holdsNothing: false }, waitExpired: false });
   const ownedByB: KeyRecord = { owner: ownedBy(B), doubt: null };
@@ -1418,31 +1658,98 @@ describe('decide: the edges of the hold', () => {
   });
 });
 
-describe('decide: exits larger than the position read are not sent', () => {
+describe('decide: quantities that do not fit the position read', () => {
   const ctx: DecideContext = { now: AFTER, settings, sender: { holdsNothing: false }, waitExpired: false };
+  const scene: Scene = { record: EMPTY, now: AFTER };
   const uncertain = (owner: Ownership | null): KeyRecord => ({ owner, doubt: { kind: 'unknown-outcome', since: DOUBT_SINCE } });
   const why = 'record-uncertain: the outcome of the last order of this key is unknown';
+  const mismatch = (detail: string) => `position-mismatch: ${why}; CrossTrade reports ${detail}`;
+  const ownedShort = ownedBy(A, { direction: 'short' });
 
+  // An exit larger than the position would reverse it; a partial exit as large as it would close it
+  // all; a reversal no larger than it (TradingView's reversal qty is the close plus the open) would
+  // not reverse it. None of them is what the account allows: the exits are dropped, the reversal blocked.
   it.each([
-    ['nobody’s exit of 2 on Long 1', uncertain(null), signal('exit', null, 'long', 2), 'Long 1', 'drop-marked'],
-    ['the owner’s exit of 2 on Long 1', uncertain(ownedBy(A)), signal('exit', null, 'long', 2), 'Long 1', 'drop'],
-    ['the owner’s exit of 2 on Short 1 (from short)', uncertain(ownedBy(A, { direction: 'short' })), signal('exit', null, 'short', 2), 'Short 1', 'drop'],
-    ['the owner’s partial exit of 3 on Long 2', uncertain(ownedBy(A)), signal('partial_exit', 'long', 'long', 3), 'Long 2', 'drop'],
-    ['nobody’s partial exit of 2 on Short 1', uncertain(null), signal('partial_exit', 'short', 'short', 2), 'Short 1', 'drop'],
-  ] as const)('%s: dropped', (_name, record, sig, reading, kind) => {
-    const reason = `position-mismatch: ${why}; CrossTrade reports ${reading} ES 03-26`;
-    expect(decide(record, sig, READINGS[reading], ctx)).toEqual(drop(reason, kind === 'drop-marked' ? { record, marks: [senderMark(false)] } : null));
+    ['nobody’s exit of 2 on Long 1', uncertain(null), signal('exit', null, 'long', 2), open('long', 1), 'drop', [senderMark(false)]],
+    ['the owner’s exit of 2 on Long 1', uncertain(ownedBy(A)), signal('exit', null, 'long', 2), open('long', 1), 'drop', null],
+    ['the owner’s exit of 2 on Short 1 (from short)', uncertain(ownedShort), signal('exit', null, 'short', 2), open('short', 1), 'drop', null],
+    ['the owner’s exit of 3 on Long 2', uncertain(ownedBy(A)), signal('exit', null, 'long', 3), open('long', 2), 'drop', null],
+    ['the owner’s partial exit of 3 on Long 2', uncertain(ownedBy(A)), signal('partial_exit', 'long', 'long', 3), open('long', 2), 'drop', null],
+    ['the owner’s partial exit of 2 on Long 2', uncertain(ownedBy(A)), signal('partial_exit', 'long', 'long', 2), open('long', 2), 'drop', null],
+    ['nobody’s partial exit of 2 on Short 1', uncertain(null), signal('partial_exit', 'short', 'short', 2), open('short', 1), 'drop', null],
+    ['nobody’s partial exit of 1 on Short 1', uncertain(null), signal('partial_exit', 'short', 'short', 1), open('short', 1), 'drop', null],
+    ['the owner’s reversal of 2 on Long 2', uncertain(ownedBy(A)), signal('reversal', 'short', 'long', 2), open('long', 2), 'block', null],
+    ['the owner’s reversal of 1 on Long 1', uncertain(ownedBy(A)), signal('reversal', 'short', 'long', 1), open('long', 1), 'block', null],
+    ['the owner’s reversal of 2 on Long 3', uncertain(ownedBy(A)), signal('reversal', 'short', 'long', 2), open('long', 3), 'block', null],
+    ['nobody’s reversal of 3 on Short 3', uncertain(null), signal('reversal', 'long', 'short', 3), open('short', 3), 'block', [senderMark(true)]],
+  ] as const)('%s: not sent', (_name, record, sig, reading, action, marks) => {
+    const send: Outcome | null = marks === null ? null : { record, marks: [...marks] };
+    const expected = action === 'drop' ? drop(mismatch(accountText(reading)), send) : block(mismatch(accountText(reading)), send);
+    expect(decide(record, sig, reading, ctx)).toEqual(expected);
   });
 
   it.each([
-    ['an exit without qty on Long 1', uncertain(ownedBy(A)), signal('exit', null, 'long', null), 'Long 1'],
-    ['an exit of 2 on Long 2', uncertain(ownedBy(A)), signal('exit', null, 'long', 2), 'Long 2'],
-  ] as const)('%s: forwarded', (_name, record, sig, reading) => {
-    expect(decide(record, sig, READINGS[reading], ctx)).toMatchObject({
-      action: 'forward',
-      reason: `exit: A owns the position; reconciled: CrossTrade reports ${reading} ES 03-26`,
-    });
+    ['the owner’s exit of 2 on Long 2 closes it', signal('exit', null, 'long', 2), open('long', 2), 'exit'],
+    ['the owner’s exit of 1 on Long 3 leaves 2 contracts nobody owns', signal('exit', null, 'long', 1), open('long', 3), 'exit, size unknown'],
+    ['the owner’s exit without qty on Long 1 may leave contracts nobody owns', signal('exit', null, 'long', null), open('long', 1), 'exit, size unknown'],
+    ['the owner’s exit without qty on Long 2 may leave contracts nobody owns', signal('exit', null, 'long', null), open('long', 2), 'exit, size unknown'],
+  ] as const)('%s: forwarded', (_name, sig, reading, kind) => {
+    expect(decide(uncertain(ownedBy(A)), sig, reading, ctx)).toEqual(
+      forwardClosing(scene, `exit: A owns the position; reconciled: CrossTrade reports ${accountText(reading)}`, SENDER_BASE, kind),
+    );
   });
+
+  it('nobody’s exit of 1 on Short 2: forwarded, the contract left is nobody’s and the key in doubt', () => {
+    expect(decide(uncertain(null), signal('exit', null, 'short', 1), open('short', 2), ctx)).toEqual(
+      forwardClosing(scene, 'exit: nobody owns the position; reconciled: CrossTrade reports Short 2 ES 03-26', EMPTY, 'exit, size unknown'),
+    );
+  });
+
+  it('the owner’s partial exit of 2 on Long 3: forwarded, it stays the owner', () => {
+    expect(decide(uncertain(ownedBy(A)), signal('partial_exit', 'long', 'long', 2), open('long', 3), ctx)).toEqual(
+      forwardClosing(scene, 'partial exit: A owns the position; reconciled: CrossTrade reports Long 3 ES 03-26', SENDER_BASE, 'partial exit'),
+    );
+  });
+
+  it.each([
+    ['the owner’s reversal of 3 on Long 2', uncertain(ownedBy(A)), signal('reversal', 'short', 'long', 3), open('long', 2), SENDER_BASE, 'A owns'],
+    ['the owner’s reversal without qty on Long 2', uncertain(ownedBy(A)), signal('reversal', 'short', 'long', null), open('long', 2), SENDER_BASE, 'A owns'],
+    ['nobody’s reversal of 4 on Long 3', uncertain(null), signal('reversal', 'short', 'long', 4), open('long', 3), EMPTY, 'nobody owns'],
+  ] as const)('%s: forwarded', (_name, record, sig, reading, base, who) => {
+    const owner = claim(scene, 'short', base.owner !== null);
+    expect(decide(record, sig, reading, ctx)).toEqual(
+      forwardOpening(scene, `reversal: ${who} the position; reconciled: CrossTrade reports ${accountText(reading)}`, owner, base),
+    );
+  });
+
+  // The strategy's own size before the alert (prev_market_position_size) is a witness too: one that
+  // believes in another size than the account holds is out of step, whatever its qty.
+  it.each([
+    ['the owner’s partial exit of 1 from 3 on Long 2', signal('partial_exit', 'long', 'long', 1, { fromSize: 3 }), open('long', 2), 'drop'],
+    ['the owner’s add of 1 to 1 on Long 2', signal('add', 'long', 'long', 1, { fromSize: 1 }), open('long', 2), 'block'],
+    ['the owner’s reversal of 3 from 2 on Long 1', signal('reversal', 'short', 'long', 3, { fromSize: 2 }), open('long', 1), 'block'],
+  ] as const)('%s: out of step, not sent', (_name, sig, reading, action) => {
+    const reason = mismatch(accountText(reading));
+    expect(decide(uncertain(ownedBy(A)), sig, reading, ctx)).toEqual(action === 'drop' ? drop(reason) : block(reason));
+  });
+
+  it.each([
+    ['as large as the position read', 2],
+    ['not said (null)', null],
+    ['0 (no size to compare)', 0],
+  ] as const)('the owner’s add of 1 to Long 2 with a size before it %s: sent', (_name, fromSize) => {
+    expect(decide(uncertain(ownedBy(A)), signal('add', 'long', 'long', 1, { fromSize }), open('long', 2), ctx)).toEqual(
+      forwardOpening(scene, 'add: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', claim(scene, 'long', true), SENDER_BASE),
+    );
+  });
+
+  it('the owner’s exit of 2 from 2 on Long 2: sent, the key closing', () => {
+    expect(decide(uncertain(ownedBy(A)), signal('exit', null, 'long', 2, { fromSize: 2 }), open('long', 2), ctx)).toEqual(
+      forwardClosing(scene, 'exit: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', SENDER_BASE, 'exit'),
+    );
+  });
+
+  it.todo(`the owner’s exit of 2 from 2 on Long 3 (a contract added outside the relay) is dropped. ${N4}`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1482,10 +1789,16 @@ describe('sameStrategy: relay_id within relay_user', () => {
 
 describe('decide: an entry-like signal without a direction', () => {
   const ctx: DecideContext = { now: AFTER, settings, sender: { holdsNothing: false }, waitExpired: false };
-  it.each(['entry', 'reversal', 'add'] as const)('a %s that would be forwarded throws a TypeError', (type) => {
-    // Nobody owns for the entry (forwarded on the record); the owner's reversal or add is confirmed by Long 1.
+  it.each([
+    ['entry', 'an entry signal must carry a direction'],
+    ['reversal', 'a reversal signal must carry a direction'],
+    ['add', 'an add signal must carry a direction'],
+  ] as const)('a %s that would be forwarded throws a TypeError: %s', (type, message) => {
+    // Nobody owns for the entry (forwarded on the record); the owner's reversal (of 2) or add is confirmed by Long 1.
     const record: KeyRecord = type === 'entry' ? EMPTY : { owner: ownedBy(A), doubt: null };
-    expect(() => decide(record, signal(type, null, type === 'entry' ? 'flat' : 'long', 1), READINGS['Long 1'], ctx)).toThrow(TypeError);
+    const act = () => decide(record, signal(type, null, type === 'entry' ? 'flat' : 'long', 2), READINGS['Long 1'], ctx);
+    expect(act).toThrow(TypeError);
+    expect(act).toThrow(new TypeError(message));
   });
   it('is refused without a throw when it never gets as far as a claim', () => {
     expect(decide({ owner: ownedBy(B), doubt: null }, signal('entry', null, 'flat', 1), null, { ...ctx, now: INSIDE }).action).toBe('block');
@@ -1507,7 +1820,9 @@ describe('decide: properties', () => {
     .map(({ who: w, ...rest }): Ownership => ({ ...w, ...rest }));
   const record = fc.record({
     owner: fc.option(ownership, { nil: null }),
-    doubt: fc.option(fc.record({ kind: fc.constantFrom<DoubtKind>('in-flight', 'unknown-outcome', 'working-order', 'changed'), since: time }), { nil: null }),
+    doubt: fc.option(fc.record({ kind: fc.constantFrom<DoubtKind>('in-flight', 'unknown-outcome', 'working-order', 'changed', 'closing'), since: time }), {
+      nil: null,
+    }),
   });
   const impliedOrder = fc.record({
     command: fc.constantFrom<ImpliedOrder['command']>('PLACE', 'FLATPLACE', 'REVERSEPOSITION', 'REVERSE'),
@@ -1524,20 +1839,23 @@ describe('decide: properties', () => {
         dropDirection: directed === 'always' ? fc.constant(false) : fc.boolean(),
         from: fc.constantFrom<MarketPosition | null>('flat', 'long', 'short', null),
         quantity: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
+        fromSize: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
+        delayMs: fc.constantFrom(0, 0, 5_000),
         resting: fc.boolean(),
         restingForMs: fc.option(fc.integer({ min: 0, max: 3_600_000 }), { nil: null }),
         order: impliedOrder,
         partial: fc.boolean(),
+        keepsWorkingOrders: fc.boolean(),
         instrumentReadable: fc.boolean(),
       })
       .map(
-        ({ who: w, type, direction: d, dropDirection, order, partial, ...rest }): Signal => ({
+        ({ who: w, type, direction: d, dropDirection, order, partial, keepsWorkingOrders, ...rest }): Signal => ({
           ...w,
           type,
           direction: ENTRY_LIKE_TYPES.includes(type) && !dropDirection ? d : type === 'partial_exit' ? d : null,
           ...rest,
           ...(type === 'order' ? { order } : {}),
-          ...(type === 'flatten' ? { partial } : {}),
+          ...(type === 'flatten' ? { partial, keepsWorkingOrders } : {}),
         }),
       );
   const reading = fc.oneof(
@@ -1559,6 +1877,7 @@ describe('decide: properties', () => {
     return value;
   };
   const RUNS = { numRuns: 3_000 };
+  const equalsChanged = (doubt: KeyRecord['doubt'], now: number): boolean => doubt?.kind === 'changed' && doubt.since === now;
 
   it('never throws, never mutates its inputs and always answers the same, except for an entry-like alert without a direction', () => {
     fc.assert(
@@ -1631,8 +1950,9 @@ describe('decide: properties', () => {
     fc.assert(
       fc.property(owned, opening, reading, context, (r, s, rd, ctx) => {
         const verdict = decide(r, s, rd, ctx);
-        fc.pre(verdict.action === 'forward' && r.owner !== null && !sameStrategy(r.owner, s));
-        if (verdict.action !== 'forward' || r.owner === null) return;
+        // Few alerts get through another owner (an entry on a flat reading after its hold): the
+        // others pass without a check rather than being skipped, and more runs are made.
+        if (verdict.action !== 'forward' || r.owner === null || sameStrategy(r.owner, s)) return;
         const owner = verdict.delivered.record.owner;
         if (owner === null || !sameStrategy(owner, s)) return; // not a claim of the sender (passthrough, flatten)
         expect(rd?.kind).toBe('flat');
@@ -1640,7 +1960,7 @@ describe('decide: properties', () => {
         expect(ctx.now).toBeGreaterThanOrEqual(r.owner.holdUntil);
         expect(verdict.send.marks).toEqual([mark(r.owner, true)]);
       }),
-      RUNS,
+      { numRuns: 15_000 },
     );
   });
 
@@ -1659,8 +1979,13 @@ describe('decide: properties', () => {
         }
         const untouched = outcomes.every((o) => o.record === r && o.marks.length === 0);
         if (!untouched) expect(verdict.send.record.doubt).toEqual({ kind: 'in-flight', since: ctx.now });
-        // An order that never reached NinjaTrader leaves no record of it, and no owner other than before.
-        expect(verdict.refused.record.doubt === null || verdict.refused.record === r).toBe(true);
+        // An order that never reached NinjaTrader leaves no record of it, and no owner other than before:
+        // the record as it was, a free and certain key, or the key's owner with the key in doubt.
+        const { refused } = verdict;
+        const asBefore = refused.record === r;
+        const free = refused.record.owner === null && refused.record.doubt === null;
+        const ownerInDoubt = r.owner !== null && refused.record.owner === r.owner && equalsChanged(refused.record.doubt, ctx.now);
+        expect(asBefore || free || ownerInDoubt).toBe(true);
       }),
       RUNS,
     );
