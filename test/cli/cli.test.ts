@@ -376,19 +376,28 @@ describe('positions', () => {
 });
 
 describe('clear-position', () => {
-  it('clears the key whatever form the instrument is written in, at once for an open store', async () => {
+  it('clears the key whatever form the instrument is written in, at once for an open store, leaving it in doubt', async () => {
     await addAlice();
     const store = openStore();
     seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    const trend = { relayUser: 'alice', relayId: 'trend' };
+    const seeded = view(store, accountGroupOf(KEY), 'Sim101', 'RTY', trend).version;
+    const before = Date.now();
     const result = await sandbox.run(['clear-position', 'alice', 'sim101', 'RTY 03-26']);
+    const after = Date.now();
     expect(result).toEqual({ code: 0, stdout: 'cleared alice / sim101 / RTY\n', stderr: '' });
     expect(store.listPositions()).toEqual([]);
+    // the key has no owner but stays in doubt (a new version), so the next entry reads CrossTrade first;
     // the released owner holds nothing there: its next alert on the key is judged as such
-    expect(view(store, accountGroupOf(KEY), 'SIM101', 'RTY', { relayUser: 'alice', relayId: 'trend' })).toEqual({
-      record: { owner: null, doubt: null },
-      version: null,
+    const cleared = view(store, accountGroupOf(KEY), 'SIM101', 'RTY', trend);
+    expect(cleared).toEqual({
+      record: { owner: null, doubt: { kind: 'changed', since: expect.any(Number) } },
+      version: expect.any(Number),
       sender: { holdsNothing: true, lastFingerprint: null },
     });
+    expect(cleared.version).not.toBe(seeded);
+    expect(cleared.record.doubt?.since).toBeGreaterThanOrEqual(before);
+    expect(cleared.record.doubt?.since).toBeLessThanOrEqual(after);
   });
 
   it('clears a key of the shared accounts through any user with the same CrossTrade key', async () => {

@@ -167,14 +167,21 @@ describe('SQLite store', () => {
       expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' })).toBe(true);
     });
 
-    it('removes a user’s positions (its log stays) and its strategies hold nothing there', () => {
+    it('releases a user’s positions into doubt (its log stays) and its strategies hold nothing there', () => {
       store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
       const nq = { ...key, instrumentKey: 'NQ' };
-      store.arbitrate([key, nq], A, writing([write(record(A)), write(record(A, 'in-flight'))], { log: log({ decision: 'forwarded' }) }), null);
+      const sent = store.arbitrate([key, nq], A, writing([write(record(A)), write(record(A, 'in-flight'))], { log: log({ decision: 'forwarded' }) }), null);
+      clock = T0 + 100;
       expect(store.removeUser('bob')).toBe(true);
       expect(store.listPositions()).toEqual([]);
-      expect(viewOf(store, key)).toEqual({ record: { owner: null, doubt: null }, version: null, sender: { holdsNothing: true, lastFingerprint: null } });
-      expect(viewOf(store, nq).sender.holdsNothing).toBe(true);
+      const released = { owner: null, doubt: { kind: 'changed', since: T0 + 100 } };
+      const views = look(store, [key, nq]).views;
+      expect(views).toEqual([
+        { record: released, version: expect.any(Number), sender: { holdsNothing: true, lastFingerprint: null } },
+        { record: released, version: expect.any(Number), sender: { holdsNothing: true, lastFingerprint: null } },
+      ]);
+      expect(views.map((v) => v.version)).not.toContain(sent.versions[0]);
+      expect(views.map((v) => v.version)).not.toContain(sent.versions[1]);
       expect(store.listLogs({ limit: 5 })).toHaveLength(1);
     });
   });
@@ -318,7 +325,14 @@ describe('SQLite store', () => {
           null,
         ),
       ).toThrow('boom');
-      expect(store.listPositions()).toMatchObject([{ relayId: 'A', doubt: 'in-flight' }]);
+      // read past the store: its listings apply the queue first
+      const db = new Database(temp.file('relay.db'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT owner_id, doubt FROM key_records').all()).toEqual([{ owner_id: 'A', doubt: 'in-flight' }]);
+        expect(db.prepare('SELECT decision FROM signal_log').all()).toEqual([{ decision: 'pending' }]);
+      } finally {
+        db.close();
+      }
       await nextTurn();
       expect(store.listPositions()).toMatchObject([{ relayId: 'A', doubt: null }]);
       expect(store.listLogs({ limit: 5 })).toMatchObject([{ id: first.logId, decision: 'forwarded', upstreamStatus: 200, latencyMs: 3 }]);
@@ -359,10 +373,13 @@ describe('SQLite store', () => {
     it('does not bring back a record cleared since', async () => {
       store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
       const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))]), null);
+      clock = T0 + 100;
       expect(store.clearPosition({ relayUser: 'bob', account: 'sim101', instrumentKey: 'ES' })).toBe(true);
+      const cleared = viewOf(store);
+      expect(cleared.version).not.toBe(sent.versions[0]);
       store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], sender: A, log: null });
       await nextTurn();
-      expect(viewOf(store)).toMatchObject({ record: { owner: null, doubt: null }, version: null });
+      expect(viewOf(store)).toMatchObject({ record: { owner: null, doubt: { kind: 'changed', since: T0 + 100 } }, version: cleared.version });
     });
 
     it('settles a key that had no row only while it still has none', async () => {
@@ -439,24 +456,43 @@ describe('SQLite store', () => {
   });
 
   describe('by hand and after a crash', () => {
-    it('clears one position by a user’s key: the owner then holds nothing there', () => {
+    it('clears one position by a user’s key: the key stays in doubt (a new version) and the owner holds nothing there', () => {
       store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
-      store.arbitrate([key], A, writing([write(record(A))]), null);
+      const sent = store.arbitrate([key], A, writing([write(record(A))]), null);
+      clock = T0 + 100;
       expect(store.clearPosition({ relayUser: 'bob', account: 'sim101', instrumentKey: 'ES' })).toBe(true);
       expect(store.listPositions()).toEqual([]);
-      expect(viewOf(store)).toEqual({ record: { owner: null, doubt: null }, version: null, sender: { holdsNothing: true, lastFingerprint: null } });
+      const cleared = viewOf(store);
+      expect(cleared).toEqual({
+        record: { owner: null, doubt: { kind: 'changed', since: T0 + 100 } },
+        version: expect.any(Number),
+        sender: { holdsNothing: true, lastFingerprint: null },
+      });
+      expect(cleared.version).not.toBe(sent.versions[0]);
+      // nobody owns it any more: clearing it again answers false, and puts it in doubt afresh
+      clock = T0 + 200;
       expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' })).toBe(false);
+      const again = viewOf(store);
+      expect(again.record).toEqual({ owner: null, doubt: { kind: 'changed', since: T0 + 200 } });
+      expect(again.version).not.toBe(cleared.version);
     });
 
-    it('answers false for an unknown user, and for a key nobody owns (dropping its doubt)', () => {
+    it('answers false for an unknown user, for a key without a record, and for a key nobody owns (putting it in doubt ‘changed’)', () => {
       store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
-      store.arbitrate([key], A, writing([write(record(A))]), null);
+      const sent = store.arbitrate([key], A, writing([write(record(A))]), null);
+      clock = T0 + 100;
       expect(store.clearPosition({ relayUser: 'nobody', account: 'Sim101', instrumentKey: 'ES' })).toBe(false);
       expect(store.listPositions()).toHaveLength(1);
+      expect(viewOf(store)).toMatchObject({ record: record(A), version: sent.versions[0] });
+      const rty = { ...key, instrumentKey: 'RTY' };
+      expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'RTY' })).toBe(false);
+      expect(viewOf(store, rty)).toMatchObject({ record: { owner: null, doubt: null }, version: null });
       const nq = { ...key, instrumentKey: 'NQ' };
-      store.arbitrate([nq], A, writing([write(record(null, 'unknown-outcome'))]), null);
+      const unowned = store.arbitrate([nq], A, writing([write(record(null, 'unknown-outcome'))]), null);
       expect(store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'NQ' })).toBe(false);
-      expect(viewOf(store, nq).record).toEqual({ owner: null, doubt: null });
+      const view = viewOf(store, nq);
+      expect(view.record).toEqual({ owner: null, doubt: { kind: 'changed', since: T0 + 100 } });
+      expect(view.version).not.toBe(unowned.versions[0]);
     });
 
     it('closes forwards a crash left: pending rows become unknown, in-flight records of unknown outcome, versions kept', () => {
