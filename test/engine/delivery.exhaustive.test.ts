@@ -71,7 +71,7 @@ interface Exploration {
 }
 
 /** Every sequence of `length` events from `alphabet` (each ambiguous failure both ways), checked after every step. */
-function explore(alphabet: readonly DeliveryEvent[], length: number): Exploration {
+function explore(alphabet: readonly DeliveryEvent[], length: number, template: { alertIds: boolean; sizes: boolean }): Exploration {
   const memo = new Map<string, { sequences: number; known: [KnownBug, number][] }>();
   const breaches: Breach[] = [];
   const events: DeliveryEvent[] = [];
@@ -114,7 +114,7 @@ function explore(alphabet: readonly DeliveryEvent[], length: number): Exploratio
     memo.set(key, result);
     return result;
   };
-  const root = visit(initialWorld({ strategies: 2 }), length);
+  const root = visit(initialWorld({ strategies: 2, ...template }), length);
   return { sequences: root.sequences, states: memo.size, known: new Map(root.known), breaches };
 }
 
@@ -123,26 +123,31 @@ function report(name: string, x: Exploration, ms: number): string {
   return `${name}: checked ${x.sequences.toLocaleString('en-US')} sequences (${x.states.toLocaleString('en-US')} distinct states) in ${(ms / 1000).toFixed(1)} s; sequences ending in a known breach: ${known}`;
 }
 
-function replay(b: Breach): string {
-  const world = runSequence(b.events, initialWorld({ strategies: 2, trace: true }), scriptedChoices(b.script, lag));
+function replay(b: Breach, template: { alertIds: boolean; sizes: boolean }): string {
+  const world = runSequence(b.events, initialWorld({ strategies: 2, trace: true, ...template }), scriptedChoices(b.script, lag));
   const branches = b.script.length === 0 ? '' : ` (ambiguous failures reached the account: ${b.script.join(', ')})`;
   return `${world.violation}\nsequence: ${b.events.map(describeEvent).join(', ')}${branches}\n${world.trace!.join('\n')}`;
 }
 
-describe('decide under TradingView delivery: every sequence of events on one key, two strategies', () => {
-  it(`every sequence of 5 events over the full alphabet (${FULL.length} events)`, { timeout: 120_000 }, () => {
-    const started = performance.now();
-    const x = explore(FULL, 5);
-    console.log(report(`${FULL.length} events, length 5`, x, performance.now() - started));
-    expect(x.breaches.slice(0, 3).map(replay)).toEqual([]);
-    expect(x.sequences).toBeGreaterThan(1_000_000);
-  });
+/** The template of the README's examples: position fields and action only. */
+const MINIMAL = { alertIds: false, sizes: false };
+/** What the README recommends in every alert: relay_alert_id={{timenow}} and the position sizes. */
+const RECOMMENDED = { alertIds: true, sizes: true };
 
-  it(`every sequence of 7 events over the core alphabet (${CORE.length} events)`, { timeout: 120_000 }, () => {
-    const started = performance.now();
-    const x = explore(CORE, 7);
-    console.log(report(`${CORE.length} events, length 7`, x, performance.now() - started));
-    expect(x.breaches.slice(0, 3).map(replay)).toEqual([]);
-    expect(x.sequences).toBeGreaterThan(1_000_000);
-  });
+describe('decide under TradingView delivery: every sequence of events on one key, two strategies', () => {
+  const cases = [
+    { name: `every sequence of 5 events over the full alphabet (${FULL.length} events)`, alphabet: FULL, length: 5, template: MINIMAL },
+    { name: `every sequence of 5 events over the full alphabet, alerts with relay_alert_id and sizes`, alphabet: FULL, length: 5, template: RECOMMENDED },
+    { name: `every sequence of 7 events over the core alphabet (${CORE.length} events)`, alphabet: CORE, length: 7, template: MINIMAL },
+  ];
+  for (const { name, alphabet, length, template } of cases) {
+    it(name, { timeout: 120_000 }, () => {
+      const started = performance.now();
+      const x = explore(alphabet, length, template);
+      const what = `${alphabet.length} events, length ${length}${template.sizes ? ', relay_alert_id and sizes' : ''}`;
+      console.log(report(what, x, performance.now() - started));
+      expect(x.breaches.slice(0, 3).map((b) => replay(b, template))).toEqual([]);
+      expect(x.sequences).toBeGreaterThan(1_000_000);
+    });
+  }
 });
