@@ -46,7 +46,7 @@
 //   outcome's marks, and its record only if the key was not written since (a write of marks alone,
 //   with the record unchanged, does not count as writing the key).
 import { classify, classifyCommand } from '../../src/engine/classify.js';
-import { decide } from '../../src/engine/decide.js';
+import { decide, senderMarkWhenNotSent } from '../../src/engine/decide.js';
 import { recognizeRepeat } from '../../src/engine/recognize-repeat.js';
 import type {
   DecideContext,
@@ -130,12 +130,11 @@ interface InFlight {
   hang: boolean;
 }
 
+/** A fingerprint row: one per body, as the store keeps them (pruned long after the window). */
 interface Seen {
   text: string;
   at: number;
   refused: boolean;
-  /** When a copy of this text was last decided (a later refusal does not erase it). */
-  decidedAt: number | null;
 }
 
 interface Resend {
@@ -465,16 +464,15 @@ function baseSignal(
 
 // ---------------------------------------------------------------- the relay
 
-const OPENS_EXPOSURE: ReadonlySet<SignalType> = new Set(['entry', 'reversal', 'add', 'order']);
-
 function arrive(w: World, alert: Alert, choices: Choices, how: string, resendsLeft = RESENDS): void {
   w.lastArrived = alert;
   const s = alert.strategy;
   const what = w.trace === null ? '' : `${how}${describeAlert(alert)}`;
   if (w.busyNext) {
-    // 503 before anything is decided: only what the refusal records (issue 7, case 9).
+    // 503 before anything is decided: only what the refusal records (issue 7, case 9; handle-alert's refuseBusy).
     w.busyNext = false;
-    if (OPENS_EXPOSURE.has(alert.signal.type)) w.holdsNothing[s] = true;
+    const mark = senderMarkWhenNotSent({ owner: null, doubt: null }, alert.signal, 'block');
+    if (mark !== null) w.holdsNothing[s] = mark.holdsNothing;
     w.lastAlert[s] = alert.text;
     remember(w, alert.text, true);
     if (resendsLeft > 0) w.resends.push({ alert, refusedAt: w.now, left: resendsLeft });
@@ -487,15 +485,13 @@ function arrive(w: World, alert: Alert, choices: Choices, how: string, resendsLe
   );
   if (repeat.kind === 'duplicate' || repeat.kind === 'stale-resend') return note(w, () => `${what} → dropped as ${repeat.kind}`);
   w.lastAlert[s] = alert.text;
-  // A copy of an alert already decided inside the window, let through because a later copy was refused.
-  const reopened = repeat.kind === 'second-chance' && copy !== null && copy.decidedAt !== null && w.now - copy.decidedAt <= windowOf(w);
   remember(w, alert.text, false);
-  decideAlert(w, alert, choices, what, reopened);
+  decideAlert(w, alert, choices, what);
   // A forward still unanswered after the next alert was handled (or waited out) is answered now.
   if (w.inFlight.some((f) => f.alert !== alert)) settleAnswers(w, alert);
 }
 
-function decideAlert(w: World, alert: Alert, choices: Choices, what: string, reopened: boolean): void {
+function decideAlert(w: World, alert: Alert, choices: Choices, what: string): void {
   const s = alert.strategy;
   let waitExpired = false;
   let line = what;
@@ -559,7 +555,7 @@ function decideAlert(w: World, alert: Alert, choices: Choices, what: string, reo
     );
     note(w, () => line);
     if (reaches) {
-      let bug = reopened ? 'reopened-by-a-refused-copy' : knownBug(w, alert, reading, decidedOn, owned, ctx);
+      let bug = knownBug(w, alert, reading, decidedOn, owned, ctx);
       // A closing order sent on a reading of the position a working order already closes: whichever fills second breaches.
       if (reading?.kind === 'open' && (type === 'exit' || type === 'partial_exit' || type === 'reversal')) {
         const side = reading.direction === 'long' ? 1 : -1;
@@ -597,7 +593,7 @@ export const KNOWN_BREACHES = {
   },
   'exit-size-unchecked': {
     kind: 'bug',
-    what: "the owner's exit, partial exit or reversal is forwarded without a size check (on a flat reading inside the fill grace of its own last order, or when CrossTrade cannot be read) while its strategy believes a larger position than the account holds: the relay itself blocked the strategy's add (position-check-inconclusive) and left the record certain, or an add of it was lost; it closes more than the account holds",
+    what: "the owner's exit, partial exit or reversal is forwarded without a size check (on a flat reading inside the fill grace of its own last order, or when CrossTrade cannot be read) while its strategy believes a larger position than the account holds (an add of it never reached the account): it closes more than the account holds",
   },
   'reversal-size-unchecked': {
     kind: 'bug',
@@ -609,7 +605,7 @@ export const KNOWN_BREACHES = {
   },
   'exit-releases-a-leftover': {
     kind: 'bug',
-    what: 'a delivered exit clears the record although it closed less than the account held (a partial exit of its strategy never reached the account); the next entry on the empty record is forwarded without a reading and doubles the leftover',
+    what: "a delivered exit leaves the key 'closing' as if it closed everything, but contracts remain (the reading it was checked against did not show a recent add yet); the next entry inside the closing grace is forwarded without a reading and stacks on them",
   },
   'stale-open-reading': {
     kind: 'bug',
@@ -618,10 +614,6 @@ export const KNOWN_BREACHES = {
   'working-exit-ignored': {
     kind: 'bug',
     what: "a closing order is forwarded on a reading of the position that the owner's working LIMIT/STOP exit is still closing: both fill, the second opens the other side",
-  },
-  'reopened-by-a-refused-copy': {
-    kind: 'bug',
-    what: 'a copy of an alert already decided is answered 503 (database busy); its resend, or the next copy, is then a second chance and decided again: the order is sent twice',
   },
 } as const satisfies Record<string, { kind: 'documented' | 'bug'; what: string }>;
 
@@ -708,12 +700,10 @@ function applyMarks(w: World, outcome: Outcome): void {
   }
 }
 
+/** The earlier copy inside the window, if any. */
 function findSeen(w: World, text: string): Seen | null {
-  for (let i = w.seen.length - 1; i >= 0; i--) {
-    const s = w.seen[i]!;
-    if (s.text === text) return w.now - s.at <= windowOf(w) ? s : null;
-  }
-  return null;
+  const s = w.seen.find((x) => x.text === text);
+  return s !== undefined && w.now - s.at <= windowOf(w) ? s : null;
 }
 
 /** How far back a copy is recognised. */
@@ -722,9 +712,12 @@ function windowOf(w: World): number {
 }
 
 function remember(w: World, text: string, refused: boolean): void {
-  const decidedAt = refused ? (findSeen(w, text)?.decidedAt ?? null) : w.now;
-  w.seen = w.seen.filter((s) => s.text !== text && w.now - s.at <= windowOf(w));
-  w.seen.push({ text, at: w.now, refused, decidedAt });
+  // The store: a decided copy is recorded afresh; a refused copy never hides a decided one (its
+  // resend stays a duplicate), it only refreshes a refused row.
+  const row = w.seen.find((x) => x.text === text);
+  if (refused && row !== undefined && !row.refused) return;
+  w.seen = w.seen.filter((x) => x !== row);
+  w.seen.push({ text, at: w.now, refused });
 }
 
 // ---------------------------------------------------------------- the account
@@ -966,7 +959,7 @@ export function stateKey(w: World): string {
     r(w.record),
     w.holdsNothing.map(Number).join(''),
     w.lastAlert.map((x) => (x === null ? '-' : textId(x))).join(','),
-    w.seen.map((s) => `${textId(s.text)}/${t(s.at)}/${+s.refused}/${s.decidedAt === null ? '-' : t(s.decidedAt)}`).join(';'),
+    w.seen.map((s) => `${textId(s.text)}/${w.now - s.at > windowOf(w) ? 'old' : t(s.at)}/${+s.refused}`).join(';'),
     w.inFlight
       .map(
         (f) =>

@@ -34,24 +34,21 @@ const PINNED: Record<KnownBug, string> = {
   'flat-reading-inside-hold': 'A.entry-long, close, A.exit',
   // A stop closes the position, then CrossTrade cannot be read; the exit is sent anyway: short 1.
   'exit-on-unreadable-account': 'A.entry-long, later, close, unknown-reading, A.exit',
-  // A's add, 1 s after its entry, reads flat (the entry has not shown yet) and is blocked as inconclusive; A
-  // believes long 2, the record stays certain; A's exit (sell 2) reads flat inside the hold and is sent
-  // unchecked: short 1. No close outside the relay, no lost alert: three ordinary alerts.
-  'exit-size-unchecked': 'A.entry-long, A.add, A.exit',
-  // A's add is blocked (a flat reading inside the hold is inconclusive): A believes long 2, the account holds
-  // long 1; A's reversal sells 3 (close 2, open 1) on a reading of long 1: short 2.
-  'reversal-size-unchecked': 'A.entry-long, A.add, fill, A.reversal',
-  // A's partial exit is read before A's add shows and dropped (selling 1 of a long 1 read): A believes long 1,
-  // the account holds long 2; A's next add is checked for its side only: long 3.
-  'add-size-unchecked': 'A.entry-long, fill, A.add, A.partial, A.add',
-  // A copy of A's add (another sender, or two alerts on one strategy) is answered 503; TradingView resends it
-  // and the resend gets the 503's second chance although the add was decided already: long 3.
-  'reopened-by-a-refused-copy': 'A.entry-long, fill, A.add, busy, dup, resend',
+  // A's add is lost on the way: A believes long 2, the account holds long 1. A's exit (sell 2) reads flat
+  // inside the fill grace (the entry has not shown yet) and is sent unchecked: short 1.
+  'exit-size-unchecked': 'A.entry-long, lose, A.add, A.exit',
+  // A's add is lost on the way: A believes long 2, the account holds long 1. A's reversal sells 3 (close 2,
+  // open 1) on a reading of long 1: short 2.
+  'reversal-size-unchecked': 'A.entry-long, fill, lose, A.add, A.reversal',
+  // A's partial exit meets a busy database (503) and A adds before TradingView's resend (then stale): A
+  // believes long 2, the account holds long 2 + the add; the add is checked for its side only (no sizes in
+  // the alert): long 3.
+  'add-size-unchecked': 'A.entry-long, fill, A.add, fill, busy, A.partial, A.add',
   // A's exit has not shown in the API yet when A re-enters with a LIMIT order and exits again: the reading
   // still shows the old long 1, and the exit is sent although the LIMIT entry has not filled: short 1.
   'stale-open-reading': 'A.entry-long, fill, A.exit, A.limit-entry-long, A.exit',
-  // A's partial exit is dropped as above; A's exit (sell 1) leaves long 1 and releases the key; A's next
-  // entry is sent on the record alone: long 2.
+  // A's partial exit is read before A's add shows (long 1) and dropped; A's exit (sell 1) matches that reading,
+  // is sent and leaves the key closing, but long 1 remains; A's next entry is sent without a reading: long 2.
   'exit-releases-a-leftover': 'A.entry-long, fill, A.add, A.partial, A.exit, A.entry-long',
   // A's LIMIT exit rests; A re-enters (blocked) and exits at market on a reading of the long 1 that the LIMIT
   // exit is closing: both fill, short 1.
