@@ -62,6 +62,8 @@ export interface ImpliedSignal {
   type: SignalType;
   direction: Direction | null;
   from: MarketPosition;
+  /** Contracts the order moves the position by, in TradingView's terms (a reversal: the close plus the open). */
+  quantity: number | null;
 }
 
 /**
@@ -81,7 +83,7 @@ export function impliedSignal(order: ImpliedOrder, reading: PositionReading): Im
       after = -before;
       break;
     case 'REVERSEPOSITION':
-      if (before === 0) return { type: 'passthrough', direction: null, from: 'flat' };
+      if (before === 0) return { type: 'passthrough', direction: null, from: 'flat', quantity: 0 };
       if (placed === null) return null;
       after = placed;
       break;
@@ -95,7 +97,7 @@ export function impliedSignal(order: ImpliedOrder, reading: PositionReading): Im
       break;
   }
   const from = toMarketPosition(before);
-  if (after === before && order.command !== 'FLATPLACE') return { type: 'passthrough', direction: null, from };
+  if (after === before && order.command !== 'FLATPLACE') return { type: 'passthrough', direction: null, from, quantity: 0 };
   const action = after > before ? 'buy' : after < before ? 'sell' : order.action;
   const { type, direction } = classify({
     prevMarketPosition: from,
@@ -104,7 +106,7 @@ export function impliedSignal(order: ImpliedOrder, reading: PositionReading): Im
     marketPositionSize: Math.abs(after),
     prevMarketPositionSize: Math.abs(before),
   });
-  return { type, direction, from };
+  return { type, direction, from, quantity: Math.abs(after - before) };
 }
 
 function toMarketPosition(signed: number): MarketPosition {

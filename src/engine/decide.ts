@@ -72,7 +72,9 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
         `exit-settling: ${doubtText(doubt)}; CrossTrade's reading cannot be trusted for another ${Math.ceil((doubt.since + ctx.settings.fillGraceMs - ctx.now) / 1000)} s`,
       );
     }
-    return decideKey({ owner, doubt: null }, signal, reading, ctx);
+    const verdict = decideKey({ owner, doubt: null }, signal, reading, ctx);
+    // An entry CrossTrade refuses leaves the key as it was: still closing.
+    return verdict.action === 'forward' ? { ...verdict, refused: { ...verdict.refused, record } } : verdict;
   }
   const why = doubtReason(record, signal, isOwner);
   if (why === null) {
@@ -105,7 +107,12 @@ function decideOrder(record: KeyRecord, signal: Signal, reading: PositionReading
     }
     return forwardUnchanged(record, `order: changes no position (CrossTrade reports ${readingText(reading)})`);
   }
-  const verdict = decideKey(record, { ...signal, type: implied.type, direction: implied.direction, from: implied.from }, reading, ctx);
+  const verdict = decideKey(
+    record,
+    { ...signal, type: implied.type, direction: implied.direction, from: implied.from, quantity: implied.quantity },
+    reading,
+    ctx,
+  );
   return verdict.action === 'needs-reading'
     ? verdict
     : { ...verdict, reason: `order read as ${implied.type.replace('_', ' ')} (CrossTrade reports ${readingText(reading)}): ${verdict.reason}` };
@@ -174,7 +181,9 @@ function confirmOnReading(record: KeyRecord, owner: Ownership, signal: Signal, r
   }
   if (reading.kind === 'flat' && reading.takenAt <= owner.holdUntil) {
     const inconclusive = 'a flat reading inside the fill grace of its own order proves nothing';
-    if (OPENS_EXPOSURE.has(signal.type)) return block(`position-check-inconclusive: ${agree}, but ${inconclusive} either way`);
+    // A reversal on a position a stop just closed would open a doubled one; an add or an exit
+    // cannot double anything, and blocking it would leave the strategy out of step if the reading lags.
+    if (signal.type === 'reversal') return block(`position-check-inconclusive: ${agree}, but ${inconclusive} either way`);
     return forwardSignal(record, signal, ctx, [], `${agree}; ${inconclusive}`, reading);
   }
   return decideOnReading(record, signal, reading, ctx, "confirm: the owner's order checked against the account");
@@ -243,7 +252,8 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
     case 'reversal':
     case 'add':
       after = claim(signal, ctx, isOwner ? owner : null);
-      delivered = { owner: after, doubt: working };
+      // An add sent on a reading that proved nothing: the size the record cannot know is read next time.
+      delivered = { owner: after, doubt: working ?? (signal.type === 'add' && reading?.kind === 'flat' ? changed(ctx.now) : null) };
       break;
     case 'exit':
       after = owner;
@@ -293,7 +303,8 @@ function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict
   const { owner } = record;
   const since = { since: now };
   const released: StrategyMark[] = owner === null || signal.partial ? [] : [{ ...strategyOf(owner), holdsNothing: true }];
-  const keepsWorking = signal.keepsWorkingOrders === true && record.doubt?.kind === 'working-order';
+  // A CLOSEPOSITION leaves a working order working: one known to rest, or one whose outcome is unknown.
+  const keepsWorking = signal.keepsWorkingOrders === true && (record.doubt?.kind === 'working-order' || record.doubt?.kind === 'unknown-outcome');
   return {
     action: 'forward',
     reason: signal.partial ? 'flatten: a partial close, the position size is re-read before the next order' : 'flatten: closes the position whoever owns it',
@@ -301,7 +312,11 @@ function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict
     // A partial close leaves a position of a size the record cannot know; a CLOSEPOSITION leaves
     // working orders working (only FLATTEN cancels them, reference §2.4, §3.4).
     delivered: {
-      record: signal.partial ? { owner, doubt: { kind: 'changed', ...since } } : keepsWorking ? { owner, doubt: record.doubt } : { owner: null, doubt: null },
+      record: signal.partial
+        ? { owner, doubt: { kind: 'changed', ...since } }
+        : keepsWorking
+          ? { owner, doubt: record.doubt }
+          : { owner: null, doubt: { kind: 'closing', since: now + (signal.delayMs ?? 0) } },
       marks: keepsWorking ? [] : released,
     },
     unknown: { record: { owner, doubt: { kind: 'unknown-outcome', ...since } }, marks: [] },
