@@ -12,10 +12,14 @@ export function crosstradeKey(user) {
   return `bench-key-${user}-0123456789`;
 }
 
-/** users × accounts × instruments (20 × n × 10 keys), account names `${prefix}101`… */
+/**
+ * users × accounts × instruments (20 × n × 10 keys), account names `${prefix}101-${user}`…: every
+ * user's accounts are its own, as in NinjaTrader. The simulator keeps one book per account name
+ * whatever the key, so shared names would add up the users' positions in what the relay reads.
+ */
 export function positionKeys(accountPrefix, accountsPerUser) {
   return USERS.flatMap((user) =>
-    Array.from({ length: accountsPerUser }, (_, a) => `${accountPrefix}${101 + a}`).flatMap((account) =>
+    Array.from({ length: accountsPerUser }, (_, a) => `${accountPrefix}${101 + a}-${user}`).flatMap((account) =>
       INSTRUMENTS.map((instrument) => ({ user, account, instrument })),
     ),
   );
@@ -41,24 +45,37 @@ function ownerId(key) {
 }
 
 /**
- * Forwarded path: the n-th alert goes to key n mod N, entering on even passes and exiting on odd
- * ones, always from the key's owner, so every alert is forwarded. The same text comes back only
- * after 2N alerts: with N = 5,000 that is more than the relay's 3 s duplicate window at any rate
- * this machine reaches (a repeat would be dropped as a TradingView double delivery, and show as
- * `dropped` in the table). `target` 'relay' gives relay alerts to /webhook; 'upstream' gives the
- * forwarded bytes to the user's webhook path.
+ * Forwarded path: alerts alternate between two lanes of keys, each half of `keys`. Every visit to
+ * a key flips it: entry, then exit, then entry again, always from the key's owner, so every alert
+ * is forwarded. The first lane starts flat, the second starts held (`heldAtStart`, primed by
+ * measure.js before any load), so from the first alert on, half of the alerts are entries and half
+ * are the owners' exits: since issue 7 an owner's exit is confirmed against the account (a
+ * positions read, unless the position cache answers), which is the cost this path must show.
+ * Each target needs accounts of its own in the simulator's book for the same reason.
+ * The same text comes back only after 2N alerts (N = 5,000), with the strategy's other alert on
+ * that key in between: a legitimate repeat for the relay since issue 7 (RELAY_DEDUP_SECONDS 30),
+ * and older than the 3 s duplicate window of a build before it. `target` 'relay' gives relay alerts
+ * to /webhook; 'upstream' gives the forwarded bytes to the user's webhook path.
  */
 export function ownerFlow(keys, target, webhookPaths) {
+  const half = Math.floor(keys.length / 2);
   let n = 0;
   return () => {
-    const key = keys[n % keys.length];
-    const alert = { ...key, relayId: ownerId(key), entry: Math.floor(n / keys.length) % 2 === 0 };
+    const lane = n % 2;
+    const visit = Math.floor(n / 2);
+    const key = keys[lane * half + (visit % half)];
+    const alert = { ...key, relayId: ownerId(key), entry: (Math.floor(visit / half) + lane) % 2 === 0 };
     n += 1;
     return target === 'relay' ? { path: '/webhook', body: relayAlert(alert) } : { path: webhookPaths[key.user], body: forwardedAlert(alert) };
   };
 }
 
-/** The owners' entries, one per key: what the blocked path contests. */
+/** The keys of ownerFlow's second lane: their owners enter once before the load starts. */
+export function heldAtStart(keys) {
+  return keys.slice(Math.floor(keys.length / 2), 2 * Math.floor(keys.length / 2));
+}
+
+/** The owners' entries of `keys`, one per key, to the relay's /webhook. */
 export function ownerEntries(keys) {
   return keys.map((key) => ({ path: '/webhook', body: relayAlert({ ...key, relayId: ownerId(key), entry: true }) }));
 }

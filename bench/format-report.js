@@ -1,3 +1,5 @@
+import { formatApiDays } from './api-day.js';
+import { markdownTable } from './markdown-table.js';
 import { LOADS } from './measure.js';
 
 const COLUMNS = ['scenario', 'load', 'alerts/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'CPU µs/alert', 'decisions logged', 'API calls/alert'];
@@ -7,6 +9,7 @@ export function formatText(report) {
   return [
     `Trade Relay bench (${report.planName}), ${report.machine.date}`,
     `${report.machine.cpu}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}, load average before ${report.machine.loadBefore}`,
+    ...buildLines(report),
     '',
     textTable(COLUMNS, report.rows.map(rowCells)),
     describePlan(report.plan),
@@ -17,6 +20,8 @@ export function formatText(report) {
     ...startupLines(report),
     ...memoryLines(report),
     ...checkLines(report),
+    '',
+    ...formatApiDays(report.apiDays),
     '',
     'Targets:',
     ...report.targets.map((t) => `  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.got} (target ${t.want})`),
@@ -31,21 +36,31 @@ export function formatMarkdown(report) {
   return [
     `Run: \`npm run bench\` (${report.planName}), ${m.date}, ${report.totalS.toFixed(0)} s.`,
     `Machine: ${m.cpu}, ${m.memoryGb} GB RAM, ${m.os}; Node ${m.node}; load average before the run ${m.loadBefore} (a shared machine).`,
+    ...buildLines(report),
     '',
-    markdownTable(COLUMNS, report.rows.map(rowCells)),
+    ...markdownTable(COLUMNS, report.rows.map(rowCells), (i) => i >= 2 && i < 9),
     '',
     `${describePlan(report.plan)} ${CPU_NOTE}`,
     '',
     ...comparisonLines(report.rows).map((l) => `- ${l}`),
     '',
-    '| target | wanted | measured | |',
-    '|---|---|---|---|',
-    ...report.targets.map((t) => `| ${t.name} | ${t.want} | ${t.got} | ${t.met ? 'met' : '**missed**'} |`),
+    ...markdownTable(
+      ['target', 'wanted', 'measured', ''],
+      report.targets.map((t) => [t.name, t.want, t.got, t.met ? 'met' : '**missed**']),
+    ),
     '',
     ...startupLines(report).map((l) => `- ${l}`),
     ...memoryLines(report).map((l) => `- ${l}`),
     ...checkLines(report).map((l) => `- ${l}`),
+    '',
+    ...formatApiDays(report.apiDays, true),
   ].join('\n');
+}
+
+/** Which builds ran: the relay's, and the baseline's when one runs beside it. */
+function buildLines(report) {
+  const { relay, baseline } = report.builds;
+  return [`Relay build: ${relay}${baseline === null ? '' : `; baseline build (relay P, the "baseline build" rows): ${baseline}`}.`];
 }
 
 const CPU_NOTE =
@@ -100,6 +115,16 @@ function comparisonLines(rows) {
       );
     }
   }
+  for (const mode of ['steady', 'max']) {
+    const [now, before] = [row('forwarded', mode), row('forwarded-baseline', mode)];
+    if (now && before) {
+      lines.push(
+        `${now.label} / ${before.label}, ${LOADS[mode].describe}: ${(now.rate / before.rate).toFixed(2)}× the alerts/s (${now.rate.toFixed(0)} vs ${before.rate.toFixed(0)}), ` +
+          `p50 ${now.p50.toFixed(2)} vs ${before.p50.toFixed(2)} ms (${signed(now.p50 - before.p50)}), p99 ${now.p99.toFixed(2)} vs ${before.p99.toFixed(2)} ms (${signed(now.p99 - before.p99)}), ` +
+          `CPU ${now.cpuUsPerAlert.toFixed(0)} vs ${before.cpuUsPerAlert.toFixed(0)} µs/alert (${signed(now.cpuUsPerAlert - before.cpuUsPerAlert, 0)}).`,
+      );
+    }
+  }
   const bareMax = row('bare', 'max');
   for (const target of ['forwarded', 'blocked', 'blocked-uncached']) {
     const r = row(target, 'max');
@@ -133,19 +158,26 @@ function checkLines(report) {
   );
   for (const r of report.rows) {
     if (r.decisions !== null && r.logged < r.answered) lines.push(`${r.label} (${r.mode}): only ${r.logged} rows logged for ${r.answered} answers (MISMATCH).`);
+    if (r.reasons !== null) {
+      const why = Object.entries(r.reasons)
+        .sort((a, b) => b[1] - a[1])
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join(', ');
+      lines.push(`${r.label} (${r.mode}), by reason: ${why}; ${r.apiCalls} CrossTrade API calls.`);
+    }
     if (r.mode === 'burst') {
       lines.push(
         `Contested burst: ${r.burstKeys} keys, ${r.decisions.forwarded ?? 0} forwarded, ${r.doubleForwards} keys forwarded more than once; the upstream received ${r.upstreamReceived}.`,
       );
-    } else if (r.target === 'forwarded') {
+    } else if (r.target.startsWith('forwarded')) {
       lines.push(`${r.label} (${r.mode}): ${r.decisions.forwarded ?? 0} forwarded, the upstream received ${r.upstreamReceived}.`);
     }
   }
   return lines;
 }
 
-function signed(value) {
-  return `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}`;
+function signed(value, digits = 2) {
+  return `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}`;
 }
 
 function textTable(columns, rows) {
@@ -156,9 +188,4 @@ function textTable(columns, rows) {
       .join('  ')
       .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
-function markdownTable(columns, rows) {
-  const align = columns.map((_, i) => (i < 2 || i >= 9 ? '---' : '---:'));
-  return [`| ${columns.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

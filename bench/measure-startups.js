@@ -8,7 +8,7 @@ import { startRelayProcess } from './start-relay-process.js';
  */
 export async function measureStartups({ dir, sim, count }) {
   const dbFile = path.join(dir, 'relay-startup.db');
-  seedUsers(dbFile, sim.ready.webhooks);
+  await seedUsers(dbFile, sim.ready.webhooks);
   const samples = [];
   for (let i = 0; i < count; i++) {
     const relay = await startRelayProcess({ name: `startup-${i}`, dir, dbFile, crosstradeApiUrl: sim.ready.url });

@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ownerEntries } from './alerts.js';
 import { readCpuMs, sampleRss } from './read-proc.js';
 import { runLoad } from './run-load.js';
+import { CONTESTED_FILL_GRACE_S } from './start-rig.js';
+
+/** Past the owners' hold, so that no rival entry is blocked by the hold alone (without a check). */
+const HOLD_MARGIN_MS = 500;
 
 /** The three kinds of load, the same autocannon for every target. */
 export const LOADS = {
@@ -18,8 +21,8 @@ export const LOADS = {
 export async function measure(rig, plan, progress) {
   const steadyTargets = rig.targets.filter((t) => t.id !== 'burst');
   const burst = rig.targets.find((t) => t.id === 'burst');
-  progress('priming the blocked path: one owner entry per key');
-  await primeBlockedKeys(rig);
+  progress(`priming: the owners' entries (half the forwarded keys, every blocked key), then ${CONTESTED_FILL_GRACE_S} s for the owners' hold to end`);
+  await primeTargets(rig);
   progress('warming up');
 
   for (const target of steadyTargets) {
@@ -55,6 +58,7 @@ async function measureRun(rig, target, mode, durationS, label) {
   const cpuMs = readCpuMs(target.pid) - cpuBefore;
   const peakRssMb = rss.stop().get(target.pid);
   const decisions = target.log === undefined ? null : await target.log.settledDecisionsSince(mark);
+  const reasons = target.log === undefined ? null : target.log.reasonsSince(mark);
   const burst = mode === 'burst' ? { keys: target.log.keysTouchedSince(mark), doubleForwards: target.log.doubleForwardsSince(mark) } : null;
   const simAfter = await settle(rig);
   return {
@@ -62,6 +66,7 @@ async function measureRun(rig, target, mode, durationS, label) {
     mode,
     load,
     decisions,
+    reasons,
     burst,
     upstreamReceived: simAfter.received,
     apiCalls: simAfter.apiCalls - simBefore.apiCalls,
@@ -71,16 +76,21 @@ async function measureRun(rig, target, mode, durationS, label) {
 }
 
 /**
- * The blocked path needs owners: one entry per key from its owner through each blocked-path
- * relay, then the simulator's book set to an open position on every key, so rival entries
- * that ask CrossTrade are told the position is open.
+ * Sends every target's `prime` once: on the forwarded path the owners of ownerFlow's second lane
+ * enter (so exits and entries alternate from the first alert on); on the blocked path every key
+ * gets its owner, then the simulator's book is set to an open position on every blocked key, so
+ * rival entries that ask CrossTrade are told the position is open. Then it waits out the
+ * blocked-path owners' hold (those relays' fill grace): inside it a rival entry is blocked without
+ * asking CrossTrade (`owner-order-pending`), after it every rival entry needs CrossTrade's reading
+ * (`position-open`), which is the path this scenario measures.
  */
-async function primeBlockedKeys(rig) {
-  const entries = ownerEntries(rig.blockedKeys);
-  for (const target of rig.targets.filter((t) => t.id.startsWith('blocked'))) {
+async function primeTargets(rig) {
+  for (const target of rig.targets.filter((t) => t.prime !== undefined)) {
     let n = 0;
-    const mark = target.log.mark();
+    const entries = target.prime;
+    const mark = target.log?.mark();
     await runLoad({ origin: target.origin, connections: 50, amount: entries.length, requestsFor: () => () => entries[n++ % entries.length] });
+    if (target.log === undefined) continue;
     const decisions = await target.log.settledDecisionsSince(mark);
     if (decisions.forwarded !== entries.length)
       throw new Error(`priming ${target.id}: expected ${entries.length} owner entries forwarded, got ${JSON.stringify(decisions)}`);
@@ -90,6 +100,7 @@ async function primeBlockedKeys(rig) {
   );
   await rig.sim.command('set-positions', { positions: [...contracts.values()] });
   await settle(rig);
+  await sleep(CONTESTED_FILL_GRACE_S * 1000 + HOLD_MARGIN_MS);
 }
 
 /** Lets alerts cut off at the end of a run finish, then empties the simulator's list of received alerts. */

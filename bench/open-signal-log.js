@@ -15,6 +15,11 @@ export function openSignalLog(dbFile) {
        GROUP BY relay_user, lower(account), instrument HAVING COUNT(*) > 1)`,
     )
     .pluck();
+  // The reason's first word (`position-open`, `owner-order-pending`, …): what decided each row.
+  const reasons = db.prepare(
+    `SELECT decision || ' ' || CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS why,
+     COUNT(*) AS n FROM signal_log WHERE id > ? GROUP BY why`,
+  );
   const keysTouched = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM signal_log WHERE id > ? GROUP BY relay_user, lower(account), instrument)').pluck();
 
   const decisionsSince = (id) => Object.fromEntries(decisions.all(id).map((row) => [row.decision, row.n]));
@@ -32,6 +37,8 @@ export function openSignalLog(dbFile) {
     /** Keys that got more than one forwarded entry after `id` (the burst must forward one per key). */
     doubleForwardsSince: (id) => doubleForwards.get(id),
     keysTouchedSince: (id) => keysTouched.get(id),
+    /** Rows after `id` by decision and the first word of their reason: `{'blocked position-open': 2400}`. */
+    reasonsSince: (id) => Object.fromEntries(reasons.all(id).map((row) => [row.why, row.n])),
     close: () => db.close(),
   };
 }

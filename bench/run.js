@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --profile] [-- --write | --no-write]
+// npm run bench [-- --quick] [-- --profile] [-- --write | --no-write] [-- --baseline=/path/to/dist/cli/main.js]
 // What the relay costs a trade: the CrossTrade simulator alone, a bare forwarder, and the relay's
 // forwarded, blocked and contested paths, side by side under the same autocannon load, each
 // in a process of its own on loopback. Prints a table; a full run also updates bench/RESULTS.md.
@@ -7,19 +7,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { measureApiDays } from './api-day.js';
+import { describeBuild } from './describe-build.js';
 import { describeMachine } from './describe-machine.js';
 import { evaluateTargets } from './evaluate-targets.js';
 import { formatMarkdown, formatText } from './format-report.js';
 import { measure } from './measure.js';
 import { measureStartups } from './measure-startups.js';
 import { readRssMb } from './read-proc.js';
+import { RELAY_CLI } from './start-relay-process.js';
 import { startRig } from './start-rig.js';
 import { summarizeRuns } from './summarize-runs.js';
 import { writeResults } from './write-results.js';
 
 /**
  * Seconds per run, and accounts per user on the blocked path (× 20 users × 10 instruments keys).
- * Full: about 2 minutes. Quick: about 15 s plus the build, every scenario but the uncached one.
+ * Full: about 2.5-3 minutes. Quick: about 30 s plus the build, every scenario but the uncached one.
  */
 const PLANS = {
   full: {
@@ -50,11 +53,13 @@ const PLANS = {
   },
 };
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const planName = args.has('--quick') ? 'quick' : 'full';
 const plan = PLANS[planName];
 const write = args.has('--write') || (planName === 'full' && !args.has('--no-write'));
 const cpuProfileDir = args.has('--profile') ? import.meta.dirname : null;
+const baselineCli = readBaselineCli(argv);
 
 const startedAt = performance.now();
 const machine = describeMachine();
@@ -64,7 +69,7 @@ const progress = (text) => process.stderr.write(`  ${((performance.now() - start
 
 try {
   progress('starting the simulator, the bare forwarder and the relays');
-  const rig = await startRig({ dir, withUncached: plan.withUncached, blockedAccounts: plan.blockedAccounts, cpuProfileDir, stoppers });
+  const rig = await startRig({ dir, withUncached: plan.withUncached, blockedAccounts: plan.blockedAccounts, cpuProfileDir, stoppers, baselineCli });
   if (plan.extraStartups > 0) progress(`${plan.extraStartups} more start-ups of a relay, one after another`);
   const extraStartups = await measureStartups({ dir, sim: rig.sim, count: plan.extraStartups });
   await sleep(plan.settleMs); // let start-up garbage settle before reading idle memory
@@ -82,6 +87,8 @@ try {
   const totals = relays.map((r) => ({ name: r.name, rows: r.log.mark(), logFile: r.logFile }));
   while (stoppers.length > 0) await stoppers.pop()(); // relays flush their log files as they stop
   const logCheck = totals.map((t) => ({ name: t.name, rows: t.rows, lines: countDecisionLines(t.logFile) }));
+  progress('API calls on a normal day: the day replayed against a relay in this process');
+  const apiDays = await measureApiDays({ baselineCli });
 
   const rows = summarizeRuns(runs, rig.targets);
   const startups = [
@@ -92,10 +99,12 @@ try {
     machine,
     planName,
     plan,
+    builds: { relay: describeBuild(RELAY_CLI), baseline: baselineCli === null ? null : describeBuild(baselineCli) },
     rows,
     startups,
     memory: { idle, afterLoadMb },
     logCheck,
+    apiDays,
     targets: evaluateTargets({ rows, startups, idleRssMb: idle.find((p) => p.name === 'relay A').mb }),
     totalS: (performance.now() - startedAt) / 1000,
   };
@@ -111,6 +120,19 @@ try {
       .pop()()
       .catch(() => undefined);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * `--baseline=PATH` / `--baseline PATH` (or BENCH_BASELINE_CLI): another build's dist/cli/main.js,
+ * run as relay P on the forwarded path beside relay A, in the same rounds (null: none).
+ */
+function readBaselineCli(list) {
+  const i = list.findIndex((a) => a === '--baseline' || a.startsWith('--baseline='));
+  const given = i === -1 ? process.env.BENCH_BASELINE_CLI : list[i].includes('=') ? list[i].slice('--baseline='.length) : list[i + 1];
+  if (given === undefined || given === '') return null;
+  const cli = path.resolve(given);
+  if (!fs.existsSync(cli)) throw new Error(`--baseline: ${cli} does not exist (build that checkout first: npm ci && npm run build)`);
+  return cli;
 }
 
 /** Lines of a relay's log file and its rotated files that record a decision (`alert forwarded`, …). */

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuProfileArgs } from './cpu-profile-args.js';
 
 // BENCH_RELAY_CLI runs another build of the relay (say, a candidate change in a copy of dist/) in the same bench.
-const CLI = process.env.BENCH_RELAY_CLI ?? path.resolve(import.meta.dirname, '../dist/cli/main.js');
+export const RELAY_CLI = path.resolve(process.env.BENCH_RELAY_CLI ?? path.resolve(import.meta.dirname, '../dist/cli/main.js'));
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
 /**
@@ -15,7 +15,7 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
  * 200 from GET /health. `settings` become RELAY_* variables; `cpuProfileDir` adds --cpu-prof;
  * `cli` runs another build of the relay; `nodeArgs` go to node (say, `--heap-prof`).
  */
-export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, settings = {}, cpuProfileDir = null, cli = CLI, nodeArgs = [] }) {
+export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, settings = {}, cpuProfileDir = null, cli = RELAY_CLI, nodeArgs = [] }) {
   const logFile = path.join(dir, `${name}.log`);
   const consoleFile = path.join(dir, `${name}.stdout`);
   const out = fs.openSync(consoleFile, 'w');

@@ -1,23 +1,39 @@
 import path from 'node:path';
-import { createSqliteStore } from '../dist/store/sqlite/create-sqlite-store.js';
+import { pathToFileURL } from 'node:url';
 import { cpuProfileArgs } from './cpu-profile-args.js';
-import { USERS, burstFlow, crosstradeKey, ownerFlow, positionKeys, rivalFlow } from './alerts.js';
+import { USERS, burstFlow, crosstradeKey, heldAtStart, ownerEntries, ownerFlow, positionKeys, rivalFlow } from './alerts.js';
 import { openSignalLog } from './open-signal-log.js';
 import { spawnReady } from './spawn-ready.js';
-import { startRelayProcess } from './start-relay-process.js';
+import { RELAY_CLI, startRelayProcess } from './start-relay-process.js';
 
 const here = import.meta.dirname;
 
 /**
+ * The blocked path's fill grace (B and C): the smallest the relay accepts with the default forward
+ * timeout of 1500 ms (config.ts fillGraceNeededSeconds: ceil((1500 + 1000) / 1000) = 3). A contested
+ * entry asks CrossTrade only once the owner's hold has ended, so measure.js primes the owners and
+ * then waits this long (plus a margin) before any rival entry is sent.
+ */
+export const CONTESTED_FILL_GRACE_S = 3;
+const CONTESTED_SETTINGS = { RELAY_FILL_GRACE_SECONDS: String(CONTESTED_FILL_GRACE_S), RELAY_FORWARD_TIMEOUT_MS: '1500' };
+
+/**
  * The relays under test, each in its own process with its own database and log file.
  * A runs production defaults (fill grace 10 s, position cache 1000 ms): the forwarded path and
- * the burst. B and C run fill grace 0 so that a contested entry really asks CrossTrade; C also
- * turns the position cache off, to show what an uncached check costs.
+ * the burst. B and C run a short fill grace (3 s, see above) with owners whose hold has ended, so
+ * that a contested entry really asks CrossTrade; C also turns the position cache off, to show
+ * what an uncached check costs. P (only with a baseline build, `--baseline`) is another build of
+ * the relay with its own defaults, on the forwarded path beside A.
  */
 export const RELAY_SPECS = [
   { name: 'A', settings: {}, describe: 'production defaults: fill grace 10 s, position cache 1000 ms' },
-  { name: 'B', settings: { RELAY_FILL_GRACE_SECONDS: '0' }, describe: 'fill grace 0 s, position cache 1000 ms (default)' },
-  { name: 'C', settings: { RELAY_FILL_GRACE_SECONDS: '0', RELAY_POSITION_CACHE_MS: '0' }, describe: 'fill grace 0 s, position cache off' },
+  { name: 'B', settings: CONTESTED_SETTINGS, describe: `fill grace ${CONTESTED_FILL_GRACE_S} s, owners' holds ended, position cache 1000 ms (default)` },
+  {
+    name: 'C',
+    settings: { ...CONTESTED_SETTINGS, RELAY_POSITION_CACHE_MS: '0' },
+    describe: `fill grace ${CONTESTED_FILL_GRACE_S} s, owners' holds ended, position cache off`,
+  },
+  { name: 'P', settings: {}, baseline: true, describe: 'baseline build, its own defaults' },
 ];
 
 /**
@@ -32,7 +48,7 @@ const COMMON_SETTINGS = { RELAY_RATE_LIMIT_PER_MIN: '1000000' };
  * not compete), each in a process of its own. Every stop function is pushed onto `stoppers`
  * as soon as its process runs, so a failure half-way still cleans up.
  */
-export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProfileDir, stoppers }) {
+export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProfileDir, stoppers, baselineCli = null }) {
   const keys = USERS.map(crosstradeKey);
   const sim = await spawnReady(path.join(here, 'sim-process.js'), [JSON.stringify(keys)], cpuProfileArgs(cpuProfileDir, 'simulator'));
   stoppers.push(() => sim.stop());
@@ -41,9 +57,11 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
 
   const webhookPaths = Object.fromEntries(USERS.map((user) => [user, new URL(sim.ready.webhooks[crosstradeKey(user)]).pathname]));
   const relays = {};
-  for (const spec of RELAY_SPECS.filter((s) => withUncached || s.name !== 'C')) {
+  for (const spec of RELAY_SPECS.filter((s) => (withUncached || s.name !== 'C') && (baselineCli !== null || !s.baseline))) {
     const dbFile = path.join(dir, `relay-${spec.name}.db`);
-    seedUsers(dbFile, sim.ready.webhooks);
+    const cli = spec.baseline ? baselineCli : RELAY_CLI;
+    // Each build creates its own database: the schema changes between builds (v6 with issue 7).
+    await seedUsers(dbFile, sim.ready.webhooks, cli);
     const relay = await startRelayProcess({
       name: spec.name,
       dir,
@@ -51,6 +69,7 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
       crosstradeApiUrl: sim.ready.url,
       settings: { ...COMMON_SETTINGS, ...spec.settings },
       cpuProfileDir,
+      cli,
     });
     stoppers.push(() => relay.stop());
     const log = openSignalLog(dbFile);
@@ -58,18 +77,34 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
     relays[spec.name] = { ...relay, spec, log };
   }
 
-  const forwardedKeys = positionKeys('Sim', 25);
+  // Each forwarding target trades accounts of its own: since issue 7 the relay reads the account
+  // to confirm an owner's exit, so another target's orders on the same account would change what it
+  // reads. `prime` is sent once before any load (measure.js): the owners of ownerFlow's second lane
+  // enter (relays only), and on the blocked path every key gets its owner.
   const blockedKeys = positionKeys('Live', blockedAccounts);
+  const forwarding = (prefix, target) => {
+    const keys = positionKeys(prefix, 25);
+    const requests = continued(ownerFlow(keys, target, webhookPaths));
+    // The simulator takes an exit on a flat account as well: only the relays need their owners first.
+    return target === 'relay' ? { requests, prime: ownerEntries(heldAtStart(keys)) } : { requests };
+  };
   // One sequence per target, shared by all connections and carried on from run to run: the
   // owners keep alternating entry and exit, and no text repeats inside the relay's duplicate
   // window. The burst instead gives each connection its own sequence, on fresh keys every run.
   const continued = (flow) => () => () => flow;
   const targets = [
-    { id: 'upstream', label: 'upstream alone', origin: sim.ready.url, pid: sim.pid, requests: continued(ownerFlow(forwardedKeys, 'upstream', webhookPaths)) },
-    { id: 'bare', label: 'bare forwarder', origin: bare.ready.url, pid: bare.pid, requests: continued(ownerFlow(forwardedKeys, 'upstream', webhookPaths)) },
-    { id: 'forwarded', label: 'relay, forwarded path', relay: relays.A, requests: continued(ownerFlow(forwardedKeys, 'relay')) },
-    { id: 'blocked', label: 'relay, blocked path', relay: relays.B, requests: continued(rivalFlow(blockedKeys)) },
-    { id: 'blocked-uncached', label: 'relay, blocked path, cache off', relay: relays.C, requests: continued(rivalFlow(blockedKeys)) },
+    { id: 'upstream', label: 'upstream alone', origin: sim.ready.url, pid: sim.pid, ...forwarding('SimU', 'upstream') },
+    { id: 'bare', label: 'bare forwarder', origin: bare.ready.url, pid: bare.pid, ...forwarding('SimF', 'upstream') },
+    { id: 'forwarded', label: 'relay, forwarded path', relay: relays.A, ...forwarding('SimA', 'relay') },
+    { id: 'forwarded-baseline', label: 'baseline build, forwarded path', relay: relays.P, ...forwarding('SimP', 'relay') },
+    { id: 'blocked', label: 'relay, blocked path', relay: relays.B, requests: continued(rivalFlow(blockedKeys)), prime: ownerEntries(blockedKeys) },
+    {
+      id: 'blocked-uncached',
+      label: 'relay, blocked path, cache off',
+      relay: relays.C,
+      requests: continued(rivalFlow(blockedKeys)),
+      prime: ownerEntries(blockedKeys),
+    },
     { id: 'burst', label: 'relay, contested burst', relay: relays.A, requests: (label) => burstFlow(label) },
   ]
     .filter((t) => !('relay' in t) || t.relay !== undefined)
@@ -78,8 +113,13 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
   return { sim, bare, relays, targets, blockedKeys };
 }
 
-/** Creates the database with the bench's users, each with its own key and simulator webhook URL. */
-export function seedUsers(dbFile, webhooks) {
+/**
+ * Creates the database with the bench's users, each with its own key and simulator webhook URL,
+ * with the store of the build that will run on it (`cli` is that build's dist/cli/main.js).
+ */
+export async function seedUsers(dbFile, webhooks, cli = RELAY_CLI) {
+  const storeModule = path.resolve(path.dirname(cli), '../store/sqlite/create-sqlite-store.js');
+  const { createSqliteStore } = await import(pathToFileURL(storeModule).href);
   const store = createSqliteStore(dbFile);
   for (const user of USERS) store.saveUser({ relayUser: user, crosstradeKey: crosstradeKey(user), webhookUrl: webhooks[crosstradeKey(user)] });
   store.close();

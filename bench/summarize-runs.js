@@ -25,6 +25,7 @@ export function summarizeRuns(runs, targets) {
         ...summarizeLatencies(group.flatMap((r) => r.load.latencies)),
         errors: sum(group, (r) => r.load.errors + r.load.non2xx),
         decisions,
+        reasons: target.log === undefined ? null : mergeCounts(group.map((r) => r.reasons)),
         logged: decisions === null ? null : Object.values(decisions).reduce((a, b) => a + b, 0),
         upstreamReceived: sum(group, (r) => r.upstreamReceived),
         apiCalls: sum(group, (r) => r.apiCalls),
