@@ -556,9 +556,10 @@ function decideAlert(w: World, alert: Alert, choices: Choices, what: string): vo
     note(w, () => line);
     if (reaches) {
       let bug = knownBug(w, alert, reading, decidedOn, owned, ctx);
-      // A closing order sent on a reading of the position a working order already closes: whichever fills second breaches.
-      if (reading?.kind === 'open' && (type === 'exit' || type === 'partial_exit' || type === 'reversal')) {
-        const side = reading.direction === 'long' ? 1 : -1;
+      // A closing order sent while a working order already closes that side: whichever fills second breaches.
+      const from = alert.signal.from === 'long' || alert.signal.from === 'short' ? alert.signal.from : decidedOn.owner?.direction;
+      if (from !== undefined && (type === 'exit' || type === 'partial_exit' || type === 'reversal')) {
+        const side = from === 'long' ? 1 : -1;
         for (const o of w.working) {
           if (Math.sign(o.delta) !== -side) continue;
           o.bug ??= 'working-exit-ignored';
@@ -613,7 +614,7 @@ export const KNOWN_BREACHES = {
   },
   'working-exit-ignored': {
     kind: 'bug',
-    what: "a closing order is forwarded on a reading of the position that the owner's working LIMIT/STOP exit is still closing: both fill, the second opens the other side",
+    what: "a closing order is forwarded while the owner's working LIMIT/STOP exit is still closing the same position (the reading shows the position it has not closed yet; or the owner's re-entry on a flat account claimed afresh and forgot the working exit): both fill, the second opens the other side",
   },
 } as const satisfies Record<string, { kind: 'documented' | 'bug'; what: string }>;
 
