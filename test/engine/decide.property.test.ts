@@ -18,7 +18,7 @@ import { KNOWN_BREACHES, type KnownBug, describeEvent } from './delivery-model.j
 // Breaches that are known (KNOWN_BREACHES; pinned in delivery.known-bugs.test.ts) are counted and
 // printed, not failed; any other breach fails with the whole run played step by step.
 
-const NUM_RUNS = 5_000;
+const NUM_RUNS = 10_000;
 const MAX_EVENTS = 80;
 
 describe('decide under TradingView delivery: random sequences against the model account', () => {
