@@ -145,12 +145,18 @@ describe('impliedSignal: an order without position fields, read against the acco
   } as const satisfies Record<string, PositionReading>;
   type ReadingName = keyof typeof READINGS;
   type Row = readonly [ImpliedOrder['command'], ImpliedOrder['action'], number | null, ReadingName, ImpliedSignal | null];
-  const entry = (direction: 'long' | 'short'): ImpliedSignal => ({ type: 'entry', direction, from: 'flat' });
-  const add = (direction: 'long' | 'short'): ImpliedSignal => ({ type: 'add', direction, from: direction });
-  const partial = (direction: 'long' | 'short'): ImpliedSignal => ({ type: 'partial_exit', direction, from: direction });
-  const exit = (from: 'long' | 'short'): ImpliedSignal => ({ type: 'exit', direction: null, from });
-  const reversal = (from: 'long' | 'short'): ImpliedSignal => ({ type: 'reversal', direction: from === 'long' ? 'short' : 'long', from });
-  const unchanged = (from: MarketPosition): ImpliedSignal => ({ type: 'passthrough', direction: null, from });
+  // Each with the contracts the order moves the position by (|after − before|; a reversal: the close plus the open).
+  const entry = (direction: 'long' | 'short', moves: number): ImpliedSignal => ({ type: 'entry', direction, from: 'flat', quantity: moves });
+  const add = (direction: 'long' | 'short', moves: number): ImpliedSignal => ({ type: 'add', direction, from: direction, quantity: moves });
+  const partial = (direction: 'long' | 'short', moves: number): ImpliedSignal => ({ type: 'partial_exit', direction, from: direction, quantity: moves });
+  const exit = (from: 'long' | 'short', moves: number): ImpliedSignal => ({ type: 'exit', direction: null, from, quantity: moves });
+  const reversal = (from: 'long' | 'short', moves: number): ImpliedSignal => ({
+    type: 'reversal',
+    direction: from === 'long' ? 'short' : 'long',
+    from,
+    quantity: moves,
+  });
+  const unchanged = (from: MarketPosition): ImpliedSignal => ({ type: 'passthrough', direction: null, from, quantity: 0 });
 
   const check = (
     command: ImpliedOrder['command'],
@@ -164,28 +170,28 @@ describe('impliedSignal: an order without position fields, read against the acco
 
   // PLACE: the position after is the position before plus the order.
   it.each<Row>([
-    ['PLACE', 'buy', 1, 'flat', entry('long')],
-    ['PLACE', 'buy', 2, 'flat', entry('long')],
-    ['PLACE', 'sell', 1, 'flat', entry('short')],
-    ['PLACE', 'sell', 3, 'flat', entry('short')],
-    ['PLACE', 'buy', 1, 'long 2', add('long')],
-    ['PLACE', 'buy', 2, 'long 2', add('long')],
-    ['PLACE', 'buy', 3, 'long 2', add('long')],
-    ['PLACE', 'sell', 1, 'long 2', partial('long')],
-    ['PLACE', 'sell', 2, 'long 2', exit('long')],
-    ['PLACE', 'sell', 3, 'long 2', reversal('long')],
-    ['PLACE', 'sell', 1, 'long 1', exit('long')],
-    ['PLACE', 'sell', 2, 'long 1', reversal('long')],
-    ['PLACE', 'buy', 1, 'long 1', add('long')],
-    ['PLACE', 'sell', 1, 'short 2', add('short')],
-    ['PLACE', 'sell', 2, 'short 2', add('short')],
-    ['PLACE', 'sell', 3, 'short 2', add('short')],
-    ['PLACE', 'buy', 1, 'short 2', partial('short')],
-    ['PLACE', 'buy', 2, 'short 2', exit('short')],
-    ['PLACE', 'buy', 3, 'short 2', reversal('short')],
-    ['PLACE', 'buy', 1, 'short 1', exit('short')],
-    ['PLACE', 'buy', 2, 'short 1', reversal('short')],
-    ['PLACE', 'sell', 1, 'short 1', add('short')],
+    ['PLACE', 'buy', 1, 'flat', entry('long', 1)],
+    ['PLACE', 'buy', 2, 'flat', entry('long', 2)],
+    ['PLACE', 'sell', 1, 'flat', entry('short', 1)],
+    ['PLACE', 'sell', 3, 'flat', entry('short', 3)],
+    ['PLACE', 'buy', 1, 'long 2', add('long', 1)],
+    ['PLACE', 'buy', 2, 'long 2', add('long', 2)],
+    ['PLACE', 'buy', 3, 'long 2', add('long', 3)],
+    ['PLACE', 'sell', 1, 'long 2', partial('long', 1)],
+    ['PLACE', 'sell', 2, 'long 2', exit('long', 2)],
+    ['PLACE', 'sell', 3, 'long 2', reversal('long', 3)],
+    ['PLACE', 'sell', 1, 'long 1', exit('long', 1)],
+    ['PLACE', 'sell', 2, 'long 1', reversal('long', 2)],
+    ['PLACE', 'buy', 1, 'long 1', add('long', 1)],
+    ['PLACE', 'sell', 1, 'short 2', add('short', 1)],
+    ['PLACE', 'sell', 2, 'short 2', add('short', 2)],
+    ['PLACE', 'sell', 3, 'short 2', add('short', 3)],
+    ['PLACE', 'buy', 1, 'short 2', partial('short', 1)],
+    ['PLACE', 'buy', 2, 'short 2', exit('short', 2)],
+    ['PLACE', 'buy', 3, 'short 2', reversal('short', 3)],
+    ['PLACE', 'buy', 1, 'short 1', exit('short', 1)],
+    ['PLACE', 'buy', 2, 'short 1', reversal('short', 2)],
+    ['PLACE', 'sell', 1, 'short 1', add('short', 1)],
     // Without an action or a whole quantity a PLACE cannot be read.
     ['PLACE', null, 1, 'flat', null],
     ['PLACE', null, 1, 'long 2', null],
@@ -195,24 +201,25 @@ describe('impliedSignal: an order without position fields, read against the acco
     ['PLACE', 'buy', 1, 'unknown', null],
   ])('%s %s %s on %s → %o', check);
 
-  // FLATPLACE: flatten, then place: the position after is the order alone.
+  // FLATPLACE: flatten, then place: the position after is the order alone. A reversal moves the
+  // close plus the open (sell 1 on long 2: 3), whatever its qty.
   it.each<Row>([
-    ['FLATPLACE', 'buy', 1, 'flat', entry('long')],
-    ['FLATPLACE', 'buy', 2, 'flat', entry('long')],
-    ['FLATPLACE', 'sell', 1, 'flat', entry('short')],
-    ['FLATPLACE', 'buy', 1, 'long 2', partial('long')],
-    ['FLATPLACE', 'buy', 2, 'long 2', add('long')], // same size again: the stricter reading
-    ['FLATPLACE', 'buy', 3, 'long 2', add('long')],
-    ['FLATPLACE', 'buy', 1, 'long 1', add('long')],
-    ['FLATPLACE', 'sell', 1, 'long 2', reversal('long')],
-    ['FLATPLACE', 'sell', 2, 'long 2', reversal('long')],
-    ['FLATPLACE', 'sell', 3, 'long 1', reversal('long')],
-    ['FLATPLACE', 'sell', 1, 'short 2', partial('short')],
-    ['FLATPLACE', 'sell', 2, 'short 2', add('short')],
-    ['FLATPLACE', 'sell', 3, 'short 2', add('short')],
-    ['FLATPLACE', 'sell', 1, 'short 1', add('short')],
-    ['FLATPLACE', 'buy', 1, 'short 2', reversal('short')],
-    ['FLATPLACE', 'buy', 2, 'short 1', reversal('short')],
+    ['FLATPLACE', 'buy', 1, 'flat', entry('long', 1)],
+    ['FLATPLACE', 'buy', 2, 'flat', entry('long', 2)],
+    ['FLATPLACE', 'sell', 1, 'flat', entry('short', 1)],
+    ['FLATPLACE', 'buy', 1, 'long 2', partial('long', 1)],
+    ['FLATPLACE', 'buy', 2, 'long 2', add('long', 0)], // same size again: the stricter reading, moving nothing net
+    ['FLATPLACE', 'buy', 3, 'long 2', add('long', 1)],
+    ['FLATPLACE', 'buy', 1, 'long 1', add('long', 0)],
+    ['FLATPLACE', 'sell', 1, 'long 2', reversal('long', 3)],
+    ['FLATPLACE', 'sell', 2, 'long 2', reversal('long', 4)],
+    ['FLATPLACE', 'sell', 3, 'long 1', reversal('long', 4)],
+    ['FLATPLACE', 'sell', 1, 'short 2', partial('short', 1)],
+    ['FLATPLACE', 'sell', 2, 'short 2', add('short', 0)],
+    ['FLATPLACE', 'sell', 3, 'short 2', add('short', 1)],
+    ['FLATPLACE', 'sell', 1, 'short 1', add('short', 0)],
+    ['FLATPLACE', 'buy', 1, 'short 2', reversal('short', 3)],
+    ['FLATPLACE', 'buy', 2, 'short 1', reversal('short', 3)],
     ['FLATPLACE', null, 1, 'flat', null],
     ['FLATPLACE', 'buy', null, 'long 2', null],
     ['FLATPLACE', null, null, 'short 1', null],
@@ -226,17 +233,17 @@ describe('impliedSignal: an order without position fields, read against the acco
     ['REVERSEPOSITION', null, 1, 'flat', unchanged('flat')],
     ['REVERSEPOSITION', 'buy', null, 'flat', unchanged('flat')],
     ['REVERSEPOSITION', null, null, 'flat', unchanged('flat')],
-    ['REVERSEPOSITION', 'sell', 1, 'long 2', reversal('long')],
-    ['REVERSEPOSITION', 'sell', 2, 'long 2', reversal('long')],
-    ['REVERSEPOSITION', 'sell', 3, 'long 1', reversal('long')],
-    ['REVERSEPOSITION', 'buy', 1, 'long 2', partial('long')],
+    ['REVERSEPOSITION', 'sell', 1, 'long 2', reversal('long', 3)],
+    ['REVERSEPOSITION', 'sell', 2, 'long 2', reversal('long', 4)],
+    ['REVERSEPOSITION', 'sell', 3, 'long 1', reversal('long', 4)],
+    ['REVERSEPOSITION', 'buy', 1, 'long 2', partial('long', 1)],
     ['REVERSEPOSITION', 'buy', 2, 'long 2', unchanged('long')], // closes 2, buys 2: the same position
-    ['REVERSEPOSITION', 'buy', 3, 'long 2', add('long')],
-    ['REVERSEPOSITION', 'buy', 1, 'short 2', reversal('short')],
-    ['REVERSEPOSITION', 'buy', 2, 'short 1', reversal('short')],
-    ['REVERSEPOSITION', 'sell', 1, 'short 2', partial('short')],
+    ['REVERSEPOSITION', 'buy', 3, 'long 2', add('long', 1)],
+    ['REVERSEPOSITION', 'buy', 1, 'short 2', reversal('short', 3)],
+    ['REVERSEPOSITION', 'buy', 2, 'short 1', reversal('short', 3)],
+    ['REVERSEPOSITION', 'sell', 1, 'short 2', partial('short', 1)],
     ['REVERSEPOSITION', 'sell', 2, 'short 2', unchanged('short')],
-    ['REVERSEPOSITION', 'sell', 3, 'short 2', add('short')],
+    ['REVERSEPOSITION', 'sell', 3, 'short 2', add('short', 1)],
     ['REVERSEPOSITION', null, 1, 'long 2', null],
     ['REVERSEPOSITION', 'sell', null, 'long 1', null],
     ['REVERSEPOSITION', 'buy', null, 'short 2', null],
@@ -248,14 +255,14 @@ describe('impliedSignal: an order without position fields, read against the acco
     ['REVERSE', null, null, 'flat', unchanged('flat')],
     ['REVERSE', 'buy', 1, 'flat', unchanged('flat')],
     ['REVERSE', 'sell', 2, 'flat', unchanged('flat')],
-    ['REVERSE', null, null, 'long 1', reversal('long')],
-    ['REVERSE', null, null, 'long 2', reversal('long')],
-    ['REVERSE', 'buy', 3, 'long 2', reversal('long')],
-    ['REVERSE', 'sell', 1, 'long 1', reversal('long')],
-    ['REVERSE', null, null, 'short 1', reversal('short')],
-    ['REVERSE', null, null, 'short 2', reversal('short')],
-    ['REVERSE', 'sell', 3, 'short 2', reversal('short')],
-    ['REVERSE', 'buy', 1, 'short 1', reversal('short')],
+    ['REVERSE', null, null, 'long 1', reversal('long', 2)],
+    ['REVERSE', null, null, 'long 2', reversal('long', 4)],
+    ['REVERSE', 'buy', 3, 'long 2', reversal('long', 4)],
+    ['REVERSE', 'sell', 1, 'long 1', reversal('long', 2)],
+    ['REVERSE', null, null, 'short 1', reversal('short', 2)],
+    ['REVERSE', null, null, 'short 2', reversal('short', 4)],
+    ['REVERSE', 'sell', 3, 'short 2', reversal('short', 4)],
+    ['REVERSE', 'buy', 1, 'short 1', reversal('short', 2)],
     ['REVERSE', null, null, 'unknown', null],
   ])('%s %s %s on %s → %o', check);
 
@@ -291,6 +298,15 @@ describe('impliedSignal: an order without position fields, read against the acco
         expect(implied.direction === null).toBe(implied.type === 'exit' || implied.type === 'passthrough');
         // From a flat account an order can only open a position or do nothing.
         if (r.kind === 'flat') expect(['entry', 'passthrough']).toContain(implied.type);
+        // The contracts it moves: a PLACE its qty; a reversal more than the position read (the close
+        // plus the open), an exit all of it, a partial exit less; nothing when nothing changes.
+        const held = r.kind === 'flat' ? 0 : r.quantity;
+        if (c === 'PLACE') expect(implied.quantity).toBe(q);
+        if (implied.type === 'reversal') expect(implied.quantity).toBeGreaterThan(held);
+        if (implied.type === 'exit') expect(implied.quantity).toBe(held);
+        if (implied.type === 'partial_exit') expect(implied.quantity).toBeLessThan(held);
+        if (implied.type === 'entry') expect(implied.quantity).toBeGreaterThan(0);
+        if (implied.type === 'passthrough') expect(implied.quantity).toBe(0);
       }),
     );
   });
