@@ -76,6 +76,10 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
     // An entry CrossTrade refuses leaves the key as it was: still closing.
     return verdict.action === 'forward' ? { ...verdict, refused: { ...verdict.refused, record } } : verdict;
   }
+  if (doubt?.kind === 'working-exit' && isOwner && signal.type !== 'entry') {
+    // A LIMIT/STOP exit still works on this position: a second closing order would close it twice.
+    return notSent(signal, `working-exit: a LIMIT/STOP exit of ${signal.relayId} still works on this position; cancel it in NinjaTrader or wait for its fill`);
+  }
   const why = doubtReason(record, signal, isOwner);
   if (why === null) {
     if (!isOwner || !CONFIRMED.has(signal.type)) return forwardSignal(record, signal, ctx, []);
@@ -148,6 +152,20 @@ function decideAgainstOwner(record: KeyRecord, owner: Ownership, signal: Signal,
   }
 }
 
+/** The owner's alert and the contracts the record adds up to disagree (null: they agree, or either does not say). */
+function sizeMismatch(signal: Signal, owner: Ownership): string | null {
+  const held = owner.quantity ?? null;
+  if (held === null) return null;
+  if (signal.fromSize !== undefined && signal.fromSize !== null && signal.fromSize !== held) {
+    return `${signal.relayId} says it held ${signal.fromSize}, the record ${held}`;
+  }
+  if (signal.quantity !== null && exceeds(signal, signal.quantity, held))
+    return `${signal.relayId}'s ${signal.type.replace('_', ' ')} of ${signal.quantity} does not fit the ${held} the record holds`;
+  if (signal.type === 'exit' && signal.quantity !== null && signal.quantity < held)
+    return `${signal.relayId}'s exit of ${signal.quantity} leaves part of the ${held} the record holds`;
+  return null;
+}
+
 /** Why the record alone cannot decide this alert (null: it can). */
 function doubtReason(record: KeyRecord, signal: Signal, isOwner: boolean): string | null {
   const { owner, doubt } = record;
@@ -157,6 +175,8 @@ function doubtReason(record: KeyRecord, signal: Signal, isOwner: boolean): strin
     if (signal.from !== null && signal.from !== owner.direction) {
       return `claim-mismatch: ${signal.relayId} says it was ${signal.from}, the record says ${owner.direction}`;
     }
+    const size = sizeMismatch(signal, owner);
+    if (size !== null) return `claim-mismatch: ${size}`;
   }
   if (doubt !== null) return `record-uncertain: ${doubtText(doubt)}`;
   if (owner === null && (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal')) {
@@ -258,12 +278,14 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
     case 'exit':
       after = owner;
       // A resting exit (LIMIT/STOP) keeps the position its owner's until the account reads flat.
-      delivered = signal.resting ? { owner, doubt: working } : { owner: null, doubt: afterExit(signal, reading, ctx.now) };
+      delivered = signal.resting
+        ? { owner, doubt: { kind: 'working-exit', since: ctx.now } }
+        : { owner: null, doubt: afterExit(signal, reading, ctx.now, owner) };
       break;
     default:
       after = owner;
       // A partial exit with nobody owning leaves a position of a size the record cannot know.
-      delivered = { owner, doubt: working ?? (owner === null ? changed(ctx.now) : null) };
+      delivered = { owner: reduced(owner, signal.quantity), doubt: working ?? (owner === null ? changed(ctx.now) : null) };
   }
   const opens = OPENS_EXPOSURE.has(signal.type);
   return {
@@ -284,6 +306,12 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
 }
 
 /** FLATTEN / CLOSEPOSITION can only take the account toward flat: always sent, and the record follows. */
+function reduced(owner: Ownership | null, by: number | null): Ownership | null {
+  if (owner === null) return null;
+  const held = owner.quantity ?? null;
+  return { ...owner, quantity: held === null || by === null ? null : held - by };
+}
+
 function changed(now: number): Doubt {
   return { kind: 'changed', since: now };
 }
@@ -294,8 +322,11 @@ function changed(now: number): Doubt {
  * An exit smaller than the position read leaves contracts nobody owns, and one sent on a reading that
  * proved nothing may have found the position gone: `changed`, the next order re-reads.
  */
-function afterExit(signal: Signal, reading: PositionReading | undefined, now: number): Doubt {
-  const sizeUnknown = reading !== undefined && (reading.kind !== 'open' || signal.quantity === null || signal.quantity < reading.quantity);
+function afterExit(signal: Signal, reading: PositionReading | undefined, now: number, owner: Ownership | null): Doubt {
+  const held = owner?.quantity ?? null;
+  const sizeUnknown =
+    (reading !== undefined && (reading.kind !== 'open' || signal.quantity === null || signal.quantity < reading.quantity)) ||
+    (held !== null && (signal.quantity === null || signal.quantity < held));
   return sizeUnknown ? changed(now) : { kind: 'closing', since: now + (signal.delayMs ?? 0) };
 }
 
@@ -353,11 +384,24 @@ function claim(signal: Signal, ctx: DecideContext, current: Ownership | null): O
   return {
     ...strategyOf(signal),
     direction: signal.direction,
+    quantity: claimedQuantity(signal, current),
     openedAt: current?.openedAt ?? ctx.now,
     claimedAt: ctx.now,
     // A market add or re-entry must not cut short the hold of the owner's resting order.
     holdUntil: Math.max(current?.holdUntil ?? 0, holdUntil),
   };
+}
+
+/** Contracts after an entry-like order: the entry's, the owner's plus an add, a reversal's minus what it closes. */
+function claimedQuantity(signal: Signal, current: Ownership | null): number | null {
+  const q = signal.quantity;
+  if (q === null) return null;
+  if (signal.type === 'entry') return q;
+  const held = current?.quantity ?? null;
+  if (held === null) return null;
+  if (signal.type === 'add') return held + q;
+  if (signal.type === 'reversal') return q > held ? q - held : null;
+  return null;
 }
 
 /** How long a flat reading cannot clear a fresh claim: the fill grace, longer while a LIMIT/STOP entry may rest. */
@@ -388,6 +432,8 @@ function doubtText(doubt: Doubt): string {
       return 'the outcome of the last order of this key is unknown';
     case 'working-order':
       return 'a LIMIT/STOP order of this key may still be working';
+    case 'working-exit':
+      return 'a LIMIT/STOP exit of this key may still be working';
     case 'changed':
       return 'the position was changed in a way the record cannot follow';
     case 'closing':

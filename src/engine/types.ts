@@ -61,6 +61,8 @@ export interface ImpliedOrder {
 /** Who owns a key: the strategy whose entry the relay forwarded. */
 export interface Ownership extends Strategy {
   direction: Direction;
+  /** Contracts the relay's forwarded orders add up to (entry + adds − partial exits); undefined/null when an order did not say. */
+  quantity?: number | null;
   openedAt: number; // ms epoch
   /** Last time this owner's entry-like order (entry, reversal, add) was forwarded. */
   claimedAt: number;
@@ -72,11 +74,11 @@ export interface Ownership extends Strategy {
  * Why the record of a key cannot be taken at its word (issue 7, "the record is uncertain"):
  * - `in-flight`: an order of this key has left and CrossTrade has not answered yet;
  * - `unknown-outcome`: a forward failed ambiguously (timeout, 5xx, lost connection, a crash);
- * - `working-order`: a LIMIT/STOP order was accepted and may rest unfilled;
+ * - `working-order`: a LIMIT/STOP order was accepted and may rest unfilled (`working-exit`: an exit);
  * - `changed`: the position was changed in a way the record cannot follow (a partial close, REVERSE, ...);
  * - `closing`: an exit was just taken; until its fill grace ends the account may still show the position.
  */
-export type DoubtKind = 'in-flight' | 'unknown-outcome' | 'working-order' | 'changed' | 'closing';
+export type DoubtKind = 'in-flight' | 'unknown-outcome' | 'working-order' | 'working-exit' | 'changed' | 'closing';
 
 export interface Doubt {
   kind: DoubtKind;

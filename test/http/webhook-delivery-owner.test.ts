@@ -118,7 +118,7 @@ describe("the owner's own alerts", () => {
     const limitExit = await rig.post(exit('A', { orderType: 'LIMIT', extra: 'limit_price=1010' }));
     expect(limitExit.body.decision).toBe('forwarded');
     expect(rig.sim.workingOrders('Sim101')).toHaveLength(1);
-    expect(rig.relay.store.listPositions('bob').map((p) => [p.relayId, p.doubt])).toEqual([['A', 'working-order']]);
+    expect(rig.relay.store.listPositions('bob').map((p) => [p.relayId, p.doubt])).toEqual([['A', 'working-exit']]);
     const contested = await rig.post(entry('B'));
     expect(contested.body).toMatchObject({ decision: 'blocked', reason: expect.stringMatching(/^position-open: owned by A/) });
     expect(rig.book()).toEqual(['Long 1']);
@@ -127,6 +127,20 @@ describe("the owner's own alerts", () => {
     rig.advance(2_000);
     expect((await rig.post(entry('B', { extra: 'comment=again' }))).body.decision).toBe('forwarded');
     expect(rig.book()).toEqual(['Long 1']);
+  });
+
+  it('case 7: while the owner’s LIMIT exit works, its market exit is not sent too (it would close the position twice)', async () => {
+    rig = await startTestRig();
+    await rig.post(entry('A'));
+    rig.advance(PAST_GRACE_MS);
+    await rig.post(exit('A', { orderType: 'LIMIT', extra: 'limit_price=1010' }));
+    rig.advance(20_000);
+    expect((await rig.post(exit('A', { extra: 'comment=market' }))).body).toMatchObject({
+      decision: 'dropped',
+      reason: expect.stringMatching(/^working-exit: /),
+    });
+    rig.sim.fillWorkingOrders('Sim101');
+    expect(rig.book()).toEqual([]);
   });
 
   it('case 7: a STOP exit resting while the owner enters again: the entry is checked and blocked, never long 2', async () => {

@@ -43,6 +43,7 @@ interface KeyRow {
   owner_user: string | null;
   owner_id: string | null;
   direction: Direction | null;
+  quantity: number | null;
   opened_at: number | null;
   claimed_at: number | null;
   hold_until: number | null;
@@ -111,12 +112,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     listOwnedBy: db.prepare<[string], KeyRow>('SELECT * FROM key_records WHERE owner_user = ? ORDER BY account_key, instrument_key'),
     upsertKey: db.prepare(`
       INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction,
-                               opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version)
+                               quantity, opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version)
       VALUES (@account_group, @account_key, @instrument_key, @account, @instrument, @owner_user, @owner_id, @direction,
-              @opened_at, @claimed_at, @hold_until, @doubt, @doubt_since, @updated_at, @version)
+              @quantity, @opened_at, @claimed_at, @hold_until, @doubt, @doubt_since, @updated_at, @version)
       ON CONFLICT (account_group, account_key, instrument_key) DO UPDATE SET
         account = excluded.account, instrument = excluded.instrument, owner_user = excluded.owner_user, owner_id = excluded.owner_id,
-        direction = excluded.direction, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at, hold_until = excluded.hold_until,
+        direction = excluded.direction, quantity = excluded.quantity, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at, hold_until = excluded.hold_until,
         doubt = excluded.doubt, doubt_since = excluded.doubt_since, updated_at = excluded.updated_at, version = excluded.version`),
     deleteKey: db.prepare('DELETE FROM key_records WHERE account_group = ? AND account_key = ? AND instrument_key = ?'),
     getSender: db.prepare<[string, string, string, string, string], { holds_nothing: number; last_fingerprint: string | null }>(
@@ -187,6 +188,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       owner_user: owner?.relayUser ?? null,
       owner_id: owner?.relayId ?? null,
       direction: owner?.direction ?? null,
+      quantity: owner?.quantity ?? null,
       opened_at: owner?.openedAt ?? null,
       claimed_at: owner?.claimedAt ?? null,
       hold_until: owner?.holdUntil ?? null,
@@ -448,6 +450,7 @@ function toKeyRecord(row: KeyRow | null): KeyRecord {
           relayUser: row.owner_user,
           relayId: row.owner_id,
           direction: row.direction,
+          quantity: row.quantity,
           openedAt: row.opened_at ?? 0,
           claimedAt: row.claimed_at ?? 0,
           holdUntil: row.hold_until ?? 0,

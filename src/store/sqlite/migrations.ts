@@ -115,10 +115,11 @@ export const MIGRATIONS: readonly string[] = [
     owner_user     TEXT,
     owner_id       TEXT,
     direction      TEXT CHECK (direction IN ('long', 'short')),
+    quantity       INTEGER,
     opened_at      INTEGER,
     claimed_at     INTEGER,
     hold_until     INTEGER,
-    doubt          TEXT CHECK (doubt IN ('in-flight', 'unknown-outcome', 'working-order', 'changed', 'closing')),
+    doubt          TEXT CHECK (doubt IN ('in-flight', 'unknown-outcome', 'working-order', 'working-exit', 'changed', 'closing')),
     doubt_since    INTEGER,
     updated_at     INTEGER NOT NULL,
     version        INTEGER NOT NULL,
@@ -127,7 +128,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX key_records_owner ON key_records (owner_user);
   INSERT INTO key_records
     SELECT u.account_group, p.account_key, p.instrument_key, p.account, p.instrument, p.relay_user, p.relay_id, p.direction,
-           p.opened_at, p.claimed_at, p.hold_until, NULL, NULL, p.updated_at, p.version
+           NULL, p.opened_at, p.claimed_at, p.hold_until, NULL, NULL, p.updated_at, p.version
     FROM positions p JOIN users u ON u.relay_user = p.relay_user
     WHERE true ON CONFLICT DO UPDATE SET doubt = 'changed', doubt_since = excluded.updated_at;
   CREATE TABLE strategy_keys (
