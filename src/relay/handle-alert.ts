@@ -77,7 +77,7 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     user,
     signal,
     startedAt,
-    keys: keysOf(deps, alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null),
+    keys: keysOf(deps, alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt),
     identity: identityOf(deps, alert, parsed),
   };
   try {
@@ -138,10 +138,10 @@ function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
 }
 
 /** Arbitration is per CrossTrade account group, account and product (README, "Shared accounts"). */
-function keysOf(deps: RelayDeps, alert: RelayAlert, user: UserRecord, signal: Signal, command: string | null): PositionKey[] {
+function keysOf(deps: RelayDeps, alert: RelayAlert, user: UserRecord, signal: Signal, command: string | null, at: number): PositionKey[] {
   if (signal.type === 'passthrough') return [];
   if (command === FLATTEN_EVERYTHING) return deps.store.listKeys(user.accountGroup);
-  const product = instrumentKey(alert.instrument ?? '', new Date().getUTCFullYear());
+  const product = instrumentKey(alert.instrument ?? '', new Date(at).getUTCFullYear());
   // An unreadable instrument keeps a key of its own; the engine refuses whatever would act on it.
   return alert.accounts.map((account) => ({ accountGroup: user.accountGroup, account, instrumentKey: product ?? (alert.instrument ?? '').toUpperCase() }));
 }
