@@ -51,16 +51,22 @@ const mark = (who: Strategy, holdsNothing: boolean): StrategyMark => ({ relayUse
 const senderMark = (holdsNothing: boolean): StrategyMark => mark(A, holdsNothing);
 
 type OwnerCase = 'nobody' | 'sender' | 'other' | 'other-user';
-type DoubtCase = 'none' | 'in-flight' | 'in-flight, wait expired' | 'unknown-outcome' | 'working-order' | 'changed' | 'closing';
+type DoubtCase = 'none' | 'in-flight' | 'in-flight, wait expired' | 'unknown-outcome' | 'working-order' | 'working-exit' | 'changed' | 'closing';
 type TimeCase = 'inside the hold' | 'after the hold';
 type ReadingCase = 'no reading' | 'flat inside the hold' | 'flat after the hold' | 'Long 1' | 'Long 2' | 'Short 1' | 'Short 2' | 'unknown';
 
 const OWNERS: readonly OwnerCase[] = ['nobody', 'sender', 'other', 'other-user'];
 const OTHERS: readonly OwnerCase[] = ['other', 'other-user'];
-const DOUBTS: readonly DoubtCase[] = ['none', 'in-flight', 'in-flight, wait expired', 'unknown-outcome', 'working-order', 'changed', 'closing'];
+const DOUBTS: readonly DoubtCase[] = ['none', 'in-flight', 'in-flight, wait expired', 'unknown-outcome', 'working-order', 'working-exit', 'changed', 'closing'];
 /** Doubts that leave the decision to the record and the account (an order in flight is waited for first). */
 const SETTLED: readonly DoubtCase[] = ['unknown-outcome', 'working-order', 'changed'];
 const NOT_IN_FLIGHT: readonly DoubtCase[] = ['none', ...SETTLED];
+/**
+ * `working-exit`: a LIMIT/STOP exit was delivered (at DOUBT_SINCE) and may still rest. The owner's
+ * alerts other than an entry are not sent then (a second closing order would close the position twice);
+ * for anyone else it is a doubt like the settled ones.
+ */
+const WORKING_EXIT: readonly DoubtCase[] = ['working-exit'];
 /**
  * `closing`: an exit that closed the position read was delivered (at DOUBT_SINCE); until its fill
  * grace ends the account may still show the position. Such an exit also frees the key, so only a key
@@ -83,13 +89,14 @@ const OPEN: readonly ReadingCase[] = ['Long 1', 'Long 2', 'Short 1', 'Short 2'];
 
 const ownerStrategy: Record<Exclude<OwnerCase, 'nobody'>, Strategy> = { sender: A, other: B, 'other-user': A2 };
 /** The kinds of doubt the matrix puts on a record. */
-type MatrixDoubtKind = Extract<DoubtKind, 'in-flight' | 'unknown-outcome' | 'working-order' | 'changed' | 'closing'>;
+type MatrixDoubtKind = Extract<DoubtKind, 'in-flight' | 'unknown-outcome' | 'working-order' | 'working-exit' | 'changed' | 'closing'>;
 const doubtKind: Record<DoubtCase, MatrixDoubtKind | null> = {
   none: null,
   'in-flight': 'in-flight',
   'in-flight, wait expired': 'in-flight',
   'unknown-outcome': 'unknown-outcome',
   'working-order': 'working-order',
+  'working-exit': 'working-exit',
   changed: 'changed',
   closing: 'closing',
 };
@@ -98,6 +105,7 @@ const DOUBT_TEXT: Record<MatrixDoubtKind, string> = {
   'in-flight': 'an order of this key is in flight',
   'unknown-outcome': 'the outcome of the last order of this key is unknown',
   'working-order': 'a LIMIT/STOP order of this key may still be working',
+  'working-exit': 'a LIMIT/STOP exit of this key may still be working',
   changed: 'the position was changed in a way the record cannot follow',
   closing: 'an exit of this key was just taken and may not have filled yet',
 };
@@ -204,10 +212,15 @@ const changed = (s: Scene) => ({ kind: 'changed' as const, since: s.now });
  */
 const refusedRecord = (s: Scene, base: KeyRecord): KeyRecord => (base.owner === null && base.doubt === null ? base : { owner: base.owner, doubt: changed(s) });
 
-/** The sender's claim: made now, held against flat readings for the fill grace; its own re-claim keeps when it was opened. */
-const claim = (s: Scene, direction: Direction, keepsOpenedAt: boolean): Ownership => ({
+/**
+ * The sender's claim: made now, held against flat readings for the fill grace; its own re-claim keeps
+ * when it was opened. `quantity`: the contracts the record adds up to after it (an entry's qty; the
+ * owner's recorded contracts plus an add, or a reversal's qty minus them; null when either is not known).
+ */
+const claim = (s: Scene, direction: Direction, keepsOpenedAt: boolean, quantity: number | null): Ownership => ({
   ...A,
   direction,
+  quantity,
   openedAt: keepsOpenedAt ? T0 : s.now,
   claimedAt: s.now,
   holdUntil: s.now + settings.fillGraceMs,
@@ -243,13 +256,14 @@ type Closing = 'exit' | 'exit, size unknown' | 'partial exit';
  * An exit or partial exit sent. A delivered exit releases the key. One that closes the position
  * read leaves the key `closing` for its fill grace (from when CrossTrade executes it, after any
  * `delay`); one whose effect the record cannot know (its qty, or no qty, below the position read:
- * contracts nobody owns; or sent on a reading that showed no position) leaves it `changed`. A
- * delivered partial exit keeps its owner, and puts a key nobody owns in doubt (a size nobody records).
+ * contracts nobody owns; or sent on a reading that showed no position; or smaller than the contracts the
+ * record holds) leaves it `changed`. A delivered partial exit keeps its owner, holding `left` contracts
+ * (null: the record or the partial exit did not say), and puts a key nobody owns in doubt (a size nobody records).
  */
-function forwardClosing(s: Scene, reason: string, base: KeyRecord, kind: Closing, delayMs = 0): Verdict {
+function forwardClosing(s: Scene, reason: string, base: KeyRecord, kind: Closing, delayMs = 0, left: number | null = null): Verdict {
   const delivered: KeyRecord =
     kind === 'partial exit'
-      ? { owner: base.owner, doubt: base.owner === null ? changed(s) : null }
+      ? { owner: base.owner === null ? null : { ...base.owner, quantity: left }, doubt: base.owner === null ? changed(s) : null }
       : { owner: null, doubt: kind === 'exit' ? { kind: 'closing', since: s.now + delayMs } : changed(s) };
   return {
     action: 'forward',
@@ -425,7 +439,7 @@ RULES.push({ signal: ['passthrough'], owner: OWNERS, doubt: DOUBTS, verdict: (s)
 RULES.push(
   { signal: FLATTENS, owner: OWNERS, doubt: ['in-flight'], verdict: () => WAIT },
   { signal: FLATTENS, owner: OWNERS, doubt: ['in-flight, wait expired'], verdict: () => drop(WAIT_EXPIRED) },
-  { signal: FLATTENS, owner: OWNERS, doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT], verdict: forwardFlatten },
+  { signal: FLATTENS, owner: OWNERS, doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT, ...CLOSING_DOUBT], verdict: forwardFlatten },
 );
 
 // 3. An order of this key is in flight and its outcome decides the alert (nobody owns, or the sender does).
@@ -455,14 +469,14 @@ RULES.push(
   {
     signal: ENTRIES,
     owner: OTHERS,
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT],
     time: ['inside the hold'],
     verdict: (s) => refuse(s, `owner-order-pending: owned by ${s.by}, flat readings are not trusted for another 6 s`),
   },
   {
     signal: ENTRIES,
     owner: OTHERS,
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT],
     time: ['after the hold'],
     reading: ['no reading'],
     verdict: (s) => needs(`contested: owned by ${s.by}`),
@@ -470,7 +484,7 @@ RULES.push(
   {
     signal: ENTRIES,
     owner: OTHERS,
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT],
     time: ['after the hold'],
     reading: ['unknown'],
     verdict: (s) => refuse(s, `position-check-failed: owned by ${s.by}, ${CHECK_FAILED}`),
@@ -478,7 +492,7 @@ RULES.push(
   {
     signal: ENTRIES,
     owner: OTHERS,
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT],
     time: ['after the hold'],
     reading: OPEN,
     verdict: (s) => refuse(s, `position-open: owned by ${s.by}, CrossTrade reports ${accountText(s.reading!)}`),
@@ -486,7 +500,7 @@ RULES.push(
   {
     signal: ENTRIES,
     owner: OTHERS,
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT],
     time: ['after the hold'],
     reading: ['flat inside the hold'],
     verdict: (s) => refuse(s, `owner-order-pending: owned by ${s.by}, flat reading taken inside the hold`),
@@ -494,11 +508,11 @@ RULES.push(
   {
     signal: ENTRIES,
     owner: OTHERS,
-    doubt: NOT_IN_FLIGHT,
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT],
     time: ['after the hold'],
     reading: ['flat after the hold'],
     verdict: (s) =>
-      forwardOpening(s, `stale-owner-cleared: owned by ${s.by}, CrossTrade reports flat`, claim(s, s.signal.direction!, false), EMPTY, [
+      forwardOpening(s, `stale-owner-cleared: owned by ${s.by}, CrossTrade reports flat`, claim(s, s.signal.direction!, false, s.signal.quantity), EMPTY, [
         mark(s.record.owner!, true),
       ]),
   },
@@ -521,26 +535,26 @@ RULES.push(
     signal: ENTRIES,
     owner: ['nobody'],
     doubt: ['none', ...CLOSING_DOUBT],
-    verdict: (s) => stillClosing(s, forwardOpening(s, 'entry: nobody owns the position', claim(s, s.signal.direction!, false), EMPTY)),
+    verdict: (s) => stillClosing(s, forwardOpening(s, 'entry: nobody owns the position', claim(s, s.signal.direction!, false, s.signal.quantity), EMPTY)),
   },
   {
     signal: ADDS,
     owner: ['nobody'],
-    doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT],
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT, ...CLOSING_DOUBT],
     verdict: (s) => refuse(s, 'add-without-ownership: nobody owns the position, an add would open exposure'),
   },
   // A strategy that holds nothing here (its entry never reached the account, or its position was closed).
   {
     signal: CLOSING,
     owner: ['nobody'],
-    doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT],
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT, ...CLOSING_DOUBT],
     holdsNothing: [true],
     verdict: (s) => refuse(s, 'phantom-exit: A holds no position here'),
   },
   {
     signal: REVERSALS,
     owner: ['nobody'],
-    doubt: [...NOT_IN_FLIGHT, ...CLOSING_DOUBT],
+    doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT, ...CLOSING_DOUBT],
     holdsNothing: [true],
     verdict: (s) => refuse(s, 'not-owner: A holds no position here, its reversal would double the position'),
   },
@@ -555,11 +569,11 @@ RULES.push(
   },
 );
 reconciled(
-  { signal: ENTRIES, owner: ['nobody'], doubt: SETTLED },
+  { signal: ENTRIES, owner: ['nobody'], doubt: [...SETTLED, ...WORKING_EXIT] },
   {
     why: recordUncertain,
     consistent: FLATS,
-    forward: (s) => forwardOpening(s, `entry: nobody owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false), EMPTY),
+    forward: (s) => forwardOpening(s, `entry: nobody owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false, s.signal.quantity), EMPTY),
     releases: never,
   },
 );
@@ -573,7 +587,10 @@ const nobodyWhy = (what: string) => (s: CaseScene) =>
  * The keys nobody owns on which such an alert is checked against the account. Once an exit has
  * settled, one forwarded and refused by CrossTrade leaves the key closing (stillClosing).
  */
-const NOBODY_CHECKED: readonly Pick<Matcher, 'doubt' | 'time'>[] = [{ doubt: ['none', ...SETTLED] }, { doubt: CLOSING_DOUBT, time: ['after the hold'] }];
+const NOBODY_CHECKED: readonly Pick<Matcher, 'doubt' | 'time'>[] = [
+  { doubt: ['none', ...SETTLED, ...WORKING_EXIT] },
+  { doubt: CLOSING_DOUBT, time: ['after the hold'] },
+];
 for (const when of NOBODY_CHECKED) {
   for (const [exit, side] of [
     ['exit long', 'Long'],
@@ -618,7 +635,7 @@ for (const when of NOBODY_CHECKED) {
         why: nobodyWhy('a reversal'),
         consistent: [`${side} 1`],
         forward: (s) =>
-          stillClosing(s, forwardOpening(s, `reversal: nobody owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false), EMPTY)),
+          stillClosing(s, forwardOpening(s, `reversal: nobody owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false, null), EMPTY)),
         releases: never,
       },
     );
@@ -629,18 +646,23 @@ for (const when of NOBODY_CHECKED) {
 RULES.push({
   signal: ENTRIES,
   owner: ['sender'],
-  doubt: NOT_IN_FLIGHT,
+  doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT],
   time: ['inside the hold'],
   verdict: () => block('owner-order-pending: A already owns this position (long); flat readings are not trusted for another 6 s'),
 });
+// Anything else of it while its LIMIT/STOP exit may still rest: not sent, unread, whatever the account
+// shows (a second closing order would close the position twice; an add or a reversal would act on a
+// position that exit is closing).
+const WORKING_EXIT_TEXT = 'working-exit: a LIMIT/STOP exit of A still works on this position; cancel it in NinjaTrader or wait for its fill';
+RULES.push({ signal: [...CLOSING, ...REVERSALS, ...ADDS], owner: ['sender'], doubt: WORKING_EXIT, verdict: (s) => refuse(s, WORKING_EXIT_TEXT) });
 // Its entry after the hold: on a flat account its old position is gone, and it claims afresh (a
 // refused one leaves it holding nothing); on an open one it is refused.
 reconciled(
-  { signal: ENTRIES, owner: ['sender'], doubt: NOT_IN_FLIGHT, time: ['after the hold'] },
+  { signal: ENTRIES, owner: ['sender'], doubt: [...NOT_IN_FLIGHT, ...WORKING_EXIT], time: ['after the hold'] },
   {
     why: () => 'claim-mismatch: A says it was flat, the record says it holds long',
     consistent: FLATS,
-    forward: (s) => forwardOpening(s, `entry: A owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false), EMPTY),
+    forward: (s) => forwardOpening(s, `entry: A owns the position; ${reconciledText(s)}`, claim(s, s.signal.direction!, false, s.signal.quantity), EMPTY),
     releases: releasesUnlessWorking,
   },
 );
@@ -688,14 +710,14 @@ confirmed('exit long', { consistent: ['Long 1', 'Long 2'], forward: (s, reason) 
 // strategy no longer follows: the engine takes that risk rather than a doubled position.)
 confirmed('reversal to short', {
   consistent: ['Long 1'],
-  forward: (s, reason) => forwardOpening(s, reason, claim(s, 'short', true), SENDER_BASE),
+  forward: (s, reason) => forwardOpening(s, reason, claim(s, 'short', true, null), SENDER_BASE),
   inconclusive: (_s, agree) => block(`position-check-inconclusive: ${agree}, but ${INCONCLUSIVE} either way`),
 });
 // Its add on a flat reading inside its hold cannot double anything: sent, the size re-read next time.
 confirmed('add long', {
   consistent: ['Long 1', 'Long 2'],
-  forward: (s, reason) => forwardOpening(s, reason, claim(s, 'long', true), SENDER_BASE),
-  inconclusive: (s, agree) => forwardOpening(s, `${agree}; ${INCONCLUSIVE}`, claim(s, 'long', true), SENDER_BASE, [], changed(s)),
+  forward: (s, reason) => forwardOpening(s, reason, claim(s, 'long', true, null), SENDER_BASE),
+  inconclusive: (s, agree) => forwardOpening(s, `${agree}; ${INCONCLUSIVE}`, claim(s, 'long', true, null), SENDER_BASE, [], changed(s)),
 });
 confirmed('partial long', { consistent: ['Long 2'], forward: (s, reason) => forwardClosing(s, reason, SENDER_BASE, 'partial exit') });
 // …and when the record is uncertain, on the account's.
@@ -713,7 +735,7 @@ reconciled(
   {
     why: recordUncertain,
     consistent: ['Long 1'],
-    forward: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledText(s)}`, claim(s, 'short', true), SENDER_BASE),
+    forward: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledText(s)}`, claim(s, 'short', true, null), SENDER_BASE),
     releases: releasesUnlessWorking,
   },
 );
@@ -722,7 +744,7 @@ reconciled(
   {
     why: recordUncertain,
     consistent: ['Long 1', 'Long 2'],
-    forward: (s) => forwardOpening(s, `add: A owns the position; ${reconciledText(s)}`, claim(s, 'long', true), SENDER_BASE),
+    forward: (s) => forwardOpening(s, `add: A owns the position; ${reconciledText(s)}`, claim(s, 'long', true, null), SENDER_BASE),
     releases: releasesUnlessWorking,
   },
 );
@@ -773,7 +795,7 @@ reconciled(
   {
     why: saysShort,
     consistent: ['Short 1'],
-    forward: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledText(s)}`, claim(s, 'long', true), SENDER_BASE),
+    forward: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledText(s)}`, claim(s, 'long', true, null), SENDER_BASE),
     releases: releasesUnlessWorking,
   },
 );
@@ -782,7 +804,7 @@ reconciled(
   {
     why: saysShort,
     consistent: ['Short 1', 'Short 2'],
-    forward: (s) => forwardOpening(s, `add: A owns the position; ${reconciledText(s)}`, claim(s, 'short', true), SENDER_BASE),
+    forward: (s) => forwardOpening(s, `add: A owns the position; ${reconciledText(s)}`, claim(s, 'short', true, null), SENDER_BASE),
     releases: releasesUnlessWorking,
   },
 );
@@ -1061,7 +1083,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'nobody',
       doubt: 'none',
       reading: 'flat after the hold',
-      expected: (s) => forwardOpening(s, 'entry: nobody owns the position', claim(s, 'long', false), EMPTY),
+      expected: (s) => forwardOpening(s, 'entry: nobody owns the position', claim(s, 'long', false, 1), EMPTY),
     },
     {
       name: 'PLACE sell 1 on flat: a short entry, also for a strategy that holds nothing',
@@ -1071,7 +1093,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       doubt: 'none',
       reading: 'flat inside the hold',
       holdsNothing: true,
-      expected: (s) => forwardOpening(s, 'entry: nobody owns the position', claim(s, 'short', false), EMPTY),
+      expected: (s) => forwardOpening(s, 'entry: nobody owns the position', claim(s, 'short', false, 1), EMPTY),
     },
     {
       name: 'FLATPLACE buy 2 on flat: an entry',
@@ -1080,7 +1102,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'nobody',
       doubt: 'none',
       reading: 'flat after the hold',
-      expected: (s) => forwardOpening(s, 'entry: nobody owns the position', claim(s, 'long', false), EMPTY),
+      expected: (s) => forwardOpening(s, 'entry: nobody owns the position', claim(s, 'long', false, 2), EMPTY),
     },
     {
       name: 'PLACE buy 1 on flat with an uncertain record: reconciled entry',
@@ -1089,7 +1111,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'nobody',
       doubt: 'unknown-outcome',
       reading: 'flat after the hold',
-      expected: (s) => forwardOpening(s, 'entry: nobody owns the position; reconciled: CrossTrade reports flat', claim(s, 'long', false), EMPTY),
+      expected: (s) => forwardOpening(s, 'entry: nobody owns the position; reconciled: CrossTrade reports flat', claim(s, 'long', false, 1), EMPTY),
     },
     {
       name: 'PLACE buy 1 on Long 1: an add nobody owns',
@@ -1148,7 +1170,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
         doubt: 'none',
         reading,
         expected: (s) =>
-          forwardOpening(s, `reversal: nobody owns the position; reconciled: CrossTrade reports ${reading} ES 03-26`, claim(s, direction, false), EMPTY),
+          forwardOpening(s, `reversal: nobody owns the position; reconciled: CrossTrade reports ${reading} ES 03-26`, claim(s, direction, false, null), EMPTY),
       }),
     ),
     {
@@ -1307,7 +1329,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
         doubt: 'closing',
         reading: 'flat inside the hold',
         time,
-        expected: (s) => stillClosing(s, forwardOpening(s, 'entry: nobody owns the position', claim(s, 'long', false), EMPTY)),
+        expected: (s) => stillClosing(s, forwardOpening(s, 'entry: nobody owns the position', claim(s, 'long', false, 1), EMPTY)),
       }),
     ),
     // Another strategy owns the key.
@@ -1318,7 +1340,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'other',
       doubt: 'none',
       reading: 'flat after the hold',
-      expected: (s) => forwardOpening(s, 'stale-owner-cleared: owned by B, CrossTrade reports flat', claim(s, 'long', false), EMPTY, [mark(B, true)]),
+      expected: (s) => forwardOpening(s, 'stale-owner-cleared: owned by B, CrossTrade reports flat', claim(s, 'long', false, 1), EMPTY, [mark(B, true)]),
     },
     {
       name: 'PLACE buy 1 on a flat reading taken inside B’s hold',
@@ -1446,7 +1468,7 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 1',
-      expected: (s) => forwardOpening(s, 'add: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'long', true), SENDER_BASE),
+      expected: (s) => forwardOpening(s, 'add: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'long', true, null), SENDER_BASE),
     },
     {
       name: 'REVERSE on Long 1: its reversal',
@@ -1455,7 +1477,8 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 1',
-      expected: (s) => forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true), SENDER_BASE),
+      expected: (s) =>
+        forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true, null), SENDER_BASE),
     },
     {
       name: 'PLACE sell 2 on Long 1: its reversal',
@@ -1464,7 +1487,8 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       owner: 'sender',
       doubt: 'none',
       reading: 'Long 1',
-      expected: (s) => forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true), SENDER_BASE),
+      expected: (s) =>
+        forwardOpening(s, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(s, 'short', true, null), SENDER_BASE),
     },
   ];
   // A FLATPLACE or REVERSEPOSITION that reverses the position is judged by the contracts it moves
@@ -1490,14 +1514,14 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
         ...base,
         name: `${command} ${action} ${quantity} on ${reading} nobody owns: a reversal by the contracts it moves, sent`,
         owner: 'nobody',
-        expected: (s) => forwardOpening(s, `reversal: nobody owns the position; ${reconciledOn}`, claim(s, to, false), EMPTY),
+        expected: (s) => forwardOpening(s, `reversal: nobody owns the position; ${reconciledOn}`, claim(s, to, false, null), EMPTY),
       },
       {
         ...base,
         name: `${command} ${action} ${quantity} on ${reading} it owns (${from}): its reversal by the contracts it moves, sent`,
         owner: 'sender',
         ownerDirection: from,
-        expected: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledOn}`, claim(s, to, true), { owner: s.record.owner, doubt: null }),
+        expected: (s) => forwardOpening(s, `reversal: A owns the position; ${reconciledOn}`, claim(s, to, true, null), { owner: s.record.owner, doubt: null }),
       },
     ];
   });
@@ -1568,7 +1592,7 @@ describe('decide: holds and resting orders', () => {
     ['a resting entry with cancel_after 5 min: held for it', 300_000, 310_000],
   ] as const)('%s', (_name, restingForMs, hold) => {
     const verdict = decide(EMPTY, signal('entry', 'long', 'flat', 1, { resting: true, restingForMs }), null, ctx(AFTER));
-    const owner: Ownership = { ...A, direction: 'long', openedAt: AFTER, claimedAt: AFTER, holdUntil: AFTER + hold };
+    const owner: Ownership = { ...A, direction: 'long', quantity: 1, openedAt: AFTER, claimedAt: AFTER, holdUntil: AFTER + hold };
     expect(verdict).toEqual({
       action: 'forward',
       reason: 'entry: nobody owns the position',
@@ -1586,7 +1610,7 @@ describe('decide: holds and resting orders', () => {
   it('a resting entry clearing a stale owner is held for the resting grace and leaves a working order', () => {
     const record: KeyRecord = { owner: ownedBy(B), doubt: null };
     const verdict = decide(record, signal('entry', 'short', 'flat', 1, { resting: true }), READINGS['flat after the hold'], ctx(AFTER));
-    const owner: Ownership = { ...A, direction: 'short', openedAt: AFTER, claimedAt: AFTER, holdUntil: AFTER + 610_000 };
+    const owner: Ownership = { ...A, direction: 'short', quantity: 1, openedAt: AFTER, claimedAt: AFTER, holdUntil: AFTER + 610_000 };
     expect(verdict).toMatchObject({
       action: 'forward',
       reason: 'stale-owner-cleared: owned by B, CrossTrade reports flat',
@@ -1596,28 +1620,51 @@ describe('decide: holds and resting orders', () => {
   });
 
   it.each([
-    ['a resting exit of the owner keeps the position its owner’s until CrossTrade reads it flat', signal('exit', null, 'long', 1, { resting: true }), 'Long 1'],
-    ['a resting partial exit of the owner leaves a working order', signal('partial_exit', 'long', 'long', 1, { resting: true }), 'Long 2'],
-  ] as const)('%s', (_name, sig, reading) => {
-    const record: KeyRecord = { owner: ownedBy(A), doubt: null };
+    [
+      'a resting exit of the owner keeps the position its owner’s until CrossTrade reads it flat, the exit working (working-exit)',
+      signal('exit', null, 'long', 1, { resting: true }),
+      'Long 1',
+      ownedBy(A, { quantity: 1 }),
+      ownedBy(A, { quantity: 1 }),
+      'working-exit',
+    ],
+    [
+      'a resting partial exit of the owner leaves a working order, the contracts it leaves recorded',
+      signal('partial_exit', 'long', 'long', 1, { resting: true }),
+      'Long 2',
+      ownedBy(A, { quantity: 2 }),
+      ownedBy(A, { quantity: 1 }),
+      'working-order',
+    ],
+    [
+      'a resting partial exit of an owner whose contracts the record does not know leaves them unknown',
+      signal('partial_exit', 'long', 'long', 1, { resting: true }),
+      'Long 2',
+      ownedBy(A),
+      ownedBy(A, { quantity: null }),
+      'working-order',
+    ],
+  ] as const)('%s', (_name, sig, reading, before, after, kind) => {
+    const record: KeyRecord = { owner: before, doubt: null };
     const verdict = decide(record, sig, READINGS[reading], ctx(AFTER));
-    expect(verdict).toMatchObject({
+    expect(verdict).toEqual({
       action: 'forward',
       reason: `${sig.type.replace('_', ' ')}: A owns the position; reconciled: CrossTrade reports ${reading} ES 03-26`,
-      send: { record: { owner: ownedBy(A), doubt: { kind: 'in-flight', since: AFTER } }, marks: [] },
-      delivered: { record: { owner: ownedBy(A), doubt: working(AFTER) }, marks: [senderMark(false)] },
-      unknown: { record: { owner: ownedBy(A), doubt: { kind: 'unknown-outcome', since: AFTER } }, marks: [] },
+      send: { record: { owner: before, doubt: { kind: 'in-flight', since: AFTER } }, marks: [] },
+      delivered: { record: { owner: after, doubt: { kind, since: AFTER } }, marks: [senderMark(false)] },
+      unknown: { record: { owner: before, doubt: { kind: 'unknown-outcome', since: AFTER } }, marks: [] },
+      refused: { record: { owner: before, doubt: { kind: 'changed', since: AFTER } }, marks: [] },
     });
   });
 
-  it('a resting exit of a position nobody owns, reconciled, leaves a working order and nobody owning', () => {
+  it('a resting exit of a position nobody owns, reconciled, leaves its exit working (working-exit) and nobody owning', () => {
     const record: KeyRecord = { owner: null, doubt: { kind: 'unknown-outcome', since: DOUBT_SINCE } };
     const verdict = decide(record, signal('exit', null, 'long', 1, { resting: true }), READINGS['Long 1'], ctx(AFTER));
     expect(verdict).toEqual({
       action: 'forward',
       reason: 'exit: nobody owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
       send: { record: { owner: null, doubt: { kind: 'in-flight', since: AFTER } }, marks: [] },
-      delivered: { record: { owner: null, doubt: working(AFTER) }, marks: [senderMark(false)] },
+      delivered: { record: { owner: null, doubt: { kind: 'working-exit', since: AFTER } }, marks: [senderMark(false)] },
       unknown: { record: { owner: null, doubt: { kind: 'unknown-outcome', since: AFTER } }, marks: [] },
       refused: { record: EMPTY, marks: [] },
     });
@@ -1655,7 +1702,7 @@ describe('decide: an exit settling (closing) and CrossTrade’s delay', () => {
 
   it('an entry with delay=5 s is held 5 s longer', () => {
     const verdict = decide(EMPTY, signal('entry', 'long', 'flat', 1, { delayMs: 5_000 }), null, ctx(AFTER));
-    const owner = { ...claim({ record: EMPTY, now: AFTER }, 'long', false), holdUntil: AFTER + 15_000 };
+    const owner = { ...claim({ record: EMPTY, now: AFTER }, 'long', false, 1), holdUntil: AFTER + 15_000 };
     expect(verdict).toEqual(forwardOpening({ record: EMPTY, now: AFTER }, 'entry: nobody owns the position', owner, EMPTY));
   });
 
@@ -1696,7 +1743,7 @@ describe('decide: an exit settling (closing) and CrossTrade’s delay', () => {
     const now = AFTER + 2_000;
     const verdict = decide(record, SIGNALS['entry short'], null, ctx(now));
     expect(verdict).toEqual(
-      stillClosing({ record, now }, forwardOpening({ record, now }, 'entry: nobody owns the position', claim({ record, now }, 'short', false), EMPTY)),
+      stillClosing({ record, now }, forwardOpening({ record, now }, 'entry: nobody owns the position', claim({ record, now }, 'short', false, 1), EMPTY)),
     );
     if (verdict.action !== 'forward') return;
     expect(verdict.refused).toEqual({ record, marks: [senderMark(true)] });
@@ -1783,7 +1830,7 @@ describe('decide: the edges of the hold', () => {
       forwardOpening(
         scene,
         'add: A owns the position; the record and the alert agree; a flat reading inside the fill grace of its own order proves nothing',
-        claim(scene, 'long', true),
+        claim(scene, 'long', true, null),
         SENDER_BASE,
         [],
         changed(scene),
@@ -1867,7 +1914,7 @@ describe('decide: quantities that do not fit the position read', () => {
     ['the owner’s reversal without qty on Long 2', uncertain(ownedBy(A)), signal('reversal', 'short', 'long', null), open('long', 2), SENDER_BASE, 'A owns'],
     ['nobody’s reversal of 4 on Long 3', uncertain(null), signal('reversal', 'short', 'long', 4), open('long', 3), EMPTY, 'nobody owns'],
   ] as const)('%s: forwarded', (_name, record, sig, reading, base, who) => {
-    const owner = claim(scene, 'short', base.owner !== null);
+    const owner = claim(scene, 'short', base.owner !== null, null);
     expect(decide(record, sig, reading, ctx)).toEqual(
       forwardOpening(scene, `reversal: ${who} the position; reconciled: CrossTrade reports ${accountText(reading)}`, owner, base),
     );
@@ -1890,7 +1937,7 @@ describe('decide: quantities that do not fit the position read', () => {
     ['0 (no size to compare)', 0],
   ] as const)('the owner’s add of 1 to Long 2 with a size before it %s: sent', (_name, fromSize) => {
     expect(decide(uncertain(ownedBy(A)), signal('add', 'long', 'long', 1, { fromSize }), open('long', 2), ctx)).toEqual(
-      forwardOpening(scene, 'add: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', claim(scene, 'long', true), SENDER_BASE),
+      forwardOpening(scene, 'add: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', claim(scene, 'long', true, null), SENDER_BASE),
     );
   });
 
@@ -1901,6 +1948,360 @@ describe('decide: quantities that do not fit the position read', () => {
   });
 
   it.todo(`the owner’s exit of 2 from 2 on Long 3 (a contract added outside the relay) is dropped. ${N4}`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The contracts the record adds up to (Ownership.quantity): the owner's claim is checked against them.
+// ---------------------------------------------------------------------------------------------
+
+describe('decide: the contracts the record adds up to', () => {
+  const ctx = (now = AFTER): DecideContext => ({ now, settings, sender: { holdsNothing: false }, waitExpired: false });
+  const scene: Scene = { record: EMPTY, now: AFTER };
+  const holding = (quantity: number | null, doubt: Doubt | null = null): KeyRecord => ({ owner: ownedBy(A, { quantity }), doubt });
+  const CONFIRM = 'confirm: the account is checked for a position changed outside the relay';
+
+  describe('what a delivered order leaves recorded', () => {
+    it.each([
+      ['an entry of 2 records 2', EMPTY, signal('entry', 'long', 'flat', 2), null, 2],
+      ['an entry without qty records nothing (null)', EMPTY, signal('entry', 'long', 'flat', null), null, null],
+      ['the owner’s add of 1 to 2 records 3', holding(2), signal('add', 'long', 'long', 1), open('long', 2), 3],
+      ['the owner’s add without qty to 2 records nothing (null)', holding(2), signal('add', 'long', 'long', null), open('long', 2), null],
+      [
+        'the owner’s add to a record that does not know its contracts records nothing (null)',
+        holding(null),
+        signal('add', 'long', 'long', 1),
+        open('long', 1),
+        null,
+      ],
+      ['the owner’s reversal of 3 from 2 records the 1 it opens', holding(2), signal('reversal', 'short', 'long', 3), open('long', 2), 1],
+      [
+        'the owner’s reversal of 2 to a record that does not know its contracts records nothing (null)',
+        holding(null),
+        signal('reversal', 'short', 'long', 2),
+        open('long', 1),
+        null,
+      ],
+    ] as const)('%s', (_name, record, sig, reading, quantity) => {
+      const verdict = decide(record, sig, reading, ctx());
+      expect(verdict.action).toBe('forward');
+      if (verdict.action !== 'forward') return;
+      const owner = claim(scene, sig.direction!, record.owner !== null, quantity);
+      expect(verdict.send.record).toEqual({ owner, doubt: { kind: 'in-flight', since: AFTER } });
+      expect(verdict.delivered.record).toEqual({ owner, doubt: null });
+      expect(verdict.unknown.record).toEqual({ owner, doubt: { kind: 'unknown-outcome', since: AFTER } });
+    });
+
+    it('the owner’s partial exit of 1 from 3 leaves 2 recorded, the key certain', () => {
+      const record = holding(3);
+      expect(decide(record, signal('partial_exit', 'long', 'long', 1), open('long', 3), ctx())).toEqual(
+        forwardClosing(
+          { record, now: AFTER },
+          'partial exit: A owns the position; reconciled: CrossTrade reports Long 3 ES 03-26',
+          record,
+          'partial exit',
+          0,
+          2,
+        ),
+      );
+    });
+
+    it('the owner’s partial exit without qty leaves its contracts unknown (null)', () => {
+      const record = holding(3);
+      expect(decide(record, signal('partial_exit', 'long', 'long', null), open('long', 3), ctx())).toEqual(
+        forwardClosing(
+          { record, now: AFTER },
+          'partial exit: A owns the position; reconciled: CrossTrade reports Long 3 ES 03-26',
+          record,
+          'partial exit',
+          0,
+          null,
+        ),
+      );
+    });
+
+    it.each([
+      ['of all 2 recorded, on Long 2: the key closing', holding(2), signal('exit', null, 'long', 2), open('long', 2), 'exit'],
+      [
+        'of 2 on a record that does not know its contracts, on Long 2: the key closing',
+        holding(null),
+        signal('exit', null, 'long', 2),
+        open('long', 2),
+        'exit',
+      ],
+      ['without qty on Long 2 (2 recorded): the key changed', holding(2), signal('exit', null, 'long', null), open('long', 2), 'exit, size unknown'],
+      [
+        'of 1 on Long 1, 2 recorded (the record says more is held): the key changed',
+        holding(2),
+        signal('exit', null, 'long', 1),
+        open('long', 1),
+        'exit, size unknown',
+      ],
+      ['of 1 on Long 2, 2 recorded: the key changed', holding(2), signal('exit', null, 'long', 1), open('long', 2), 'exit, size unknown'],
+    ] as const)('the owner’s exit %s', (_name, record, sig, reading, kind) => {
+      const verdict = decide(record, sig, reading, ctx());
+      const agrees = sig.quantity === null || sig.quantity === record.owner?.quantity || record.owner?.quantity === null;
+      const reason = `exit: A owns the position; reconciled: CrossTrade reports ${accountText(reading)}`;
+      expect(verdict).toEqual(forwardClosing({ record, now: AFTER }, reason, { owner: record.owner, doubt: null }, kind));
+      // Whether the record and the alert agreed (confirmed) or not (a claim mismatch), the account decided.
+      expect(decide(record, sig, null, ctx())).toEqual(
+        needs(agrees ? CONFIRM : `claim-mismatch: A's exit of ${sig.quantity} leaves part of the ${record.owner?.quantity} the record holds`),
+      );
+    });
+  });
+
+  describe('a claim of another size than the record’s is a claim mismatch: the account decides', () => {
+    interface MismatchRow {
+      name: string;
+      sig: Signal;
+      held: number;
+      why: string;
+      /** A reading the order fits, and the verdict on it. */
+      fits: PositionReading;
+      onFit: (record: KeyRecord) => Verdict;
+      /** A reading it does not fit. */
+      misfits: PositionReading;
+    }
+    const rows: MismatchRow[] = [
+      {
+        name: 'an exit of 1 from 2 recorded',
+        sig: signal('exit', null, 'long', 1),
+        held: 2,
+        why: "A's exit of 1 leaves part of the 2 the record holds",
+        fits: open('long', 1),
+        onFit: (record) =>
+          forwardClosing(
+            { record, now: AFTER },
+            'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
+            { owner: record.owner, doubt: null },
+            'exit, size unknown',
+          ),
+        misfits: open('short', 1),
+      },
+      {
+        name: 'an exit of 3 from 2 recorded',
+        sig: signal('exit', null, 'long', 3),
+        held: 2,
+        why: "A's exit of 3 does not fit the 2 the record holds",
+        fits: open('long', 3),
+        onFit: (record) =>
+          forwardClosing(
+            { record, now: AFTER },
+            'exit: A owns the position; reconciled: CrossTrade reports Long 3 ES 03-26',
+            { owner: record.owner, doubt: null },
+            'exit',
+          ),
+        misfits: open('long', 2),
+      },
+      {
+        name: 'an exit of 2 from a size of 3 (prev_market_position_size) with 2 recorded',
+        sig: signal('exit', null, 'long', 2, { fromSize: 3 }),
+        held: 2,
+        why: 'A says it held 3, the record 2',
+        fits: open('long', 3),
+        onFit: (record) =>
+          forwardClosing(
+            { record, now: AFTER },
+            'exit: A owns the position; reconciled: CrossTrade reports Long 3 ES 03-26',
+            { owner: record.owner, doubt: null },
+            'exit, size unknown',
+          ),
+        misfits: open('long', 2),
+      },
+      {
+        name: 'a partial exit of 2 from 2 recorded',
+        sig: signal('partial_exit', 'long', 'long', 2),
+        held: 2,
+        why: "A's partial exit of 2 does not fit the 2 the record holds",
+        fits: open('long', 3),
+        onFit: (record) =>
+          forwardClosing(
+            { record, now: AFTER },
+            'partial exit: A owns the position; reconciled: CrossTrade reports Long 3 ES 03-26',
+            { owner: record.owner, doubt: null },
+            'partial exit',
+            0,
+            0,
+          ),
+        misfits: open('long', 2),
+      },
+      {
+        name: 'a reversal of 2 from 2 recorded',
+        sig: signal('reversal', 'short', 'long', 2),
+        held: 2,
+        why: "A's reversal of 2 does not fit the 2 the record holds",
+        fits: open('long', 1),
+        // It reverses the 1 read: the contracts it opens are not known from a record it did not fit.
+        onFit: (record) =>
+          forwardOpening(scene, 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(scene, 'short', true, null), {
+            owner: record.owner,
+            doubt: null,
+          }),
+        misfits: open('long', 2),
+      },
+      {
+        name: 'an add of 1 from a size of 1 with 2 recorded',
+        sig: signal('add', 'long', 'long', 1, { fromSize: 1 }),
+        held: 2,
+        why: 'A says it held 1, the record 2',
+        fits: open('long', 1),
+        onFit: (record) =>
+          forwardOpening(scene, 'add: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', claim(scene, 'long', true, 3), {
+            owner: record.owner,
+            doubt: null,
+          }),
+        misfits: open('long', 2),
+      },
+    ];
+    const mismatchRows = rows.flatMap((row) =>
+      ([null, { kind: 'changed', since: DOUBT_SINCE }, { kind: 'unknown-outcome', since: DOUBT_SINCE }] as const).map((doubt) => ({
+        ...row,
+        doubt,
+        label: `${row.name}, doubt ${doubt?.kind ?? 'none'}`,
+      })),
+    );
+    const refuseFor = (sig: Signal, reason: string, send: Outcome | null = null): Verdict =>
+      ['entry', 'reversal', 'add'].includes(sig.type) ? block(reason, send) : drop(reason, send);
+
+    it.each(mismatchRows)('$label: without a reading, asks for one (the mismatch named before any doubt)', (row) => {
+      expect(decide(holding(row.held, row.doubt), row.sig, null, ctx())).toEqual(needs(`claim-mismatch: ${row.why}`));
+    });
+
+    it.each(mismatchRows)('$label: on a reading it fits, sent', (row) => {
+      const record = holding(row.held, row.doubt);
+      expect(decide(record, row.sig, row.fits, ctx())).toEqual(row.onFit(record));
+    });
+
+    it.each(mismatchRows)('$label: on a reading it does not fit, not sent', (row) => {
+      expect(decide(holding(row.held, row.doubt), row.sig, row.misfits, ctx())).toEqual(
+        refuseFor(row.sig, `position-mismatch: claim-mismatch: ${row.why}; CrossTrade reports ${accountText(row.misfits)}`),
+      );
+    });
+
+    it.each(mismatchRows)('$label: on a flat reading inside its own hold, not sent (the mismatch is not a confirmation)', (row) => {
+      expect(decide(holding(row.held, row.doubt), row.sig, READINGS['flat inside the hold'], ctx(INSIDE))).toEqual(
+        refuseFor(row.sig, `position-mismatch: claim-mismatch: ${row.why}; CrossTrade reports flat`),
+      );
+    });
+
+    it.each(mismatchRows)('$label: on a flat reading after its hold, not sent, the position released', (row) => {
+      expect(decide(holding(row.held, row.doubt), row.sig, READINGS['flat after the hold'], ctx())).toEqual(
+        refuseFor(row.sig, `position-mismatch: claim-mismatch: ${row.why}; CrossTrade reports flat`, RELEASED),
+      );
+    });
+
+    it.each(mismatchRows)('$label: CrossTrade unreadable, not sent', (row) => {
+      const reason = `position-check-failed: claim-mismatch: ${row.why}; ${CHECK_FAILED}`;
+      expect(decide(holding(row.held, row.doubt), row.sig, READINGS.unknown, ctx())).toEqual(
+        refuseFor(row.sig, row.sig.type === 'exit' || row.sig.type === 'partial_exit' ? `${reason}${ORPHAN_NOTE}` : reason),
+      );
+    });
+
+    it.each([
+      ['an exit of 2 from 2 recorded', signal('exit', null, 'long', 2, { fromSize: 2 })],
+      ['an exit without qty', signal('exit', null, 'long', null)],
+      ['a partial exit of 1 from 2 recorded', signal('partial_exit', 'long', 'long', 1)],
+      ['an add of 1 to 2 recorded', signal('add', 'long', 'long', 1, { fromSize: 2 })],
+      ['a reversal of 3 from 2 recorded', signal('reversal', 'short', 'long', 3)],
+      ['a reversal without qty', signal('reversal', 'short', 'long', null)],
+    ] as const)('%s agrees with the record: confirmed against the account as before', (_name, sig) => {
+      expect(decide(holding(2), sig, null, ctx())).toEqual(needs(CONFIRM));
+    });
+
+    it.each([
+      [
+        'another strategy’s exit of 1',
+        { ...signal('exit', null, 'long', 1), ...B },
+        drop('phantom-exit: owned by A', { record: holding(2), marks: [mark(B, false)] }),
+      ],
+      [
+        'another strategy’s add of 1',
+        { ...signal('add', 'long', 'long', 1), ...B },
+        block('not-owner: owned by A, an add would stack exposure', { record: holding(2), marks: [mark(B, true)] }),
+      ],
+    ] as const)('the record’s size is the owner’s only: %s is judged as before', (_name, sig, expected) => {
+      expect(decide(holding(2), sig, null, ctx())).toEqual(expected);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A LIMIT/STOP exit that may still rest (working-exit).
+// ---------------------------------------------------------------------------------------------
+
+describe('decide: the owner’s LIMIT/STOP exit working (working-exit)', () => {
+  const ctx = (now: number): DecideContext => ({ now, settings, sender: { holdsNothing: false }, waitExpired: false });
+  const WORKING_EXIT_REASON = 'working-exit: a LIMIT/STOP exit of A still works on this position; cancel it in NinjaTrader or wait for its fill';
+  const limitExit = signal('exit', null, 'long', 1, { resting: true });
+  const delivered = (): KeyRecord => {
+    const verdict = decide({ owner: ownedBy(A, { quantity: 1 }), doubt: null }, limitExit, READINGS['Long 1'], ctx(AFTER));
+    if (verdict.action !== 'forward') throw new Error('the LIMIT exit was not sent');
+    return verdict.delivered.record;
+  };
+
+  it('the delivered LIMIT exit keeps the owner and its contracts, the key in doubt working-exit', () => {
+    expect(delivered()).toEqual({ owner: ownedBy(A, { quantity: 1 }), doubt: { kind: 'working-exit', since: AFTER } });
+  });
+
+  it.each([
+    ['its market exit (it would close the position twice)', signal('exit', null, 'long', 1), 'drop'],
+    ['its exit without qty', signal('exit', null, 'long', null), 'drop'],
+    ['its flat → flat exit', signal('exit', null, 'flat', 1), 'drop'],
+    ['its exit from the other side', signal('exit', null, 'short', 1), 'drop'],
+    ['its partial exit', signal('partial_exit', 'long', 'long', 1), 'drop'],
+    ['its reversal', signal('reversal', 'short', 'long', 2), 'block'],
+    ['its add', signal('add', 'long', 'long', 1), 'block'],
+    ['its order of 2 (a size the record does not hold)', signal('exit', null, 'long', 2), 'drop'],
+  ] as const)('%s: not sent, unread, whatever the account shows', (_name, sig, action) => {
+    const record = delivered();
+    for (const reading of [null, READINGS['Long 1'], READINGS['flat after the hold'], READINGS.unknown]) {
+      expect(decide(record, sig, reading, ctx(AFTER + 20_000))).toEqual(action === 'drop' ? drop(WORKING_EXIT_REASON) : block(WORKING_EXIT_REASON));
+    }
+  });
+
+  it('its entry is checked against the account: on a flat account (the exit filled) it claims afresh and the doubt ends', () => {
+    const record = delivered();
+    const now = AFTER + 20_000;
+    const entry = signal('entry', 'long', 'flat', 1);
+    expect(decide(record, entry, null, ctx(now))).toEqual(needs('claim-mismatch: A says it was flat, the record says it holds long'));
+    const sceneNow: Scene = { record, now };
+    const verdict = decide(record, entry, READINGS['flat after the hold'], ctx(now));
+    expect(verdict).toEqual(
+      forwardOpening(sceneNow, 'entry: A owns the position; reconciled: CrossTrade reports flat', claim(sceneNow, 'long', false, 1), EMPTY),
+    );
+    // On the position the exit has not closed yet, it is blocked.
+    expect(decide(record, entry, READINGS['Long 1'], ctx(now))).toEqual(
+      block(`position-mismatch: claim-mismatch: A says it was flat, the record says it holds long; CrossTrade reports Long 1 ES 03-26`),
+    );
+  });
+
+  it('another strategy’s entry on a flat reading after the owner’s hold clears the owner', () => {
+    const record = delivered();
+    const verdict = decide(record, { ...SIGNALS['entry long'], ...B }, READINGS['flat after the hold'], ctx(AFTER + 20_000));
+    expect(verdict).toMatchObject({
+      action: 'forward',
+      reason: 'stale-owner-cleared: owned by A, CrossTrade reports flat',
+      send: { marks: [senderMark(true)] },
+    });
+  });
+
+  it('a FLATTEN cancels the working exit: the key is freed and closing; a CLOSEPOSITION (which leaves working orders working) frees it too', () => {
+    const record = delivered();
+    for (const sig of [SIGNALS.flatten, SIGNALS.closeposition]) {
+      expect(decide(record, sig, null, ctx(AFTER + 20_000))).toEqual(forwardFlatten({ record, now: AFTER + 20_000, signal: sig }));
+      expect(decide(record, sig, null, ctx(AFTER + 20_000))).toMatchObject({
+        delivered: { record: { owner: null, doubt: { kind: 'closing', since: AFTER + 20_000 } }, marks: [senderMark(true)] },
+      });
+    }
+  });
+
+  it('a LIMIT exit whose forward fails ambiguously leaves unknown-outcome, not working-exit: the owner’s market exit is then read, not refused', () => {
+    const verdict = decide({ owner: ownedBy(A, { quantity: 1 }), doubt: null }, limitExit, READINGS['Long 1'], ctx(AFTER));
+    if (verdict.action !== 'forward') throw new Error('the LIMIT exit was not sent');
+    expect(verdict.unknown.record).toEqual({ owner: ownedBy(A, { quantity: 1 }), doubt: { kind: 'unknown-outcome', since: AFTER } });
+    expect(decide(verdict.unknown.record, signal('exit', null, 'long', 1), null, ctx(AFTER + 20_000))).toEqual(
+      needs(`record-uncertain: ${DOUBT_TEXT['unknown-outcome']}`),
+    );
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1967,13 +2368,16 @@ describe('decide: properties', () => {
   const direction = fc.constantFrom<Direction>('long', 'short');
   const time = fc.integer({ min: T0 - 20_000, max: T0 + 200_000 });
   const ownership = fc
-    .record({ who, direction, openedAt: time, claimedAt: time, holdUntil: time })
+    .record({ who, direction, quantity: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }), openedAt: time, claimedAt: time, holdUntil: time })
     .map(({ who: w, ...rest }): Ownership => ({ ...w, ...rest }));
   const record = fc.record({
     owner: fc.option(ownership, { nil: null }),
-    doubt: fc.option(fc.record({ kind: fc.constantFrom<DoubtKind>('in-flight', 'unknown-outcome', 'working-order', 'changed', 'closing'), since: time }), {
-      nil: null,
-    }),
+    doubt: fc.option(
+      fc.record({ kind: fc.constantFrom<DoubtKind>('in-flight', 'unknown-outcome', 'working-order', 'working-exit', 'changed', 'closing'), since: time }),
+      {
+        nil: null,
+      },
+    ),
   });
   const impliedOrder = fc.record({
     command: fc.constantFrom<ImpliedOrder['command']>('PLACE', 'FLATPLACE', 'REVERSEPOSITION', 'REVERSE'),

@@ -172,8 +172,6 @@ export interface World {
   inFlight: InFlight[];
   // the account
   ledger: number[];
-  /** A delivered exit cleared the record while contracts were left on the account. */
-  releasedLeftover: boolean;
   lagging: { strategy: number; delta: number; visibleAt: number }[];
   working: { strategy: number; delta: number; target: number; expiresAt: number; bug: KnownBug | null }[];
   lastTarget: (number | null)[];
@@ -217,7 +215,6 @@ export function initialWorld(options: { strategies: number; alertIds?: boolean; 
     seen: [],
     inFlight: [],
     ledger: new Array<number>(n).fill(0),
-    releasedLeftover: false,
     lagging: [],
     working: [],
     lastTarget: new Array<number | null>(n).fill(null),
@@ -252,7 +249,6 @@ export function cloneWorld(w: World): World {
     seen: w.seen.slice(),
     inFlight: w.inFlight.slice(),
     ledger: w.ledger.slice(),
-    releasedLeftover: w.releasedLeftover,
     lagging: w.lagging.slice(),
     working: w.working.map((o) => ({ ...o })),
     lastTarget: w.lastTarget.slice(),
@@ -538,7 +534,6 @@ function decideAlert(w: World, alert: Alert, choices: Choices, what: string): vo
     }
     // forward: the record first, then the order leaves.
     const decidedOn = w.record;
-    const { type } = alert.signal;
     const owned = decidedOn.owner !== null && decidedOn.owner.relayId === alert.signal.relayId;
     write(w, verdict.send);
     const sentVersion = w.version;
@@ -557,8 +552,11 @@ function decideAlert(w: World, alert: Alert, choices: Choices, what: string): vo
     if (reaches) {
       let bug = knownBug(w, alert, reading, decidedOn, owned, ctx);
       // A closing order sent while a working order already closes that side: whichever fills second breaches.
+      // Not while the record knows of the working exit (doubt working-exit): the engine holds the owner's
+      // closing orders back then, and a breach there is no known one.
       const from = alert.signal.from === 'long' || alert.signal.from === 'short' ? alert.signal.from : decidedOn.owner?.direction;
-      if (from !== undefined && (type === 'exit' || type === 'partial_exit' || type === 'reversal')) {
+      const { type } = alert.signal;
+      if (from !== undefined && decidedOn.doubt?.kind !== 'working-exit' && (type === 'exit' || type === 'partial_exit' || type === 'reversal')) {
         const side = from === 'long' ? 1 : -1;
         for (const o of w.working) {
           if (Math.sign(o.delta) !== -side) continue;
@@ -592,10 +590,6 @@ export const KNOWN_BREACHES = {
     kind: 'documented',
     what: "the owner's exit is forwarded when CrossTrade cannot be read (README, two witnesses of three agree): when a close outside the relay took the position, it opens the other side",
   },
-  'exit-size-unchecked': {
-    kind: 'bug',
-    what: "the owner's exit, partial exit or reversal is forwarded without a size check (on a flat reading inside the fill grace of its own last order, or when CrossTrade cannot be read) while its strategy believes a larger position than the account holds (an add of it never reached the account): it closes more than the account holds",
-  },
   'reversal-size-unchecked': {
     kind: 'bug',
     what: 'a reversal is forwarded on a reading that holds less than it closes (only exits and partial exits are compared with the reading quantity): it opens more than the strategy intends',
@@ -604,17 +598,13 @@ export const KNOWN_BREACHES = {
     kind: 'bug',
     what: "the owner's add is only checked for its side: after a partial exit of it that never reached the account (refused, answered 503, lost) it stacks above what the strategy intends",
   },
-  'exit-releases-a-leftover': {
+  'working-exit-ignored': {
     kind: 'bug',
-    what: "a delivered exit leaves the key 'closing' as if it closed everything, but contracts remain (the reading it was checked against did not show a recent add yet); the next entry inside the closing grace is forwarded without a reading and stacks on them",
+    what: "a closing order is forwarded while the owner's LIMIT/STOP exit may still be closing the same position without the record knowing it (the exit's forward failed ambiguously and reached the account: the key is in doubt unknown-outcome, not working-exit; the reading shows the position the exit has not closed yet): both fill, the second opens the other side",
   },
   'stale-open-reading': {
     kind: 'bug',
     what: "an order is forwarded on an open reading that does not show an order already sent (a fill shows up to the fill grace late: the reading still shows a position an exit closed, or misses an add); only flat readings inside the owner's hold are distrusted",
-  },
-  'working-exit-ignored': {
-    kind: 'bug',
-    what: "a closing order is forwarded while the owner's working LIMIT/STOP exit is still closing the same position (the reading shows the position it has not closed yet; or the owner's re-entry on a flat account claimed afresh and forgot the working exit): both fill, the second opens the other side",
   },
 } as const satisfies Record<string, { kind: 'documented' | 'bug'; what: string }>;
 
@@ -638,7 +628,7 @@ function knownBug(w: World, alert: Alert, reading: PositionReading | null, decid
       // The owner's order went unchecked (a flat reading inside its hold, an unreadable account): on a
       // position closed outside the relay, as the README accepts; else on sizes out of step.
       if (owned && (reading.kind === 'flat' || reading.kind === 'unknown')) {
-        if (truth.kind !== 'flat') return 'exit-size-unchecked';
+        if (truth.kind !== 'flat') return null;
         return reading.kind === 'flat' ? 'flat-reading-inside-hold' : 'exit-on-unreadable-account';
       }
       if (reading.kind === 'open') return 'stale-open-reading';
@@ -652,7 +642,7 @@ function knownBug(w: World, alert: Alert, reading: PositionReading | null, decid
     const held = w.ledger[alert.strategy]!;
     if (Math.sign(held) === Math.sign(alert.target) && Math.abs(held) > Math.abs(alert.target) - 1) return 'add-size-unchecked';
   }
-  if (judged === null) return decidedOn.owner === null && w.releasedLeftover ? 'exit-releases-a-leftover' : null;
+  if (judged === null) return null;
   if (judged.kind !== 'open' || type !== 'reversal' || quantity === null) return null;
   return judged.direction === signal.from && quantity - 1 > judged.quantity ? 'reversal-size-unchecked' : null;
 }
@@ -665,7 +655,6 @@ function answer(w: World, f: InFlight): void {
   if (written) {
     w.record = outcome.record;
     w.version++;
-    if (f.result === 'ok' && f.alert.signal.type === 'exit' && w.record.owner === null && accountTotal(w) !== 0) w.releasedLeftover = true;
   }
   note(
     w,
@@ -775,7 +764,6 @@ function lagFill(w: World, strategy: number, delta: number, lag: number): void {
 
 function flattenAccount(w: World): void {
   w.ledger.fill(0);
-  w.releasedLeftover = false;
   w.lagging = [];
   w.working = [];
 }
@@ -822,7 +810,6 @@ function book(w: World, strategy: number, delta: number, orderTarget: number, bu
     const others = w.ledger.flatMap((x, i) => (x === 0 || i === strategy ? [] : [`${STRATEGY_NAMES[i]}'s ${signed(x)}`]));
     if (others.length > 0) fail(w, `(S) ${name}'s order (${signed(delta)}) added exposure to ${others.join(', ')}`);
   }
-  if (accountTotal(w) === 0) w.releasedLeftover = false;
   if (clean && w.violation !== null) w.knownBug = bug;
 }
 
@@ -947,7 +934,7 @@ export function stateKey(w: World): string {
   const r = (rec: KeyRecord) => {
     const o = rec.owner;
     const d = rec.doubt;
-    return `${o === null ? '-' : `${o.relayUser}/${o.relayId}/${o.direction}/${t(o.openedAt)}/${t(o.claimedAt)}/${t(o.holdUntil)}`}/${d === null ? '-' : `${d.kind}/${t(d.since)}`}`;
+    return `${o === null ? '-' : `${o.relayUser}/${o.relayId}/${o.direction}/${o.quantity ?? '-'}/${t(o.openedAt)}/${t(o.claimedAt)}/${t(o.holdUntil)}`}/${d === null ? '-' : `${d.kind}/${t(d.since)}`}`;
   };
   const out = (x: Outcome) => `${r(x.record)}:${x.marks.map((m) => `${m.relayUser}/${m.relayId}/${+m.holdsNothing}`).join(',')}`;
   return [
@@ -971,6 +958,5 @@ export function stateKey(w: World): string {
     w.lagging.map((f) => `${f.strategy}/${f.delta}/${t(f.visibleAt)}`).join(';'),
     w.working.map((x) => `${x.strategy}/${x.delta}/${x.target}/${t(x.expiresAt)}/${x.bug ?? '-'}`).join(';'),
     w.lastTarget.join(','),
-    +w.releasedLeftover,
   ].join('#');
 }

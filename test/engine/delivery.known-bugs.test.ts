@@ -34,9 +34,6 @@ const PINNED: Record<KnownBug, string> = {
   'flat-reading-inside-hold': 'A.entry-long, close, A.exit',
   // A stop closes the position, then CrossTrade cannot be read; the exit is sent anyway: short 1.
   'exit-on-unreadable-account': 'A.entry-long, later, close, unknown-reading, A.exit',
-  // A's add is lost on the way: A believes long 2, the account holds long 1. A's exit (sell 2) reads flat
-  // inside the fill grace (the entry has not shown yet) and is sent unchecked: short 1.
-  'exit-size-unchecked': 'A.entry-long, lose, A.add, A.exit',
   // A's add is lost on the way: A believes long 2, the account holds long 1. A's reversal sells 3 (close 2,
   // open 1) on a reading of long 1: short 2.
   'reversal-size-unchecked': 'A.entry-long, fill, lose, A.add, A.reversal',
@@ -47,12 +44,15 @@ const PINNED: Record<KnownBug, string> = {
   // A's exit has not shown in the API yet when A re-enters with a LIMIT order and exits again: the reading
   // still shows the old long 1, and the exit is sent although the LIMIT entry has not filled: short 1.
   'stale-open-reading': 'A.entry-long, fill, A.exit, A.limit-entry-long, A.exit',
-  // A's partial exit is read before A's add shows (long 1) and dropped; A's exit (sell 1) matches that reading,
-  // is sent and leaves the key closing, but long 1 remains; A's next entry is sent without a reading: long 2.
-  'exit-releases-a-leftover': 'A.entry-long, fill, A.add, A.partial, A.exit, A.entry-long',
-  // A's LIMIT exit rests; A re-enters (blocked) and exits at market on a reading of the long 1 that the LIMIT
-  // exit is closing: both fill, short 1.
-  'working-exit-ignored': 'A.entry-long, A.limit-exit, A.entry-long, later, A.exit, fill',
+  // A's LIMIT exit fails ambiguously but reaches the account and rests (the key is in doubt unknown-outcome,
+  // not working-exit); A re-enters (blocked) and exits at market on a reading of the long 1 that the LIMIT
+  // exit is closing: both fill, short 1. (Delivered, the LIMIT exit leaves working-exit and the exit is dropped.)
+  'working-exit-ignored': 'A.entry-long, ambiguous, A.limit-exit, A.entry-long, later, A.exit, fill',
+};
+
+/** Where the ambiguously failed forwards of a pinned sequence went, in turn (else: they did not reach the account). */
+const REACHED: Partial<Record<KnownBug, boolean[]>> = {
+  'working-exit-ignored': [true],
 };
 
 const lag = (order: 'market' | 'working') => (order === 'market' ? SETTINGS.fillGraceMs - 1 : 0);
@@ -60,7 +60,7 @@ const lag = (order: 'market' | 'working') => (order === 'market' ? SETTINGS.fill
 describe('known breaches of the delivery property: each still happens (remove it from KNOWN_BREACHES once fixed)', () => {
   for (const [bug, sequence] of Object.entries(PINNED) as [KnownBug, string][]) {
     it(`${bug} (${KNOWN_BREACHES[bug].kind}): ${sequence}`, () => {
-      const world = runSequence(sequence.split(', ').map(parse), initialWorld({ strategies: 2, trace: true }), scriptedChoices([], lag));
+      const world = runSequence(sequence.split(', ').map(parse), initialWorld({ strategies: 2, trace: true }), scriptedChoices(REACHED[bug] ?? [], lag));
       const trace = world.trace!.join('\n');
       expect(world.violation, `no longer breaches: ${KNOWN_BREACHES[bug].what}\n${trace}`).not.toBeNull();
       expect(world.knownBug, `${world.violation}\n${trace}`).toBe(bug);

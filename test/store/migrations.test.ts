@@ -110,9 +110,29 @@ describe('SQLite store migrations', () => {
       const db = new Database(file(), { readonly: true });
       expect(db.pragma('user_version', { simple: true })).toBe(6);
       const columns = db.prepare<[], { name: string }>('PRAGMA table_info(alert_fingerprints)').all();
+      const keyColumns = db.prepare<[], { name: string; type: string }>('PRAGMA table_info(key_records)').all();
       db.close();
       expect(tables(file())).toEqual(['alert_fingerprints', 'key_records', 'settings', 'signal_log', 'strategy_keys', 'users']);
       expect(columns.map((c) => c.name)).toEqual(['fingerprint', 'time', 'refused']);
+      expect(keyColumns.map((c) => c.name)).toEqual([
+        'account_group',
+        'account_key',
+        'instrument_key',
+        'account',
+        'instrument',
+        'owner_user',
+        'owner_id',
+        'direction',
+        'quantity',
+        'opened_at',
+        'claimed_at',
+        'hold_until',
+        'doubt',
+        'doubt_since',
+        'updated_at',
+        'version',
+      ]);
+      expect(keyColumns.find((c) => c.name === 'quantity')?.type).toBe('INTEGER');
     });
 
     it('fills each user’s account group from its key, keeping the user as it was', () => {
@@ -123,12 +143,13 @@ describe('SQLite store migrations', () => {
       ]);
     });
 
-    it('keeps every owner, its direction, times and version, under its account group and with no doubt', () => {
+    it('keeps every owner, its direction, times and version, under its account group and with no doubt; its contracts are not known', () => {
       expect(store!.listPositions()).toEqual([
         {
           relayUser: 'alice',
           relayId: 'trend',
           direction: 'long',
+          quantity: null,
           openedAt: 100,
           claimedAt: 110,
           holdUntil: 120,
@@ -138,8 +159,24 @@ describe('SQLite store migrations', () => {
           doubt: null,
           updatedAt: 130,
         },
-        expect.objectContaining({ relayUser: 'bob', relayId: 'swing', direction: 'short', account: 'Apex-7', instrumentKey: 'NQ', doubt: null }),
-        expect.objectContaining({ relayUser: 'carol', relayId: 'scalp', direction: 'short', account: 'Sim101', instrumentKey: 'ES', doubt: null }),
+        expect.objectContaining({
+          relayUser: 'bob',
+          relayId: 'swing',
+          direction: 'short',
+          quantity: null,
+          account: 'Apex-7',
+          instrumentKey: 'NQ',
+          doubt: null,
+        }),
+        expect.objectContaining({
+          relayUser: 'carol',
+          relayId: 'scalp',
+          direction: 'short',
+          quantity: null,
+          account: 'Sim101',
+          instrumentKey: 'ES',
+          doubt: null,
+        }),
       ]);
       const alice = { relayUser: 'alice', relayId: 'trend' };
       expect(look(store!, shared('SIM101', 'ES'), alice).view).toMatchObject({ record: { owner: alice, doubt: null }, version: 111 });

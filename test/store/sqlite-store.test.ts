@@ -40,7 +40,14 @@ const log = (extra: Partial<SignalLogInput> = {}): SignalLogInput => ({
   alert: 'command=PLACE;',
   ...extra,
 });
-const owner = (who: Strategy = A, direction: 'long' | 'short' = 'long'): Ownership => ({ ...who, direction, openedAt: 1, claimedAt: 2, holdUntil: 3 });
+const owner = (who: Strategy = A, direction: 'long' | 'short' = 'long', quantity: number | null = 1): Ownership => ({
+  ...who,
+  direction,
+  quantity,
+  openedAt: 1,
+  claimedAt: 2,
+  holdUntil: 3,
+});
 const record = (who: Strategy | null, doubt: DoubtKind | null = null): KeyRecord => ({
   owner: who === null ? null : owner(who),
   doubt: doubt === null ? null : { kind: doubt, since: T0 },
@@ -240,6 +247,38 @@ describe('SQLite store', () => {
       expect(store.listPositions('amy')).toEqual([
         { ...owner(amy, 'short'), account: 'Apex-1', instrumentKey: 'ES', instrument: 'ES 03-26', doubt: 'changed', updatedAt: T0 },
       ]);
+    });
+
+    it('keeps the contracts the owner’s orders add up to: a number, unknown (null), or not said (read back as null)', () => {
+      const keys: PositionKey[] = ['ES', 'NQ', 'RTY'].map((instrumentKey) => ({ ...key, instrumentKey }));
+      const { quantity: _unsaid, ...unsaid } = owner(A);
+      store.arbitrate(
+        keys,
+        A,
+        writing([
+          write({ owner: owner(A, 'long', 3), doubt: null }),
+          write({ owner: owner(A, 'short', null), doubt: null }),
+          write({ owner: unsaid, doubt: null }),
+        ]),
+        null,
+      );
+      expect(keys.map((k) => viewOf(store, k).record.owner?.quantity)).toEqual([3, null, null]);
+      expect(store.listPositions('bob').map((p) => [p.instrumentKey, p.direction, p.quantity])).toEqual([
+        ['ES', 'long', 3],
+        ['NQ', 'short', null],
+        ['RTY', 'long', null],
+      ]);
+      // A new write replaces it (an add, a partial exit), and an emptied record forgets it.
+      store.arbitrate([keys[0]!], A, writing([write({ owner: owner(A, 'long', 2), doubt: { kind: 'changed', since: T0 } })]), null);
+      expect(viewOf(store, keys[0]!).record).toEqual({ owner: owner(A, 'long', 2), doubt: { kind: 'changed', since: T0 } });
+      store.arbitrate([keys[0]!], A, writing([write({ owner: null, doubt: { kind: 'closing', since: T0 } })]), null);
+      expect(viewOf(store, keys[0]!).record).toEqual({ owner: null, doubt: { kind: 'closing', since: T0 } });
+    });
+
+    it('keeps a working LIMIT/STOP exit as doubt working-exit, with the position it works on', () => {
+      store.arbitrate([key], A, writing([write({ owner: owner(A, 'long', 2), doubt: { kind: 'working-exit', since: T0 + 5 } })]), null);
+      expect(viewOf(store, key).record).toEqual({ owner: owner(A, 'long', 2), doubt: { kind: 'working-exit', since: T0 + 5 } });
+      expect(store.listPositions().map((p) => [p.relayId, p.quantity, p.doubt])).toEqual([['A', 2, 'working-exit']]);
     });
 
     it('applies marks on each key and shows each strategy its own', () => {
