@@ -293,7 +293,11 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
     reason: reason ?? forwardReason(signal, isOwner),
     send: { record: { owner: after, doubt: { kind: 'in-flight', since: ctx.now } }, marks: sendMarks },
     delivered: { record: delivered, marks: [{ ...sender, holdsNothing: false }] },
-    unknown: { record: { owner: after, doubt: { kind: 'unknown-outcome', since: ctx.now } }, marks: opens ? [{ ...sender, holdsNothing: false }] : [] },
+    // A LIMIT/STOP exit that may have reached CrossTrade may be working: treated as one.
+    unknown: {
+      record: { owner: after, doubt: { kind: signal.type === 'exit' && signal.resting ? 'working-exit' : 'unknown-outcome', since: ctx.now } },
+      marks: opens ? [{ ...sender, holdsNothing: false }] : [],
+    },
     // It never reached NinjaTrader: the record is as before; an entry's strategy now holds nothing here.
     // It never reached NinjaTrader: the record is as before, but a strategy that owns the key now
     // believes in another position than the record (a refused add, exit or reversal), and a record
@@ -335,7 +339,9 @@ function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict
   const since = { since: now };
   const released: StrategyMark[] = owner === null || signal.partial ? [] : [{ ...strategyOf(owner), holdsNothing: true }];
   // A CLOSEPOSITION leaves a working order working: one known to rest, or one whose outcome is unknown.
-  const keepsWorking = signal.keepsWorkingOrders === true && (record.doubt?.kind === 'working-order' || record.doubt?.kind === 'unknown-outcome');
+  const keepsWorking =
+    signal.keepsWorkingOrders === true &&
+    (record.doubt?.kind === 'working-order' || record.doubt?.kind === 'working-exit' || record.doubt?.kind === 'unknown-outcome');
   return {
     action: 'forward',
     reason: signal.partial ? 'flatten: a partial close, the position size is re-read before the next order' : 'flatten: closes the position whoever owns it',

@@ -286,7 +286,7 @@ function forwardClosing(s: Scene, reason: string, base: KeyRecord, kind: Closing
 function forwardFlatten(s: Scene & { signal: Signal }): Verdict {
   const { owner, doubt } = s.record;
   const { partial = false, keepsWorkingOrders = false, delayMs = 0 } = s.signal;
-  const keepsWorking = keepsWorkingOrders && (doubt?.kind === 'working-order' || doubt?.kind === 'unknown-outcome');
+  const keepsWorking = keepsWorkingOrders && (doubt?.kind === 'working-order' || doubt?.kind === 'working-exit' || doubt?.kind === 'unknown-outcome');
   return {
     action: 'forward',
     reason: partial ? 'flatten: a partial close, the position size is re-read before the next order' : 'flatten: closes the position whoever owns it',
@@ -1652,7 +1652,8 @@ describe('decide: holds and resting orders', () => {
       reason: `${sig.type.replace('_', ' ')}: A owns the position; reconciled: CrossTrade reports ${reading} ES 03-26`,
       send: { record: { owner: before, doubt: { kind: 'in-flight', since: AFTER } }, marks: [] },
       delivered: { record: { owner: after, doubt: { kind, since: AFTER } }, marks: [senderMark(false)] },
-      unknown: { record: { owner: before, doubt: { kind: 'unknown-outcome', since: AFTER } }, marks: [] },
+      // An exit that may have reached CrossTrade may be working.
+      unknown: { record: { owner: before, doubt: { kind: sig.type === 'exit' ? 'working-exit' : 'unknown-outcome', since: AFTER } }, marks: [] },
       refused: { record: { owner: before, doubt: { kind: 'changed', since: AFTER } }, marks: [] },
     });
   });
@@ -1665,7 +1666,7 @@ describe('decide: holds and resting orders', () => {
       reason: 'exit: nobody owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
       send: { record: { owner: null, doubt: { kind: 'in-flight', since: AFTER } }, marks: [] },
       delivered: { record: { owner: null, doubt: { kind: 'working-exit', since: AFTER } }, marks: [senderMark(false)] },
-      unknown: { record: { owner: null, doubt: { kind: 'unknown-outcome', since: AFTER } }, marks: [] },
+      unknown: { record: { owner: null, doubt: { kind: 'working-exit', since: AFTER } }, marks: [] },
       refused: { record: EMPTY, marks: [] },
     });
   });
@@ -2284,23 +2285,26 @@ describe('decide: the owner’s LIMIT/STOP exit working (working-exit)', () => {
     });
   });
 
-  it('a FLATTEN cancels the working exit: the key is freed and closing; a CLOSEPOSITION (which leaves working orders working) frees it too', () => {
+  it('a FLATTEN cancels the working exit: the key is freed and closing; a CLOSEPOSITION (which leaves working orders working) keeps it', () => {
     const record = delivered();
-    for (const sig of [SIGNALS.flatten, SIGNALS.closeposition]) {
-      expect(decide(record, sig, null, ctx(AFTER + 20_000))).toEqual(forwardFlatten({ record, now: AFTER + 20_000, signal: sig }));
-      expect(decide(record, sig, null, ctx(AFTER + 20_000))).toMatchObject({
-        delivered: { record: { owner: null, doubt: { kind: 'closing', since: AFTER + 20_000 } }, marks: [senderMark(true)] },
-      });
-    }
+    expect(decide(record, SIGNALS.flatten, null, ctx(AFTER + 20_000))).toEqual(forwardFlatten({ record, now: AFTER + 20_000, signal: SIGNALS.flatten }));
+    expect(decide(record, SIGNALS.flatten, null, ctx(AFTER + 20_000))).toMatchObject({
+      delivered: { record: { owner: null, doubt: { kind: 'closing', since: AFTER + 20_000 } }, marks: [senderMark(true)] },
+    });
+    expect(decide(record, SIGNALS.closeposition, null, ctx(AFTER + 20_000))).toEqual(
+      forwardFlatten({ record, now: AFTER + 20_000, signal: SIGNALS.closeposition }),
+    );
+    expect(decide(record, SIGNALS.closeposition, null, ctx(AFTER + 20_000))).toMatchObject({ delivered: { record, marks: [] } });
   });
 
-  it('a LIMIT exit whose forward fails ambiguously leaves unknown-outcome, not working-exit: the owner’s market exit is then read, not refused', () => {
+  it('a LIMIT exit whose forward fails ambiguously may be working: working-exit, and the owner’s market exit is refused', () => {
     const verdict = decide({ owner: ownedBy(A, { quantity: 1 }), doubt: null }, limitExit, READINGS['Long 1'], ctx(AFTER));
     if (verdict.action !== 'forward') throw new Error('the LIMIT exit was not sent');
-    expect(verdict.unknown.record).toEqual({ owner: ownedBy(A, { quantity: 1 }), doubt: { kind: 'unknown-outcome', since: AFTER } });
-    expect(decide(verdict.unknown.record, signal('exit', null, 'long', 1), null, ctx(AFTER + 20_000))).toEqual(
-      needs(`record-uncertain: ${DOUBT_TEXT['unknown-outcome']}`),
-    );
+    expect(verdict.unknown.record).toEqual({ owner: ownedBy(A, { quantity: 1 }), doubt: { kind: 'working-exit', since: AFTER } });
+    expect(decide(verdict.unknown.record, signal('exit', null, 'long', 1), null, ctx(AFTER + 20_000))).toMatchObject({
+      action: 'drop',
+      reason: expect.stringMatching(/^working-exit: /),
+    });
   });
 });
 

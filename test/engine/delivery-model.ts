@@ -550,20 +550,9 @@ function decideAlert(w: World, alert: Alert, choices: Choices, what: string): vo
     );
     note(w, () => line);
     if (reaches) {
-      let bug = knownBug(w, alert, reading, decidedOn, owned, ctx);
-      // A closing order sent while a working order already closes that side: whichever fills second breaches.
-      // Not while the record knows of the working exit (doubt working-exit): the engine holds the owner's
-      // closing orders back then, and a breach there is no known one.
-      const from = alert.signal.from === 'long' || alert.signal.from === 'short' ? alert.signal.from : decidedOn.owner?.direction;
-      const { type } = alert.signal;
-      if (from !== undefined && decidedOn.doubt?.kind !== 'working-exit' && (type === 'exit' || type === 'partial_exit' || type === 'reversal')) {
-        const side = from === 'long' ? 1 : -1;
-        for (const o of w.working) {
-          if (Math.sign(o.delta) !== -side) continue;
-          o.bug ??= 'working-exit-ignored';
-          bug ??= 'working-exit-ignored';
-        }
-      }
+      const bug = knownBug(w, alert, reading, decidedOn, owned, ctx);
+      // A closing order sent while a working order already closes that side was a known breach; the engine
+      // now keeps a LIMIT/STOP exit that may be working as working-exit, so any such breach fails the tests.
       execute(w, alert, choices, bug);
     }
     const flight: InFlight = { alert, verdict, version: sentVersion, result, hang: timing === 'hang' };
@@ -597,10 +586,6 @@ export const KNOWN_BREACHES = {
   'add-size-unchecked': {
     kind: 'bug',
     what: "the owner's add is only checked for its side: after a partial exit of it that never reached the account (refused, answered 503, lost) it stacks above what the strategy intends",
-  },
-  'working-exit-ignored': {
-    kind: 'bug',
-    what: "a closing order is forwarded while the owner's LIMIT/STOP exit may still be closing the same position without the record knowing it (the exit's forward failed ambiguously and reached the account: the key is in doubt unknown-outcome, not working-exit; the reading shows the position the exit has not closed yet): both fill, the second opens the other side",
   },
   'stale-open-reading': {
     kind: 'bug',

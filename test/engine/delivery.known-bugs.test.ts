@@ -44,16 +44,10 @@ const PINNED: Record<KnownBug, string> = {
   // A's exit has not shown in the API yet when A re-enters with a LIMIT order and exits again: the reading
   // still shows the old long 1, and the exit is sent although the LIMIT entry has not filled: short 1.
   'stale-open-reading': 'A.entry-long, fill, A.exit, A.limit-entry-long, A.exit',
-  // A's LIMIT exit fails ambiguously but reaches the account and rests (the key is in doubt unknown-outcome,
-  // not working-exit); A re-enters (blocked) and exits at market on a reading of the long 1 that the LIMIT
-  // exit is closing: both fill, short 1. (Delivered, the LIMIT exit leaves working-exit and the exit is dropped.)
-  'working-exit-ignored': 'A.entry-long, ambiguous, A.limit-exit, A.entry-long, later, A.exit, fill',
 };
 
 /** Where the ambiguously failed forwards of a pinned sequence went, in turn (else: they did not reach the account). */
-const REACHED: Partial<Record<KnownBug, boolean[]>> = {
-  'working-exit-ignored': [true],
-};
+const REACHED: Partial<Record<KnownBug, boolean[]>> = {};
 
 const lag = (order: 'market' | 'working') => (order === 'market' ? SETTINGS.fillGraceMs - 1 : 0);
 
