@@ -66,7 +66,9 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
   if (doubt?.kind === 'closing') {
     // An exit was just taken: the account may still show its position. An entry needs no reading
     // (the position is on its way out); anything read against the account waits for the grace.
-    if (ctx.now < doubt.since + ctx.settings.fillGraceMs && signal.type !== 'entry') {
+    // A LIMIT/STOP entry may not fill: its owner's next exit would then be read against the position
+    // on its way out, and close it twice. A market entry fills, so the exit after it closes what is there.
+    if (ctx.now < doubt.since + ctx.settings.fillGraceMs && (signal.type !== 'entry' || signal.resting)) {
       return notSent(
         signal,
         `exit-settling: ${doubtText(doubt)}; CrossTrade's reading cannot be trusted for another ${Math.ceil((doubt.since + ctx.settings.fillGraceMs - ctx.now) / 1000)} s`,
@@ -91,6 +93,14 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
   // The owner's own earlier entry may not have filled yet: no reading could prove it gone.
   if (isOwner && signal.type === 'entry' && ctx.now < owner.holdUntil) {
     return block(`owner-order-pending: ${signal.relayId} already owns this position (${owner.direction}); ${holdText(owner, ctx.now)}`);
+  }
+  // The owner's alert disagrees with the record while its last order may not show yet: any reading,
+  // flat or open, may predate that order, so none can say which of the two is right.
+  if (isOwner && why.startsWith('claim-mismatch') && ctx.now < owner.holdUntil) {
+    return notSent(
+      signal,
+      `position-check-inconclusive: ${why}; CrossTrade may not show ${signal.relayId}'s last order for another ${Math.ceil((owner.holdUntil - ctx.now) / 1000)} s`,
+    );
   }
   if (reading === null) return { action: 'needs-reading', reason: why };
   return decideOnReading(record, signal, reading, ctx, why);

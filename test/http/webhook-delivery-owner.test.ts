@@ -88,7 +88,14 @@ describe("the owner's own alerts", () => {
     rig.advance(2_000);
     rig.sim.failWebhook({ kind: 'status', status: 429, times: 1 });
     expect((await rig.post(order('A', 'long', 'short', 'SELL', 2))).body.decision).toBe('failed');
-    // A believes short 1; the book is long 1.
+    // A believes short 1; the book is long 1. Inside A's fill grace no reading can settle it; after it, the account does.
+    const early = await rig.post(order('A', 'short', 'short', 'SELL', 1, 'comment=early'));
+    expect(early.body).toMatchObject({
+      decision: 'blocked',
+      signal_type: 'add',
+      reason: expect.stringMatching(/^position-check-inconclusive: claim-mismatch: /),
+    });
+    rig.advance(PAST_GRACE_MS);
     const add = await rig.post(order('A', 'short', 'short', 'SELL', 1));
     expect(add.body).toMatchObject({
       decision: 'blocked',
@@ -106,6 +113,7 @@ describe("the owner's own alerts", () => {
     rig = await startTestRig();
     await rig.post(order('A', 'flat', 'long', 'BUY', 2));
     rig.advance(2_000);
+    rig.advance(PAST_GRACE_MS);
     const partial = await rig.post(order('A', 'short', 'short', 'BUY', 1));
     expect(partial.body).toMatchObject({ decision: 'dropped', signal_type: 'partial_exit', reason: expect.stringMatching(/^position-mismatch: /) });
     expect(rig.book()).toEqual(['Long 2']);

@@ -106,7 +106,8 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     await rig.post(entry('C', { account: 'Sim102' }));
     const reversal = await rig.post(alertText({ relayId: 'A', account: 'Sim101,Sim102', prev: 'long', now: 'short', action: 'SELL' }));
     expect(reversal.body.decision).toBe('blocked');
-    // A's strategy now believes it is short on Sim101 and sends the exit of a short.
+    // A's strategy now believes it is short on Sim101 and sends the exit of a short, after its fill grace.
+    rig.advance(10_001);
     const answer = await rig.post(alertText({ relayId: 'A', account: 'Sim101', prev: 'short', now: 'flat', action: 'BUY' }));
     expect(answer.body).toEqual({
       decision: 'dropped',
