@@ -754,10 +754,23 @@ reconciled(
     releases: releasesUnlessWorking,
   },
 );
+/**
+ * Its alerts that disagree with the record: inside its hold they are not sent, unread (any reading,
+ * flat or open, may predate its last order, so none can say which of the two is right); after it,
+ * the account decides.
+ */
+function claimMismatch(m: Omit<Matcher, 'reading' | 'time'>, o: Parameters<typeof reconciled>[1]): void {
+  RULES.push({
+    ...m,
+    time: ['inside the hold'],
+    verdict: (s) => refuse(s, `position-check-inconclusive: ${o.why(s)}; CrossTrade may not show A's last order for another 6 s`),
+  });
+  reconciled({ ...m, time: ['after the hold'] }, o);
+}
 // Its flat → flat exit: it says it held nothing, the record says long: the account must hold the
 // owner's long, whatever the doubt.
 const saysFlat = () => 'claim-mismatch: A says it was flat, the record says it holds long';
-reconciled(
+claimMismatch(
   { signal: ['exit flat'], owner: ['sender'], doubt: ['none'] },
   {
     why: saysFlat,
@@ -767,7 +780,7 @@ reconciled(
     leftOut: { reading: ['flat inside the hold'], why: N1 },
   },
 );
-reconciled(
+claimMismatch(
   { signal: ['exit flat'], owner: ['sender'], doubt: SETTLED },
   {
     why: saysFlat,
@@ -778,7 +791,7 @@ reconciled(
 );
 // Its alerts from the other side than the recorded one (its claim disagrees with the record): the account decides.
 const saysShort = () => 'claim-mismatch: A says it was short, the record says long';
-reconciled(
+claimMismatch(
   { signal: ['exit short'], owner: ['sender'], doubt: NOT_IN_FLIGHT },
   {
     why: saysShort,
@@ -787,7 +800,7 @@ reconciled(
     releases: releasesUnlessWorking,
   },
 );
-reconciled(
+claimMismatch(
   { signal: ['reversal to long'], owner: ['sender'], doubt: NOT_IN_FLIGHT },
   {
     why: saysShort,
@@ -796,7 +809,7 @@ reconciled(
     releases: releasesUnlessWorking,
   },
 );
-reconciled(
+claimMismatch(
   { signal: ['add short'], owner: ['sender'], doubt: NOT_IN_FLIGHT },
   {
     why: saysShort,
@@ -805,7 +818,7 @@ reconciled(
     releases: releasesUnlessWorking,
   },
 );
-reconciled(
+claimMismatch(
   { signal: ['partial short'], owner: ['sender'], doubt: NOT_IN_FLIGHT },
   {
     why: saysShort,
@@ -1602,6 +1615,30 @@ describe('decide: holds and resting orders', () => {
     expect(decide({ owner, doubt: working(AFTER) }, other, null, ctx(AFTER + hold))).toEqual(needs('contested: owned by A'));
   });
 
+  it.each(READING_CASES.filter((r) => r !== 'flat after the hold'))(
+    'a resting entry while an exit settles is not sent (it may not fill, and the next exit would close the position twice), reading %s',
+    (reading) => {
+      const record: KeyRecord = { owner: null, doubt: { kind: 'closing', since: DOUBT_SINCE } };
+      const verdict = decide(record, signal('entry', 'long', 'flat', 1, { resting: true }), READINGS[reading], ctx(INSIDE));
+      expect(verdict).toEqual(block(SETTLING, { record, marks: [senderMark(true)] }));
+      // A market entry passes, unread.
+      expect(decide(record, SIGNALS['entry long'], READINGS[reading], ctx(INSIDE)).reason).toBe('entry: nobody owns the position');
+    },
+  );
+
+  it('a resting entry once the exit has settled is sent, held for the resting grace; refused, the key stays closing', () => {
+    const record: KeyRecord = { owner: null, doubt: { kind: 'closing', since: DOUBT_SINCE } };
+    const verdict = decide(record, signal('entry', 'long', 'flat', 1, { resting: true }), null, ctx(AFTER));
+    const owner: Ownership = { ...A, direction: 'long', quantity: 1, openedAt: AFTER, claimedAt: AFTER, holdUntil: AFTER + 610_000 };
+    expect(verdict).toMatchObject({
+      action: 'forward',
+      reason: 'entry: nobody owns the position',
+      send: { record: { owner, doubt: { kind: 'in-flight', since: AFTER } }, marks: [] },
+      delivered: { record: { owner, doubt: working(AFTER) } },
+      refused: { record, marks: [senderMark(true)] },
+    });
+  });
+
   it('a resting entry clearing a stale owner is held for the resting grace and leaves a working order', () => {
     const record: KeyRecord = { owner: ownedBy(B), doubt: null };
     const verdict = decide(record, signal('entry', 'short', 'flat', 1, { resting: true }), READINGS['flat after the hold'], ctx(AFTER));
@@ -2178,10 +2215,11 @@ describe('decide: the contracts the record adds up to', () => {
       );
     });
 
-    it.each(mismatchRows)('$label: on a flat reading inside its own hold, not sent (the mismatch is not a confirmation)', (row) => {
-      expect(decide(holding(row.held, row.doubt), row.sig, READINGS['flat inside the hold'], ctx(INSIDE))).toEqual(
-        refuseFor(row.sig, `position-mismatch: claim-mismatch: ${row.why}; CrossTrade reports flat`),
-      );
+    it.each(mismatchRows)('$label: inside its own hold, not sent whatever the reading (any may predate its last order)', (row) => {
+      const expected = refuseFor(row.sig, `position-check-inconclusive: claim-mismatch: ${row.why}; CrossTrade may not show A's last order for another 6 s`);
+      for (const reading of [null, READINGS['flat inside the hold'], row.fits, row.misfits, READINGS.unknown]) {
+        expect(decide(holding(row.held, row.doubt), row.sig, reading, ctx(INSIDE))).toEqual(expected);
+      }
     });
 
     it.each(mismatchRows)('$label: on a flat reading after its hold, not sent, the position released', (row) => {
