@@ -53,7 +53,7 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
     }
   }
   if (signal.type === 'order') return decideOrder(record, signal, reading, ctx);
-  if (signal.type === 'flatten') return forwardFlatten(record, signal, ctx.now);
+  if (signal.type === 'flatten') return forwardFlatten(record, signal, ctx);
   if (owner !== null && !isOwner) return decideAgainstOwner(record, owner, signal, reading, ctx);
   if (owner === null && ctx.sender.holdsNothing) {
     // Its entry never reached the account, or its position was closed: acting on "its" position
@@ -68,7 +68,8 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
     // (the position is on its way out); anything read against the account waits for the grace.
     // A LIMIT/STOP entry may not fill: its owner's next exit would then be read against the position
     // on its way out, and close it twice. A market entry fills, so the exit after it closes what is there.
-    if (ctx.now < doubt.since + ctx.settings.fillGraceMs && (signal.type !== 'entry' || signal.resting)) {
+    // A delayed exit (CrossTrade's delay=) has not even executed before `since`: nothing enters then.
+    if (ctx.now < doubt.since + ctx.settings.fillGraceMs && (signal.type !== 'entry' || signal.resting || ctx.now < doubt.since)) {
       return notSent(
         signal,
         `exit-settling: ${doubtText(doubt)}; CrossTrade's reading cannot be trusted for another ${Math.ceil((doubt.since + ctx.settings.fillGraceMs - ctx.now) / 1000)} s`,
@@ -344,8 +345,9 @@ function afterExit(signal: Signal, reading: PositionReading | undefined, now: nu
   return sizeUnknown ? changed(now) : { kind: 'closing', since: now + (signal.delayMs ?? 0) };
 }
 
-function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict {
+function forwardFlatten(record: KeyRecord, signal: Signal, ctx: DecideContext): Verdict {
   const { owner } = record;
+  const { now } = ctx;
   const since = { since: now };
   const released: StrategyMark[] = owner === null || signal.partial ? [] : [{ ...strategyOf(owner), holdsNothing: true }];
   // A CLOSEPOSITION leaves a working order working: one known to rest, or one whose outcome is unknown.
@@ -362,13 +364,23 @@ function forwardFlatten(record: KeyRecord, signal: Signal, now: number): Verdict
       record: signal.partial
         ? { owner, doubt: { kind: 'changed', ...since } }
         : keepsWorking
-          ? { owner, doubt: record.doubt }
+          ? { owner: holdWhileWorking(owner, record, ctx), doubt: record.doubt }
           : { owner: null, doubt: { kind: 'closing', since: now + (signal.delayMs ?? 0) } },
       marks: keepsWorking ? [] : released,
     },
     unknown: { record: { owner, doubt: { kind: 'unknown-outcome', ...since } }, marks: [] },
     refused: { record, marks: [] },
   };
+}
+
+/**
+ * The position is closed but the owner's LIMIT/STOP order still works: a flat reading no longer means
+ * it filled, so no entry may be let in on one until the key is cleared by hand (after cancelling the
+ * order in NinjaTrader) or the resting grace ends.
+ */
+function holdWhileWorking(owner: Ownership | null, record: KeyRecord, ctx: DecideContext): Ownership | null {
+  if (owner === null || record.doubt?.kind === 'unknown-outcome') return owner;
+  return { ...owner, holdUntil: Math.max(owner.holdUntil, ctx.now + ctx.settings.restingGraceMs + ctx.settings.fillGraceMs) };
 }
 
 function forwardUnchanged(record: KeyRecord, reason: string): Verdict {

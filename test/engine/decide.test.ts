@@ -294,7 +294,17 @@ function forwardFlatten(s: Scene & { signal: Signal }): Verdict {
     delivered: partial
       ? { record: { owner, doubt: changed(s) }, marks: [] }
       : keepsWorking
-        ? { record: { owner, doubt }, marks: [] }
+        ? {
+            // Closed while the owner's order still works: a flat reading no longer proves it filled, so the owner is held.
+            record: {
+              owner:
+                owner === null || doubt?.kind === 'unknown-outcome'
+                  ? owner
+                  : { ...owner, holdUntil: Math.max(owner.holdUntil, s.now + settings.restingGraceMs + settings.fillGraceMs) },
+              doubt,
+            },
+            marks: [],
+          }
         : { record: { owner: null, doubt: { kind: 'closing', since: s.now + delayMs } }, marks: owner === null ? [] : [mark(owner, true)] },
     unknown: { record: { owner, doubt: unknownOutcome(s) }, marks: [] },
     refused: { record: s.record, marks: [] },
@@ -2332,7 +2342,12 @@ describe('decide: the owner’s LIMIT/STOP exit working (working-exit)', () => {
     expect(decide(record, SIGNALS.closeposition, null, ctx(AFTER + 20_000))).toEqual(
       forwardFlatten({ record, now: AFTER + 20_000, signal: SIGNALS.closeposition }),
     );
-    expect(decide(record, SIGNALS.closeposition, null, ctx(AFTER + 20_000))).toMatchObject({ delivered: { record, marks: [] } });
+    expect(decide(record, SIGNALS.closeposition, null, ctx(AFTER + 20_000))).toMatchObject({
+      delivered: {
+        record: { owner: { ...record.owner, holdUntil: AFTER + 20_000 + settings.restingGraceMs + settings.fillGraceMs }, doubt: record.doubt },
+        marks: [],
+      },
+    });
   });
 
   it('a LIMIT exit whose forward fails ambiguously may be working: working-exit, and the owner’s market exit is refused', () => {

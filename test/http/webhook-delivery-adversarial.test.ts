@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { order } from '../helpers/alerts.js';
+import { command, order } from '../helpers/alerts.js';
 import { entry, exit, startTestRig, type TestRig } from '../helpers/start-test-relay.js';
 
 // Sequences found by trying to break issue 7's guarantees; each is judged by the simulator's book.
@@ -69,6 +69,37 @@ describe('sequences that tried to double or orphan a position', () => {
     expect(rig.book()).toEqual([]);
     // An entry needs no reading and is not held up.
     expect((await rig.post(entry('B'))).body.decision).toBe('forwarded');
+    expect(rig.book()).toEqual(['Long 1']);
+  });
+
+  it('a CLOSEPOSITION while the owner’s LIMIT exit works: no entry is let in on the flat reading, the exit may still fill', async () => {
+    rig = await startTestRig();
+    await rig.post(entry('A'));
+    rig.advance(PAST_GRACE_MS);
+    await rig.post(exit('A', { orderType: 'LIMIT', extra: 'limit_price=1010' }));
+    expect((await rig.post(command('T', 'command=CLOSEPOSITION'))).body.decision).toBe('forwarded');
+    expect(rig.book()).toEqual([]);
+    rig.advance(PAST_GRACE_MS);
+    expect((await rig.post(order('B', 'flat', 'short', 'SELL', 1))).body).toMatchObject({
+      decision: 'blocked',
+      reason: expect.stringMatching(/^owner-order-pending: owned by A/),
+    });
+    expect((await rig.post(entry('A', { extra: 'comment=again' }))).body.decision).toBe('blocked');
+    rig.sim.fillWorkingOrders('Sim101');
+    expect(rig.book()).toEqual(['Short 1']); // the LIMIT exit the trader must cancel in NinjaTrader; nothing stacked on it
+  });
+
+  it('an exit with delay= has not executed yet: no entry goes in before it does', async () => {
+    rig = await startTestRig();
+    await rig.post(entry('A'));
+    rig.advance(PAST_GRACE_MS);
+    rig.sim.failWebhook({ kind: 'status', status: 200, times: 1 }); // taken, executes 15 s later
+    expect((await rig.post(exit('A', { extra: 'delay=15' }))).body.decision).toBe('forwarded');
+    rig.advance(1_000);
+    expect((await rig.post(order('B', 'flat', 'short', 'SELL', 1))).body).toMatchObject({
+      decision: 'blocked',
+      reason: expect.stringMatching(/^exit-settling: /),
+    });
     expect(rig.book()).toEqual(['Long 1']);
   });
 
