@@ -296,7 +296,10 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
     default:
       after = owner;
       // A partial exit with nobody owning leaves a position of a size the record cannot know.
-      delivered = { owner: reduced(owner, signal.quantity), doubt: working ?? (owner === null ? changed(ctx.now) : null) };
+      delivered = {
+        owner: reduced(owner, signal.quantity, ctx.now + holdMs({ ...signal, resting: false }, ctx.settings)),
+        doubt: working ?? (owner === null ? changed(ctx.now) : null),
+      };
   }
   const opens = OPENS_EXPOSURE.has(signal.type);
   return {
@@ -321,10 +324,14 @@ function forwardSignal(base: KeyRecord, signal: Signal, ctx: DecideContext, send
 }
 
 /** FLATTEN / CLOSEPOSITION can only take the account toward flat: always sent, and the record follows. */
-function reduced(owner: Ownership | null, by: number | null): Ownership | null {
+/**
+ * The owner after a partial exit: fewer contracts, and a hold until the exit's fill can show: a
+ * reading before then may still count the contracts it closed.
+ */
+function reduced(owner: Ownership | null, by: number | null, holdUntil: number): Ownership | null {
   if (owner === null) return null;
   const held = owner.quantity ?? null;
-  return { ...owner, quantity: held === null || by === null ? null : held - by };
+  return { ...owner, quantity: held === null || by === null ? null : held - by, holdUntil: Math.max(owner.holdUntil, holdUntil) };
 }
 
 function changed(now: number): Doubt {

@@ -258,12 +258,18 @@ type Closing = 'exit' | 'exit, size unknown' | 'partial exit';
  * `delay`); one whose effect the record cannot know (its qty, or no qty, below the position read:
  * contracts nobody owns; or sent on a reading that showed no position; or smaller than the contracts the
  * record holds) leaves it `changed`. A delivered partial exit keeps its owner, holding `left` contracts
- * (null: the record or the partial exit did not say), and puts a key nobody owns in doubt (a size nobody records).
+ * (null: the record or the partial exit did not say) and held until the exit's fill can show (after any
+ * `delay`, never cut short: a reading before then may still count the contracts it closed), and puts a
+ * key nobody owns in doubt (a size nobody records).
  */
 function forwardClosing(s: Scene, reason: string, base: KeyRecord, kind: Closing, delayMs = 0, left: number | null = null): Verdict {
   const delivered: KeyRecord =
     kind === 'partial exit'
-      ? { owner: base.owner === null ? null : { ...base.owner, quantity: left }, doubt: base.owner === null ? changed(s) : null }
+      ? {
+          owner:
+            base.owner === null ? null : { ...base.owner, quantity: left, holdUntil: Math.max(base.owner.holdUntil, s.now + delayMs + settings.fillGraceMs) },
+          doubt: base.owner === null ? changed(s) : null,
+        }
       : { owner: null, doubt: kind === 'exit' ? { kind: 'closing', since: s.now + delayMs } : changed(s) };
   return {
     action: 'forward',
@@ -1671,11 +1677,12 @@ describe('decide: holds and resting orders', () => {
       'working-exit',
     ],
     [
+      // Held as a market order's fill would be: the reading after it may still count the contracts it closes.
       'a resting partial exit of the owner leaves a working order, the contracts it leaves recorded',
       signal('partial_exit', 'long', 'long', 1, { resting: true }),
       'Long 2',
       ownedBy(A, { quantity: 2 }),
-      ownedBy(A, { quantity: 1 }),
+      ownedBy(A, { quantity: 1, holdUntil: AFTER + settings.fillGraceMs }),
       'working-order',
     ],
     [
@@ -1683,7 +1690,7 @@ describe('decide: holds and resting orders', () => {
       signal('partial_exit', 'long', 'long', 1, { resting: true }),
       'Long 2',
       ownedBy(A),
-      ownedBy(A, { quantity: null }),
+      ownedBy(A, { quantity: null, holdUntil: AFTER + settings.fillGraceMs }),
       'working-order',
     ],
   ] as const)('%s', (_name, sig, reading, before, after, kind) => {

@@ -41,10 +41,10 @@ const PINNED: Record<KnownBug, string> = {
   // believes long 2, the account holds long 2 + the add; the add is checked for its side only (no sizes in
   // the alert): long 3.
   'add-size-unchecked': 'A.entry-long, fill, A.add, fill, busy, A.partial, A.add',
-  // A's second add is dropped as a copy of the first (no relay_alert_id): A believes long 3, the account
-  // holds long 2. A's partial exit leaves long 1, which has not shown in the API when A exits 2: the reading
-  // still shows long 2, and the exit of 2 is sent: short 1.
-  'stale-open-reading': 'A.entry-long, A.add, A.add, later, A.partial, A.exit',
+  // A's exit closes its long 1, but the close has not shown in the API; A's next entry fails ambiguously
+  // without reaching the account, and A exits: the reading still shows the long 1 the first exit closed, and
+  // the exit is sent: short 1.
+  'stale-open-reading': 'A.entry-long, fill, A.exit, ambiguous, A.entry-long, A.exit',
 };
 
 /** Where the ambiguously failed forwards of a pinned sequence went, in turn (else: they did not reach the account). */
