@@ -308,7 +308,6 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
         const chosen = verdict?.action === 'forward' ? verdict[result] : { record: null, marks: [] };
         return { key, version: versions[i] ?? null, write: { record: chosen.record, marks: chosen.marks, instrument: ctx.alert.instrument ?? '' } };
       }),
-      sender: { relayUser: ctx.alert.relayUser, relayId: ctx.alert.relayId },
       log: { id: logId, outcome: { decision, reason: why, upstreamStatus: outcome.status, latencyMs } },
     });
     if (!outcome.ok) deps.logger.warn({ relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId, decision, reason: why }, 'forward to CrossTrade failed');

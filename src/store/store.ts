@@ -114,7 +114,6 @@ export interface ArbitrationResult<T> {
 /** The outcome of a forward, written once CrossTrade answered: each record only if its key was not written since. */
 export interface Settlement {
   keys: { key: PositionKey; version: number | null; write: KeyWrite }[];
-  sender: { relayUser: string; relayId: string };
   log: { id: number; outcome: LogOutcome } | null;
 }
 

@@ -350,7 +350,6 @@ describe('SQLite store', () => {
       const first = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log() }), null);
       store.settle({
         keys: [{ key, version: first.versions[0]!, write: write(record(A)) }],
-        sender: A,
         log: { id: first.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 3 } },
       });
       expect(() =>
@@ -384,7 +383,7 @@ describe('SQLite store', () => {
     it('writes the outcome’s record, its marks and the log outcome when the key is as the alert left it', async () => {
       const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'), [mark(B, true)])], { log: log() }), null);
       clock = T0 + 100;
-      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A), [mark(A, false)]) }], sender: A, log: { id: sent.logId!, outcome } });
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A), [mark(A, false)]) }], log: { id: sent.logId!, outcome } });
       await nextTurn();
       const view = viewOf(store);
       expect(view.record).toEqual(record(A));
@@ -401,7 +400,6 @@ describe('SQLite store', () => {
       const since = store.arbitrate([key], B, writing([write(record(B, 'in-flight'))]), null);
       store.settle({
         keys: [{ key, version: sent.versions[0]!, write: write({ owner: null, doubt: null }, [mark(A, true)]) }],
-        sender: A,
         log: { id: sent.logId!, outcome: { ...outcome, decision: 'failed', reason: 'forward-failed' } },
       });
       await nextTurn();
@@ -416,7 +414,7 @@ describe('SQLite store', () => {
       expect(store.clearPosition({ relayUser: 'bob', account: 'sim101', instrumentKey: 'ES' })).toBe(true);
       const cleared = viewOf(store);
       expect(cleared.version).not.toBe(sent.versions[0]);
-      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], sender: A, log: null });
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], log: null });
       await nextTurn();
       expect(viewOf(store)).toMatchObject({ record: { owner: null, doubt: { kind: 'changed', since: T0 + 100 } }, version: cleared.version });
     });
@@ -429,7 +427,6 @@ describe('SQLite store', () => {
           { key, version: null, write: write(record(A, 'changed')) },
           { key: other, version: null, write: write(record(A)) },
         ],
-        sender: A,
         log: null,
       });
       await nextTurn();
@@ -446,7 +443,6 @@ describe('SQLite store', () => {
           { key, version: sent.versions[0]!, write: write(record(A, 'unknown-outcome')) },
           { key: other, version: sent.versions[1]!, write: write(record(A, 'unknown-outcome')) },
         ],
-        sender: A,
         log: null,
       });
       await nextTurn();
@@ -455,7 +451,7 @@ describe('SQLite store', () => {
 
     it('is applied by the next arbitrate before it decides, even before its own write ran', () => {
       const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log() }), null);
-      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], sender: A, log: { id: sent.logId!, outcome } });
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], log: { id: sent.logId!, outcome } });
       expect(viewOf(store).record).toEqual(record(A));
       expect(store.listLogs({ limit: 1 })[0]?.decision).toBe('forwarded');
     });
@@ -561,7 +557,7 @@ describe('SQLite store', () => {
     it('lets a settlement of the same order still land after the crash was closed (the version is kept)', async () => {
       const sent = store.arbitrate([key], A, writing([write(record(A, 'in-flight'))]), null);
       store.closeInterruptedForwards('interrupted');
-      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], sender: A, log: null });
+      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], log: null });
       await nextTurn();
       expect(viewOf(store).record).toEqual(record(A));
     });
@@ -648,7 +644,6 @@ describe('SQLite store under a held write lock', () => {
     hold();
     store.settle({
       keys: [{ key, version: sent.versions[0]!, write: write(record(A), [mark(A, false)]) }],
-      sender: A,
       log: { id: sent.logId!, outcome: { decision: 'forwarded', reason: 'delivered', upstreamStatus: 200, latencyMs: 7 } },
     });
     store.recordRefusal({
