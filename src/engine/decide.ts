@@ -375,7 +375,9 @@ function forwardFlatten(record: KeyRecord, signal: Signal, ctx: DecideContext): 
           : { owner: null, doubt: { kind: 'closing', since: now + (signal.delayMs ?? 0) } },
       marks: keepsWorking ? [] : released,
     },
-    unknown: { record: { owner, doubt: { kind: 'unknown-outcome', ...since } }, marks: [] },
+    // A close that may not have reached CrossTrade leaves a LIMIT/STOP exit that was working still
+    // working as far as anyone knows: a second closing order would still close the position twice.
+    unknown: { record: { owner, doubt: record.doubt?.kind === 'working-exit' ? record.doubt : { kind: 'unknown-outcome', ...since } }, marks: [] },
     refused: { record, marks: [] },
   };
 }

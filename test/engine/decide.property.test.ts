@@ -49,3 +49,44 @@ describe('decide under TradingView delivery: random sequences against the model 
     expect(events).toBeGreaterThan(NUM_RUNS * 10);
   });
 });
+
+// Runs the property once failed on, replayed as they were found (fast-check's counterexample), so a
+// regression fails every time, not only on the seed that finds it.
+const FOUND: Record<string, Parameters<typeof play>[0]> = {
+  // B's LIMIT exit works; A's FLATTEN fails ambiguously without reaching CrossTrade; B's market exit
+  // was then sent on a reading of B's long 1, and the LIMIT exit filled after it: short 1.
+  'an ambiguous FLATTEN forgot a working LIMIT exit': {
+    strategies: 2,
+    alertIds: false,
+    sizes: false,
+    events: [
+      { kind: 'fire', strategy: 0, alert: 'partial', dt: 0 },
+      { kind: 'wait', ms: 5735 },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 2137 },
+      { kind: 'fire', strategy: 1, alert: 'limit-exit', dt: 1384 },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 0 },
+      { kind: 'later' },
+      { kind: 'fire', strategy: 0, alert: 'add', dt: 2230 },
+      { kind: 'wait', ms: 3058 },
+      { kind: 'wait', ms: 3096 },
+      { kind: 'ambiguous' },
+      { kind: 'fire', strategy: 1, alert: 'add', dt: 1361 },
+      { kind: 'fire', strategy: 0, alert: 'reversal', dt: 0 },
+      { kind: 'fire', strategy: 1, alert: 'partial', dt: 0 },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 0 },
+      { kind: 'fill', dt: 0 },
+      { kind: 'fire', strategy: 0, alert: 'entry-long', dt: 0 },
+    ],
+    reached: [false],
+    lags: [0],
+  },
+};
+
+describe('decide under TradingView delivery: runs the property once failed on', () => {
+  for (const [name, run] of Object.entries(FOUND)) {
+    it(name, () => {
+      const { world } = play(run, true);
+      expect(world.violation, world.trace!.join('\n')).toBeNull();
+    });
+  }
+});

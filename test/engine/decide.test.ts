@@ -288,6 +288,7 @@ function forwardClosing(s: Scene, reason: string, base: KeyRecord, kind: Closing
  * working, or an order whose outcome is unknown (it may be one), keeps the record as it is and marks
  * nobody. Any other close frees the key, its owner holds nothing, and the key is closing for the fill
  * grace from when CrossTrade executes it (after any `delay`): the account may still show the position.
+ * When its outcome is unknown, a LIMIT/STOP exit that was working is still taken to work.
  */
 function forwardFlatten(s: Scene & { signal: Signal }): Verdict {
   const { owner, doubt } = s.record;
@@ -312,7 +313,8 @@ function forwardFlatten(s: Scene & { signal: Signal }): Verdict {
             marks: [],
           }
         : { record: { owner: null, doubt: { kind: 'closing', since: s.now + delayMs } }, marks: owner === null ? [] : [mark(owner, true)] },
-    unknown: { record: { owner, doubt: unknownOutcome(s) }, marks: [] },
+    // A close that may not have reached CrossTrade: a LIMIT/STOP exit that was working still may be.
+    unknown: { record: { owner, doubt: doubt?.kind === 'working-exit' ? doubt : unknownOutcome(s) }, marks: [] },
     refused: { record: s.record, marks: [] },
   };
 }
