@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { type Config, configWarnings, OUTBOUND_BUDGET_MS } from './config/config.js';
 import { createCrossTradeClient } from './crosstrade/client.js';
+import { createPaperCrossTrade } from './paper/create-paper-crosstrade.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken } from './relay/admin-token.js';
@@ -63,6 +64,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   const relay: RelayDeps = {
     store,
     crosstrade,
+    paper: createPaperCrossTrade({ store, now }),
     settings: { fillGraceMs: config.fillGraceSeconds * 1000, restingGraceMs: config.restingGraceSeconds * 1000 },
     budget: { outboundMs: OUTBOUND_BUDGET_MS, apiTimeoutMs: config.apiTimeoutMs, forwardTimeoutMs: config.forwardTimeoutMs },
     inFlight: new Map(),

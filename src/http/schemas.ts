@@ -35,6 +35,8 @@ export const newUserSchema = z.object({
   crosstrade_key: crosstradeKeySchema,
   webhook_url: webhookUrlSchema,
   relay_secret: relaySecretSchema.optional(),
+  /** Paper mode: orders go to the relay's paper book, never to CrossTrade. */
+  paper: z.boolean('paper must be true or false').optional(),
 });
 
 export const clearPositionSchema = z.object({

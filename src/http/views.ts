@@ -9,6 +9,7 @@ export function userView(user: UserRecord) {
     crosstrade_key: maskSecret(user.crosstradeKey),
     webhook_url: maskUrl(user.webhookUrl),
     relay_secret: user.relaySecret === null ? null : '****',
+    paper: user.paper,
     created_at: user.createdAt,
     updated_at: user.updatedAt,
   };

@@ -70,7 +70,8 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   }
   const signal = signalOf(alert, parsed, startedAt);
   const ctx: AlertContext = {
-    deps,
+    // A paper user's orders and position checks go to the paper book; everything else is the same.
+    deps: user.paper ? { ...deps, crosstrade: deps.paper } : deps,
     alert,
     parsed,
     storedAlert,

@@ -24,6 +24,8 @@ export interface TimeBudget {
 export interface RelayDeps {
   store: Store;
   crosstrade: CrossTradePort;
+  /** Paper users' stand-in for CrossTrade: the relay's paper book (paper/create-paper-crosstrade.ts). */
+  paper: CrossTradePort;
   settings: EngineSettings;
   budget: TimeBudget;
   /** The same alert from the same relay_user and relay_id inside this window is a repeat (0 = off). */

@@ -8,6 +8,8 @@ export interface UserRecord {
   relaySecret: string | null;
   /** Users with the same CrossTrade key trade the same CrossTrade accounts: they are arbitrated as one (see account-group.ts). */
   accountGroup: string;
+  /** Paper mode (issue 8): orders go to the relay's paper book, not to CrossTrade. */
+  paper: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -129,7 +131,7 @@ export interface Store {
   getUser(relayUser: string): UserRecord | null;
   listUsers(): UserRecord[];
   /** Creates or replaces a user; answers which it did. A changed CrossTrade key moves the user's positions to its new account group. */
-  saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }): 'created' | 'updated';
+  saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null; paper?: boolean }): 'created' | 'updated';
   /** Removes a user and the positions it owns (its signal log stays); false when unknown. Its strategies hold nothing. */
   removeUser(relayUser: string): boolean;
 
@@ -159,6 +161,10 @@ export interface Store {
   closeInterruptedForwards(reason: string): number;
   /** Deletes signal-log rows and alert fingerprints older than the given times; answers how many of each. */
   prune(options: { logsBefore: number; fingerprintsBefore: number }): { logs: number; fingerprints: number };
+
+  /** The paper book of a paper account group, as savePaperBook stored it; null when it has none. */
+  getPaperBook(accountGroup: string): string | null;
+  savePaperBook(accountGroup: string, book: string): void;
 
   getSetting(name: string): string | null;
   setSetting(name: string, value: string): void;

@@ -243,9 +243,9 @@ describe('list-users', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        'relay_user  crosstrade_key  webhook_url                     relay_secret  created',
-        `alice       ****7c21        https://app.crosstrade.io/****  -             ${alice?.createdAt}`,
-        `bob         ****            http://10.0.0.5:8090/****       ****          ${bob?.createdAt}`,
+        'relay_user  mode  crosstrade_key  webhook_url                     relay_secret  created',
+        `alice       live  ****7c21        https://app.crosstrade.io/****  -             ${alice?.createdAt}`,
+        `bob         live  ****            http://10.0.0.5:8090/****       ****          ${bob?.createdAt}`,
         '',
       ].join('\n'),
     );

@@ -108,11 +108,11 @@ describe('SQLite store migrations', () => {
 
     it('reaches v6 with the new tables and without the old ones', () => {
       const db = new Database(file(), { readonly: true });
-      expect(db.pragma('user_version', { simple: true })).toBe(6);
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const columns = db.prepare<[], { name: string }>('PRAGMA table_info(alert_fingerprints)').all();
       const keyColumns = db.prepare<[], { name: string; type: string }>('PRAGMA table_info(key_records)').all();
       db.close();
-      expect(tables(file())).toEqual(['alert_fingerprints', 'key_records', 'settings', 'signal_log', 'strategy_keys', 'users']);
+      expect(tables(file())).toEqual(['alert_fingerprints', 'key_records', 'paper_books', 'settings', 'signal_log', 'strategy_keys', 'users']);
       expect(columns.map((c) => c.name)).toEqual(['fingerprint', 'time', 'refused']);
       expect(keyColumns.map((c) => c.name)).toEqual([
         'account_group',

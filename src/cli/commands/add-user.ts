@@ -13,6 +13,7 @@ interface AddUserOptions {
   key?: string;
   webhookUrl?: string;
   secret?: string;
+  paper?: boolean;
   db?: string;
 }
 
@@ -24,6 +25,7 @@ export function registerAddUser(program: Command, io: CliIo): void {
     .option('--key <crosstrade_key>', 'the CrossTrade secret key (a flag stays in shell history: leave it out to be prompted)')
     .option('--webhook-url <url>', 'the CrossTrade webhook URL')
     .option('--secret <passphrase>', 'require alerts for this user to carry relay_secret=<passphrase>; (it is stored hashed)')
+    .option('--paper', 'paper mode: alerts are arbitrated and logged as usual, orders go to a paper book inside the relay, never to CrossTrade')
     .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
     .action(async (options: AddUserOptions) => {
       // Settings first, so a bad environment fails before the user types anything.
@@ -42,8 +44,9 @@ export function registerAddUser(program: Command, io: CliIo): void {
       const crosstradeKey = given.key ?? (await askKey());
       const webhookUrl = given.url ?? (await askWebhookUrl());
       const relaySecret = given.secret === undefined ? null : hashRelaySecret(given.secret);
-      const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret }));
-      io.out(`user ${relayUser} ${outcome}`);
+      const paper = options.paper === true;
+      const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret, paper }));
+      io.out(`user ${relayUser} ${outcome}${paper ? ' (paper mode: orders go to the paper book, not to CrossTrade)' : ''}`);
     });
 }
 

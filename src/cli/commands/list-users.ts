@@ -14,7 +14,7 @@ export function registerListUsers(program: Command, io: CliIo): void {
       const users = withStore(options.db, (store) => store.listUsers()).map(userView);
       if (options.json) return io.out(JSON.stringify({ users }, null, 2));
       if (users.length === 0) return io.out('no users');
-      const rows = users.map((u) => [u.relay_user, u.crosstrade_key, u.webhook_url, u.relay_secret ?? '-', u.created_at]);
-      formatTable(['relay_user', 'crosstrade_key', 'webhook_url', 'relay_secret', 'created'], rows).forEach(io.out);
+      const rows = users.map((u) => [u.relay_user, u.paper ? 'paper' : 'live', u.crosstrade_key, u.webhook_url, u.relay_secret ?? '-', u.created_at]);
+      formatTable(['relay_user', 'mode', 'crosstrade_key', 'webhook_url', 'relay_secret', 'created'], rows).forEach(io.out);
     });
 }

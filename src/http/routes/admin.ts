@@ -78,6 +78,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
         crosstradeKey: body.crosstrade_key,
         webhookUrl: body.webhook_url,
         relaySecret: body.relay_secret === undefined ? null : hashRelaySecret(body.relay_secret),
+        paper: body.paper === true,
       });
       options.logger.info({ relay_user: body.relay_user, outcome }, 'user saved by admin');
       const user = store.getUser(body.relay_user);

@@ -59,6 +59,7 @@ interface UserRow {
   webhook_url: string;
   relay_secret: string | null;
   account_group: string;
+  paper: number;
   created_at: string;
   updated_at: string;
 }
@@ -102,9 +103,11 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE relay_user = ?'),
     listUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY relay_user'),
     insertUser: db.prepare(
-      'INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, account_group, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, account_group, created_at, updated_at, paper) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    updateUser: db.prepare('UPDATE users SET crosstrade_key = ?, webhook_url = ?, relay_secret = ?, account_group = ?, updated_at = ? WHERE relay_user = ?'),
+    updateUser: db.prepare(
+      'UPDATE users SET crosstrade_key = ?, webhook_url = ?, relay_secret = ?, account_group = ?, updated_at = ?, paper = ? WHERE relay_user = ?',
+    ),
     deleteUser: db.prepare('DELETE FROM users WHERE relay_user = ?'),
     moveUserStrategies: db.prepare('UPDATE OR IGNORE strategy_keys SET account_group = ? WHERE account_group = ? AND relay_user = ?'),
     getKey: db.prepare<[string, string, string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? AND account_key = ? AND instrument_key = ?'),
@@ -162,6 +165,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     deleteUserStrategies: db.prepare('DELETE FROM strategy_keys WHERE account_group = ? AND relay_user = ?'),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    getPaperBook: db.prepare<[string], { book: string }>('SELECT book FROM paper_books WHERE account_group = ?'),
+    savePaperBook: db.prepare(
+      'INSERT INTO paper_books (account_group, book, updated_at) VALUES (?, ?, ?) ON CONFLICT (account_group) DO UPDATE SET book = excluded.book, updated_at = excluded.updated_at',
+    ),
   };
 
   const keyArgs = (key: PositionKey) => [key.accountGroup, accountKey(key.account), key.instrumentKey] as const;
@@ -334,17 +341,30 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     q.deleteUserStrategies.run(from, relayUser);
   };
 
-  const saveUserTx = db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null }) => {
+  /**
+   * A user switched between paper and live: the paper book and the CrossTrade accounts hold different
+   * positions, so nothing moves; what it owned in the old group is released (in doubt) and it holds nothing there.
+   */
+  const leaveGroup = (relayUser: string, from: string) => {
+    for (const row of q.listOwnedIn.all(from, relayUser)) clearTx(rowKey(row));
+    q.deleteUserStrategies.run(from, relayUser);
+  };
+
+  const saveUserTx = db.transaction((user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null; paper?: boolean }) => {
     const stamp = new Date(now()).toISOString();
     const secret = user.relaySecret ?? null;
-    const group = accountGroupOf(user.crosstradeKey);
+    const paper = user.paper === true;
+    const group = accountGroupOf(user.crosstradeKey, paper);
     const existing = q.getUser.get(user.relayUser);
     if (existing) {
-      if (existing.account_group !== group) moveUser(user.relayUser, existing.account_group, group);
-      q.updateUser.run(user.crosstradeKey, user.webhookUrl, secret, group, stamp, user.relayUser);
+      if (existing.account_group !== group) {
+        if ((existing.paper === 1) === paper) moveUser(user.relayUser, existing.account_group, group);
+        else leaveGroup(user.relayUser, existing.account_group);
+      }
+      q.updateUser.run(user.crosstradeKey, user.webhookUrl, secret, group, stamp, paper ? 1 : 0, user.relayUser);
       return 'updated' as const;
     }
-    q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, secret, group, stamp, stamp);
+    q.insertUser.run(user.relayUser, user.crosstradeKey, user.webhookUrl, secret, group, stamp, stamp, paper ? 1 : 0);
     return 'created' as const;
   });
 
@@ -401,6 +421,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       logs: inBatches(() => q.pruneLogs.run(logsBefore).changes),
       fingerprints: inBatches(() => q.pruneFingerprints.run(fingerprintsBefore).changes),
     }),
+    getPaperBook: (accountGroup) => q.getPaperBook.get(accountGroup)?.book ?? null,
+    savePaperBook: (accountGroup, book) => {
+      busyAware(() => q.savePaperBook.run(accountGroup, book, now()));
+    },
     getSetting: (name) => q.getSetting.get(name)?.value ?? null,
     setSetting: (name, value) => {
       q.setSetting.run(name, value);
@@ -505,6 +529,7 @@ function toUserRecord(row: UserRow): UserRecord {
     webhookUrl: row.webhook_url,
     relaySecret: row.relay_secret,
     accountGroup: row.account_group,
+    paper: row.paper === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

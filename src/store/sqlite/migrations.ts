@@ -156,4 +156,14 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX alert_fingerprints_time ON alert_fingerprints (time);
   `,
+  // Issue 8, paper mode: a user whose orders go to a paper book inside the relay, and that book per
+  // (paper) account group, kept across restarts.
+  `
+  ALTER TABLE users ADD COLUMN paper INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE paper_books (
+    account_group TEXT PRIMARY KEY,
+    book          TEXT NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  `,
 ];
