@@ -36,7 +36,7 @@ export const newUserSchema = z.object({
   webhook_url: webhookUrlSchema,
   relay_secret: relaySecretSchema.optional(),
   /** Paper mode: orders go to the relay's paper book, never to CrossTrade. */
-  paper: z.boolean('paper must be true or false').optional(),
+  paper: z.custom<boolean>((value) => typeof value === 'boolean', 'paper must be true or false').optional(),
 });
 
 export const clearPositionSchema = z.object({

@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPaperBook } from '../../src/paper/load-paper-book.js';
+import { accountGroupOf } from '../../src/store/account-group.js';
+import { entry, exit, startTestRig, type TestRig, USER_KEY } from '../helpers/start-test-relay.js';
+
+const PAPER_KEY = 'paper-key-of-paula-0001';
+
+/** An alert of bob's test shape, sent as paper user paula. */
+const asPaula = (alert: string) => alert.replace('relay_user=bob', 'relay_user=paula');
+
+describe('paper mode over HTTP', () => {
+  let rig: TestRig;
+  beforeEach(async () => {
+    rig = await startTestRig();
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  /** paula's paper book, as `Long 1` lines. */
+  function paperBook(key = PAPER_KEY): string[] {
+    const stored = rig.relay.store.getPaperBook(accountGroupOf(key, true));
+    return loadPaperBook(stored, rig.now)
+      .positions('Sim101')
+      .map((p) => `${p.marketPosition} ${p.quantity}`);
+  }
+
+  async function addPaula(key = PAPER_KEY) {
+    return rig.admin('POST', '/users', { relay_user: 'paula', crosstrade_key: key, webhook_url: rig.sim.webhookUrl(USER_KEY), paper: true });
+  }
+
+  it('creates a paper user through POST /users and shows it in GET /users', async () => {
+    const created = await addPaula();
+    expect(created.status).toBe(201);
+    expect(created.body.user).toMatchObject({ relay_user: 'paula', paper: true });
+    const listed = await rig.admin('GET', '/users');
+    expect(listed.body.users.map((u: { relay_user: string; paper: boolean }) => [u.relay_user, u.paper])).toEqual([
+      ['bob', false],
+      ['paula', true],
+    ]);
+    expect(
+      (await rig.admin('POST', '/users', { relay_user: 'x', crosstrade_key: PAPER_KEY, webhook_url: 'https://a.test/v1/send/a', paper: 'yes' })).body,
+    ).toEqual({
+      error: 'paper must be true or false',
+    });
+  });
+
+  it('arbitrates a paper user as in production, judged by the paper book, and sends nothing to CrossTrade', async () => {
+    await addPaula();
+    expect((await rig.post(asPaula(entry('A')))).body).toMatchObject({ decision: 'forwarded', signal_type: 'entry' });
+    expect(paperBook()).toEqual(['Long 1']);
+
+    // A second strategy's entry while A holds the position: blocked, as a live user's would be.
+    expect((await rig.post(asPaula(entry('B')))).body).toMatchObject({ decision: 'blocked' });
+    rig.advance(10_001); // past A's fill grace: B's entry is checked against the paper book, which holds A's long
+    const contested = await rig.post(asPaula(entry('B', { extra: 'relay_alert_id=2' })));
+    expect(contested.body).toMatchObject({ decision: 'blocked' });
+    expect(contested.body.reason).toMatch(/^position-open: owned by A, CrossTrade .*Long 1/);
+
+    // The owner's exit is checked against the paper book (long 1) and fills there.
+    expect((await rig.post(asPaula(exit('A')))).body).toMatchObject({ decision: 'forwarded', signal_type: 'exit' });
+    expect(paperBook()).toEqual([]);
+    rig.advance(10_001);
+    // A phantom exit now reads the paper book flat: dropped.
+    expect((await rig.post(asPaula(exit('A', { extra: 'relay_alert_id=3' })))).body).toMatchObject({ decision: 'dropped' });
+
+    expect(rig.sim.received).toEqual([]);
+    expect(rig.sim.apiCalls).toBe(0);
+    expect(rig.book()).toEqual([]);
+    const logs = (await rig.admin('GET', '/logs?relay_user=paula')).body.logs.map((l: { relay_id: string; decision: string }) => `${l.relay_id} ${l.decision}`);
+    expect(logs).toEqual(['A dropped', 'A forwarded', 'B blocked', 'B blocked', 'A forwarded']);
+  });
+
+  it('keeps a paper user apart from a live user of the same CrossTrade key', async () => {
+    await addPaula(USER_KEY);
+    expect((await rig.post(asPaula(entry('A')))).body).toMatchObject({ decision: 'forwarded' });
+    // bob trades the real (simulated) account with the same key: paula's paper position does not block him.
+    expect((await rig.post(entry('LIVE'))).body).toMatchObject({ decision: 'forwarded' });
+    expect(rig.book()).toEqual(['Long 1']);
+    expect(paperBook(USER_KEY)).toEqual(['Long 1']);
+    expect(rig.sim.received).toHaveLength(1);
+    expect(rig.sim.received[0]?.body).not.toContain('paula');
+  });
+
+  it('answers a paper order CrossTrade would refuse as a definite failure, nothing placed', async () => {
+    await addPaula();
+    const refused = await rig.post(asPaula(entry('A')).replace('qty=1', 'qty=0'));
+    expect(refused.body).toMatchObject({ decision: 'failed' });
+    expect(refused.body.reason).toBe('forward-failed: upstream-http-400; nothing was placed');
+    expect(paperBook()).toEqual([]);
+    expect(rig.sim.received).toEqual([]);
+  });
+});
