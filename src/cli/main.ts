@@ -9,6 +9,7 @@ import { registerClearPosition } from './commands/clear-position.js';
 import { CliError } from './commands/cli-error.js';
 import { type CliIo, processIo } from './commands/cli-io.js';
 import { registerCrosstradeSim } from './commands/crosstrade-sim.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerListUsers } from './commands/list-users.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPositions } from './commands/positions.js';
@@ -28,6 +29,7 @@ function buildProgram(io: CliIo): Command {
   registerLogs(program, io);
   registerCrosstradeSim(program, io);
   registerAdminToken(program, io);
+  registerDoctor(program, io);
   return program;
 }
 

@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { type Config, loadConfig } from '../../config/config.js';
+import { ConfigError } from '../../config/config-error.js';
+import { HOME_FILES, resolveHome } from '../../config/home.js';
+import { checkCrossTradeApi } from '../../doctor/check-crosstrade-api.js';
+import { checkDataFolder } from '../../doctor/check-data-folder.js';
+import { type CheckLine, fail, formatChecklist, ok, warn } from '../../doctor/check-line.js';
+import { checkPort } from '../../doctor/check-port.js';
+import { checkWebhookUrl } from '../../doctor/check-webhook-url.js';
+import { probeCrossTrade } from '../../doctor/probe-crosstrade.js';
+import { publicAddresses } from '../../doctor/public-addresses.js';
+import { ADMIN_TOKEN_SETTING } from '../../relay/admin-token.js';
+import { createSqliteStore } from '../../store/sqlite/create-sqlite-store.js';
+import type { UserRecord } from '../../store/store.js';
+import type { CliIo } from './cli-io.js';
+
+interface DoctorOptions {
+  home?: string;
+  db?: string;
+  port?: string;
+}
+
+/** The doctor is not inside TradingView's 3 s: it can wait for a slow answer. */
+const PROBE_TIMEOUT_MS = 5000;
+
+export function registerDoctor(program: Command, io: CliIo): void {
+  program
+    .command('doctor')
+    .argument('[relay_user]', 'check this user only (default: every user)')
+    .description('check the setup: data folder, port, admin token, each user’s webhook URL and CrossTrade key; exits 1 when a check fails')
+    .option('--home <folder>', 'data folder (RELAY_HOME, default <install folder>/data)')
+    .option('--db <path>', 'SQLite file (RELAY_DB, default <data folder>/trade_relay.db)')
+    .option('--port <n>', 'the port the relay runs on (RELAY_PORT, default 8080)')
+    .action(async (relayUser: string | undefined, options: DoctorOptions) => {
+      const lines = await runDoctor(relayUser, options);
+      formatChecklist(lines).forEach(io.out);
+      const failed = lines.filter((line) => line.status === 'FAIL').length;
+      const warned = lines.filter((line) => line.status === 'warn').length;
+      io.out(
+        failed === 0
+          ? `all checks passed${warned > 0 ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}`
+          : `${failed} check${failed === 1 ? '' : 's'} failed`,
+      );
+      if (failed > 0) process.exitCode = 1;
+    });
+}
+
+async function runDoctor(relayUser: string | undefined, options: DoctorOptions): Promise<CheckLine[]> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env, { port: options.port });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [fail('settings', error.message.replace(/\n+/g, '; '), 'correct the flags or variables named, then run doctor again')];
+  }
+  const home = resolveHome(process.env, options.home);
+  const dbPath = path.resolve(options.db ?? (process.env.RELAY_DB?.trim() || path.join(home.dir, HOME_FILES.database)));
+  const lines: CheckLine[] = [ok('settings', 'valid'), ...checkDataFolder(home, dbPath)];
+  lines.push(...(await checkPort(config.host, config.port, publicAddresses(os.networkInterfaces()), config.tlsCert !== undefined)));
+
+  const stored = readStore(dbPath, relayUser);
+  lines.push(adminTokenLine(config, stored));
+  if ('error' in stored) {
+    // A missing database is already a failed line of the data folder.
+    if (stored.error !== null) lines.push(stored.error);
+    return lines;
+  }
+  if (stored.users.length === 0) {
+    lines.push(
+      relayUser === undefined
+        ? fail('users', 'no relay user yet: every alert would be rejected', 'trade-relay add-user')
+        : fail('users', `no relay_user "${relayUser}"`, 'trade-relay list-users shows the users; trade-relay add-user adds one'),
+    );
+    return lines;
+  }
+  const origin = new URL(config.crosstradeApiUrl).origin;
+  const perUser = await Promise.all(
+    stored.users.map(async (user) => [
+      checkWebhookUrl(user.relayUser, user.webhookUrl),
+      ...(user.paper ? [ok(`user ${user.relayUser}: mode`, 'paper: orders go to the paper book, never to CrossTrade')] : []),
+      ...checkCrossTradeApi(user.relayUser, await probeCrossTrade(config.crosstradeApiUrl, user.crosstradeKey, PROBE_TIMEOUT_MS), origin, user.paper),
+    ]),
+  );
+  return [...lines, ...perUser.flat()];
+}
+
+type Stored = { users: UserRecord[]; storedToken: boolean } | { error: CheckLine | null };
+
+/** The users to check and whether a token is stored; nothing is created or written (a missing file is not opened). */
+function readStore(dbPath: string, relayUser: string | undefined): Stored {
+  if (!fs.existsSync(dbPath)) return { error: null };
+  try {
+    const store = createSqliteStore(dbPath);
+    try {
+      const all = store.listUsers();
+      return {
+        users: relayUser === undefined ? all : all.filter((u) => u.relayUser === relayUser),
+        storedToken: store.getSetting(ADMIN_TOKEN_SETTING) !== null,
+      };
+    } finally {
+      store.close();
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      error: fail('database', `cannot open ${dbPath}: ${reason}`, `check the file's owner and permissions (chmod 600 "${dbPath}" and its -wal/-shm files)`),
+    };
+  }
+}
+
+function adminTokenLine(config: Config, stored: Stored): CheckLine {
+  if (config.adminToken !== undefined) {
+    return ok('admin token', 'RELAY_ADMIN_TOKEN from the environment: a relay started with it uses it, not the stored token');
+  }
+  if ('storedToken' in stored && stored.storedToken) return ok('admin token', 'stored in the database (trade-relay admin-token prints it)');
+  return warn(
+    'admin token',
+    'none yet: the management API stays closed until one exists',
+    'trade-relay admin-token creates and prints one (the relay also creates it at start)',
+  );
+}
