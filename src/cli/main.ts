@@ -15,6 +15,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerPositions } from './commands/positions.js';
 import { registerRemoveUser } from './commands/remove-user.js';
 import { registerStart } from './commands/start.js';
+import { registerTestAlert } from './commands/test-alert.js';
 
 function buildProgram(io: CliIo): Command {
   const program = new Command('trade-relay')
@@ -30,6 +31,7 @@ function buildProgram(io: CliIo): Command {
   registerCrosstradeSim(program, io);
   registerAdminToken(program, io);
   registerDoctor(program, io);
+  registerTestAlert(program, io);
   return program;
 }
 

@@ -26,16 +26,16 @@ import { verifyRelaySecret } from './relay-secret.js';
 export type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
 
 /** Secrets an alert may carry: never stored or logged. */
-const SECRET_FIELDS: ReadonlySet<string> = new Set(['key', 'relay_secret']);
+export const SECRET_FIELDS: ReadonlySet<string> = new Set(['key', 'relay_secret']);
 /** The idempotency field (README, "Resends and repeats"): one value per trigger, e.g. `relay_alert_id={{timenow}}`. */
 export const ALERT_ID_FIELD = 'relay_alert_id';
 /** The relay's own fields, never forwarded. */
-const STRIPPED_FIELDS: ReadonlySet<string> = new Set([...RELAY_FIELDS, ALERT_ID_FIELD]);
+export const STRIPPED_FIELDS: ReadonlySet<string> = new Set([...RELAY_FIELDS, ALERT_ID_FIELD]);
 /** An alert with an idempotency field is recognised as long as its fingerprint is kept (pruned hourly). */
 const ALERT_ID_WINDOW_MS = 3_600_000;
 const FLATTEN_EVERYTHING = 'FLATTENEVERYTHING';
 /** A contested alert re-reads state after its API check; if it moved again, block rather than loop. */
-const MAX_READING_ROUNDS = 2;
+export const MAX_READING_ROUNDS = 2;
 /** Below this, a position check cannot answer in time: it is not made (the reading is unknown). */
 const MIN_CHECK_MS = 50;
 /** How often an alert waiting on another process's order in flight looks again (ms). */
@@ -89,7 +89,7 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   }
 }
 
-interface AlertContext {
+export interface AlertContext {
   deps: RelayDeps;
   alert: RelayAlert;
   parsed: ParsedAlert;
@@ -101,13 +101,13 @@ interface AlertContext {
   identity: AlertIdentity | null;
 }
 
-interface RoundValue {
+export interface RoundValue {
   combined: AlertVerdict;
   verdicts: Verdict[];
 }
 
 /** What the alert means for its keys: by its position fields, else by its command (issue 7, case 11). */
-function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
+export function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
   const quantity = wholeNumber(fieldValue(parsed, 'qty') ?? fieldValue(parsed, 'quantity'));
   const command = fieldValue(parsed, 'command')?.toUpperCase() ?? null;
   const base = {
@@ -139,7 +139,7 @@ function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
 }
 
 /** Arbitration is per CrossTrade account group, account and product (README, "Shared accounts"). */
-function keysOf(deps: RelayDeps, alert: RelayAlert, user: UserRecord, signal: Signal, command: string | null, at: number): PositionKey[] {
+export function keysOf(deps: Pick<RelayDeps, 'store'>, alert: RelayAlert, user: UserRecord, signal: Signal, command: string | null, at: number): PositionKey[] {
   if (signal.type === 'passthrough') return [];
   if (command === FLATTEN_EVERYTHING) return deps.store.listKeys(user.accountGroup);
   const product = instrumentKey(alert.instrument ?? '', new Date(at).getUTCFullYear());
@@ -148,7 +148,7 @@ function keysOf(deps: RelayDeps, alert: RelayAlert, user: UserRecord, signal: Si
 }
 
 /** The same body from the same strategy is one alert; its copies are recognised (issue 7, cases 1-3). */
-function identityOf(deps: RelayDeps, alert: RelayAlert, parsed: ParsedAlert): AlertIdentity | null {
+export function identityOf(deps: Pick<RelayDeps, 'dedupWindowMs'>, alert: RelayAlert, parsed: ParsedAlert): AlertIdentity | null {
   const hasAlertId = fieldValue(parsed, ALERT_ID_FIELD) !== undefined;
   if (deps.dedupWindowMs === 0 && !hasAlertId) return null;
   // Over the fields, not the bytes: a copy that gained a trailing newline or lost a space on the way is the same alert.
@@ -201,7 +201,7 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
  * One pass of the pure engine inside the store's transaction: repeats first, then every key's
  * verdict, combined into one for the alert, with the writes, the marks and the signal-log row.
  */
-function decideRound(
+export function decideRound(
   ctx: AlertContext,
   readings: readonly (PositionReading | null)[],
   round: { waitExpired: boolean; lastRound: boolean },

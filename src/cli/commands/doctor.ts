@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../../config/config.js';
 import { ConfigError } from '../../config/config-error.js';
-import { HOME_FILES, resolveHome } from '../../config/home.js';
+import { resolveHome } from '../../config/home.js';
+import { databasePath } from '../../doctor/database-path.js';
 import { checkCrossTradeApi } from '../../doctor/check-crosstrade-api.js';
 import { checkDataFolder } from '../../doctor/check-data-folder.js';
 import { type CheckLine, fail, formatChecklist, ok, warn } from '../../doctor/check-line.js';
@@ -57,7 +57,7 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
     return [fail('settings', error.message.replace(/\n+/g, '; '), 'correct the flags or variables named, then run doctor again')];
   }
   const home = resolveHome(process.env, options.home);
-  const dbPath = path.resolve(options.db ?? (process.env.RELAY_DB?.trim() || path.join(home.dir, HOME_FILES.database)));
+  const dbPath = databasePath(home, options.db, process.env);
   const lines: CheckLine[] = [ok('settings', 'valid'), ...checkDataFolder(home, dbPath)];
   lines.push(...(await checkPort(config.host, config.port, publicAddresses(os.networkInterfaces()), config.tlsCert !== undefined)));
 
