@@ -160,7 +160,7 @@ describe('trade-relay doctor', () => {
     const token = 'doctor-admin-token-0123456789';
     const fromEnv = await sandbox.run(['doctor'], { env: { ...sandbox.env, RELAY_ADMIN_TOKEN: token } });
     expect(line(fromEnv.stdout, 'admin token')).toBe(
-      '[ok]   admin token: RELAY_ADMIN_TOKEN from the environment: a relay started with it uses it, not the stored token',
+      '[ok]   admin token: RELAY_ADMIN_TOKEN is set: a relay started with these settings uses it, not the stored token',
     );
     expect(fromEnv.stdout).not.toContain(token);
     const none = await sandbox.run(['doctor']);

@@ -113,7 +113,7 @@ function readStore(dbPath: string, relayUser: string | undefined): Stored {
 
 function adminTokenLine(config: Config, stored: Stored): CheckLine {
   if (config.adminToken !== undefined) {
-    return ok('admin token', 'RELAY_ADMIN_TOKEN from the environment: a relay started with it uses it, not the stored token');
+    return ok('admin token', 'RELAY_ADMIN_TOKEN is set: a relay started with these settings uses it, not the stored token');
   }
   if ('storedToken' in stored && stored.storedToken) return ok('admin token', 'stored in the database (trade-relay admin-token prints it)');
   return warn(
