@@ -5,6 +5,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/create-simul
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 import { closedPort } from '../helpers/closed-port.js';
 import { type CliSandbox, createCliSandbox } from '../helpers/run-cli.js';
+import { startTestRig } from '../helpers/start-test-relay.js';
 
 const GOOD_KEY = 'ct-good-key-0123456789';
 const WRONG_KEY = 'ct-wrong-key-9876543210';
@@ -152,6 +153,20 @@ describe('trade-relay doctor', () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('counts a port held by a running relay as fine', async () => {
+    const rig = await startTestRig({ host: '0.0.0.0' });
+    try {
+      const result = await sandbox.run(['doctor'], {
+        env: { ...sandbox.env, RELAY_PORT: String(rig.relay.port), RELAY_DB: rig.config.dbPath, CROSSTRADE_API_URL: rig.sim.url },
+      });
+      expect(line(result.stdout, 'port')).toBe(`[ok]   port: ${rig.relay.port}: a relay is running on it`);
+      expect(line(result.stdout, 'user bob: NinjaTrader connected')).toBe('[ok]   user bob: NinjaTrader connected: yes (0 open positions)');
+      expect(result.code).toBe(0);
+    } finally {
+      await rig.close();
     }
   });
 

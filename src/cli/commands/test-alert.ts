@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, OUTBOUND_BUDGET_MS } from '../../config/config.js';
 import { resolveHome } from '../../config/home.js';
 import { createCrossTradeClient } from '../../crosstrade/client.js';
 import { databasePath } from '../../doctor/database-path.js';
@@ -45,7 +45,7 @@ export function registerTestAlert(program: Command, io: CliIo): void {
           crosstrade: readOnly(client),
           paper: readOnly(createPaperCrossTrade({ store })),
           settings: { fillGraceMs: config.fillGraceSeconds * 1000, restingGraceMs: config.restingGraceSeconds * 1000 },
-          budget: { outboundMs: 2500, apiTimeoutMs: config.apiTimeoutMs, forwardTimeoutMs: config.forwardTimeoutMs },
+          budget: { outboundMs: OUTBOUND_BUDGET_MS, apiTimeoutMs: config.apiTimeoutMs, forwardTimeoutMs: config.forwardTimeoutMs },
           dedupWindowMs: config.dedupSeconds * 1000,
           logger: pino({ level: 'silent' }),
           decisionLogger: pino({ level: 'silent' }),
