@@ -13,6 +13,7 @@ import { RELAY_FIELDS, type RelayAlert, readRelayAlert } from '../signal/read-re
 import {
   type AlertIdentity,
   type ArbitrationDecision,
+  type ArbitrationResult,
   isStoreBusyError,
   type KeyWrite,
   type PositionKey,
@@ -60,32 +61,60 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     return reject(deps, startedAt, 400, error.message, describeUnreadable(body));
   }
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
-  const user = deps.store.getUser(alert.relayUser);
-  if (user === null) {
-    return reject(deps, startedAt, 404, `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
-  }
-  if (user.relaySecret !== null) {
-    if (alert.relaySecret === null) return reject(deps, startedAt, 401, 'missing relay_secret: this relay_user requires one', storedAlert, alert);
-    if (!verifyRelaySecret(alert.relaySecret, user.relaySecret)) return reject(deps, startedAt, 403, 'wrong relay_secret', storedAlert, alert);
-  }
-  const signal = signalOf(alert, parsed, startedAt);
-  const ctx: AlertContext = {
-    deps,
-    alert,
-    parsed,
-    storedAlert,
-    user,
-    signal,
-    startedAt,
-    keys: keysOf(deps, alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt),
-    identity: identityOf(deps, alert, parsed),
+  const command = fieldValue(parsed, 'command')?.toUpperCase() ?? null;
+  let refusal: { status: number; reason: string } | null = null;
+  let ctx: AlertContext | null = null;
+  const contextFor = (user: UserRecord, listKeys: (accountGroup: string) => PositionKey[]): AlertContext => {
+    const signal = signalOf(alert, parsed, startedAt);
+    const keys = keysOf(alert, user, signal, command, startedAt, listKeys);
+    return { deps, alert, parsed, storedAlert, user, signal, startedAt, keys, identity: identityOf(deps, alert, parsed) };
   };
+  let first: ArbitrationResult<RoundValue> | null;
   try {
-    return await arbitrateAndForward(ctx);
+    // The user, the keys and the first decision in one transaction (issue 9).
+    first = deps.store.arbitrateAs(alert.relayUser, (user, listKeys) => {
+      refusal = refuseUser(alert, user);
+      if (refusal !== null || user === null) return null;
+      ctx = contextFor(user, listKeys);
+      return {
+        keys: ctx.keys,
+        sender: ctx.signal,
+        decide: decideRound(
+          ctx,
+          ctx.keys.map(() => null),
+          { waitExpired: false, lastRound: false },
+        ),
+        identity: ctx.identity,
+      };
+    });
   } catch (error) {
     if (!isStoreBusyError(error)) throw error;
-    return refuseBusy(ctx, error);
+    // Nothing was decided: the refusal is recorded once the database frees (a read needs no lock).
+    const user = deps.store.getUser(alert.relayUser);
+    refusal = refuseUser(alert, user);
+    if (refusal !== null || user === null) return reject(deps, startedAt, refusal?.status ?? 404, refusal?.reason ?? '', storedAlert, alert);
+    return refuseBusy(contextFor(user, deps.store.listKeys), error);
   }
+  const refused = refusal as { status: number; reason: string } | null;
+  if (refused !== null || ctx === null || first === null) {
+    return reject(deps, startedAt, refused?.status ?? 404, refused?.reason ?? `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
+  }
+  const decided: AlertContext = ctx;
+  try {
+    return await arbitrateAndForward(decided, first);
+  } catch (error) {
+    if (!isStoreBusyError(error)) throw error;
+    return refuseBusy(decided, error);
+  }
+}
+
+/** Why an alert is refused before any decision (null: its user takes it). */
+function refuseUser(alert: RelayAlert, user: UserRecord | null): { status: number; reason: string } | null {
+  if (user === null) return { status: 404, reason: `unknown relay_user "${alert.relayUser}"` };
+  if (user.relaySecret === null) return null;
+  if (alert.relaySecret === null) return { status: 401, reason: 'missing relay_secret: this relay_user requires one' };
+  if (!verifyRelaySecret(alert.relaySecret, user.relaySecret)) return { status: 403, reason: 'wrong relay_secret' };
+  return null;
 }
 
 interface AlertContext {
@@ -138,9 +167,16 @@ function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Signal {
 }
 
 /** Arbitration is per CrossTrade account group, account and product (README, "Shared accounts"). */
-function keysOf(deps: RelayDeps, alert: RelayAlert, user: UserRecord, signal: Signal, command: string | null, at: number): PositionKey[] {
+function keysOf(
+  alert: RelayAlert,
+  user: UserRecord,
+  signal: Signal,
+  command: string | null,
+  at: number,
+  listKeys: (accountGroup: string) => PositionKey[],
+): PositionKey[] {
   if (signal.type === 'passthrough') return [];
-  if (command === FLATTEN_EVERYTHING) return deps.store.listKeys(user.accountGroup);
+  if (command === FLATTEN_EVERYTHING) return listKeys(user.accountGroup);
   const product = instrumentKey(alert.instrument ?? '', new Date(at).getUTCFullYear());
   // An unreadable instrument keeps a key of its own; the engine refuses whatever would act on it.
   return alert.accounts.map((account) => ({ accountGroup: user.accountGroup, account, instrumentKey: product ?? (alert.instrument ?? '').toUpperCase() }));
@@ -156,7 +192,7 @@ function identityOf(deps: RelayDeps, alert: RelayAlert, parsed: ParsedAlert): Al
   return { fingerprint, relayUser: alert.relayUser, relayId: alert.relayId, windowMs: hasAlertId ? ALERT_ID_WINDOW_MS : deps.dedupWindowMs };
 }
 
-async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
+async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<RoundValue>): Promise<AlertReply> {
   const { deps, keys, alert, user } = ctx;
   const { outboundMs, forwardTimeoutMs } = deps.budget;
   // The forward must still fit after any wait or check (reference fact 2).
@@ -164,9 +200,11 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
   const readings: (PositionReading | null)[] = keys.map(() => null);
   let readingRounds = 0;
   let waitExpired = false;
+  let firstRound: ArbitrationResult<RoundValue> | null = first;
   for (;;) {
     const lastRound = readingRounds >= MAX_READING_ROUNDS;
-    const result = deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity);
+    const result = firstRound ?? deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity);
+    firstRound = null;
     const { combined, verdicts } = result.value;
     if (combined.action === 'wait') {
       if (deps.now() >= sendBy) waitExpired = true;

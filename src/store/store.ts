@@ -103,6 +103,14 @@ export type ArbitrationDecision<T> = (
   log: SignalLogInput | null;
 };
 
+/** What `arbitrateAs` decides on, once the user is known. */
+export interface ArbitrationPlan<T> {
+  keys: PositionKey[];
+  sender: Strategy;
+  decide: ArbitrationDecision<T>;
+  identity: AlertIdentity | null;
+}
+
 export interface ArbitrationResult<T> {
   value: T;
   /** id of the signal-log row written in the transaction; null when `decide` wrote none */
@@ -148,6 +156,17 @@ export interface Store {
    * @throws StoreBusyError when another process holds the database past the busy timeout.
    */
   arbitrate<T>(keys: PositionKey[], sender: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T>;
+  /**
+   * `arbitrate` for an alert's first round: the user is read and `plan` chooses the keys inside the
+   * same transaction, so the common path of an alert is one transaction (issue 9). `plan` answers
+   * null to decide nothing (an unknown user, a refused relay_secret): then the answer is null.
+   * `plan` must be pure and fast, like `decide`.
+   * @throws StoreBusyError when another process holds the database past the busy timeout.
+   */
+  arbitrateAs<T>(
+    relayUser: string,
+    plan: (user: UserRecord | null, listKeys: (accountGroup: string) => PositionKey[]) => ArbitrationPlan<T> | null,
+  ): ArbitrationResult<T> | null;
   /** Writes a forward's outcome; when the database is busy it is queued and retried until written (never lost, never thrown). */
   settle(settlement: Settlement): void;
   /** Records an alert refused before any decision; queued and retried like `settle`. */

@@ -193,6 +193,31 @@ describe('SQLite store', () => {
     });
   });
 
+  describe('arbitrateAs', () => {
+    it("reads the user and lets the plan choose the keys in the decision's transaction; a null plan decides and logs nothing", () => {
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://app.crosstrade.io/v1/send/x/y' });
+      store.arbitrate([key], A, writing([write(record(A))]), null);
+      const result = store.arbitrateAs('bob', (user, listKeys) => {
+        expect(user).toMatchObject({ relayUser: 'bob', accountGroup: GROUP });
+        const keys = listKeys(user!.accountGroup);
+        expect(keys).toEqual([key]);
+        return { keys, sender: B, decide: writing([write(record(B))], { log: log({ relayId: 'B' }) }), identity: null };
+      });
+      expect(result?.logId).toBeTypeOf('number');
+      expect(viewOf(store).record).toEqual(record(B));
+
+      let seen: unknown = 'not called';
+      expect(
+        store.arbitrateAs('nobody', (user) => {
+          seen = user;
+          return null;
+        }),
+      ).toBeNull();
+      expect(seen).toBeNull();
+      expect(store.listLogs({ limit: 10 })).toHaveLength(1);
+    });
+  });
+
   describe('arbitrate', () => {
     it('shows an unwritten key as empty, writes a record with a fresh version and matches accounts case-insensitively', () => {
       const result = store.arbitrate(

@@ -7,6 +7,7 @@ import { accountGroupOf } from '../account-group.js';
 import {
   type AlertIdentity,
   type ArbitrationDecision,
+  type ArbitrationPlan,
   type ArbitrationResult,
   type KeyView,
   type KeyWrite,
@@ -274,6 +275,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   const arbitrateTx = db.transaction(<T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null) => {
     const drained = drainQueue();
+    return { result: arbitrateIn(keys, strategy, decide, identity), drained };
+  });
+  const listKeys = (accountGroup: string) => q.listGroupKeys.all(accountGroup).map(rowKey);
+  const arbitrateAsTx = db.transaction(<T>(relayUser: string, plan: (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<T> | null) => {
+    const drained = drainQueue();
+    const row = q.getUser.get(relayUser);
+    const chosen = plan(row === undefined ? null : toUserRecord(row), listKeys);
+    return { result: chosen === null ? null : arbitrateIn(chosen.keys, chosen.sender, chosen.decide, chosen.identity), drained };
+  });
+
+  function arbitrateIn<T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T> {
     const time = now();
     const rows = keys.map(readKey);
     const views: KeyView[] = keys.map((key, i) => {
@@ -297,8 +309,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       for (const key of keys) q.setLast.run(...keyArgs(key), identity.relayUser, identity.relayId, identity.fingerprint, time);
     }
     const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
-    return { result: { value, logId, versions }, drained };
-  });
+    return { value, logId, versions };
+  }
 
   // Released by hand, the key stays in doubt: if its position is in fact still open, the next entry
   // reads it and is blocked instead of stacking on it.
@@ -368,7 +380,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       flushQueue();
       return (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord);
     },
-    listKeys: (accountGroup) => q.listGroupKeys.all(accountGroup).map(rowKey),
+    listKeys,
     clearPosition: ({ relayUser, account, instrumentKey }) => {
       const user = q.getUser.get(relayUser);
       if (!user) return false;
@@ -378,6 +390,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       const { result, drained } = busyAware(() => arbitrateTx.immediate(keys, strategy, decide as ArbitrationDecision<unknown>, identity));
       commitDrain(drained);
       return result as ArbitrationResult<T>;
+    },
+    arbitrateAs: <T>(relayUser: string, plan: (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<T> | null): ArbitrationResult<T> | null => {
+      const { result, drained } = busyAware(() =>
+        arbitrateAsTx.immediate(relayUser, plan as (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<unknown> | null),
+      );
+      commitDrain(drained);
+      return result as ArbitrationResult<T> | null;
     },
     settle: (settlement) => {
       queue.push({ kind: 'settle', settlement });
