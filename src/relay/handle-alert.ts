@@ -21,7 +21,7 @@ import {
   type UserRecord,
 } from '../store/store.js';
 import { rejectedRecord } from './rejected-record.js';
-import type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
+import type { AlertBody, AlertReply, ForwardOutcome, RelayDeps } from './relay-deps.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
 export type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
@@ -230,6 +230,8 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
       continue;
     }
     if (combined.action === 'forward') return forwardAndRecord(ctx, result.logId ?? 0, result.versions, verdicts, combined.reason);
+    // Answered once the decision is on disk, like a forward: the answer says it was taken.
+    await deps.store.sync().catch((error: unknown) => deps.logger.error({ err: error }, 'the database could not be synced to disk'));
     return reply(ctx, 200, combined.action === 'drop' ? 'dropped' : 'blocked', combined.reason);
   }
 }
@@ -327,8 +329,18 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
   const ids = keys.map(inFlightId);
   for (const id of ids) deps.inFlight.set(id, done);
   try {
-    const outgoing = formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS);
-    const outcome = await deps.crosstrade.forward(ctx.user.webhookUrl, outgoing);
+    // The decision must survive a power cut before its order leaves (issue 9): a relay that
+    // forgot an owner whose order went out would let another strategy stack on it.
+    const durable = await deps.store.sync().then(
+      () => true,
+      (error: unknown) => {
+        deps.logger.error({ err: error }, 'the database could not be synced to disk: order not sent');
+        return false;
+      },
+    );
+    const outcome: ForwardOutcome = durable
+      ? await deps.crosstrade.forward(ctx.user.webhookUrl, formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS))
+      : { ok: false, ambiguous: false, reason: 'database-sync-failed', status: null };
     for (const account of ctx.alert.accounts) deps.crosstrade.forget(account, ctx.user.crosstradeKey);
     const latencyMs = deps.now() - ctx.startedAt;
     const result = outcome.ok ? 'delivered' : outcome.ambiguous ? 'unknown' : 'refused';

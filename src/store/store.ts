@@ -172,6 +172,13 @@ export interface Store {
   /** Records an alert refused before any decision; queued and retried like `settle`. */
   recordRefusal(refusal: Refusal): void;
 
+  /**
+   * Resolves once every decision committed before the call would survive a power cut of the
+   * machine (an fsync; shared by the alerts committed meanwhile). The relay awaits it before an
+   * order leaves and before it answers. Rejects when the disk fails.
+   */
+  sync(): Promise<void>;
+
   appendLog(entry: SignalLogInput): number;
   listLogs(options: { relayUser?: string; limit: number }): SignalLogRecord[];
   /** After a crash: forwards left `pending` become `unknown`, keys left in flight become of unknown outcome; answers how many rows. */
