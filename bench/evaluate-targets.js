@@ -26,10 +26,45 @@ export function evaluateTargets({ rows, startups, idleRssMb }) {
   if (bareMax && relayMax) {
     const ratio = relayMax.rate / bareMax.rate;
     targets.push({
-      name: 'throughput, 50 in flight, every decision logged',
+      name: 'throughput, 50 in flight, default durability vs bare forwarder',
       want: '≥ 0.6× bare',
       got: `${ratio.toFixed(2)}× (${relayMax.rate.toFixed(0)} vs ${bareMax.rate.toFixed(0)} alerts/s)`,
       met: ratio >= 0.6,
+    });
+  }
+  // Issue 9: against the bare forwarder with synchronous=NORMAL (relay N, RELAY_DURABILITY=crash),
+  // and against the durable bare forwarder with the default durability (relay A).
+  const [normalMax, durableMax, normalSingle, bareSingle] = [
+    row('forwarded-normal', 'max'),
+    row('durable-bare', 'max'),
+    row('forwarded-normal', 'single'),
+    row('bare', 'single'),
+  ];
+  if (bareMax && normalMax) {
+    const ratio = normalMax.rate / bareMax.rate;
+    targets.push({
+      name: 'throughput, 50 in flight, durability crash (NORMAL) vs bare forwarder',
+      want: '≥ 0.6×',
+      got: `${ratio.toFixed(2)}× (${normalMax.rate.toFixed(0)} vs ${bareMax.rate.toFixed(0)} alerts/s)`,
+      met: ratio >= 0.6,
+    });
+  }
+  if (durableMax && relayMax) {
+    const ratio = relayMax.rate / durableMax.rate;
+    targets.push({
+      name: 'throughput, 50 in flight, default durability vs durable bare forwarder',
+      want: '≥ 0.8×',
+      got: `${ratio.toFixed(2)}× (${relayMax.rate.toFixed(0)} vs ${durableMax.rate.toFixed(0)} alerts/s)`,
+      met: ratio >= 0.8,
+    });
+  }
+  if (bareSingle && normalSingle) {
+    const ratio = normalSingle.p50 / bareSingle.p50;
+    targets.push({
+      name: 'p50 one at a time, durability crash (NORMAL) vs bare forwarder',
+      want: '≤ 1.3×',
+      got: `${ratio.toFixed(2)}× (${ms(normalSingle.p50)} vs ${ms(bareSingle.p50)} ms)`,
+      met: ratio <= 1.3,
     });
   }
   const times = startups.map((s) => s.startupMs).sort((a, b) => a - b);

@@ -70,7 +70,7 @@ const CPU_NOTE =
 
 function describePlan(plan) {
   return (
-    `Rows pool ${plan.rounds} × ${plan.steadyS} s (200/s), ${plan.maxRounds} × ${plan.maxS} s (50 in flight) and ${plan.burstRuns} × ${plan.burstS} s (burst) ` +
+    `Rows pool ${plan.rounds} × ${plan.steadyS} s (200/s), ${plan.maxRounds} × ${plan.maxS} s (50 in flight), ${plan.singleRounds} × ${plan.singleS} s (one at a time) and ${plan.burstRuns} × ${plan.burstS} s (burst) ` +
     `per scenario, after ${plan.warmupS} s of warm-up each; rounds rotate the order of the scenarios.`
   );
 }
@@ -126,7 +126,24 @@ function comparisonLines(rows) {
     }
   }
   const bareMax = row('bare', 'max');
-  for (const target of ['forwarded', 'blocked', 'blocked-uncached']) {
+  const durableMax = row('durable-bare', 'max');
+  if (bareMax && durableMax)
+    lines.push(
+      `durable bare forwarder / bare forwarder, 50 in flight: ${(durableMax.rate / bareMax.rate).toFixed(2)}× the alerts/s (one fsync'd insert per alert).`,
+    );
+  for (const target of ['forwarded', 'forwarded-normal']) {
+    const r = row(target, 'max');
+    if (durableMax && r) lines.push(`${r.label} / durable bare forwarder, 50 in flight: ${(r.rate / durableMax.rate).toFixed(2)}× the alerts/s.`);
+  }
+  const bareSingle = row('bare', 'single');
+  for (const target of ['durable-bare', 'forwarded', 'forwarded-normal']) {
+    const r = row(target, 'single');
+    if (bareSingle && r)
+      lines.push(
+        `${r.label} / bare forwarder, one at a time: p50 ${(r.p50 / bareSingle.p50).toFixed(2)}× (${r.p50.toFixed(2)} vs ${bareSingle.p50.toFixed(2)} ms).`,
+      );
+  }
+  for (const target of ['forwarded', 'forwarded-normal', 'blocked', 'blocked-uncached']) {
     const r = row(target, 'max');
     if (bareMax && r)
       lines.push(`${r.label} / bare forwarder, 50 in flight: ${(r.rate / bareMax.rate).toFixed(2)}× the alerts/s, p50 ${(r.p50 / bareMax.p50).toFixed(2)}×.`);

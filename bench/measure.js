@@ -10,6 +10,7 @@ const HOLD_MARGIN_MS = 500;
 export const LOADS = {
   steady: { connections: 20, rate: 200, describe: '200/s paced' },
   max: { connections: 50, rate: null, describe: '50 in flight' },
+  single: { connections: 1, rate: null, describe: 'one at a time' },
   burst: { connections: 40, rate: null, describe: '40 strategies/key' },
 };
 
@@ -33,6 +34,7 @@ export async function measure(rig, plan, progress) {
   for (const [mode, rounds, durationS] of [
     ['steady', plan.rounds, plan.steadyS],
     ['max', plan.maxRounds, plan.maxS],
+    ['single', plan.singleRounds, plan.singleS],
   ]) {
     for (let round = 0; round < rounds; round++) {
       for (const target of rotate(steadyTargets, round)) {

@@ -30,6 +30,8 @@ const PLANS = {
     steadyS: 4,
     maxRounds: 2,
     maxS: 3,
+    singleRounds: 2,
+    singleS: 2,
     burstRuns: 2,
     burstS: 3,
     warmupS: 1,
@@ -43,6 +45,8 @@ const PLANS = {
     steadyS: 1,
     maxRounds: 1,
     maxS: 0.8,
+    singleRounds: 1,
+    singleS: 0.8,
     burstRuns: 1,
     burstS: 0.8,
     warmupS: 0.3,
@@ -76,6 +80,7 @@ try {
   const idle = [
     { name: 'simulator', pid: rig.sim.pid },
     { name: 'bare forwarder', pid: rig.bare.pid },
+    { name: 'durable bare forwarder', pid: rig.durableBare.pid },
     ...Object.values(rig.relays).map((r) => ({ name: `relay ${r.name}`, pid: r.pid })),
   ].map((p) => ({ name: p.name, mb: readRssMb(p.pid) }));
 

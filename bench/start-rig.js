@@ -33,6 +33,11 @@ export const RELAY_SPECS = [
     settings: { ...CONTESTED_SETTINGS, RELAY_POSITION_CACHE_MS: '0' },
     describe: `fill grace ${CONTESTED_FILL_GRACE_S} s, owners' holds ended, position cache off`,
   },
+  {
+    name: 'N',
+    settings: { RELAY_DURABILITY: 'crash' },
+    describe: 'RELAY_DURABILITY=crash: SQLite synchronous=NORMAL, no fsync (survives a crash of the relay, not a power cut)',
+  },
   { name: 'P', settings: {}, baseline: true, describe: 'baseline build, its own defaults' },
 ];
 
@@ -54,6 +59,12 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
   stoppers.push(() => sim.stop());
   const bare = await spawnReady(path.join(here, 'bare-forwarder.js'), [sim.ready.url], cpuProfileArgs(cpuProfileDir, 'bare-forwarder'));
   stoppers.push(() => bare.stop());
+  const durableBare = await spawnReady(
+    path.join(here, 'bare-forwarder.js'),
+    [sim.ready.url, path.join(dir, 'durable-bare.db')],
+    cpuProfileArgs(cpuProfileDir, 'durable-bare-forwarder'),
+  );
+  stoppers.push(() => durableBare.stop());
 
   const webhookPaths = Object.fromEntries(USERS.map((user) => [user, new URL(sim.ready.webhooks[crosstradeKey(user)]).pathname]));
   const relays = {};
@@ -95,7 +106,9 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
   const targets = [
     { id: 'upstream', label: 'upstream alone', origin: sim.ready.url, pid: sim.pid, ...forwarding('SimU', 'upstream') },
     { id: 'bare', label: 'bare forwarder', origin: bare.ready.url, pid: bare.pid, ...forwarding('SimF', 'upstream') },
+    { id: 'durable-bare', label: 'durable bare forwarder', origin: durableBare.ready.url, pid: durableBare.pid, ...forwarding('SimD', 'upstream') },
     { id: 'forwarded', label: 'relay, forwarded path', relay: relays.A, ...forwarding('SimA', 'relay') },
+    { id: 'forwarded-normal', label: 'relay, forwarded, durability crash', relay: relays.N, ...forwarding('SimN', 'relay') },
     { id: 'forwarded-baseline', label: 'baseline build, forwarded path', relay: relays.P, ...forwarding('SimP', 'relay') },
     { id: 'blocked', label: 'relay, blocked path', relay: relays.B, requests: continued(rivalFlow(blockedKeys)), prime: ownerEntries(blockedKeys) },
     {
@@ -110,7 +123,7 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
     .filter((t) => !('relay' in t) || t.relay !== undefined)
     .map((t) => (t.relay ? { ...t, origin: t.relay.url, pid: t.relay.pid, log: t.relay.log } : t));
 
-  return { sim, bare, relays, targets, blockedKeys };
+  return { sim, bare, durableBare, relays, targets, blockedKeys };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { summarizeLatencies } from './summarize-latencies.js';
 
-const MODE_ORDER = ['steady', 'max', 'burst'];
+const MODE_ORDER = ['steady', 'max', 'single', 'burst'];
 
 /**
  * One row per (target, load): the rounds pooled. Alerts/s is answers over wall time; latencies

@@ -44,6 +44,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   const store = createSqliteStore(config.dbPath, {
     now,
     walAutocheckpointPages: 10_000,
+    durability: config.durability,
     onBackgroundError: (error) => logger.error({ err: error }, 'writing alert outcomes failed; retrying'),
   });
   const stopCheckpointer = startCheckpointer(config.dbPath);

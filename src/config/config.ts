@@ -80,6 +80,8 @@ const configSchema = z
         (v) => v <= 0 || v >= TRADINGVIEW_RESEND_SPAN_SECONDS,
         `RELAY_DEDUP_SECONDS must be 0 (off) or at least ${TRADINGVIEW_RESEND_SPAN_SECONDS}: TradingView resends an alert answered 5xx 5 s later, up to 3 times, so one trigger can arrive over about ${TRADINGVIEW_RESEND_SPAN_SECONDS} s; a shorter window lets a resend through`,
       ),
+    // What a decision survives before its order leaves (src/store/sqlite: Durability; README "Power cuts").
+    durability: z.enum(['power-cut', 'full', 'crash']).default('power-cut'),
     logRetentionDays: integer(1, 36_500).default(90),
     logMaxMegabytes: integer(1, 10_000).default(20),
     tlsCert: z.string().optional(),
@@ -137,6 +139,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   trustProxy: 'RELAY_TRUST_PROXY',
   rateLimitPerMin: 'RELAY_RATE_LIMIT_PER_MIN',
   dedupSeconds: 'RELAY_DEDUP_SECONDS',
+  durability: 'RELAY_DURABILITY',
   logRetentionDays: 'RELAY_LOG_RETENTION_DAYS',
   logMaxMegabytes: 'RELAY_LOG_MAX_MB',
   tlsCert: 'RELAY_TLS_CERT',

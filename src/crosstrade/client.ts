@@ -1,9 +1,13 @@
 // The CrossTrade client: position reads for the relay's check, and the webhook forward.
-// One keep-alive undici Agent; every call has one deadline (an AbortSignal covering connect,
-// headers and body) plus undici's own headers/body timeouts, so nothing outlives its timeout.
+// One keep-alive undici Pool per origin; every call has one deadline (a plain timer that aborts
+// it, covering connect, headers and body) plus undici's own headers/body timeouts, so nothing
+// outlives its timeout. A Pool and a timer, not `request(url)` through an Agent with
+// AbortSignal.timeout: that costs about twice the CPU per call, and the abort signal's timer
+// fires after every call and builds an error object nobody reads (issue 9, bench/RESULTS.md).
 // Reference: external-systems sections 0 (facts 2, 5, 6, 7), 2.8 and 3.
 import { createHash } from 'node:crypto';
-import { Agent, request } from 'undici';
+import { EventEmitter } from 'node:events';
+import { Pool } from 'undici';
 import type { PositionReading } from '../engine/types.js';
 import {
   CrossTradeBadResponseError,
@@ -59,11 +63,30 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   const { apiTimeoutMs, forwardTimeoutMs, positionCacheMs = 1000, now = Date.now } = options;
   const apiBase = options.apiBaseUrl.replace(/\/+$/, '');
   const origin = new URL(apiBase).origin;
-  const agent = new Agent({
-    keepAliveTimeout: 4_000,
-    keepAliveMaxTimeout: 60_000,
-    connect: { timeout: Math.max(apiTimeoutMs, forwardTimeoutMs) },
-  });
+  const apiPath = new URL(apiBase).pathname.replace(/\/+$/, '');
+  const pools = new Map<string, Pool>();
+  const poolFor = (at: string): Pool => {
+    // After close() nothing is sent: a new pool would reopen what close() shut.
+    if (closed) throw Object.assign(new Error('the CrossTrade client is closed'), { code: 'UND_ERR_CLOSED' });
+    let pool = pools.get(at);
+    if (pool === undefined) {
+      pool = new Pool(at, { keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connect: { timeout: Math.max(apiTimeoutMs, forwardTimeoutMs) } });
+      pools.set(at, pool);
+    }
+    return pool;
+  };
+  // Users' webhook URLs, parsed once each (a handful per relay).
+  const targets = new Map<string, { origin: string; path: string }>();
+  const targetOf = (url: string): { origin: string; path: string } => {
+    let target = targets.get(url);
+    if (target === undefined) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      if (targets.size > 10_000) targets.clear();
+      targets.set(url, target);
+    }
+    return target;
+  };
   // Coalescing and cache per (user, account): the budget is 180 calls/min per user (reference fact 7).
   const inflight = new Map<string, { call: Promise<Answer>; askedAt: number }>();
   const cache = new Map<string, Answer>();
@@ -71,17 +94,16 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
 
   async function getPositions(account: string, apiKey: string): Promise<ApiPosition[]> {
     const context: CrossTradeCallContext = { origin, account };
-    const signal = AbortSignal.timeout(apiTimeoutMs);
+    const deadline = startDeadline(apiTimeoutMs);
     let status: number;
     let text: string;
     try {
       // Inside the try: encodeURIComponent throws on a lone surrogate.
-      const url = `${apiBase}/v1/api/accounts/${encodeURIComponent(account)}/positions`;
-      const response = await request(url, {
-        dispatcher: agent,
+      const response = await poolFor(origin).request({
+        path: `${apiPath}/v1/api/accounts/${encodeURIComponent(account)}/positions`,
         method: 'GET',
         headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
-        signal,
+        signal: deadline.signal,
         headersTimeout: apiTimeoutMs,
         bodyTimeout: apiTimeoutMs,
       });
@@ -90,7 +112,9 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
       if (body.truncated) throw new CrossTradeBadResponseError('body too large', context);
       text = body.text;
     } catch (error) {
-      throw asCrossTradeError(error, signal.aborted, apiTimeoutMs, context);
+      throw asCrossTradeError(error, deadline.expired(), apiTimeoutMs, context);
+    } finally {
+      deadline.clear();
     }
     if (status < 200 || status >= 300) throw new CrossTradeHttpError(status, bodyErrorCode(text, apiKey), context);
     let json: unknown;
@@ -168,29 +192,32 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
   async function forward(webhookUrl: string, body: string): Promise<ForwardOutcome> {
     // After close() nothing can be sent: say so definitely rather than as a lost connection.
     if (closed) return { ok: false, ambiguous: false, reason: 'upstream-network-error', status: null };
-    const signal = AbortSignal.timeout(forwardTimeoutMs);
+    const deadline = startDeadline(forwardTimeoutMs);
     let status: number;
     let responseBody: ResponseBody;
     try {
-      const response = await request(webhookUrl, {
-        dispatcher: agent,
+      const target = targetOf(webhookUrl);
+      const response = await poolFor(target.origin).request({
+        path: target.path,
         method: 'POST',
         headers: { 'content-type': 'text/plain; charset=utf-8' },
         body,
-        signal,
+        signal: deadline.signal,
         headersTimeout: forwardTimeoutMs,
         bodyTimeout: forwardTimeoutMs,
       });
       status = response.statusCode;
       responseBody = response.body;
     } catch (error) {
-      return outcomeForError(error, signal.aborted);
+      deadline.clear();
+      return outcomeForError(error, deadline.expired());
     }
     // The status decides; a body lost after it arrived changes nothing.
     const text = await readBody(responseBody, FORWARD_BODY_KEEP, FORWARD_BODY_DRAIN).then(
       (read) => read.text,
       () => '',
     );
+    deadline.clear();
     return outcomeForStatus(status, text);
   }
 
@@ -198,10 +225,24 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     if (closed) return;
     closed = true;
     cache.clear();
-    await agent.close();
+    await Promise.all([...pools.values()].map((pool) => pool.close()));
   }
 
   return { getPositions, readPosition, forward, forget, close };
+}
+
+/**
+ * A call's deadline (ms): a plain timer that aborts the call through an EventEmitter, which undici
+ * accepts as a signal; when the call ends first, nothing fires and no error object is built.
+ */
+function startDeadline(ms: number): { signal: EventEmitter; expired: () => boolean; clear: () => void } {
+  const signal = new EventEmitter();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    signal.emit('abort');
+  }, ms);
+  return { signal, expired: () => expired, clear: () => clearTimeout(timer) };
 }
 
 function asCrossTradeError(error: unknown, timedOut: boolean, timeoutMs: number, context: CrossTradeCallContext): CrossTradeError {

@@ -13,6 +13,7 @@ import { RELAY_FIELDS, type RelayAlert, readRelayAlert } from '../signal/read-re
 import {
   type AlertIdentity,
   type ArbitrationDecision,
+  type ArbitrationResult,
   isStoreBusyError,
   type KeyWrite,
   type PositionKey,
@@ -20,7 +21,7 @@ import {
   type UserRecord,
 } from '../store/store.js';
 import { rejectedRecord } from './rejected-record.js';
-import type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
+import type { AlertBody, AlertReply, ForwardOutcome, RelayDeps } from './relay-deps.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
 export type { AlertBody, AlertReply, RelayDeps } from './relay-deps.js';
@@ -60,33 +61,62 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     return reject(deps, startedAt, 400, error.message, describeUnreadable(body));
   }
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
-  const user = deps.store.getUser(alert.relayUser);
-  if (user === null) {
-    return reject(deps, startedAt, 404, `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
-  }
-  if (user.relaySecret !== null) {
-    if (alert.relaySecret === null) return reject(deps, startedAt, 401, 'missing relay_secret: this relay_user requires one', storedAlert, alert);
-    if (!verifyRelaySecret(alert.relaySecret, user.relaySecret)) return reject(deps, startedAt, 403, 'wrong relay_secret', storedAlert, alert);
-  }
-  const signal = signalOf(alert, parsed, startedAt);
-  const ctx: AlertContext = {
+  const command = fieldValue(parsed, 'command')?.toUpperCase() ?? null;
+  let refusal: { status: number; reason: string } | null = null;
+  let ctx: AlertContext | null = null;
+  const contextFor = (user: UserRecord, listKeys: (accountGroup: string) => PositionKey[]): AlertContext => {
+    const signal = signalOf(alert, parsed, startedAt);
+    const keys = keysOf(alert, user, signal, command, startedAt, listKeys);
     // A paper user's orders and position checks go to the paper book; everything else is the same.
-    deps: user.paper ? { ...deps, crosstrade: deps.paper } : deps,
-    alert,
-    parsed,
-    storedAlert,
-    user,
-    signal,
-    startedAt,
-    keys: keysOf(deps, alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt),
-    identity: identityOf(deps, alert, parsed),
+    const via = user.paper ? { ...deps, crosstrade: deps.paper } : deps;
+    return { deps: via, alert, parsed, storedAlert, user, signal, startedAt, keys, identity: identityOf(deps, alert, parsed) };
   };
+  let first: ArbitrationResult<RoundValue> | null;
   try {
-    return await arbitrateAndForward(ctx);
+    // The user, the keys and the first decision in one transaction (issue 9).
+    first = deps.store.arbitrateAs(alert.relayUser, (user, listKeys) => {
+      refusal = refuseUser(alert, user);
+      if (refusal !== null || user === null) return null;
+      ctx = contextFor(user, listKeys);
+      return {
+        keys: ctx.keys,
+        sender: ctx.signal,
+        decide: decideRound(
+          ctx,
+          ctx.keys.map(() => null),
+          { waitExpired: false, lastRound: false },
+        ),
+        identity: ctx.identity,
+      };
+    });
   } catch (error) {
     if (!isStoreBusyError(error)) throw error;
-    return refuseBusy(ctx, error);
+    // Nothing was decided: the refusal is recorded once the database frees (a read needs no lock).
+    const user = deps.store.getUser(alert.relayUser);
+    refusal = refuseUser(alert, user);
+    if (refusal !== null || user === null) return reject(deps, startedAt, refusal?.status ?? 404, refusal?.reason ?? '', storedAlert, alert);
+    return refuseBusy(contextFor(user, deps.store.listKeys), error);
   }
+  const refused = refusal as { status: number; reason: string } | null;
+  if (refused !== null || ctx === null || first === null) {
+    return reject(deps, startedAt, refused?.status ?? 404, refused?.reason ?? `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
+  }
+  const decided: AlertContext = ctx;
+  try {
+    return await arbitrateAndForward(decided, first);
+  } catch (error) {
+    if (!isStoreBusyError(error)) throw error;
+    return refuseBusy(decided, error);
+  }
+}
+
+/** Why an alert is refused before any decision (null: its user takes it). */
+function refuseUser(alert: RelayAlert, user: UserRecord | null): { status: number; reason: string } | null {
+  if (user === null) return { status: 404, reason: `unknown relay_user "${alert.relayUser}"` };
+  if (user.relaySecret === null) return null;
+  if (alert.relaySecret === null) return { status: 401, reason: 'missing relay_secret: this relay_user requires one' };
+  if (!verifyRelaySecret(alert.relaySecret, user.relaySecret)) return { status: 403, reason: 'wrong relay_secret' };
+  return null;
 }
 
 export interface AlertContext {
@@ -139,9 +169,16 @@ export function signalOf(alert: RelayAlert, parsed: ParsedAlert, at: number): Si
 }
 
 /** Arbitration is per CrossTrade account group, account and product (README, "Shared accounts"). */
-export function keysOf(deps: Pick<RelayDeps, 'store'>, alert: RelayAlert, user: UserRecord, signal: Signal, command: string | null, at: number): PositionKey[] {
+export function keysOf(
+  alert: RelayAlert,
+  user: UserRecord,
+  signal: Signal,
+  command: string | null,
+  at: number,
+  listKeys: (accountGroup: string) => PositionKey[],
+): PositionKey[] {
   if (signal.type === 'passthrough') return [];
-  if (command === FLATTEN_EVERYTHING) return deps.store.listKeys(user.accountGroup);
+  if (command === FLATTEN_EVERYTHING) return listKeys(user.accountGroup);
   const product = instrumentKey(alert.instrument ?? '', new Date(at).getUTCFullYear());
   // An unreadable instrument keeps a key of its own; the engine refuses whatever would act on it.
   return alert.accounts.map((account) => ({ accountGroup: user.accountGroup, account, instrumentKey: product ?? (alert.instrument ?? '').toUpperCase() }));
@@ -157,7 +194,7 @@ export function identityOf(deps: Pick<RelayDeps, 'dedupWindowMs'>, alert: RelayA
   return { fingerprint, relayUser: alert.relayUser, relayId: alert.relayId, windowMs: hasAlertId ? ALERT_ID_WINDOW_MS : deps.dedupWindowMs };
 }
 
-async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
+async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<RoundValue>): Promise<AlertReply> {
   const { deps, keys, alert, user } = ctx;
   const { outboundMs, forwardTimeoutMs } = deps.budget;
   // The forward must still fit after any wait or check (reference fact 2).
@@ -165,9 +202,11 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
   const readings: (PositionReading | null)[] = keys.map(() => null);
   let readingRounds = 0;
   let waitExpired = false;
+  let firstRound: ArbitrationResult<RoundValue> | null = first;
   for (;;) {
     const lastRound = readingRounds >= MAX_READING_ROUNDS;
-    const result = deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity);
+    const result = firstRound ?? deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity);
+    firstRound = null;
     const { combined, verdicts } = result.value;
     if (combined.action === 'wait') {
       if (deps.now() >= sendBy) waitExpired = true;
@@ -193,6 +232,8 @@ async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
       continue;
     }
     if (combined.action === 'forward') return forwardAndRecord(ctx, result.logId ?? 0, result.versions, verdicts, combined.reason);
+    // Answered once the decision is on disk, like a forward: the answer says it was taken.
+    await deps.store.sync().catch((error: unknown) => deps.logger.error({ err: error }, 'the database could not be synced to disk'));
     return reply(ctx, 200, combined.action === 'drop' ? 'dropped' : 'blocked', combined.reason);
   }
 }
@@ -290,8 +331,18 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
   const ids = keys.map(inFlightId);
   for (const id of ids) deps.inFlight.set(id, done);
   try {
-    const outgoing = formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS);
-    const outcome = await deps.crosstrade.forward(ctx.user.webhookUrl, outgoing);
+    // The decision must survive a power cut before its order leaves (issue 9): a relay that
+    // forgot an owner whose order went out would let another strategy stack on it.
+    const durable = await deps.store.sync().then(
+      () => true,
+      (error: unknown) => {
+        deps.logger.error({ err: error }, 'the database could not be synced to disk: order not sent');
+        return false;
+      },
+    );
+    const outcome: ForwardOutcome = durable
+      ? await deps.crosstrade.forward(ctx.user.webhookUrl, formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS))
+      : { ok: false, ambiguous: false, reason: 'database-sync-failed', status: null };
     for (const account of ctx.alert.accounts) deps.crosstrade.forget(account, ctx.user.crosstradeKey);
     const latencyMs = deps.now() - ctx.startedAt;
     const result = outcome.ok ? 'delivered' : outcome.ambiguous ? 'unknown' : 'refused';

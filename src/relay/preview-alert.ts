@@ -79,7 +79,7 @@ export async function previewAlert(deps: RelayDeps, body: AlertBody, options: { 
     user,
     signal,
     startedAt,
-    keys: keysOf(deps, alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt),
+    keys: keysOf(alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt, deps.store.listKeys),
     identity: identityOf(deps, alert, parsed),
   };
   const readings: (PositionReading | null)[] = ctx.keys.map(() => null);

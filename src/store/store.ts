@@ -105,6 +105,14 @@ export type ArbitrationDecision<T> = (
   log: SignalLogInput | null;
 };
 
+/** What `arbitrateAs` decides on, once the user is known. */
+export interface ArbitrationPlan<T> {
+  keys: PositionKey[];
+  sender: Strategy;
+  decide: ArbitrationDecision<T>;
+  identity: AlertIdentity | null;
+}
+
 export interface ArbitrationResult<T> {
   value: T;
   /** id of the signal-log row written in the transaction; null when `decide` wrote none */
@@ -150,10 +158,28 @@ export interface Store {
    * @throws StoreBusyError when another process holds the database past the busy timeout.
    */
   arbitrate<T>(keys: PositionKey[], sender: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T>;
+  /**
+   * `arbitrate` for an alert's first round: the user is read and `plan` chooses the keys inside the
+   * same transaction, so the common path of an alert is one transaction (issue 9). `plan` answers
+   * null to decide nothing (an unknown user, a refused relay_secret): then the answer is null.
+   * `plan` must be pure and fast, like `decide`.
+   * @throws StoreBusyError when another process holds the database past the busy timeout.
+   */
+  arbitrateAs<T>(
+    relayUser: string,
+    plan: (user: UserRecord | null, listKeys: (accountGroup: string) => PositionKey[]) => ArbitrationPlan<T> | null,
+  ): ArbitrationResult<T> | null;
   /** Writes a forward's outcome; when the database is busy it is queued and retried until written (never lost, never thrown). */
   settle(settlement: Settlement): void;
   /** Records an alert refused before any decision; queued and retried like `settle`. */
   recordRefusal(refusal: Refusal): void;
+
+  /**
+   * Resolves once every decision committed before the call would survive a power cut of the
+   * machine (an fsync; shared by the alerts committed meanwhile). The relay awaits it before an
+   * order leaves and before it answers. Rejects when the disk fails.
+   */
+  sync(): Promise<void>;
 
   appendLog(entry: SignalLogInput): number;
   listLogs(options: { relayUser?: string; limit: number }): SignalLogRecord[];

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       trustProxy: '',
       rateLimitPerMin: 600,
       dedupSeconds: 30,
+      durability: 'power-cut',
       logRetentionDays: 90,
       logMaxMegabytes: 20,
       tlsVerifyTradingView: false,

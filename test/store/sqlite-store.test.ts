@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DoubtKind, KeyRecord, Ownership, Strategy, StrategyMark } from '../../src/engine/types.js';
 import { accountGroupOf } from '../../src/store/account-group.js';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/create-sqlite-store.js';
@@ -190,6 +190,84 @@ describe('SQLite store', () => {
       expect(views.map((v) => v.version)).not.toContain(sent.versions[0]);
       expect(views.map((v) => v.version)).not.toContain(sent.versions[1]);
       expect(store.listLogs({ limit: 5 })).toHaveLength(1);
+    });
+  });
+
+  describe('sync (durability)', () => {
+    it('power-cut (default): commits without an fsync each, and sync() fsyncs the WAL once for every caller waiting meanwhile', async () => {
+      const calls: number[] = [];
+      const real = fs.fdatasync;
+      const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (error: Error | null) => void) => {
+        calls.push(fd);
+        setTimeout(() => real(fd, done), 20);
+      }) as typeof fs.fdatasync);
+      try {
+        store.arbitrate([key], A, writing([write(record(A))]), null);
+        const first = store.sync();
+        // Committed while the first fsync runs: these need one that starts after them, shared.
+        store.arbitrate([key], B, writing([write(record(B))]), null);
+        const waiting = Array.from({ length: 10 }, () => store.sync());
+        await Promise.all([first, ...waiting]);
+        expect(calls).toHaveLength(2);
+        await store.sync();
+        expect(calls).toHaveLength(3);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('rejects when the fsync fails, and the next sync tries again', async () => {
+      const spy = vi.spyOn(fs, 'fdatasync').mockImplementationOnce(((_fd: number, done: (error: Error | null) => void) => {
+        done(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+      }) as typeof fs.fdatasync);
+      try {
+        await expect(store.sync()).rejects.toThrow(/EIO/);
+        await expect(store.sync()).resolves.toBeUndefined();
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it.each([
+      ['full', 0],
+      ['crash', 0],
+      ['power-cut', 1],
+    ] as const)('%s: %i fsync(s) from sync()', async (durability, fsyncs) => {
+      store.close();
+      store = open({ durability });
+      const spy = vi.spyOn(fs, 'fdatasync');
+      try {
+        store.arbitrate([key], A, writing([write(record(A))]), null);
+        await store.sync();
+        expect(spy).toHaveBeenCalledTimes(fsyncs);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+  });
+
+  describe('arbitrateAs', () => {
+    it("reads the user and lets the plan choose the keys in the decision's transaction; a null plan decides and logs nothing", () => {
+      store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://app.crosstrade.io/v1/send/x/y' });
+      store.arbitrate([key], A, writing([write(record(A))]), null);
+      const result = store.arbitrateAs('bob', (user, listKeys) => {
+        expect(user).toMatchObject({ relayUser: 'bob', accountGroup: GROUP });
+        const keys = listKeys(user!.accountGroup);
+        expect(keys).toEqual([key]);
+        return { keys, sender: B, decide: writing([write(record(B))], { log: log({ relayId: 'B' }) }), identity: null };
+      });
+      expect(result?.logId).toBeTypeOf('number');
+      expect(viewOf(store).record).toEqual(record(B));
+
+      let seen: unknown = 'not called';
+      expect(
+        store.arbitrateAs('nobody', (user) => {
+          seen = user;
+          return null;
+        }),
+      ).toBeNull();
+      expect(seen).toBeNull();
+      expect(store.listLogs({ limit: 10 })).toHaveLength(1);
     });
   });
 

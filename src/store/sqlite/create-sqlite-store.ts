@@ -7,6 +7,7 @@ import { accountGroupOf } from '../account-group.js';
 import {
   type AlertIdentity,
   type ArbitrationDecision,
+  type ArbitrationPlan,
   type ArbitrationResult,
   type KeyView,
   type KeyWrite,
@@ -32,7 +33,19 @@ export interface SqliteStoreOptions {
   onBackgroundError?: (error: unknown) => void;
   /** How long to wait before retrying queued writes after a failure (ms). Default 200. */
   retryMs?: number;
+  /** What a committed decision survives (see Durability). Default 'power-cut'. */
+  durability?: Durability;
 }
+
+/**
+ * What a decision committed before its order leaves survives (issue 9, README "Power cuts"):
+ * - `power-cut`: commits are written without an fsync each (SQLite `synchronous=NORMAL`), and
+ *   `sync()` fsyncs the write-ahead log before the order leaves, one fsync shared by every alert
+ *   committed meanwhile (a group commit, off the event loop);
+ * - `full`: SQLite `synchronous=FULL`, an fsync inside every commit, on the event loop;
+ * - `crash`: no fsync (`synchronous=NORMAL` alone): survives a crash of the relay, not of the machine.
+ */
+export type Durability = 'power-cut' | 'full' | 'crash';
 
 interface KeyRow {
   account_group: string;
@@ -89,7 +102,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   createPrivateFile(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  const durability = options.durability ?? 'power-cut';
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   // The wait blocks the event loop, so it stays short; transactions here last microseconds.
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
   db.pragma('foreign_keys = ON');
@@ -281,6 +295,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   const arbitrateTx = db.transaction(<T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null) => {
     const drained = drainQueue();
+    return { result: arbitrateIn(keys, strategy, decide, identity), drained };
+  });
+  const listKeys = (accountGroup: string) => q.listGroupKeys.all(accountGroup).map(rowKey);
+  const arbitrateAsTx = db.transaction(<T>(relayUser: string, plan: (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<T> | null) => {
+    const drained = drainQueue();
+    const row = q.getUser.get(relayUser);
+    const chosen = plan(row === undefined ? null : toUserRecord(row), listKeys);
+    return { result: chosen === null ? null : arbitrateIn(chosen.keys, chosen.sender, chosen.decide, chosen.identity), drained };
+  });
+
+  function arbitrateIn<T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T> {
     const time = now();
     const rows = keys.map(readKey);
     const views: KeyView[] = keys.map((key, i) => {
@@ -304,8 +329,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       for (const key of keys) q.setLast.run(...keyArgs(key), identity.relayUser, identity.relayId, identity.fingerprint, time);
     }
     const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
-    return { result: { value, logId, versions }, drained };
-  });
+    return { value, logId, versions };
+  }
 
   // Released by hand, the key stays in doubt: if its position is in fact still open, the next entry
   // reads it and is blocked instead of stacking on it.
@@ -376,7 +401,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return true;
   });
 
+  const sync = durability === 'power-cut' ? groupSync(`${file}-wal`) : null;
+
   return {
+    sync: () => (sync === null || !db.open ? Promise.resolve() : sync.run()),
     getUser: (relayUser) => {
       const row = q.getUser.get(relayUser);
       return row ? toUserRecord(row) : null;
@@ -388,7 +416,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       flushQueue();
       return (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord);
     },
-    listKeys: (accountGroup) => q.listGroupKeys.all(accountGroup).map(rowKey),
+    listKeys,
     clearPosition: ({ relayUser, account, instrumentKey }) => {
       const user = q.getUser.get(relayUser);
       if (!user) return false;
@@ -398,6 +426,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       const { result, drained } = busyAware(() => arbitrateTx.immediate(keys, strategy, decide as ArbitrationDecision<unknown>, identity));
       commitDrain(drained);
       return result as ArbitrationResult<T>;
+    },
+    arbitrateAs: <T>(relayUser: string, plan: (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<T> | null): ArbitrationResult<T> | null => {
+      const { result, drained } = busyAware(() =>
+        arbitrateAsTx.immediate(relayUser, plan as (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<unknown> | null),
+      );
+      commitDrain(drained);
+      return result as ArbitrationResult<T> | null;
     },
     settle: (settlement) => {
       queue.push({ kind: 'settle', settlement });
@@ -441,7 +476,50 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       } finally {
         if (flushTimer !== null) clearTimeout(flushTimer);
         db.close();
+        sync?.close();
       }
+    },
+  };
+}
+
+/**
+ * Group commit for `power-cut` durability: `run()` resolves once an fsync that started after the
+ * call has finished, so every commit made before the call is on disk. Calls that arrive while an
+ * fsync runs share the next one. The fsync runs on libuv's thread pool, never on the event loop.
+ * The WAL holds every commit until a checkpoint, which SQLite itself syncs (synchronous=NORMAL).
+ */
+function groupSync(walFile: string): { run: () => Promise<void>; close: () => void } {
+  let fd: number | null = null;
+  let running: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
+  const fsyncOnce = (): Promise<void> => {
+    // Opened on first use: the WAL file exists once the database is open in WAL mode.
+    fd ??= fs.openSync(walFile, 'r+');
+    const at = fd;
+    const done = new Promise<void>((resolve, reject) => fs.fdatasync(at, (error) => (error ? reject(error) : resolve())));
+    // Settles when the fsync ends, never rejects: the failure belongs to `done`'s callers.
+    const ended: Promise<void> = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    running = ended;
+    void ended.then(() => {
+      if (running === ended) running = null;
+    });
+    return done;
+  };
+  return {
+    run: () => {
+      if (running === null) return fsyncOnce();
+      queued ??= running.then(() => {
+        queued = null;
+        return fsyncOnce();
+      });
+      return queued;
+    },
+    close: () => {
+      if (fd !== null) fs.closeSync(fd);
+      fd = null;
     },
   };
 }
