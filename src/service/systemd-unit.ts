@@ -24,7 +24,7 @@ export const STOP_TIMEOUT_SECONDS = 30;
  */
 export function renderSystemdUnit(spec: ServiceSpec, options: SystemdOptions = {}): string {
   const user = spec.user === undefined || spec.user === 'root' ? undefined : checkUser(spec.user);
-  const exec = [spec.nodePath, spec.scriptPath, 'start'].map(execArg).join(' ');
+  const exec = [executable(spec.nodePath), ...[spec.scriptPath, 'start'].map(execArg)].join(' ');
   const lines = [
     '# Written by `trade-relay service install`. Change it by running that command again',
     '# (`trade-relay service install --print` shows what it would write).',
@@ -74,7 +74,16 @@ function quoted(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%')}"`;
 }
 
-// ExecStart also expands $VAR and ${VAR}: $$ is a literal $.
+// systemd refuses an executable path holding a quote or a backslash, whatever the escaping
+// ("Executable name contains special characters"), and expands no $VAR in it.
+function executable(value: string): string {
+  if (/["'\\]/.test(checkText(value, 'node'))) {
+    throw new ServiceDefinitionError(`systemd cannot run a program whose path holds a quote or a backslash: ${value}; install Node.js in another folder`);
+  }
+  return quoted(value);
+}
+
+// The arguments of ExecStart also expand $VAR and ${VAR}: $$ is a literal $.
 function execArg(value: string): string {
   return quoted(checkText(value, 'program')).replace(/\$/g, '$$$$');
 }

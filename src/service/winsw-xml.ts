@@ -23,17 +23,17 @@ export function renderWinswXml(spec: ServiceSpec): string {
     `  <id>${SERVICE_NAME}</id>`,
     '  <name>Trade Relay</name>',
     '  <description>Trade Relay: TradingView alerts to CrossTrade / NinjaTrader 8</description>',
-    `  <executable>${xml(checkPath(spec.nodePath, 'node'))}</executable>`,
-    `  <arguments>${xml(args.join(' '))}</arguments>`,
-    `  <workingdirectory>${xml(checkPath(spec.installDir, 'install folder'))}</workingdirectory>`,
-    `  <env name="RELAY_HOME" value="${xml(checkPath(spec.home, 'data folder'))}"/>`,
+    `  <executable>${text(checkPath(spec.nodePath, 'node'))}</executable>`,
+    `  <arguments>${text(args.join(' '))}</arguments>`,
+    `  <workingdirectory>${text(checkPath(spec.installDir, 'install folder'))}</workingdirectory>`,
+    `  <env name="RELAY_HOME" value="${attribute(checkPath(spec.home, 'data folder'))}"/>`,
     '  <startmode>Automatic</startmode>',
     '  <onfailure action="restart" delay="5 sec"/>',
     '  <onfailure action="restart" delay="30 sec"/>',
     '  <onfailure action="restart" delay="60 sec"/>',
     '  <resetfailure>1 hour</resetfailure>',
     `  <stoptimeout>${STOP_TIMEOUT_SECONDS} sec</stoptimeout>`,
-    `  <logpath>${xml(spec.home)}</logpath>`,
+    `  <logpath>${text(spec.home)}</logpath>`,
     '  <log mode="roll-by-size">',
     '    <sizeThreshold>5120</sizeThreshold>',
     '    <keepFiles>3</keepFiles>',
@@ -77,8 +77,12 @@ function checkPath(value: string, what: string): string {
   return value;
 }
 
-function xml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+function text(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function attribute(value: string): string {
+  return text(value).replace(/"/g, '&quot;');
 }
 
 function unxml(value: string): string {
