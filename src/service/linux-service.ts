@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HOME_FILES } from '../config/home.js';
 import type { CommandRunner } from './command-runner.js';
-import { SERVICE_NAME, type ServiceSpec } from './service-spec.js';
+import { SERVICE_NAME, ServiceCommandError, type ServiceSpec, type ServiceState } from './service-spec.js';
 import { renderSystemdUnit, unitHome } from './systemd-unit.js';
 
 /** What the Linux service needs from the system; tests pass a recorder and a temp unit folder. */
@@ -15,11 +15,6 @@ export interface LinuxDeps {
   out: (line: string) => void;
   /** The command to run again with sudo, printed when not root. */
   sudoCommand: string;
-}
-
-/** A failure of the service command, with what to do about it. */
-export class ServiceCommandError extends Error {
-  override name = 'ServiceCommandError';
 }
 
 export const unitPath = (deps: LinuxDeps): string => path.join(deps.unitDir, `${SERVICE_NAME}.service`);
@@ -60,12 +55,6 @@ export async function uninstallLinux(deps: LinuxDeps): Promise<void> {
   // Forgets a "failed" state; fails harmlessly when there is none.
   await deps.runner.run('systemctl', ['reset-failed', SERVICE_NAME]);
   deps.out(`service ${SERVICE_NAME} stopped, disabled and removed; the data folder and its database are kept`);
-}
-
-export interface ServiceState {
-  installed: boolean;
-  running: boolean;
-  enabled: boolean;
 }
 
 /** Prints installed / running / enabled, the data folder the service uses and where its log is. */

@@ -20,3 +20,15 @@ export interface ServiceSpec {
 export class ServiceDefinitionError extends Error {
   override name = 'ServiceDefinitionError';
 }
+
+/** A failure of the service command (not root, systemctl or WinSW failed, no WinSW), with what to do about it. */
+export class ServiceCommandError extends Error {
+  override name = 'ServiceCommandError';
+}
+
+export interface ServiceState {
+  installed: boolean;
+  running: boolean;
+  /** Starts at boot. */
+  enabled: boolean;
+}

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HOME_FILES } from '../config/home.js';
 import type { CommandRunner } from './command-runner.js';
-import { ServiceCommandError, type ServiceState } from './linux-service.js';
-import { SERVICE_NAME, type ServiceSpec } from './service-spec.js';
+import { SERVICE_NAME, ServiceCommandError, type ServiceSpec, type ServiceState } from './service-spec.js';
 import { renderWinswXml, winswHome } from './winsw-xml.js';
 
 /**

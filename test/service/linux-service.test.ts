@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultServiceUser, installLinux, type LinuxDeps, ServiceCommandError, statusLinux, uninstallLinux } from '../../src/service/linux-service.js';
-import type { ServiceSpec } from '../../src/service/service-spec.js';
+import { defaultServiceUser, installLinux, type LinuxDeps, statusLinux, uninstallLinux } from '../../src/service/linux-service.js';
+import { ServiceCommandError, type ServiceSpec } from '../../src/service/service-spec.js';
 import { renderSystemdUnit } from '../../src/service/systemd-unit.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { commandRecorder } from './command-recorder.js';
