@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HOME_FILES } from '../config/home.js';
-import type { CommandRunner } from './command-runner.js';
+import type { CommandRunner, RunResult } from './command-runner.js';
 import { SERVICE_NAME, ServiceCommandError, type ServiceSpec, type ServiceState } from './service-spec.js';
 import { renderSystemdUnit, unitHome } from './systemd-unit.js';
 
@@ -21,7 +21,10 @@ export const unitPath = (deps: LinuxDeps): string => path.join(deps.unitDir, `${
 
 /** systemd's version from `systemctl --version` ("systemd 252 (252.38-1~deb12u1)"), undefined if unknown. */
 export async function systemdVersion(runner: CommandRunner): Promise<number | undefined> {
-  const result = await runner.run('systemctl', ['--version']);
+  return parseSystemdVersion(await runner.run('systemctl', ['--version']));
+}
+
+function parseSystemdVersion(result: RunResult): number | undefined {
   const match = /^systemd (\d+)/.exec(result.stdout);
   return result.code === 0 && match ? Number(match[1]) : undefined;
 }
@@ -29,7 +32,14 @@ export async function systemdVersion(runner: CommandRunner): Promise<number | un
 /** Writes the unit, enables it at boot and (re)starts it. Throws ServiceCommandError when not root or systemctl fails. */
 export async function installLinux(spec: ServiceSpec, deps: LinuxDeps): Promise<void> {
   requireRoot(deps, 'installing');
-  const unit = renderSystemdUnit(spec, { systemdVersion: await systemdVersion(deps.runner) });
+  const probe = await deps.runner.run('systemctl', ['--version']);
+  if (probe.code === 127) {
+    throw new ServiceCommandError(
+      'systemctl was not found: this system does not run systemd. Run the relay under your own service manager ' +
+        `(the command: RELAY_HOME='${spec.home}' '${spec.nodePath}' '${spec.scriptPath}' start), or see the unit with --print`,
+    );
+  }
+  const unit = renderSystemdUnit(spec, { systemdVersion: parseSystemdVersion(probe) });
   await prepareHome(spec, deps);
   fs.mkdirSync(deps.unitDir, { recursive: true });
   fs.writeFileSync(unitPath(deps), unit, { mode: 0o644 });

@@ -117,8 +117,19 @@ describe('installLinux', () => {
   });
 
   it('writes a unit without RestartSteps when systemctl cannot tell its version', async () => {
-    await installLinux(spec, deps(commandRecorder((line) => (line === 'systemctl --version' ? { code: 127 } : systemAnswers(line)))));
+    await installLinux(spec, deps(commandRecorder((line) => (line === 'systemctl --version' ? { code: 1 } : systemAnswers(line)))));
     expect(fs.readFileSync(unitFile(), 'utf8')).toBe(renderSystemdUnit(spec));
+  });
+
+  it('without systemd says so and writes nothing', async () => {
+    const recorder = commandRecorder((line) => (line === 'systemctl --version' ? { code: 127, stderr: 'systemctl: not found' } : undefined));
+    await expect(installLinux(spec, deps(recorder))).rejects.toThrow(
+      new ServiceCommandError(
+        `systemctl was not found: this system does not run systemd. Run the relay under your own service manager (the command: RELAY_HOME='${spec.home}' '/usr/bin/node' '/opt/trade-relay/bin/trade-relay.js' start), or see the unit with --print`,
+      ),
+    );
+    expect(recorder.calls).toEqual(['systemctl --version']);
+    expect(fs.existsSync(unitFile())).toBe(false);
   });
 });
 
