@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderSystemdUnit } from '../../src/service/systemd-unit.js';
 import { renderWinswXml } from '../../src/service/winsw-xml.js';
-import { type CliSandbox, createCliSandbox, REPO_ROOT } from '../helpers/run-cli.js';
+import { CLI_MAIN, type CliSandbox, createCliSandbox, REPO_ROOT } from '../helpers/run-cli.js';
 import { installedSystemdVersion, verifyUnit } from './systemd-verify.js';
 
 // Issue 8, observed case 11: "The relay stops with its console window, at logoff and at every
@@ -103,6 +104,30 @@ describe('trade-relay service on Linux', () => {
     delete sandbox.env.RELAY_HOME;
     const byDefault = await sandbox.run(['service', 'install', '--print', '--user', 'root']);
     expect(byDefault.stdout).toContain(`Environment="RELAY_HOME=${path.join(INSTALL, 'data')}"`);
+  });
+
+  it('as an ordinary user, install prints the exact sudo command, and that command installs it', () => {
+    // Runs the CLI as the system account "daemon" (uid 1): CI runs as root, which can switch to it.
+    const asDaemon = spawnSync(
+      'setpriv',
+      ['--reuid=1', '--regid=1', '--clear-groups', process.execPath, CLI_MAIN, 'service', 'install', '--home', "it's data"],
+      {
+        cwd: sandbox.dir,
+        env: sandbox.env,
+        encoding: 'utf8',
+      },
+    );
+    expect(asDaemon.status).toBe(1);
+    const sudo = `sudo ${process.execPath} ${SCRIPT} service install --home '${sandbox.dir}/it'\\''s data' --user daemon`;
+    expect(asDaemon.stderr).toBe(`error: installing a system service needs root. Run:\n  ${sudo}\n(or add --print to see the unit without installing it)\n`);
+    expect(fs.existsSync(unitDir)).toBe(false);
+
+    // sudo drops RELAY_HOME and runs as root: the printed command names the data folder and the user itself.
+    const asRoot = spawnSync('sh', ['-c', sudo.replace(/^sudo /, '')], { cwd: '/', env: sandbox.env, encoding: 'utf8' });
+    expect(asRoot.stderr).toBe('');
+    const unit = fs.readFileSync(path.join(unitDir, 'trade-relay.service'), 'utf8');
+    expect(unit).toContain(`Environment="RELAY_HOME=${sandbox.dir}/it's data"`);
+    expect(unit).toContain('\nUser=daemon\n');
   });
 
   it('install --print prints the unit and changes nothing', async () => {
