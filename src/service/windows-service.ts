@@ -29,9 +29,10 @@ const xmlPath = (deps: WindowsDeps) => path.join(deps.serviceDir, WINSW_XML);
 /** Writes the XML, registers the service (replacing an older registration) and starts it. */
 export async function installWindows(spec: ServiceSpec, deps: WindowsDeps, winswSource?: string): Promise<void> {
   const definition = renderWinswXml(spec);
-  fs.mkdirSync(deps.serviceDir, { recursive: true });
-  if (winswSource) fs.copyFileSync(path.resolve(winswSource), exePath(deps));
-  if (!fs.existsSync(exePath(deps))) {
+  const source = winswSource === undefined ? undefined : path.resolve(winswSource);
+  if (source !== undefined && !fs.existsSync(source))
+    throw new ServiceCommandError(`no file ${source} (--winsw): give the path of the downloaded WinSW-x64.exe`);
+  if (source === undefined && !fs.existsSync(exePath(deps))) {
     throw new ServiceCommandError(
       [
         `WinSW is needed to run the relay as a Windows service and is not in ${deps.serviceDir}.`,
@@ -41,11 +42,14 @@ export async function installWindows(spec: ServiceSpec, deps: WindowsDeps, winsw
       ].join('\n'),
     );
   }
-  fs.mkdirSync(spec.home, { recursive: true });
-  if ((await state(deps)) !== 'NonExistent') {
+  // A registered service is stopped and unregistered with the WinSW it runs under: Windows locks a running .exe.
+  if (fs.existsSync(exePath(deps)) && (await state(deps)) !== 'NonExistent') {
     await deps.runner.run(exePath(deps), ['stopwait']);
     await winsw(deps, 'uninstall');
   }
+  fs.mkdirSync(deps.serviceDir, { recursive: true });
+  if (source !== undefined && source !== path.resolve(exePath(deps))) fs.copyFileSync(source, exePath(deps));
+  fs.mkdirSync(spec.home, { recursive: true });
   fs.writeFileSync(xmlPath(deps), definition);
   deps.out(`wrote ${xmlPath(deps)}`);
   await winsw(deps, 'install');

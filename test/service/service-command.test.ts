@@ -189,7 +189,7 @@ describe('trade-relay service on Windows (WinSW; a fake one here)', () => {
     expect(fs.readFileSync(path.join(unitDir, 'trade-relay-service.xml'), 'utf8')).toBe(
       renderWinswXml({ nodePath: process.execPath, installDir: INSTALL, scriptPath: SCRIPT, home }),
     );
-    expect(calls()).toEqual(['winsw status', 'winsw install', 'winsw start']);
+    expect(calls()).toEqual(['winsw install', 'winsw start']);
 
     const status = await sandbox.run(['service', 'status', '--home', home]);
     expect(status.code).toBe(0);

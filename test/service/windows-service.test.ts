@@ -57,7 +57,7 @@ describe('installWindows', () => {
     await installWindows(spec, deps(winsw), downloadedWinsw());
     expect(fs.readFileSync(exe, 'utf8')).toBe('MZ fake WinSW');
     expect(fs.readFileSync(temp.file('service/trade-relay-service.xml'), 'utf8')).toBe(renderWinswXml(spec));
-    expect(winsw.calls).toEqual([`${exe} status`, `${exe} install`, `${exe} start`]);
+    expect(winsw.calls).toEqual([`${exe} install`, `${exe} start`]);
     expect(fs.existsSync(spec.home)).toBe(true);
     expect(out).toEqual([
       `wrote ${temp.file('service/trade-relay-service.xml')}`,
@@ -74,6 +74,32 @@ describe('installWindows', () => {
     const winsw = fakeWinsw('Started');
     await installWindows(spec, deps(winsw));
     expect(winsw.calls).toEqual([`${exe} status`, `${exe} stopwait`, `${exe} uninstall`, `${exe} install`, `${exe} start`]);
+  });
+
+  it('replaces WinSW only once the running service has been stopped with the old one (Windows locks a running .exe)', async () => {
+    fs.mkdirSync(temp.file('service'));
+    fs.writeFileSync(exe, 'old WinSW');
+    let exeWhenUninstalled = '';
+    const winsw = fakeWinsw('Started');
+    const runner = {
+      run: async (file: string, args: string[]) => {
+        if (args[0] === 'uninstall') exeWhenUninstalled = fs.readFileSync(exe, 'utf8');
+        return winsw.runner.run(file, args);
+      },
+    };
+    await installWindows(spec, { ...deps(winsw), runner }, downloadedWinsw());
+    expect(exeWhenUninstalled).toBe('old WinSW');
+    expect(fs.readFileSync(exe, 'utf8')).toBe('MZ fake WinSW');
+  });
+
+  it('accepts the WinSW already in place as --winsw, and refuses a --winsw that does not exist', async () => {
+    fs.mkdirSync(temp.file('service'));
+    fs.writeFileSync(exe, 'WinSW');
+    await installWindows(spec, deps(fakeWinsw()), exe);
+    expect(fs.readFileSync(exe, 'utf8')).toBe('WinSW');
+    await expect(installWindows(spec, deps(fakeWinsw()), temp.file('missing.exe'))).rejects.toThrow(
+      new ServiceCommandError(`no file ${temp.file('missing.exe')} (--winsw): give the path of the downloaded WinSW-x64.exe`),
+    );
   });
 
   it('without WinSW says where to get it and how to go on', async () => {
