@@ -15,6 +15,8 @@ export interface LinuxDeps {
   out: (line: string) => void;
   /** The command to run again with sudo, printed when not root. */
   sudoCommand: string;
+  /** How long after starting it the service must still run to count as started (a bad setting stops it at once). */
+  settleMs: number;
 }
 
 export const unitPath = (deps: LinuxDeps): string => path.join(deps.unitDir, `${SERVICE_NAME}.service`);
@@ -48,7 +50,15 @@ export async function installLinux(spec: ServiceSpec, deps: LinuxDeps): Promise<
   await systemctl(deps, ['enable', SERVICE_NAME]);
   // restart, not start: a second install must run the definition it just wrote.
   await systemctl(deps, ['restart', SERVICE_NAME]);
-  deps.out(`service ${SERVICE_NAME} installed, enabled at boot and started, as ${spec.user ?? 'root'}, data folder ${spec.home}`);
+  await new Promise((resolve) => setTimeout(resolve, deps.settleMs));
+  const active = (await deps.runner.run('systemctl', ['is-active', SERVICE_NAME])).stdout.trim();
+  if (active !== 'active') {
+    throw new ServiceCommandError(
+      `service ${SERVICE_NAME} is installed and enabled at boot, but the relay is not running (${active || 'unknown'}); systemd retries every few seconds. ` +
+        `See why: journalctl -u ${SERVICE_NAME} -n 30 --no-pager`,
+    );
+  }
+  deps.out(`service ${SERVICE_NAME} installed, enabled at boot and running, as ${spec.user ?? 'root'}, data folder ${spec.home}`);
   printWhereToLook(spec.home, deps);
 }
 

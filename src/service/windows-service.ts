@@ -21,6 +21,8 @@ export interface WindowsDeps {
   /** `<install folder>\service`: the renamed WinSW and its XML. */
   serviceDir: string;
   out: (line: string) => void;
+  /** How long after starting it the service must still run to count as started (a bad setting stops it at once). */
+  settleMs: number;
 }
 
 const exePath = (deps: WindowsDeps) => path.join(deps.serviceDir, WINSW_EXE);
@@ -54,7 +56,14 @@ export async function installWindows(spec: ServiceSpec, deps: WindowsDeps, winsw
   deps.out(`wrote ${xmlPath(deps)}`);
   await winsw(deps, 'install');
   await winsw(deps, 'start');
-  deps.out(`service ${SERVICE_NAME} installed (starts at boot, restarts after a failure) and started, data folder ${spec.home}`);
+  await new Promise((resolve) => setTimeout(resolve, deps.settleMs));
+  if ((await state(deps)) !== 'Started') {
+    throw new ServiceCommandError(
+      `service ${SERVICE_NAME} is installed and starts at boot, but the relay is not running; Windows retries after 5 s. ` +
+        `See why: ${path.join(spec.home, `${SERVICE_NAME}-service.err.log`)} and ${path.join(spec.home, HOME_FILES.log)}`,
+    );
+  }
+  deps.out(`service ${SERVICE_NAME} installed (starts at boot, restarts after a failure) and running, data folder ${spec.home}`);
   printWhereToLook(spec.home, deps);
 }
 

@@ -33,11 +33,12 @@ const systemAnswers = (line: string) => {
   if (line === 'systemctl --version') return { stdout: 'systemd 252 (252.38-1~deb12u1)\n+PAM +AUDIT\n' };
   if (line === 'id -u alice') return { stdout: `${UID}\n` };
   if (line === 'id -g alice') return { stdout: `${GID}\n` };
+  if (line === 'systemctl is-active trade-relay') return { stdout: 'active\n' };
   return undefined;
 };
 
 function deps(recorder: ReturnType<typeof commandRecorder>, isRoot = true): LinuxDeps {
-  return { runner: recorder.runner, unitDir: temp.file('system'), isRoot, out: (line) => out.push(line), sudoCommand: SUDO };
+  return { runner: recorder.runner, unitDir: temp.file('system'), isRoot, out: (line) => out.push(line), sudoCommand: SUDO, settleMs: 0 };
 }
 
 const unitFile = () => temp.file('system/trade-relay.service');
@@ -55,10 +56,11 @@ describe('installLinux', () => {
       'systemctl daemon-reload',
       'systemctl enable trade-relay',
       'systemctl restart trade-relay',
+      'systemctl is-active trade-relay',
     ]);
     expect(out).toEqual([
       `wrote ${unitFile()}`,
-      `service trade-relay installed, enabled at boot and started, as alice, data folder ${spec.home}`,
+      `service trade-relay installed, enabled at boot and running, as alice, data folder ${spec.home}`,
       `log: ${path.join(spec.home, 'trade_relay.log')} (application log); console output: journalctl -u trade-relay -f`,
       'status: systemctl status trade-relay    stop: sudo systemctl stop trade-relay    remove: trade-relay service uninstall',
     ]);
@@ -85,7 +87,7 @@ describe('installLinux', () => {
     await installLinux({ ...spec, user: 'root' }, deps(recorder));
     expect(fs.existsSync(spec.home)).toBe(true);
     expect(recorder.calls.filter((c) => c.startsWith('id '))).toEqual([]);
-    expect(out[1]).toBe(`service trade-relay installed, enabled at boot and started, as root, data folder ${spec.home}`);
+    expect(out[1]).toBe(`service trade-relay installed, enabled at boot and running, as root, data folder ${spec.home}`);
   });
 
   it('without root says so and prints the sudo command; writes and runs nothing', async () => {
@@ -119,6 +121,16 @@ describe('installLinux', () => {
   it('writes a unit without RestartSteps when systemctl cannot tell its version', async () => {
     await installLinux(spec, deps(commandRecorder((line) => (line === 'systemctl --version' ? { code: 1 } : systemAnswers(line)))));
     expect(fs.readFileSync(unitFile(), 'utf8')).toBe(renderSystemdUnit(spec));
+  });
+
+  it('says so, with where to look, when the relay does not stay up', async () => {
+    const recorder = commandRecorder((line) => (line === 'systemctl is-active trade-relay' ? { code: 3, stdout: 'activating\n' } : systemAnswers(line)));
+    await expect(installLinux(spec, deps(recorder))).rejects.toThrow(
+      new ServiceCommandError(
+        'service trade-relay is installed and enabled at boot, but the relay is not running (activating); systemd retries every few seconds. See why: journalctl -u trade-relay -n 30 --no-pager',
+      ),
+    );
+    expect(fs.existsSync(unitFile())).toBe(true);
   });
 
   it('without systemd says so and writes nothing', async () => {

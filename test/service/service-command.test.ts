@@ -77,8 +77,14 @@ describe('trade-relay service on Linux', () => {
     expect(result.code).toBe(0);
     const unit = fs.readFileSync(path.join(unitDir, 'trade-relay.service'), 'utf8');
     expect(unit).toBe(renderSystemdUnit({ nodePath: process.execPath, installDir: INSTALL, scriptPath: SCRIPT, home, user: 'root' }, { systemdVersion: 252 }));
-    expect(calls()).toEqual(['systemctl --version', 'systemctl daemon-reload', 'systemctl enable trade-relay', 'systemctl restart trade-relay']);
-    expect(result.stdout).toContain(`service trade-relay installed, enabled at boot and started, as root, data folder ${home}`);
+    expect(calls()).toEqual([
+      'systemctl --version',
+      'systemctl daemon-reload',
+      'systemctl enable trade-relay',
+      'systemctl restart trade-relay',
+      'systemctl is-active trade-relay',
+    ]);
+    expect(result.stdout).toContain(`service trade-relay installed, enabled at boot and running, as root, data folder ${home}`);
     expect(fs.statSync(home).isDirectory()).toBe(true);
     expect(verifyUnit(unit, sandbox.dir)).toEqual({ code: 0, output: '' });
   });
@@ -189,7 +195,7 @@ describe('trade-relay service on Windows (WinSW; a fake one here)', () => {
     expect(fs.readFileSync(path.join(unitDir, 'trade-relay-service.xml'), 'utf8')).toBe(
       renderWinswXml({ nodePath: process.execPath, installDir: INSTALL, scriptPath: SCRIPT, home }),
     );
-    expect(calls()).toEqual(['winsw install', 'winsw start']);
+    expect(calls()).toEqual(['winsw install', 'winsw start', 'winsw status']);
 
     const status = await sandbox.run(['service', 'status', '--home', home]);
     expect(status.code).toBe(0);

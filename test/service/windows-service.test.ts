@@ -44,6 +44,7 @@ const deps = (recorder: ReturnType<typeof commandRecorder>): WindowsDeps => ({
   runner: recorder.runner,
   serviceDir: temp.file('service'),
   out: (line) => out.push(line),
+  settleMs: 0,
 });
 
 function downloadedWinsw(): string {
@@ -57,11 +58,11 @@ describe('installWindows', () => {
     await installWindows(spec, deps(winsw), downloadedWinsw());
     expect(fs.readFileSync(exe, 'utf8')).toBe('MZ fake WinSW');
     expect(fs.readFileSync(temp.file('service/trade-relay-service.xml'), 'utf8')).toBe(renderWinswXml(spec));
-    expect(winsw.calls).toEqual([`${exe} install`, `${exe} start`]);
+    expect(winsw.calls).toEqual([`${exe} install`, `${exe} start`, `${exe} status`]);
     expect(fs.existsSync(spec.home)).toBe(true);
     expect(out).toEqual([
       `wrote ${temp.file('service/trade-relay-service.xml')}`,
-      `service trade-relay installed (starts at boot, restarts after a failure) and started, data folder ${spec.home}`,
+      `service trade-relay installed (starts at boot, restarts after a failure) and running, data folder ${spec.home}`,
       `log: ${path.join(spec.home, 'trade_relay.log')} (application log); console output and WinSW's own log: ${path.join(spec.home, 'trade-relay-service.*.log')}`,
       'status: npx trade-relay service status (or services.msc)    remove: npx trade-relay service uninstall',
     ]);
@@ -73,7 +74,7 @@ describe('installWindows', () => {
     fs.copyFileSync(temp.file('WinSW-x64.exe'), exe);
     const winsw = fakeWinsw('Started');
     await installWindows(spec, deps(winsw));
-    expect(winsw.calls).toEqual([`${exe} status`, `${exe} stopwait`, `${exe} uninstall`, `${exe} install`, `${exe} start`]);
+    expect(winsw.calls).toEqual([`${exe} status`, `${exe} stopwait`, `${exe} uninstall`, `${exe} install`, `${exe} start`, `${exe} status`]);
   });
 
   it('replaces WinSW only once the running service has been stopped with the old one (Windows locks a running .exe)', async () => {
@@ -115,6 +116,19 @@ describe('installWindows', () => {
       ),
     );
     expect(winsw.calls).toEqual([]);
+  });
+
+  it('says so, with where to look, when the relay does not stay up', async () => {
+    let started = false;
+    const winsw = commandRecorder((line) => {
+      if (line.endsWith(' start')) started = true;
+      return line.endsWith(' status') ? { stdout: started ? 'Stopped\n' : 'NonExistent\n' } : undefined;
+    });
+    await expect(installWindows(spec, deps(winsw), downloadedWinsw())).rejects.toThrow(
+      new ServiceCommandError(
+        `service trade-relay is installed and starts at boot, but the relay is not running; Windows retries after 5 s. See why: ${path.join(spec.home, 'trade-relay-service.err.log')} and ${path.join(spec.home, 'trade_relay.log')}`,
+      ),
+    );
   });
 
   it('explains access denied (exit 5): an administrator command prompt is needed', async () => {

@@ -28,15 +28,25 @@ function platform(): 'linux' | 'win32' {
   );
 }
 
+// A relay that cannot start (a bad setting, a taken port) exits within a second: `start` is healthy in under 1 s.
+const SETTLE_MS = 2000;
+
 const isRoot = () => process.getuid?.() === 0;
 
 function linuxDeps(io: CliIo, sudoArgs: string[]): LinuxDeps {
   const sudoCommand = ['sudo', process.execPath, scriptPath(), 'service', ...sudoArgs].map(shellQuote).join(' ');
-  return { runner: execRunner, unitDir: process.env.RELAY_SERVICE_DIR || '/etc/systemd/system', isRoot: isRoot(), out: io.out, sudoCommand };
+  return {
+    runner: execRunner,
+    unitDir: process.env.RELAY_SERVICE_DIR || '/etc/systemd/system',
+    isRoot: isRoot(),
+    out: io.out,
+    sudoCommand,
+    settleMs: SETTLE_MS,
+  };
 }
 
 function windowsDeps(io: CliIo): WindowsDeps {
-  return { runner: execRunner, serviceDir: process.env.RELAY_SERVICE_DIR || path.join(installDir(), 'service'), out: io.out };
+  return { runner: execRunner, serviceDir: process.env.RELAY_SERVICE_DIR || path.join(installDir(), 'service'), out: io.out, settleMs: SETTLE_MS };
 }
 
 const scriptPath = () => path.join(installDir(), 'bin', 'trade-relay.js');
