@@ -62,7 +62,8 @@ beforeEach(() => {
 });
 afterEach(() => sandbox.cleanup());
 
-describe('trade-relay service on Linux', () => {
+// Each CLI run takes about a second, and install waits 2 s to see the relay stay up.
+describe('trade-relay service on Linux', { timeout: 60_000 }, () => {
   it('is a command with install, uninstall and status', async () => {
     const result = await sandbox.run(['service', '--help']);
     expect(result.code).toBe(0);
@@ -182,7 +183,7 @@ describe('trade-relay service on Linux', () => {
   });
 });
 
-describe('trade-relay service on Windows (WinSW; a fake one here)', () => {
+describe('trade-relay service on Windows (WinSW; a fake one here)', { timeout: 60_000 }, () => {
   beforeEach(() => {
     fs.writeFileSync(file('WinSW-x64.exe'), FAKE_WINSW, { mode: 0o755 });
     fs.rmSync(file('state'));
