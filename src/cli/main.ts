@@ -13,6 +13,7 @@ import { registerListUsers } from './commands/list-users.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPositions } from './commands/positions.js';
 import { registerRemoveUser } from './commands/remove-user.js';
+import { registerService } from './commands/service.js';
 import { registerStart } from './commands/start.js';
 
 function buildProgram(io: CliIo): Command {
@@ -28,6 +29,7 @@ function buildProgram(io: CliIo): Command {
   registerLogs(program, io);
   registerCrosstradeSim(program, io);
   registerAdminToken(program, io);
+  registerService(program, io);
   return program;
 }
 
