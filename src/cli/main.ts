@@ -14,6 +14,7 @@ import { registerListUsers } from './commands/list-users.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPositions } from './commands/positions.js';
 import { registerRemoveUser } from './commands/remove-user.js';
+import { registerService } from './commands/service.js';
 import { registerStart } from './commands/start.js';
 import { registerTestAlert } from './commands/test-alert.js';
 
@@ -30,6 +31,7 @@ function buildProgram(io: CliIo): Command {
   registerLogs(program, io);
   registerCrosstradeSim(program, io);
   registerAdminToken(program, io);
+  registerService(program, io);
   registerDoctor(program, io);
   registerTestAlert(program, io);
   return program;
