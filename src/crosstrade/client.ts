@@ -1,7 +1,7 @@
 // The CrossTrade client: position reads for the relay's check, and the webhook forward.
 // One keep-alive undici Agent; every call has one deadline (an AbortSignal covering connect,
 // headers and body) plus undici's own headers/body timeouts, so nothing outlives its timeout.
-// Reference: external-systems sections 0 (facts 2, 5, 6, 7), 2.8 and 3.
+// Facts: docs/external-systems.md §1.1 (the 3 s budget), §2.8, §3.2-§3.4.
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import type { PositionReading } from '../engine/types.js';
@@ -64,7 +64,7 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     keepAliveMaxTimeout: 60_000,
     connect: { timeout: Math.max(apiTimeoutMs, forwardTimeoutMs) },
   });
-  // Coalescing and cache per (user, account): the budget is 180 calls/min per user (reference fact 7).
+  // Coalescing and cache per (user, account): the budget is 180 calls/min per user (docs/external-systems.md §3.2).
   const inflight = new Map<string, { call: Promise<Answer>; askedAt: number }>();
   const cache = new Map<string, Answer>();
   let closed = false;

@@ -162,7 +162,7 @@ function identityOf(deps: RelayDeps, alert: RelayAlert, parsed: ParsedAlert): Al
 async function arbitrateAndForward(ctx: AlertContext): Promise<AlertReply> {
   const { deps, keys, alert, user } = ctx;
   const { outboundMs, forwardTimeoutMs } = deps.budget;
-  // The forward must still fit after any wait or check (reference fact 2).
+  // The forward must still fit after any wait or check (docs/external-systems.md §1.1).
   const sendBy = ctx.startedAt + outboundMs - forwardTimeoutMs;
   const readings: (PositionReading | null)[] = keys.map(() => null);
   let readingRounds = 0;
@@ -304,7 +304,7 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
         ? `outcome-unknown: ${outcome.reason}; the order may have reached CrossTrade: the next alert of this position is checked against CrossTrade`
         : `forward-failed: ${outcome.reason}; nothing was placed`;
     // The order has gone (or definitely not): from here the answer is the true outcome, never a
-    // 5xx, since TradingView would send it again (reference §1.1). The store retries the write.
+    // 5xx, since TradingView would send it again (docs/external-systems.md §1.1). The store retries the write.
     deps.store.settle({
       keys: keys.map((key, i) => {
         const verdict = verdicts[i];
@@ -419,7 +419,7 @@ function describeReadings(readings: readonly (PositionReading | null)[]): string
   return parts.length === 0 ? null : parts.join('; ');
 }
 
-/** CrossTrade's `delay` (float seconds, max 60, reference §2.5); an unreadable value counts as the maximum. */
+/** CrossTrade's `delay` (float seconds, max 60, docs/external-systems.md §2.5); an unreadable value counts as the maximum. */
 function delaySeconds(text: string | undefined): number {
   if (text === undefined) return 0;
   const seconds = Number(text);

@@ -1,6 +1,6 @@
 // A CrossTrade stand-in over real HTTP: the webhook (`POST /v1/send/:a/:b`) and the positions API
 // (`GET /v1/api/...`), with faults to inject per surface. Used by tests, the bench and
-// `trade-relay crosstrade-sim`. Shapes follow the external-systems reference, sections 2 and 3.
+// `trade-relay crosstrade-sim`. Shapes follow docs/external-systems.md §2 and §3.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -230,7 +230,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
-/** What CrossTrade answers for a failing status (reference 3.2, 3.3). */
+/** What CrossTrade answers for a failing status (docs/external-systems.md §3.2, §3.3). */
 function faultBody(status: number): object {
   if (status === 408) return { success: false, error: 'not_connected' };
   if (status === 429) return { error: 'Rate limit exceeded' };
