@@ -140,6 +140,9 @@ describe('logs of a running relay', () => {
     const [logged] = (JSON.parse((await logsOf('bob', '--json')).stdout) as { logs: { alert: string; relay_user: string }[] }).logs;
     expect(logged?.alert).toBe(entry('A').replace('relay_id=A; ', 'key=[removed]; ').trim());
     expect(JSON.stringify(logged)).not.toContain(USER_KEY);
+    const withText = (await logsOf('bob', '--alert')).stdout.split('\n');
+    expect(withText[2]).toBe(`    ${entry('A').replace('relay_id=A; ', 'key=[removed]; ').trim()}`);
+    expect(withText.join('\n')).not.toContain(USER_KEY);
   });
 
   it('case 7: an alert with bad syntax is listed under its relay_user, a secret that lost its ; removed', async () => {

@@ -21,6 +21,7 @@ interface LogsOptions {
   decision?: string;
   relayId?: string;
   utc?: boolean;
+  alert?: boolean;
 }
 
 export function registerLogs(program: Command, io: CliIo): void {
@@ -31,6 +32,7 @@ export function registerLogs(program: Command, io: CliIo): void {
     .option('--since <when>', 'only entries since: 30m, 2h, 7d (ago), today, yesterday, 2026-01-05 or 2026-01-05T14:30')
     .option('--decision <list>', `only these decisions, comma-separated: ${DECISIONS.join(', ')}`)
     .option('--relay-id <relay_id>', 'only this strategy')
+    .option('--alert', 'show under each line the alert as received, its secrets removed')
     .option('--utc', 'show and read times in UTC (default: this computer’s time zone)')
     .option('--limit <n>', 'how many rows, 1-10000', integerOption('--limit', 1, 10_000), 50)
     .option('--json', 'print JSON {"logs": [...]} (times in UTC, ISO 8601)')
@@ -54,9 +56,15 @@ export function registerLogs(program: Command, io: CliIo): void {
           (cell) => cell ?? '-',
         ),
       );
-      formatTable([`time (${timeZoneName(utc)})`, 'decision', 'signal_type', 'relay_user', 'relay_id', 'account', 'instrument', 'reason'], table).forEach(
-        io.out,
+      const [header, ...lines] = formatTable(
+        [`time (${timeZoneName(utc)})`, 'decision', 'signal_type', 'relay_user', 'relay_id', 'account', 'instrument', 'reason'],
+        table,
       );
+      io.out(header ?? '');
+      lines.forEach((line, i) => {
+        io.out(line);
+        if (options.alert) io.out(`    ${(rows[i]?.alert ?? '').replace(/\r\n|\r|\n/g, '\n    ')}`);
+      });
       io.out(countLine(counts, rows.length));
     });
 }
