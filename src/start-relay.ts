@@ -27,7 +27,7 @@ export interface StartOptions {
   now?: () => number;
 }
 
-/** TradingView delivers webhooks to ports 80 and 443 only (reference fact 1). */
+/** TradingView delivers webhooks to ports 80 and 443 only (docs/external-systems.md §1.1). */
 export const TRADINGVIEW_PORTS: readonly number[] = [80, 443];
 
 /** The composition root: store → CrossTrade client → HTTP server → listen. */

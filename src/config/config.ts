@@ -3,19 +3,19 @@ import net from 'node:net';
 import { isAllowSpec, parseAddressList } from './address-list.js';
 import { ConfigError } from './config-error.js';
 
-/** TradingView cancels a webhook after 3 s (reference fact 2); the two outbound calls must fit well inside it. */
+/** TradingView cancels a webhook after 3 s (docs/external-systems.md §1.1); the two outbound calls must fit well inside it. */
 export const TRADINGVIEW_TIMEOUT_MS = 3000;
 export const OUTBOUND_BUDGET_MS = 2500;
 
 /** TradingView resends an alert answered 5xx 5 s later, up to 3 times: one trigger can arrive over about 25 s. */
 export const TRADINGVIEW_RESEND_SPAN_SECONDS = 25;
-/** CrossTrade's longest `cancel_after` (minutes, reference §2.5). */
+/** CrossTrade's longest `cancel_after` (minutes, docs/external-systems.md §2.5). */
 const LONGEST_CANCEL_AFTER_SECONDS = 60 * 60;
 
 const integer = (min: number, max: number, minMessage?: string) => z.coerce.number().int().min(min, minMessage).max(max);
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
-/** TradingView's webhook senders (reference §1.1) and loopback: the default allow-list of /webhook. */
+/** TradingView's webhook senders (docs/external-systems.md §1.1) and loopback: the default allow-list of /webhook. */
 export const TRADINGVIEW_WEBHOOK_IPS = ['52.89.214.238', '34.212.75.30', '54.218.53.128', '52.32.178.7'] as const;
 export const DEFAULT_WEBHOOK_ALLOW = [...TRADINGVIEW_WEBHOOK_IPS, '127.0.0.0/8', '::1'].join(',');
 

@@ -459,12 +459,13 @@ describe('logs', () => {
       }),
     );
     store.appendLog(logEntry({ time: OPENED_AT + 2000, relayUser: 'bob', relayId: 'scalp', signalType: 'entry', decision: 'blocked', reason: 'not-owner' }));
-    const result = await sandbox.run(['logs', '--limit', '2']);
+    const result = await sandbox.run(['logs', '--limit', '2', '--utc']);
     expect(result.stdout).toBe(
       [
-        'time                      decision  signal_type  relay_user  relay_id  account  instrument  reason',
-        '2026-01-05T14:30:02.000Z  blocked   entry        bob         scalp     Sim101   RTY1!       not-owner',
-        '2026-01-05T14:30:01.000Z  rejected  -            -           -         -        -           unknown relay_user',
+        'time (UTC)           decision  signal_type  relay_user  relay_id  account  instrument  reason',
+        '2026-01-05 14:30:02  blocked   entry        bob         scalp     Sim101   RTY1!       not-owner',
+        '2026-01-05 14:30:01  rejected  -            -           -         -        -           unknown relay_user',
+        '3 entries: 1 forwarded, 1 blocked, 1 rejected (the newest 2 shown: --limit for more)',
         '',
       ].join('\n'),
     );

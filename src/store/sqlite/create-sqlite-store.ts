@@ -11,6 +11,8 @@ import {
   type ArbitrationResult,
   type KeyView,
   type KeyWrite,
+  type LogDecision,
+  type LogQuery,
   type PositionKey,
   type PositionRecord,
   type Refusal,
@@ -177,6 +179,31 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
   };
+
+  // Filtered listings (trade-relay logs): one statement per combination of conditions, prepared once.
+  const logStatements = new Map<string, Database.Statement>();
+  const logStatement = (sql: string) => {
+    let statement = logStatements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      logStatements.set(sql, statement);
+    }
+    return statement;
+  };
+  const logFilter = (query: LogQuery) => {
+    const conditions: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (condition: string, ...values: (string | number)[]) => {
+      conditions.push(condition);
+      params.push(...values);
+    };
+    if (query.relayUser !== undefined) add('relay_user = ?', query.relayUser);
+    if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
+    if (query.since !== undefined) add('time >= ?', query.since);
+    if (query.decisions !== undefined) add(`decision IN (${query.decisions.map(() => '?').join(', ') || 'NULL'})`, ...query.decisions);
+    return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
+  };
+  const isPlainQuery = (query: LogQuery) => query.relayId === undefined && query.decisions === undefined && query.since === undefined;
 
   const keyArgs = (key: PositionKey) => [key.accountGroup, accountKey(key.account), key.instrumentKey] as const;
   const readKey = (key: PositionKey) => q.getKey.get(...keyArgs(key)) ?? null;
@@ -423,9 +450,21 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       scheduleFlush(0);
     },
     appendLog: (entry) => Number(busyAware(() => q.insertLog.run(entry)).lastInsertRowid),
-    listLogs: ({ relayUser, limit }) => {
+    listLogs: (query) => {
       flushQueue();
-      return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
+      const { relayUser, limit } = query;
+      if (isPlainQuery(query)) return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
+      const { where, params } = logFilter(query);
+      return (logStatement(`SELECT * FROM signal_log ${where} ORDER BY id DESC LIMIT ?`).all(...params, limit) as LogRow[]).map(toLogRecord);
+    },
+    countLogs: (query) => {
+      flushQueue();
+      const { where, params } = logFilter(query);
+      const rows = logStatement(`SELECT decision, COUNT(*) AS n FROM signal_log ${where} GROUP BY decision`).all(...params) as {
+        decision: LogDecision;
+        n: number;
+      }[];
+      return Object.fromEntries(rows.map((row) => [row.decision, row.n]));
     },
     closeInterruptedForwards: (reason) =>
       db.transaction(() => {
