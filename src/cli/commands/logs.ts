@@ -4,6 +4,7 @@ import { checkName } from './check-name.js';
 import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
 import { integerOption } from './integer-option.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerLogs(program: Command, io: CliIo): void {
@@ -13,10 +14,11 @@ export function registerLogs(program: Command, io: CliIo): void {
     .argument('[relay_user]', 'only this user')
     .option('--limit <n>', 'how many rows, 1-10000', integerOption('--limit', 1, 10_000), 50)
     .option('--json', 'print JSON {"logs": [...]}')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
-    .action((name: string | undefined, options: { limit: number; json?: boolean; db?: string }) => {
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
+    .action((name: string | undefined, options: { limit: number; json?: boolean; home?: string; db?: string }) => {
       const relayUser = name === undefined ? undefined : checkName(name);
-      const logs = withStore(options.db, (store) => store.listLogs({ relayUser, limit: options.limit })).map(logView);
+      const logs = withStore(options, (store) => store.listLogs({ relayUser, limit: options.limit })).map(logView);
       if (options.json) return io.out(JSON.stringify({ logs }, null, 2));
       if (logs.length === 0) return io.out('no log entries');
       const rows = logs.map((l) => [l.time, l.decision, l.signal_type, l.relay_user, l.relay_id, l.account, l.instrument, l.reason].map((cell) => cell ?? '-'));
