@@ -133,7 +133,7 @@ async function runInTerminal(args: string[], steps: [prompt: string, keys: strin
 describe('add-user', () => {
   it('creates a user from flags and stores exactly what was given', async () => {
     const result = await addAlice();
-    expect(result).toEqual({ code: 0, stdout: 'user alice created\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `user alice created in ${sandbox.dbPath}\n`, stderr: '' });
     expect(openStore().getUser('alice')).toMatchObject({
       relayUser: 'alice',
       crosstradeKey: KEY,
@@ -146,7 +146,7 @@ describe('add-user', () => {
   it('updates an existing user and says so', async () => {
     await addAlice();
     const result = await sandbox.run(['add-user', '--user', 'alice', '--key', 'new-key-12345678', '--webhook-url', WEBHOOK_URL]);
-    expect(result).toEqual({ code: 0, stdout: 'user alice updated\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `user alice updated in ${sandbox.dbPath}\n`, stderr: '' });
     expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'new-key-12345678', accountGroup: accountGroupOf('new-key-12345678') });
   });
 
@@ -173,7 +173,7 @@ describe('add-user', () => {
 
   it('trims pasted spaces around the values', async () => {
     const result = await sandbox.run(['add-user', '--user', ' alice ', '--key', ` ${KEY}  `, '--webhook-url', ` ${WEBHOOK_URL} `]);
-    expect(result.stdout).toBe('user alice created\n');
+    expect(result.stdout).toBe(`user alice created in ${sandbox.dbPath}\n`);
     expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
   });
 
@@ -183,7 +183,7 @@ describe('add-user', () => {
     [['--user', 'alice', '--key', 'abc;defgh', '--webhook-url', WEBHOOK_URL], 'error: crosstrade_key must not contain spaces, ";" or "="\n'],
     [
       ['--user', 'alice', '--key', KEY, '--webhook-url', 'ftp://app.crosstrade.io/x'],
-      'error: webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...\n',
+      'error: webhook_url must be an https URL, e.g. https://app.crosstrade.io/v1/send/...\n',
     ],
   ])('rejects an invalid value with its reason: %j', async (args, message) => {
     const result = await sandbox.run(['add-user', ...args]);
@@ -234,7 +234,7 @@ describe('list-users', () => {
       '--key',
       'bobs-key-000111',
       '--webhook-url',
-      'http://10.0.0.5:8090/v1/send/b/c',
+      'http://127.0.0.1:8090/v1/send/b/c',
       '--secret',
       'bobs-passphrase',
     ]);
@@ -245,7 +245,7 @@ describe('list-users', () => {
       [
         'relay_user  crosstrade_key  webhook_url                     relay_secret  created',
         `alice       ****7c21        https://app.crosstrade.io/****  -             ${alice?.createdAt}`,
-        `bob         ****            http://10.0.0.5:8090/****       ****          ${bob?.createdAt}`,
+        `bob         ****            http://127.0.0.1:8090/****      ****          ${bob?.createdAt}`,
         '',
       ].join('\n'),
     );
@@ -261,7 +261,7 @@ describe('list-users', () => {
       '--key',
       'bobs-key-000111',
       '--webhook-url',
-      'http://10.0.0.5:8090/v1/send/b/c',
+      'http://127.0.0.1:8090/v1/send/b/c',
       '--secret',
       'has space',
     ]);
@@ -496,16 +496,22 @@ describe('logs', () => {
 });
 
 describe('settings and misuse', () => {
-  it('takes the database from --db over RELAY_DB over ./trade_relay.db', async () => {
+  it('takes the database from --db over RELAY_DB over <data folder>/trade_relay.db, wherever it runs from', async () => {
     const flagDb = path.join(sandbox.dir, 'flag.db');
     await addAlice('--db', flagDb);
     expect(openStore(flagDb).getUser('alice')).not.toBeNull();
     expect(openStore(sandbox.dbPath).getUser('alice')).toBeNull();
 
     const { RELAY_DB: _omitted, ...noDbEnv } = sandbox.env;
-    const result = await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL], { env: noDbEnv, cwd: sandbox.dir });
-    expect(result.stdout).toBe('user bob created\n');
-    expect(openStore(path.join(sandbox.dir, 'trade_relay.db')).getUser('bob')).not.toBeNull();
+    const home = path.join(sandbox.dir, 'home');
+    const sub = path.join(sandbox.dir, 'some', 'sub-folder');
+    fs.mkdirSync(sub, { recursive: true });
+    const env = { ...noDbEnv, RELAY_HOME: home };
+    const result = await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL], { env, cwd: sub });
+    const homeDb = path.join(home, 'trade_relay.db');
+    expect(result.stdout).toBe(`user bob created in ${homeDb}\n`);
+    expect(fs.existsSync(path.join(sub, 'trade_relay.db'))).toBe(false);
+    expect((await sandbox.run(['list-users', '--json'], { env, cwd: sandbox.dir })).stdout).toContain('"relay_user": "bob"');
   });
 
   it('stops with the configuration problem when a setting is invalid', async () => {
@@ -513,7 +519,7 @@ describe('settings and misuse', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'invalid configuration:\n  - LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"\n',
+      stderr: 'invalid configuration:\n  - LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent\n',
     });
   });
 
@@ -569,7 +575,7 @@ describe('start', () => {
 
   it('stops with the configuration problem for an invalid port', async () => {
     const result = await sandbox.run(['start', '--port', '70000']);
-    expect(result).toEqual({ code: 1, stdout: '', stderr: 'invalid configuration:\n  - RELAY_PORT: Too big: expected number to be <=65535\n' });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'invalid configuration:\n  - --port: must be a whole number from 0 to 65535\n' });
   });
 });
 
