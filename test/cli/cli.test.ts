@@ -212,6 +212,19 @@ describe('add-user', () => {
     expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'short-key-123', webhookUrl: WEBHOOK_URL });
   });
 
+  it.skipIf(!hasLinuxScript)('refuses a plain-http webhook URL at the prompt (issue 8, case 10)', async () => {
+    const { code, screen } = await runInTerminal(
+      ['add-user', '--user', 'alice', '--key', KEY],
+      [
+        ['CrossTrade webhook URL:', 'http://example.com\r'],
+        ['webhook_url must use https', '\u0003'],
+      ],
+    );
+    expect(code).toBe(1);
+    expect(screen).toContain('webhook_url must use https (plain http only for a simulator on this machine)');
+    expect(openStore().listUsers()).toEqual([]);
+  });
+
   it.skipIf(!hasLinuxScript)('adds nobody when a prompt is cancelled with Ctrl+C', async () => {
     const { code, screen } = await runInTerminal(['add-user'], [['relay_user:', '\u0003']]);
     expect(code).toBe(1);
