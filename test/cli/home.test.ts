@@ -120,3 +120,138 @@ describe('one admin token (case 2)', () => {
     });
   });
 });
+
+/** Runs the CLI as another user when the tests run as root (root writes read-only files), else as this one. */
+function runAs(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], { env, cwd, stdio: 'pipe', ...asNobody });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('a read-only database (case 6)', () => {
+  it('is refused naming the path and the fix, and leaves no file tighter than before: after chmod 600 it opens', async () => {
+    const dir = path.join(sandbox.dir, 'data');
+    fs.mkdirSync(dir);
+    fs.chmodSync(sandbox.dir, 0o755);
+    fs.chmodSync(dir, 0o777);
+    const db = path.join(dir, 'trade_relay.db');
+    createSqliteStore(db).close();
+    if (process.getuid?.() === 0) fs.chownSync(db, 65534, 65534);
+    fs.chmodSync(db, 0o400);
+    const env = homeEnv(dir);
+    const refused = await runAs(['start', '--port', '0', '--host', '127.0.0.1'], env, dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(`^error: the database ${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is read-only for this user: make it writable \\(Linux: chmod 600 "`),
+    );
+    expect(refused.stderr).not.toContain('attempt to write a readonly database');
+    for (const side of ['-wal', '-shm']) expect(fs.existsSync(db + side)).toBe(false);
+
+    fs.chmodSync(db, 0o600);
+    const child = spawn(process.execPath, [CLI_MAIN, 'list-users'], { env, cwd: dir, ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}) });
+    expect(await exitCode(child)).toBe(0);
+  });
+
+  it('repairs a -shm an earlier version’s failed start left read-only', async () => {
+    const dir = path.join(sandbox.dir, 'data');
+    fs.mkdirSync(dir);
+    fs.chmodSync(sandbox.dir, 0o755);
+    fs.chmodSync(dir, 0o777);
+    const db = path.join(dir, 'trade_relay.db');
+    createSqliteStore(db).close();
+    fs.writeFileSync(`${db}-shm`, Buffer.alloc(32_768));
+    if (process.getuid?.() === 0) {
+      fs.chownSync(db, 65534, 65534);
+      fs.chownSync(`${db}-shm`, 65534, 65534);
+    }
+    fs.chmodSync(db, 0o600);
+    fs.chmodSync(`${db}-shm`, 0o400);
+    const result = await runAs(['list-users'], homeEnv(dir), dir);
+    expect(result).toEqual({ code: 0, stdout: 'no users\n', stderr: '' });
+    expect(fs.statSync(`${db}-shm`, { throwIfNoEntry: false })?.mode ?? 0o600).toSatisfy((mode: number) => (mode & 0o600) === 0o600);
+  });
+});
+
+describe('an earlier version’s ./trade_relay.db in the install folder', () => {
+  it('start moves it into the data folder, says so, and keeps its users', async () => {
+    // A copy of the install folder: the default data folder is <install folder>/data.
+    const install = path.join(sandbox.dir, 'install');
+    fs.mkdirSync(install);
+    fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(install, 'dist'), { recursive: true });
+    fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(install, 'package.json'));
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(install, 'node_modules'), 'junction');
+    const old = path.join(install, 'trade_relay.db');
+    const store = createSqliteStore(old);
+    store.saveUser({ relayUser: 'alice', crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
+    store.close();
+    const { RELAY_HOME: _home, RELAY_DB: _db, RELAY_LOG_FILE: _log, ...env } = sandbox.env;
+    const main = path.join(install, 'dist', 'cli', 'main.js');
+    const child = spawn(process.execPath, [main, 'start', '--port', '0', '--host', '127.0.0.1'], { env, cwd: install });
+    const line = await waitForLine(child, (l) => l.includes('"relay listening"'));
+    const moved = path.join(install, 'data', 'trade_relay.db');
+    expect(JSON.parse(line)).toMatchObject({ db: moved, home: path.join(install, 'data'), home_source: 'default' });
+    expect((await fetch(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}/health`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
+    expect(fs.readFileSync(path.join(install, 'data', 'trade_relay.log'), 'utf8')).toContain(
+      `moved the database ${old} into the data folder: ${moved} (its users, positions and log are kept)`,
+    );
+    expect(fs.existsSync(old)).toBe(false);
+    const list = spawn(process.execPath, [main, 'list-users', '--json'], { env, cwd: sandbox.dir });
+    let out = '';
+    list.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    expect(await exitCode(list)).toBe(0);
+    expect(out).toContain('"relay_user": "alice"');
+  });
+});
+
+describe('commands as written (cases 4, 5)', () => {
+  it('`npm start -- --port N` runs the relay on that port without recompiling', async () => {
+    const started = performance.now();
+    const child = spawn('npm', ['start', '--', '--port', '0', '--host', '127.0.0.1'], {
+      env: homeEnv(path.join(sandbox.dir, 'home')),
+      cwd: REPO_ROOT,
+      detached: true,
+      shell: process.platform === 'win32',
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    try {
+      const line = await waitForLine(child, (l) => l.includes('"relay listening"'), 15_000);
+      expect((await fetch(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}/health`)).status).toBe(200);
+      // tsc alone takes seconds; a start that compiles says "building" first.
+      expect(err).not.toContain('building');
+      expect(performance.now() - started).toBeLessThan(8000);
+    } finally {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      await exitCode(child);
+    }
+  });
+
+  it('`npm start --port 80` (no --) says how to write it', async () => {
+    const result = await sandbox.run(['start', '80'], { env: { ...sandbox.env, npm_lifecycle_event: 'start' } });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: start takes no arguments, got "80": npm keeps flags written before "--" for itself: write npm start -- --port 80\n',
+    });
+  });
+
+  it('`npx trade-relay <command>` runs the project’s own command line', async () => {
+    const child = spawn('npx', ['--offline', 'trade-relay', 'list-users'], { env: sandbox.env, cwd: REPO_ROOT, shell: process.platform === 'win32' });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    expect(await exitCode(child)).toBe(0);
+    expect(out).toBe('no users\n');
+  });
+});
