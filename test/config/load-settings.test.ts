@@ -111,3 +111,16 @@ describe('an earlier version’s database in the install folder', () => {
     expect(fs.existsSync(old)).toBe(true);
   });
 });
+
+describe('the Windows scripts lead to port 80 (issue 8, "a URL that works")', () => {
+  it('install.bat writes a settings.env that sets RELAY_PORT=80, and start_relay.bat sets no variable that would override it', () => {
+    const install = fs.readFileSync(path.join(installDir(), 'install.bat'), 'utf8');
+    const written = [...install.matchAll(/^>>? "%DATA%\\settings\.env" echo (.*)\r$/gm)].map((m) => m[1]);
+    expect(written.at(-1)).toBe('RELAY_PORT=80');
+    fs.writeFileSync(temp.file('settings.env'), written.map((line) => `${line}\r\n`).join(''));
+    expect(loadSettings({ env: { RELAY_HOME: temp.dir } }).config.port).toBe(80);
+    const start = fs.readFileSync(path.join(installDir(), 'start_relay.bat'), 'utf8');
+    expect(start).not.toMatch(/set "RELAY_/);
+    expect(start).toContain('node bin\\trade-relay.js start %*');
+  });
+});
