@@ -66,7 +66,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   if (interrupted > 0)
     logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
   if (config.adminToken === undefined && ensureAdminToken(store).generated) {
-    logger.warn('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
+    logger.warn('generated an admin token for the management API and stored it in the database: show it with `npx trade-relay admin-token`');
   }
   // `admin-token`, run from another shell, cannot see this process's environment: it reads this.
   recordAdminTokenSource(store, config.adminToken === undefined ? 'stored' : 'RELAY_ADMIN_TOKEN', now());
@@ -203,7 +203,7 @@ function logStartup(logger: Logger, config: Config, port: number, options: Start
 /** Names the admin token in effect by its source, never by its value. */
 function adminTokenLine(config: Config, options: StartOptions): string {
   if (config.adminToken === undefined) {
-    return 'admin token: the one stored in the database (print it with `trade-relay admin-token`)';
+    return 'admin token: the one stored in the database (print it with `npx trade-relay admin-token`)';
   }
   const from = options.adminTokenFrom === 'settings file' ? `the settings file ${options.settingsFile?.path ?? ''}`.trim() : 'the environment';
   return `admin token: RELAY_ADMIN_TOKEN from ${from} (the token stored in the database is not accepted)`;
