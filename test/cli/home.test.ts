@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
@@ -179,6 +180,26 @@ describe('a read-only database (case 6)', () => {
     const result = await runAs(['list-users'], homeEnv(dir), dir);
     expect(result).toEqual({ code: 0, stdout: 'no users\n', stderr: '' });
     expect(fs.statSync(`${db}-shm`, { throwIfNoEntry: false })?.mode ?? 0o600).toSatisfy((mode: number) => (mode & 0o600) === 0o600);
+  });
+});
+
+describe('a locked database', () => {
+  it('is refused naming the path and the likely cause: another relay holding it', async () => {
+    const holder = new Database(sandbox.dbPath);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await sandbox.run(['list-users']);
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          `error: the database ${sandbox.dbPath} is locked by another process: another relay (or a tool such as a SQLite browser) is holding it; ` +
+          'stop it or wait for it to finish, then try again\n',
+      });
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
   });
 });
 
