@@ -27,16 +27,20 @@ function buildIsStale() {
   return newestMtime(src) > fs.statSync(main).mtimeMs;
 }
 
+// Only `npm start` (run by hand, from the install folder) rebuilds: a service or a script must not
+// compile in place, where it may not even write.
 if (buildIsStale()) {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  if (fs.existsSync(tsc)) {
+  if (process.env.npm_lifecycle_event === 'start' && fs.existsSync(tsc)) {
     console.error('trade-relay: the build in dist/ is older than src/: building it first (npm run build)');
     const build = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
     if (build.status !== 0) {
       console.error('trade-relay: the build failed (above); fix it or run "npm install" again');
       process.exit(1);
     }
-  } else if (!fs.existsSync(main)) {
+  } else if (fs.existsSync(main)) {
+    console.error('trade-relay: note: dist/ is older than src/, running the older build; run "npm run build" (or "npm install") to update it');
+  } else {
     console.error('trade-relay: not built yet: run "npm install" (or "npm run build") in the install folder first');
     process.exit(1);
   }
