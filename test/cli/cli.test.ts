@@ -185,10 +185,31 @@ describe('add-user', () => {
       ['--user', 'alice', '--key', KEY, '--webhook-url', 'ftp://app.crosstrade.io/x'],
       'error: webhook_url must be an https URL, e.g. https://app.crosstrade.io/v1/send/...\n',
     ],
+    // Issue 8, case 10: https with a path, plain http only on this machine (the simulator).
+    [
+      ['--user', 'alice', '--key', KEY, '--webhook-url', 'http://example.com'],
+      'error: webhook_url must use https (plain http only for a simulator on this machine): the order and the CrossTrade key would cross the internet in clear, e.g. https://app.crosstrade.io/v1/send/...\n',
+    ],
+    [
+      ['--user', 'alice', '--key', KEY, '--webhook-url', 'https://app.crosstrade.io/'],
+      'error: webhook_url has no path: copy the whole webhook URL from CrossTrade, e.g. https://app.crosstrade.io/v1/send/...\n',
+    ],
   ])('rejects an invalid value with its reason: %j', async (args, message) => {
     const result = await sandbox.run(['add-user', ...args]);
     expect(result).toEqual({ code: 1, stdout: '', stderr: message });
     expect(openStore().listUsers()).toEqual([]);
+  });
+
+  it('accepts another host than CrossTrade’s with a warning, and the simulator on this machine without one', async () => {
+    const other = await sandbox.run(['add-user', '--user', 'alice', '--key', KEY, '--webhook-url', 'https://hooks.example.com/v1/send/a/b']);
+    expect(other).toEqual({
+      code: 0,
+      stdout: `user alice created in ${sandbox.dbPath}\n`,
+      stderr:
+        "warning: the webhook URL's host hooks.example.com is not CrossTrade's (app.crosstrade.io): orders will go there; check that you copied the CrossTrade webhook URL\n",
+    });
+    const sim = await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', 'http://127.0.0.1:8090/v1/send/a/b']);
+    expect(sim).toEqual({ code: 0, stdout: `user bob created in ${sandbox.dbPath}\n`, stderr: '' });
   });
 
   it('does not wait for input when not run interactively and a value is missing', async () => {
