@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { loadConfig } from '../../config/config.js';
 import { maskUrl } from '../../http/mask.js';
-import { crosstradeKeySchema, firstIssue, relaySecretSchema, relayUserSchema, webhookUrlSchema } from '../../http/schemas.js';
+import { crosstradeKeySchema, firstIssue, relaySecretSchema, relayUserSchema, webhookUrlSchema, webhookUrlWarning } from '../../http/schemas.js';
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { withStore } from './with-store.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
+import { commandSettings, withStore } from './with-store.js';
 
 interface AddUserOptions {
   user?: string;
   key?: string;
   webhookUrl?: string;
   secret?: string;
+  home?: string;
   db?: string;
 }
 
@@ -24,10 +25,11 @@ export function registerAddUser(program: Command, io: CliIo): void {
     .option('--key <crosstrade_key>', 'the CrossTrade secret key (a flag stays in shell history: leave it out to be prompted)')
     .option('--webhook-url <url>', 'the CrossTrade webhook URL')
     .option('--secret <passphrase>', 'require alerts for this user to carry relay_secret=<passphrase>; (it is stored hashed)')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
     .action(async (options: AddUserOptions) => {
       // Settings first, so a bad environment fails before the user types anything.
-      const dbPath = loadConfig(process.env, { dbPath: options.db }).dbPath;
+      const { config } = commandSettings(options, io.err);
       const given = {
         user: checked(relayUserSchema, options.user),
         key: checked(crosstradeKeySchema, options.key),
@@ -42,8 +44,13 @@ export function registerAddUser(program: Command, io: CliIo): void {
       const crosstradeKey = given.key ?? (await askKey());
       const webhookUrl = given.url ?? (await askWebhookUrl());
       const relaySecret = given.secret === undefined ? null : hashRelaySecret(given.secret);
-      const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret }));
-      io.out(`user ${relayUser} ${outcome}`);
+      const warning = webhookUrlWarning(webhookUrl);
+      if (warning !== null) io.err(`warning: ${warning}`);
+      const outcome = withStore(options, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret }), {
+        create: true,
+        notice: io.err,
+      });
+      io.out(`user ${relayUser} ${outcome} in ${config.dbPath}`);
     });
 }
 

@@ -8,6 +8,7 @@ import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
 import { integerOption } from './integer-option.js';
 import { formatLogTime, readSince, timeZoneName } from './read-since.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 /** Every decision a row can hold, in the order the count line shows them. */
@@ -16,6 +17,7 @@ const DECISIONS: readonly LogDecision[] = ['forwarded', 'blocked', 'dropped', 'r
 interface LogsOptions {
   limit: number;
   json?: boolean;
+  home?: string;
   db?: string;
   since?: string;
   decision?: string;
@@ -36,7 +38,8 @@ export function registerLogs(program: Command, io: CliIo): void {
     .option('--utc', 'show and read times in UTC (default: this computer’s time zone)')
     .option('--limit <n>', 'how many rows, 1-10000', integerOption('--limit', 1, 10_000), 50)
     .option('--json', 'print JSON {"logs": [...]} (times in UTC, ISO 8601)')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
     .action((name: string | undefined, options: LogsOptions) => {
       const utc = options.utc === true;
       const query: LogQuery = {
@@ -45,7 +48,7 @@ export function registerLogs(program: Command, io: CliIo): void {
         decisions: options.decision === undefined ? undefined : readDecisions(options.decision),
         since: options.since === undefined ? undefined : readSince(options.since, Date.now(), utc),
       };
-      const { rows, counts } = withStore(options.db, (store) => ({
+      const { rows, counts } = withStore(options, (store) => ({
         rows: store.listLogs({ ...query, limit: options.limit }),
         counts: options.json ? {} : store.countLogs(query),
       }));
