@@ -24,7 +24,18 @@ call npm run build
 if errorlevel 1 goto :build_failed
 :built
 echo.
-echo Trade Relay is installed.
+rem The data folder holds the database, the log and settings.env, shared by start_relay.bat, the
+rem command line and the service. TradingView only delivers webhooks to ports 80 and 443: port 80 it is.
+set "DATA=%~dp0data"
+if defined RELAY_HOME set "DATA=%RELAY_HOME%"
+if not exist "%DATA%" mkdir "%DATA%"
+if exist "%DATA%\settings.env" goto :settings_done
+> "%DATA%\settings.env" echo # Trade Relay settings: NAME=value lines, the names of README's configuration table.
+>> "%DATA%\settings.env" echo # The environment wins over this file, and command-line flags over both.
+>> "%DATA%\settings.env" echo RELAY_PORT=80
+echo Wrote %DATA%\settings.env with RELAY_PORT=80 (TradingView only delivers webhooks to ports 80 and 443).
+:settings_done
+echo Trade Relay is installed. Data folder: %DATA%
 echo.
 
 choice /c YN /m "Add a first relay user now"
@@ -34,9 +45,10 @@ if errorlevel 1 echo No user was added. Add one later with: node bin\trade-relay
 
 :how_to_start
 echo.
-echo To start the relay: double-click start_relay.bat, or run it from this folder, e.g.
-echo     start_relay.bat --port 80
-echo TradingView only delivers webhooks to ports 80 and 443: see README, "TradingView and ports".
+echo To start the relay: double-click start_relay.bat. Its log prints the URL to paste into TradingView,
+echo http://YOUR-SERVER-ADDRESS/webhook on port 80 (the address you reach this server at from the internet).
+echo Allow port 80 in Windows Firewall once, from an administrator command prompt:
+echo     netsh advfirewall firewall add rule name="Trade Relay" dir=in action=allow protocol=TCP localport=80
 echo More users: node bin\trade-relay.js add-user     List them: node bin\trade-relay.js list-users
 echo.
 pause

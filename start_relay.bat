@@ -1,19 +1,16 @@
 @echo off
-rem Starts Trade Relay. Settings already set in the environment win over these defaults;
-rem flags win over both, e.g.  start_relay.bat --port 80
+rem Starts Trade Relay. Its settings are read from the data folder's settings.env (data\settings.env,
+rem or %RELAY_HOME%\settings.env): install.bat writes RELAY_PORT=80 there, the port TradingView delivers to.
+rem The environment wins over that file, and flags over both, e.g.  start_relay.bat --port 8080
 setlocal EnableExtensions
 cd /d "%~dp0"
 
-if not defined RELAY_PORT set "RELAY_PORT=8080"
-if not defined RELAY_HOST set "RELAY_HOST=0.0.0.0"
-if not defined RELAY_DB set "RELAY_DB=trade_relay.db"
-if not defined RELAY_LOG_FILE set "RELAY_LOG_FILE=trade_relay.log"
-
 if not exist dist\cli\main.js goto :not_built
 
-echo Trade Relay: port %RELAY_PORT% (unless --port is given), database %RELAY_DB%, log %RELAY_LOG_FILE%
-echo Reminder: TradingView only delivers webhooks to ports 80 and 443. Use --port 80 (or set RELAY_PORT=80),
-echo or put a reverse proxy or HTTPS on 80/443 in front of port %RELAY_PORT%. Stop with Ctrl+C.
+set "DATA=%~dp0data"
+if defined RELAY_HOME set "DATA=%RELAY_HOME%"
+echo Trade Relay: data folder %DATA% (database, log and settings.env). Stop with Ctrl+C.
+echo The start-up log below prints the TradingView webhook URL, or what to change to get one.
 echo.
 
 node bin\trade-relay.js start %*

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Config, configWarnings, OUTBOUND_BUDGET_MS } from './config/config.js';
+import { HOME_FILES } from './config/home.js';
+import { tradingViewUrlAdvice } from './config/tradingview-url.js';
 import { createCrossTradeClient } from './crosstrade/client.js';
 import { createPaperCrossTrade } from './paper/create-paper-crosstrade.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
-import { ADMIN_TOKEN_SETTING, ensureAdminToken } from './relay/admin-token.js';
+import { ADMIN_TOKEN_SETTING, ensureAdminToken, recordAdminTokenSource } from './relay/admin-token.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { createSqliteStore } from './store/sqlite/create-sqlite-store.js';
 import { startCheckpointer } from './store/sqlite/start-checkpointer.js';
@@ -26,10 +30,15 @@ export interface StartOptions {
   /** Also log to the console (the CLI does; tests do not). */
   console?: boolean;
   now?: () => number;
+  /** Lines to log at start, e.g. that an earlier version's database was moved into the data folder. */
+  notices?: string[];
+  /** Where RELAY_ADMIN_TOKEN came from, when it is set: named in the start-up log, the token never. */
+  adminTokenFrom?: 'environment' | 'settings file' | null;
+  /** The settings file read for this start (null: none). */
+  settingsFile?: { path: string; exists: boolean };
+  /** This machine's network interfaces, for the TradingView URL (default os.networkInterfaces()). */
+  interfaces?: ReturnType<typeof os.networkInterfaces>;
 }
-
-/** TradingView delivers webhooks to ports 80 and 443 only (reference fact 1). */
-export const TRADINGVIEW_PORTS: readonly number[] = [80, 443];
 
 /** The composition root: store → CrossTrade client → HTTP server → listen. */
 export async function startRelay(config: Config, options: StartOptions = {}): Promise<RunningRelay> {
@@ -41,19 +50,28 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     maxBytes: config.logMaxMegabytes * 1024 * 1024,
   });
   // WAL checkpoints run in a worker thread; a commit checkpoints itself only as a backstop.
-  const store = createSqliteStore(config.dbPath, {
-    now,
-    walAutocheckpointPages: 10_000,
-    durability: config.durability,
-    onBackgroundError: (error) => logger.error({ err: error }, 'writing alert outcomes failed; retrying'),
-  });
+  let store: Store;
+  try {
+    store = createSqliteStore(config.dbPath, {
+      now,
+      walAutocheckpointPages: 10_000,
+      durability: config.durability,
+      onBackgroundError: (error) => logger.error({ err: error }, 'writing alert outcomes failed; retrying'),
+    });
+  } catch (error) {
+    await closeLog();
+    throw error;
+  }
   const stopCheckpointer = startCheckpointer(config.dbPath);
+  for (const notice of options.notices ?? []) logger.warn(notice);
   const interrupted = store.closeInterruptedForwards(INTERRUPTED_REASON);
   if (interrupted > 0)
     logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
   if (config.adminToken === undefined && ensureAdminToken(store).generated) {
     logger.warn('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
   }
+  // `admin-token`, run from another shell, cannot see this process's environment: it reads this.
+  recordAdminTokenSource(store, config.adminToken === undefined ? 'stored' : 'RELAY_ADMIN_TOKEN', now());
   const stopMaintenance = startMaintenance(store, logger, config, now);
   const crosstrade = createCrossTradeClient({
     apiBaseUrl: config.crosstradeApiUrl,
@@ -97,7 +115,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `${config.tlsCert ? 'https' : 'http'}://${displayHost(config.host)}:${port}`;
-  logStartup(logger, config, port);
+  logStartup(logger, config, port, options);
 
   let closing: Promise<void> | null = null;
   return {
@@ -149,20 +167,49 @@ function readTls(config: Config): TlsOptions | undefined {
   };
 }
 
-function logStartup(logger: Logger, config: Config, port: number): void {
-  const publicHost = config.host === '0.0.0.0' || config.host === '::' ? 'YOUR_VPS_IP' : config.host;
-  const scheme = config.tlsCert ? 'https' : 'http';
-  const portPart = (scheme === 'http' && port === 80) || (scheme === 'https' && port === 443) ? '' : `:${port}`;
-  logger.info({ port, host: config.host, tls: scheme === 'https', db: config.dbPath, crosstrade_api: config.crosstradeApiUrl }, 'relay listening');
-  logger.info(`TradingView webhook URL: ${scheme}://${publicHost}${portPart}/webhook`);
+function logStartup(logger: Logger, config: Config, port: number, options: StartOptions): void {
+  const db = path.resolve(config.dbPath);
+  const home = config.home;
+  logger.info(
+    {
+      port,
+      host: config.host,
+      tls: config.tlsCert !== undefined,
+      db,
+      ...(home ? { home: home.dir, home_source: home.source } : {}),
+      crosstrade_api: config.crosstradeApiUrl,
+    },
+    'relay listening',
+  );
+  if (home) {
+    const from = home.source === 'default' ? 'the default: <install folder>/data' : `set by ${home.source}`;
+    const settings = options.settingsFile;
+    const settingsPart = settings ? `; settings file ${settings.path}${settings.exists ? '' : ' (none yet)'}` : '';
+    logger.info(`data folder ${home.dir} (${from}); database ${db}${settingsPart}`);
+  } else {
+    logger.info(`database ${db}`);
+  }
+  logger.info(adminTokenLine(config, options));
+  const settingsFile = options.settingsFile?.path ?? (home ? path.join(home.dir, HOME_FILES.settings) : 'settings.env');
+  const advice = tradingViewUrlAdvice({
+    tls: config.tlsCert !== undefined,
+    host: config.host,
+    port,
+    interfaces: options.interfaces ?? os.networkInterfaces(),
+    settingsFile,
+  });
+  for (const line of advice) logger[line.level](line.message);
   if (config.webhookAllow !== '*') logger.info(`alerts accepted only from RELAY_WEBHOOK_ALLOW: ${config.webhookAllow}`);
   for (const warning of configWarnings(config)) logger.warn(warning);
-  if (!TRADINGVIEW_PORTS.includes(port)) {
-    logger.warn(
-      `port ${port} is neither 80 nor 443: TradingView only delivers webhooks to ports 80 and 443. ` +
-        'Run with --port 80, serve HTTPS on 443, or put a reverse proxy on 80/443 in front of this port (see README, "TradingView and ports").',
-    );
+}
+
+/** Names the admin token in effect by its source, never by its value. */
+function adminTokenLine(config: Config, options: StartOptions): string {
+  if (config.adminToken === undefined) {
+    return 'admin token: the one stored in the database (print it with `npx trade-relay admin-token`)';
   }
+  const from = options.adminTokenFrom === 'settings file' ? `the settings file ${options.settingsFile?.path ?? ''}`.trim() : 'the environment';
+  return `admin token: RELAY_ADMIN_TOKEN from ${from} (the token stored in the database is not accepted)`;
 }
 
 function displayHost(host: string): string {

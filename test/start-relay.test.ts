@@ -1,22 +1,52 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.js';
+import { readAdminTokenSource } from '../src/relay/admin-token.js';
 import { INTERRUPTED_REASON, startRelay } from '../src/start-relay.js';
 import { entry, startTestRig } from './helpers/start-test-relay.js';
+import { makeTempDir } from './helpers/temp-dir.js';
 
 describe('startRelay', () => {
-  it('logs the URL to paste into TradingView and warns that TradingView only delivers to ports 80 and 443', async () => {
+  it('logs the database, the data folder, the admin-token source and what to change for TradingView, never the token', async () => {
+    const temp = makeTempDir();
+    const home = { dir: temp.dir, source: 'RELAY_HOME' as const };
+    const config = { ...loadConfig({}, {}, { home }), port: 0, host: '0.0.0.0', adminToken: 'env-admin-token-0123456789' };
+    const interfaces = { eth0: [{ address: '52.10.20.30', netmask: '255.255.255.0', family: 'IPv4' as const, mac: '', internal: false, cidr: null }] };
+    const relay = await startRelay(config, {
+      interfaces,
+      adminTokenFrom: 'environment',
+      settingsFile: { path: path.join(temp.dir, 'settings.env'), exists: false },
+    });
+    await relay.close();
+    const text = fs.readFileSync(path.join(temp.dir, 'trade_relay.log'), 'utf8');
+    temp.cleanup();
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: number; msg: string; db?: string; home?: string; home_source?: string });
+    expect(lines.find((l) => l.msg === 'relay listening')).toMatchObject({
+      db: path.join(temp.dir, 'trade_relay.db'),
+      home: temp.dir,
+      home_source: 'RELAY_HOME',
+    });
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs).toContain(
+      `data folder ${temp.dir} (set by RELAY_HOME); database ${path.join(temp.dir, 'trade_relay.db')}; settings file ${path.join(temp.dir, 'settings.env')} (none yet)`,
+    );
+    expect(msgs).toContain('admin token: RELAY_ADMIN_TOKEN from the environment (the token stored in the database is not accepted)');
+    const warning = lines.find((l) => l.msg.startsWith(`no TradingView URL on port ${relay.port}`));
+    expect(warning?.level).toBe(40);
+    expect(warning?.msg).toContain('TradingView only delivers webhooks to ports 80 and 443. Start with --port 80');
+    expect(warning?.msg).toContain('then use http://52.10.20.30/webhook');
+    expect(text).not.toContain('YOUR_VPS_IP');
+    expect(text).not.toContain('env-admin-token-0123456789');
+  });
+
+  it('records which admin token a relay accepts, for `admin-token` run from another shell', async () => {
     const rig = await startTestRig();
     try {
-      await rig.relay.close();
-      const lines = rig
-        .logFileText()
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { level: number; msg: string });
-      expect(lines.find((l) => l.msg.startsWith('TradingView webhook URL'))?.msg).toBe(`TradingView webhook URL: http://127.0.0.1:${rig.relay.port}/webhook`);
-      const warning = lines.find((l) => l.msg.includes('neither 80 nor 443'));
-      expect(warning?.level).toBe(40);
-      expect(warning?.msg).toContain(`port ${rig.relay.port} is neither 80 nor 443: TradingView only delivers webhooks to ports 80 and 443`);
+      expect(readAdminTokenSource(rig.relay.store)?.source).toBe('RELAY_ADMIN_TOKEN');
     } finally {
       await rig.close();
     }

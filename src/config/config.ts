@@ -1,21 +1,37 @@
-import { z } from 'zod';
 import net from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
 import { isAllowSpec, parseAddressList } from './address-list.js';
 import { ConfigError } from './config-error.js';
+import { HOME_FILES, type Home } from './home.js';
 
-/** TradingView cancels a webhook after 3 s (reference fact 2); the two outbound calls must fit well inside it. */
+/** TradingView cancels a webhook after 3 s (docs/external-systems.md §1.1); the two outbound calls must fit well inside it. */
 export const TRADINGVIEW_TIMEOUT_MS = 3000;
 export const OUTBOUND_BUDGET_MS = 2500;
 
 /** TradingView resends an alert answered 5xx 5 s later, up to 3 times: one trigger can arrive over about 25 s. */
 export const TRADINGVIEW_RESEND_SPAN_SECONDS = 25;
-/** CrossTrade's longest `cancel_after` (minutes, reference §2.5). */
+/** CrossTrade's longest `cancel_after` (minutes, docs/external-systems.md §2.5). */
 const LONGEST_CANCEL_AFTER_SECONDS = 60 * 60;
 
-const integer = (min: number, max: number, minMessage?: string) => z.coerce.number().int().min(min, minMessage).max(max);
-const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+/** A whole number in a range, from a number or its decimal text; every failure in plain words (issue 8, case 9). */
+const integer = (min: number, max: number, minMessage?: string) => {
+  const plain = `must be a whole number from ${min} to ${max}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^[+-]?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+    z
+      .number({ error: plain })
+      .int(plain)
+      .min(min, minMessage ?? plain)
+      .max(max, plain),
+  );
+};
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], { error: 'must be true or false' })
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** TradingView's webhook senders (reference §1.1) and loopback: the default allow-list of /webhook. */
+/** TradingView's webhook senders (docs/external-systems.md §1.1) and loopback: the default allow-list of /webhook. */
 export const TRADINGVIEW_WEBHOOK_IPS = ['52.89.214.238', '34.212.75.30', '54.218.53.128', '52.32.178.7'] as const;
 export const DEFAULT_WEBHOOK_ALLOW = [...TRADINGVIEW_WEBHOOK_IPS, '127.0.0.0/8', '::1'].join(',');
 
@@ -34,12 +50,12 @@ export const DEFAULT_WEBHOOK_ALLOW = [...TRADINGVIEW_WEBHOOK_IPS, '127.0.0.0/8',
 const configSchema = z
   .object({
     port: integer(0, 65535).default(8080),
-    host: z.string().min(1).default('0.0.0.0'),
+    host: z.string().min(1, 'must not be empty').default('0.0.0.0'),
     dbPath: z.string().min(1).default('./trade_relay.db'),
     logFile: z.string().default('./trade_relay.log'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
     crosstradeApiUrl: z
-      .url({ protocol: /^https?$/ })
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://app.crosstrade.io' })
       .default('https://app.crosstrade.io')
       .refine(
         isSecureOrLocalUrl,
@@ -81,7 +97,7 @@ const configSchema = z
         `RELAY_DEDUP_SECONDS must be 0 (off) or at least ${TRADINGVIEW_RESEND_SPAN_SECONDS}: TradingView resends an alert answered 5xx 5 s later, up to 3 times, so one trigger can arrive over about ${TRADINGVIEW_RESEND_SPAN_SECONDS} s; a shorter window lets a resend through`,
       ),
     // What a decision survives before its order leaves (src/store/sqlite: Durability; README "Power cuts").
-    durability: z.enum(['power-cut', 'full', 'crash']).default('power-cut'),
+    durability: z.enum(['power-cut', 'full', 'crash'], { error: 'must be one of power-cut, full, crash' }).default('power-cut'),
     logRetentionDays: integer(1, 36_500).default(90),
     logMaxMegabytes: integer(1, 10_000).default(20),
     tlsCert: z.string().optional(),
@@ -119,10 +135,13 @@ const configSchema = z
     { when: () => true },
   );
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & {
+  /** The data folder the defaults of the database and log came from (absent in tests that build a config by hand). */
+  home?: Home;
+};
 
 /** Environment variable of each setting; a command-line flag of the same name wins over it. */
-const ENV_NAMES: Record<keyof Config, string> = {
+const ENV_NAMES: Record<keyof z.infer<typeof configSchema>, string> = {
   port: 'RELAY_PORT',
   host: 'RELAY_HOST',
   dbPath: 'RELAY_DB',
@@ -148,31 +167,64 @@ const ENV_NAMES: Record<keyof Config, string> = {
   tlsVerifyTradingView: 'RELAY_TLS_VERIFY_TRADINGVIEW',
 };
 
-export type ConfigFlags = Partial<Record<keyof Config, string | number | undefined>>;
+/** The variable names a settings file may hold: the same as the environment's. */
+export const SETTING_NAMES: readonly string[] = Object.values(ENV_NAMES);
+
+/** The command-line flag of the settings that have one: an error names the flag when the value came from it. */
+const FLAG_NAMES: Partial<Record<keyof Config, string>> = { port: '--port', host: '--host', dbPath: '--db' };
+
+type SchemaKey = keyof typeof ENV_NAMES;
+export type ConfigFlags = Partial<Record<SchemaKey, string | number | undefined>>;
+
+export interface ConfigOptions {
+  /**
+   * The data folder: the database and the log default to files in it, and relative paths resolve
+   * against `cwd`. Without it (tests) they default to ./trade_relay.db and ./trade_relay.log.
+   */
+  home?: Home;
+  cwd?: string;
+  /** How to name a variable that did not come from the environment, e.g. `RELAY_PORT (settings.env line 2)`. */
+  labels?: Record<string, string>;
+}
 
 /**
  * Builds the configuration: flag over environment variable over default. Pure: only
- * `cli/` passes it `process.env`. Throws ConfigError listing every problem.
+ * `cli/` passes it `process.env`. Throws ConfigError listing every problem, each named by the flag or
+ * variable the value came from.
  */
-export function loadConfig(env: Record<string, string | undefined>, flags: ConfigFlags = {}): Config {
+export function loadConfig(env: Record<string, string | undefined>, flags: ConfigFlags = {}, options: ConfigOptions = {}): Config {
   const raw: Record<string, unknown> = {};
-  for (const [name, envName] of Object.entries(ENV_NAMES) as [keyof Config, string][]) {
-    const value = flags[name] ?? emptyToUndefined(env[envName]);
+  const labels = new Map<SchemaKey, string>();
+  for (const [name, envName] of Object.entries(ENV_NAMES) as [SchemaKey, string][]) {
+    const fromFlag = flags[name];
+    const value = fromFlag ?? emptyToUndefined(env[envName]);
     if (value !== undefined) raw[name] = value;
+    labels.set(name, (fromFlag !== undefined ? FLAG_NAMES[name] : undefined) ?? options.labels?.[envName] ?? envName);
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {
-        const key = issue.path[0] as keyof Config | undefined;
-        // Never echo the admin token back in the error. A reason that names its variable first
-        // stands alone.
-        if (key === undefined || issue.message.startsWith(`${ENV_NAMES[key]} `)) return issue.message;
-        return `${ENV_NAMES[key]}: ${issue.message}`;
+        const key = issue.path[0] as SchemaKey | undefined;
+        if (key === undefined) return issue.message;
+        // Never echo a value back (the admin token). A reason that names its variable first keeps its
+        // wording, with the name of where the value came from.
+        const envName = ENV_NAMES[key];
+        const label = labels.get(key) ?? envName;
+        if (issue.message.startsWith(`${envName} `)) return `${label}${issue.message.slice(envName.length)}`;
+        return `${label}: ${issue.message}`;
       }),
     );
   }
-  return result.data;
+  const config: Config = result.data;
+  if (options.home === undefined) return config;
+  const cwd = options.cwd ?? process.cwd();
+  return {
+    ...config,
+    home: options.home,
+    dbPath: path.resolve(cwd, raw.dbPath === undefined ? path.join(options.home.dir, HOME_FILES.database) : config.dbPath),
+    logFile: config.logFile === '' ? '' : path.resolve(cwd, raw.logFile === undefined ? path.join(options.home.dir, HOME_FILES.log) : config.logFile),
+  };
 }
 
 /**

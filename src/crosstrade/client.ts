@@ -4,7 +4,7 @@
 // outlives its timeout. A Pool and a timer, not `request(url)` through an Agent with
 // AbortSignal.timeout: that costs about twice the CPU per call, and the abort signal's timer
 // fires after every call and builds an error object nobody reads (issue 9, bench/RESULTS.md).
-// Reference: external-systems sections 0 (facts 2, 5, 6, 7), 2.8 and 3.
+// Facts: docs/external-systems.md §1.1 (the 3 s budget), §2.8, §3.2-§3.4.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
@@ -87,7 +87,7 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     }
     return target;
   };
-  // Coalescing and cache per (user, account): the budget is 180 calls/min per user (reference fact 7).
+  // Coalescing and cache per (user, account): the budget is 180 calls/min per user (docs/external-systems.md §3.2).
   const inflight = new Map<string, { call: Promise<Answer>; askedAt: number }>();
   const cache = new Map<string, Answer>();
   let closed = false;

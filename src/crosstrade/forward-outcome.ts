@@ -1,4 +1,4 @@
-// Pure classification of a webhook forward (reference 2.8: HTTP 200 is "accepted", not "filled").
+// Pure classification of a webhook forward (docs/external-systems.md §2.8: HTTP 200 is "accepted", not "filled").
 // An order is not idempotent, so a forward is never retried, and the relay must know whether a
 // failure is definite (the order cannot have gone through) or ambiguous (it may have).
 // When in doubt the answer is ambiguous: a wrongly kept ownership heals on the next flat reading,

@@ -1,7 +1,7 @@
-// Pure reading of CrossTrade position answers (external-systems reference 3.3-3.5).
+// Pure reading of CrossTrade position answers (docs/external-systems.md §3.3-§3.5).
 // The documented shapes disagree, so several are accepted: `{positions, count, success}`,
 // `{success, data: {positions}}` and a bare array. Anything else is a bad response: a body we cannot
-// read must never be taken for "flat" (reference 4.3 rule 6).
+// read must never be taken for "flat" (docs/external-systems.md §4.3, rule 6).
 import type { PositionReading } from '../engine/types.js';
 import { parseInstrument } from '../signal/instrument.js';
 import { CrossTradeBadResponseError, CrossTradeHttpError, type CrossTradeCallContext } from './errors.js';
@@ -10,7 +10,7 @@ export interface ApiPosition {
   account: string;
   instrument: string;
   marketPosition: 'long' | 'short' | 'flat';
-  /** Unsigned contract count; the direction is only in marketPosition (reference 3.5). */
+  /** Unsigned contract count; the direction is only in marketPosition (docs/external-systems.md §3.5). */
   quantity: number;
 }
 
@@ -28,7 +28,7 @@ export function parsePositionsBody(body: unknown, requested?: CrossTradeCallCont
 
 /**
  * What the API says about the alert's product on one account. Keys by product root, any expiry:
- * during a roll two expiries of one root can be open (reference 4.3 rule 3), and the relay stays
+ * during a roll two expiries of one root can be open (docs/external-systems.md §4.3, rule 3), and the relay stays
  * conservative. Never throws.
  */
 export function readingFor(positions: ApiPosition[], account: string, alertInstrument: string, takenAt: number, referenceYear: number): PositionReading {

@@ -15,7 +15,7 @@ export interface Classification {
 
 /**
  * Reads what an alert means for the position from prev_market_position → market_position
- * (reference §1.5). A long→long or short→short alert is an add when the order points the way
+ * (docs/external-systems.md §1.5). A long→long or short→short alert is an add when the order points the way
  * of the position and a partial exit when it points against it; the sizes are the cross-check.
  * When neither tells, it is an add: the stricter reading, forwarded only for the owner.
  */
@@ -38,9 +38,9 @@ function sameDirectionType(transition: Transition, direction: Direction): 'add' 
   return bySize ?? byAction ?? 'add';
 }
 
-/** CrossTrade commands (reference §2.4) that change a position but carry no position fields. */
+/** CrossTrade commands (docs/external-systems.md §2.4) that change a position but carry no position fields. */
 const ORDER_COMMANDS: ReadonlySet<string> = new Set(['PLACE', 'FLATPLACE', 'REVERSEPOSITION', 'REVERSE']);
-/** Commands that can only take the account's position toward flat (CLOSEPOSITION caps its quantity at the open size, §3.4). */
+/** Commands that can only take the account's position toward flat (CLOSEPOSITION caps its quantity at the open size, docs/external-systems.md §3.4). */
 const CLOSING_COMMANDS: ReadonlySet<string> = new Set(['FLATTEN', 'CLOSEPOSITION', 'CLOSESTRATEGY', 'FLATTENEVERYTHING']);
 
 /**
@@ -49,7 +49,7 @@ const CLOSING_COMMANDS: ReadonlySet<string> = new Set(['FLATTEN', 'CLOSEPOSITION
  * whose meaning the account reading settles (`impliedSignal`), anything else a `passthrough`.
  */
 export function classifyCommand(command: string | null): 'flatten' | 'order' | 'passthrough' {
-  // CrossTrade requires a command (reference §2.3): without one nothing is placed.
+  // CrossTrade requires a command (docs/external-systems.md §2.3): without one nothing is placed.
   if (command === null) return 'passthrough';
   const name = command.toUpperCase();
   if (CLOSING_COMMANDS.has(name)) return 'flatten';
@@ -68,7 +68,7 @@ export interface ImpliedSignal {
 
 /**
  * Reads an order alert without position fields against the account: the position before it is
- * the reading's, the position after it follows from the command (reference §2.4: FLATPLACE
+ * the reading's, the position after it follows from the command (docs/external-systems.md §2.4: FLATPLACE
  * closes then places; REVERSEPOSITION and REVERSE do nothing on a flat account). An order that
  * changes nothing is a `passthrough`. Null when the reading or the order cannot tell (an unknown
  * reading, a PLACE without a whole quantity or an action).

@@ -9,7 +9,7 @@ export type AlertVerdict =
 
 /**
  * One alert may name several accounts (`account=A,B`, cloned by CrossTrade per account,
- * reference fact 10). It is forwarded only when every account allows it: a block anywhere
+ * docs/external-systems.md §2.5). It is forwarded only when every account allows it: a block anywhere
  * blocks it, then a drop anywhere drops it; then a wait anywhere waits, and readings are
  * fetched only when nothing already says no.
  */

@@ -151,7 +151,7 @@ function decideAgainstOwner(record: KeyRecord, owner: Ownership, signal: Signal,
     case 'open':
       return block(`position-open: ${by}, CrossTrade reports ${reading.detail}`);
     case 'flat':
-      // Only a reading requested after the hold ended counts (reference §6).
+      // Only a reading requested after the hold ended counts (docs/external-systems.md §6).
       if (reading.takenAt <= owner.holdUntil) return block(`owner-order-pending: ${by}, flat reading taken inside the hold`);
       return forwardSignal(
         { owner: null, doubt: null },
@@ -261,7 +261,7 @@ function expectedBefore(signal: Signal, owner: Ownership | null): 'flat' | Direc
 /**
  * An order whose quantity does not fit the contracts held: an exit larger than the position (it
  * would flip it), a partial exit as large (it would close it all), a reversal no larger (it would
- * not reverse: TradingView's reversal quantity is the close plus the open, reference §1.5).
+ * not reverse: TradingView's reversal quantity is the close plus the open, docs/external-systems.md §1.5).
  */
 function exceeds(signal: Signal, quantity: number, held: number): boolean {
   if (signal.type === 'exit') return quantity > held;
@@ -366,7 +366,7 @@ function forwardFlatten(record: KeyRecord, signal: Signal, ctx: DecideContext): 
     reason: signal.partial ? 'flatten: a partial close, the position size is re-read before the next order' : 'flatten: closes the position whoever owns it',
     send: { record: { owner, doubt: { kind: 'in-flight', ...since } }, marks: [] },
     // A partial close leaves a position of a size the record cannot know; a CLOSEPOSITION leaves
-    // working orders working (only FLATTEN cancels them, reference §2.4, §3.4).
+    // working orders working (only FLATTEN cancels them, docs/external-systems.md §2.4, §3.4).
     delivered: {
       record: signal.partial
         ? { owner, doubt: { kind: 'changed', ...since } }

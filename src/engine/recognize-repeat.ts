@@ -16,7 +16,7 @@ export type RepeatVerdict =
 
 /**
  * Tells a resend or a repeat from a new trigger (issue 7, case 3). TradingView sends an alert again
- * 5 s later, up to 3 times, when the answer is 5xx (reference §1.1); alerts are also repeated by
+ * 5 s later, up to 3 times, when the answer is 5xx (docs/external-systems.md §1.1); alerts are also repeated by
  * other senders. Without an idempotency field a byte-identical body is the same trigger unless
  * the strategy sent another alert on the same key since (then it is a legitimate repeat: entry,
  * exit, entry again). With one, the same value is the same trigger whatever came between.

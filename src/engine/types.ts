@@ -35,7 +35,7 @@ export interface Signal extends Strategy {
   quantity: number | null;
   /** Contracts the strategy says it held before (prev_market_position_size), when the alert says. */
   fromSize?: number | null;
-  /** CrossTrade's `delay` (reference §2.5): the order executes this long (ms) after it is taken. */
+  /** CrossTrade's `delay` (docs/external-systems.md §2.5): the order executes this long (ms) after it is taken. */
   delayMs?: number;
   /** A LIMIT/STOP order may rest unfilled: the API reads the position unchanged until it fills. */
   resting: boolean;

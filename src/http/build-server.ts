@@ -12,7 +12,7 @@ import { registerWebhookRoute } from './routes/webhook.js';
 
 /** A TradingView alert is a few hundred bytes; anything near this is not an alert. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
-/** TradingView's webhook client certificate subject (reference §1.2). */
+/** TradingView's webhook client certificate subject (docs/external-systems.md §1.2). */
 export const TRADINGVIEW_CLIENT_CN = 'TradingView Webhooks';
 
 export interface TlsOptions {
@@ -67,7 +67,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   // TradingView posts text/plain for key=value; alerts and application/json when the message
-  // is valid JSON (reference §1.1). Anything else is read as text and judged by the parser.
+  // is valid JSON (docs/external-systems.md §1.1). Anything else is read as text and judged by the parser.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   // JSON bodies are parsed by the alert parser (repeated keys, `__proto__`, non-objects are its
   // business), so the route sees the text and knows it was JSON.

@@ -4,7 +4,7 @@ export function maskSecret(secret: string): string {
   return secret.length < 16 ? '****' : `****${secret.slice(-4)}`;
 }
 
-/** A CrossTrade webhook URL carries its secret in the path (reference §2.1): show the origin only. */
+/** A CrossTrade webhook URL carries its secret in the path (docs/external-systems.md §2.1): show the origin only. */
 export function maskUrl(url: string): string {
   try {
     return `${new URL(url).origin}/****`;

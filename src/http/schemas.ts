@@ -11,17 +11,58 @@ export const crosstradeKeySchema = z
   .max(256, 'crosstrade_key must be at most 256 characters')
   .regex(/^[^\s;=]+$/, 'crosstrade_key must not contain spaces, ";" or "="');
 
+/** CrossTrade's webhook host (reference §2.1: https://app.crosstrade.io/v1/send/...). */
+export const CROSSTRADE_WEBHOOK_HOST = 'app.crosstrade.io';
+const WEBHOOK_EXAMPLE = 'https://app.crosstrade.io/v1/send/...';
+
+/**
+ * The webhook URL rule, shared by `add-user` and POST /users (issue 8, case 10): why the URL is
+ * refused, or null when it is accepted. https is required (the URL and the body carry the key);
+ * plain http only to a loopback host (the simulator); a URL without a path is not a CrossTrade
+ * webhook (the path is what names the user). The reason never quotes the URL: its path is a secret.
+ */
+export function webhookUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `webhook_url must be a URL, e.g. ${WEBHOOK_EXAMPLE}`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `webhook_url must be an https URL, e.g. ${WEBHOOK_EXAMPLE}`;
+  if (url.hostname === '') return `webhook_url has no host, e.g. ${WEBHOOK_EXAMPLE}`;
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    return `webhook_url must use https (plain http only for a simulator on this machine): the order and the CrossTrade key would cross the internet in clear, e.g. ${WEBHOOK_EXAMPLE}`;
+  }
+  if (url.pathname === '/' || url.pathname === '') {
+    return `webhook_url has no path: copy the whole webhook URL from CrossTrade, e.g. ${WEBHOOK_EXAMPLE}`;
+  }
+  return null;
+}
+
+/** A warning for an accepted URL whose host is not CrossTrade's (nor a local simulator); null otherwise. */
+export function webhookUrlWarning(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  if (url.hostname.toLowerCase() === CROSSTRADE_WEBHOOK_HOST || isLoopbackHost(url.hostname)) return null;
+  return `the webhook URL's host ${url.hostname} is not CrossTrade's (${CROSSTRADE_WEBHOOK_HOST}): orders will go there; check that you copied the CrossTrade webhook URL`;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export const webhookUrlSchema = z
   .string()
   .max(2048, 'webhook_url is too long')
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...');
+  .superRefine((value, ctx) => {
+    const problem = webhookUrlProblem(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** The passphrase alerts must carry as `relay_secret=...;`: the same syntax limits as the key. */
 export const relaySecretSchema = z

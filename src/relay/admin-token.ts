@@ -23,3 +23,38 @@ export function rotateAdminToken(store: Store): string {
   store.setSetting(ADMIN_TOKEN_SETTING, token);
   return token;
 }
+
+/** Which token a relay accepts: RELAY_ADMIN_TOKEN (environment or settings file) or the one stored in the database. */
+export type AdminTokenSource = 'RELAY_ADMIN_TOKEN' | 'stored';
+
+/** Where the last relay started on this database took its token from, and when (issue 8, case 2). */
+export const ADMIN_TOKEN_SOURCE_SETTING = 'admin_token_source';
+
+export interface RecordedTokenSource {
+  source: AdminTokenSource;
+  /** ISO time of the start that recorded it. */
+  since: string;
+}
+
+/**
+ * Recorded by `start`, read by `admin-token`: a relay started with RELAY_ADMIN_TOKEN in its own
+ * environment refuses the stored token, and a command run from another shell cannot see that
+ * environment. The token itself is never recorded.
+ */
+export function recordAdminTokenSource(store: Store, source: AdminTokenSource, now: number): void {
+  store.setSetting(ADMIN_TOKEN_SOURCE_SETTING, JSON.stringify({ source, since: new Date(now).toISOString() }));
+}
+
+export function readAdminTokenSource(store: Store): RecordedTokenSource | null {
+  const raw = store.getSetting(ADMIN_TOKEN_SOURCE_SETTING);
+  if (raw === null) return null;
+  try {
+    const parsed = JSON.parse(raw) as Partial<RecordedTokenSource>;
+    if ((parsed.source === 'RELAY_ADMIN_TOKEN' || parsed.source === 'stored') && typeof parsed.since === 'string') {
+      return { source: parsed.source, since: parsed.since };
+    }
+  } catch {
+    // An unreadable record says nothing: fall through.
+  }
+  return null;
+}

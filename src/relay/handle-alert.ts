@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { classify, classifyCommand } from '../engine/classify.js';
 import { type AlertVerdict, combineVerdicts } from '../engine/combine-verdicts.js';
+import { explainCode, explainReason } from '../crosstrade/explain-reason.js';
 import { decide, senderMarkWhenNotSent } from '../engine/decide.js';
 import { recognizeRepeat } from '../engine/recognize-repeat.js';
 import type { Decision, ImpliedOrder, PositionReading, Signal, Verdict } from '../engine/types.js';
@@ -20,7 +21,7 @@ import {
   type SignalLogInput,
   type UserRecord,
 } from '../store/store.js';
-import { rejectedRecord } from './rejected-record.js';
+import { type RejectedAlert, readRejectedAlert } from './rejected-record.js';
 import type { AlertBody, AlertReply, ForwardOutcome, RelayDeps } from './relay-deps.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
@@ -58,7 +59,9 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     alert = readRelayAlert(parsed);
   } catch (error) {
     if (!(error instanceof AlertParseError)) throw error;
-    return reject(deps, startedAt, 400, error.message, describeUnreadable(body));
+    // Kept with its secrets removed, under its relay_user when that was readable (issue 8, case 7).
+    const rejected = readRejectedAlert(body.text, (name) => deps.store.getUser(name)?.crosstradeKey ?? null);
+    return reject(deps, startedAt, 400, error.message, rejected.text, rejected);
   }
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
   const command = fieldValue(parsed, 'command')?.toUpperCase() ?? null;
@@ -197,7 +200,7 @@ export function identityOf(deps: Pick<RelayDeps, 'dedupWindowMs'>, alert: RelayA
 async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<RoundValue>): Promise<AlertReply> {
   const { deps, keys, alert, user } = ctx;
   const { outboundMs, forwardTimeoutMs } = deps.budget;
-  // The forward must still fit after any wait or check (reference fact 2).
+  // The forward must still fit after any wait or check (docs/external-systems.md §1.1).
   const sendBy = ctx.startedAt + outboundMs - forwardTimeoutMs;
   const readings: (PositionReading | null)[] = keys.map(() => null);
   let readingRounds = 0;
@@ -351,9 +354,9 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
       ? reason
       : outcome.ambiguous
         ? `outcome-unknown: ${outcome.reason}; the order may have reached CrossTrade: the next alert of this position is checked against CrossTrade`
-        : `forward-failed: ${describeRefusal(outcome.reason)}; nothing was placed`;
+        : `forward-failed: ${outcome.reason}; nothing was placed`;
     // The order has gone (or definitely not): from here the answer is the true outcome, never a
-    // 5xx, since TradingView would send it again (reference §1.1). The store retries the write.
+    // 5xx, since TradingView would send it again (docs/external-systems.md §1.1). The store retries the write.
     deps.store.settle({
       keys: keys.map((key, i) => {
         const verdict = verdicts[i];
@@ -362,18 +365,18 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
       }),
       log: { id: logId, outcome: { decision, reason: why, upstreamStatus: outcome.status, latencyMs } },
     });
-    if (!outcome.ok) deps.logger.warn({ relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId, decision, reason: why }, 'forward to CrossTrade failed');
+    if (!outcome.ok) {
+      const explanation = explainCode(outcome.reason) ?? outcome.reason;
+      deps.logger.error(
+        { relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId, decision, reason: why, upstream_status: outcome.status, explanation },
+        `forward to CrossTrade failed: ${explanation}`,
+      );
+    }
     return reply(ctx, 200, decision, why);
   } finally {
     for (const id of ids) if (deps.inFlight.get(id) === done) deps.inFlight.delete(id);
     settled();
   }
-}
-
-/** CrossTrade's refusals in words a trader acts on. */
-function describeRefusal(reason: string): string {
-  if (reason === 'upstream-http-401' || reason === 'upstream-http-403') return `${reason} (CrossTrade refused the key: check it with add-user)`;
-  return reason;
 }
 
 /** Another process held the database: nothing was decided or sent. The refusal is recorded once it frees. */
@@ -402,12 +405,19 @@ function reply(ctx: AlertContext, status: number, decision: Decision, reason: st
     reason,
     latency_ms: latencyMs,
   };
-  // What a trader must look at is a warning: an outcome not known, a refusal, a position possibly left open.
-  const warn = decision === 'unknown' || decision === 'failed' || reason.includes('check the position in NinjaTrader');
+  // A forward that failed or may have failed is an error; a block, or a position possibly left open, a warning.
+  const level =
+    decision === 'unknown' || decision === 'failed'
+      ? 'error'
+      : decision === 'blocked' || reason.includes('check the position in NinjaTrader')
+        ? 'warn'
+        : 'info';
   setImmediate(() => {
     try {
-      if (warn) ctx.deps.decisionLogger.warn(line, `alert ${decision}`);
-      else ctx.deps.decisionLogger.info(line, `alert ${decision}`);
+      // CrossTrade's answers in words (issue 8, case 8); the reason keeps the codes.
+      const explanation = explainReason(reason);
+      if (explanation === null) ctx.deps.decisionLogger[level](line, `alert ${decision}`);
+      else ctx.deps.decisionLogger[level]({ ...line, explanation }, `alert ${decision}: ${explanation}`);
     } catch {
       // The log was closed by a shutdown racing this line: the signal log has the decision.
     }
@@ -415,7 +425,7 @@ function reply(ctx: AlertContext, status: number, decision: Decision, reason: st
   return { status, body: { decision, signal_type: signal.type, reason } };
 }
 
-function reject(deps: RelayDeps, startedAt: number, status: number, reason: string, storedAlert: string, alert?: RelayAlert): AlertReply {
+function reject(deps: RelayDeps, startedAt: number, status: number, reason: string, storedAlert: string, alert?: RelayAlert | RejectedAlert): AlertReply {
   const latencyMs = deps.now() - startedAt;
   deps.store.appendLog({
     time: startedAt,
@@ -436,10 +446,6 @@ function reject(deps: RelayDeps, startedAt: number, status: number, reason: stri
     'alert rejected',
   );
   return { status, body: { decision: 'rejected', signal_type: null, reason } };
-}
-
-function describeUnreadable(body: AlertBody): string {
-  return rejectedRecord('unreadable alert', Buffer.byteLength(body.text));
 }
 
 function logEntry(ctx: AlertContext, decision: SignalLogInput['decision'], reason: string, apiCheck: string | null): SignalLogInput {
@@ -465,7 +471,7 @@ function describeReadings(readings: readonly (PositionReading | null)[]): string
   return parts.length === 0 ? null : parts.join('; ');
 }
 
-/** CrossTrade's `delay` (float seconds, max 60, reference §2.5); an unreadable value counts as the maximum. */
+/** CrossTrade's `delay` (float seconds, max 60, docs/external-systems.md §2.5); an unreadable value counts as the maximum. */
 function delaySeconds(text: string | undefined): number {
   if (text === undefined) return 0;
   const seconds = Number(text);

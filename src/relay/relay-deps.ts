@@ -13,7 +13,7 @@ export interface CrossTradePort {
 
 export type ForwardOutcome = { ok: true; status: number } | { ok: false; ambiguous: boolean; reason: string; status: number | null };
 
-/** The time an alert may spend on CrossTrade calls and waits (ms), inside TradingView's 3 s (reference fact 2). */
+/** The time an alert may spend on CrossTrade calls and waits (ms), inside TradingView's 3 s (docs/external-systems.md §1.1). */
 export interface TimeBudget {
   /** From the alert's arrival to the end of its forward. */
   outboundMs: number;

@@ -1,7 +1,7 @@
 import type { ParsedAlert } from './parse-alert.js';
 
 /**
- * The text to forward to CrossTrade: `key=<crosstradeKey>;` first (ref 2.2: always first in
+ * The text to forward to CrossTrade: `key=<crosstradeKey>;` first (docs/external-systems.md §2.2: always first in
  * CrossTrade's examples), then the alert without the stripped fields and without any `key` the
  * alert carried. Kept fields keep their exact text, order and separators. Throws a plain Error
  * when the configured key could not be written as one field.
@@ -13,7 +13,7 @@ export function formatForward(alert: ParsedAlert, crosstradeKey: string, stripKe
   }
   const keyField = `key=${crosstradeKey};`;
   const strip = new Set([...stripKeys, 'key']);
-  // CrossTrade's syntax ends every pair with `;` (reference §2.2): a field the alert ended with a
+  // CrossTrade's syntax ends every pair with `;` (docs/external-systems.md §2.2): a field the alert ended with a
   // line break alone gets its `;`; every other byte of the kept fields stays as written.
   const rest = trimEndSeparatorBlanks(
     alert.fields

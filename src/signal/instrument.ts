@@ -1,5 +1,5 @@
 // Instrument names in the forms TradingView, CME feeds and NinjaTrader use, reduced to
-// (root, month, year). See the external-systems reference, section 4: roots compare by exact
+// (root, month, year). See docs/external-systems.md §4: roots compare by exact
 // equality (ES is not MES), and a name the relay cannot read is never treated as "flat".
 // Pure: no node: imports, no clock (the caller passes the reference year).
 

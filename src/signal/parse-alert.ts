@@ -3,7 +3,7 @@ import { AlertParseError, findSecretAssignment, quoteForMessage } from './alert-
 export interface AlertField {
   /** As written, trimmed. */
   name: string;
-  /** Lower-cased name: CrossTrade normalises field names, so their case means nothing (ref 2.2). */
+  /** Lower-cased name: CrossTrade normalises field names, so their case means nothing (docs/external-systems.md §2.2). */
   key: string;
   /** Everything after the first `=`, trimmed. */
   value: string;
@@ -42,7 +42,7 @@ interface Segment {
 }
 
 /**
- * Parses a TradingView/CrossTrade `key=value;` message (ref 2.2). Fields are separated by `;`
+ * Parses a TradingView/CrossTrade `key=value;` message (docs/external-systems.md §2.2). Fields are separated by `;`
  * and/or line breaks; names are case-insensitive; a value is everything after the first `=`.
  * A value holding `key=` or `relay_secret=` (a secret that lost its `;`, see
  * findSecretAssignment) is refused before anything else is read from the fields, so that neither
@@ -135,7 +135,7 @@ function splitSegments(text: string): Segment[] {
 }
 
 // An unsubstituted or misspelt placeholder means the alert is not what the user meant to send
-// (ref 1.4). Checked before field syntax: a lone `{{strategy.order.alert_message}}` line would
+// (docs/external-systems.md §1.4). Checked before field syntax: a lone `{{strategy.order.alert_message}}` line would
 // otherwise be reported as a field without '='. The placeholder is quoted unless a secret could be
 // in the quote: after `key=`/`relay_secret=`, or with a secret field's name anywhere before the
 // end of the quote (`relay_secret {{ = hunter2`).

@@ -6,7 +6,7 @@ import { fieldValue, type ParsedAlert } from './parse-alert.js';
 export interface RelayAlert {
   relayUser: string;
   relayId: string;
-  /** `account=` split on ',' (multi-account placement, ref 2.5), trimmed, deduplicated; [] if absent. */
+  /** `account=` split on ',' (multi-account placement, docs/external-systems.md §2.5), trimmed, deduplicated; [] if absent. */
   accounts: string[];
   instrument: string | null;
   marketPosition: MarketPosition | null;
@@ -19,7 +19,7 @@ export interface RelayAlert {
   relaySecret: string | null;
 }
 
-/** The relay's own fields: stripped before forwarding, CrossTrade has no use for them (ref 2.2). */
+/** The relay's own fields: stripped before forwarding, CrossTrade has no use for them (docs/external-systems.md §2.2). */
 export const RELAY_FIELDS: ReadonlySet<string> = new Set(['relay_user', 'relay_id', 'relay_secret']);
 
 const RELAY_NAME_PATTERN = /^[A-Za-z0-9_.@:-]{1,64}$/;
@@ -28,7 +28,7 @@ const DECIMAL_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
 /**
  * Reads the relay's view of a parsed alert. Values are compared case-insensitively, as users
- * hand-edit messages (ref 1.5). Malformed optional numbers and actions read as null.
+ * hand-edit messages (docs/external-systems.md §1.5). Malformed optional numbers and actions read as null.
  * @throws AlertParseError when relay_user / relay_id are missing or malformed, a market
  * position is not long/short/flat, only one of the pair is present, or a position-carrying
  * alert lacks account or instrument.
@@ -57,7 +57,7 @@ export function readRelayAlert(alert: ParsedAlert): RelayAlert {
 
   const action = fieldValue(alert, 'action')?.toLowerCase();
   const cancelAfter = readNumber(fieldValue(alert, 'cancel_after'));
-  // CrossTrade's limit-order timeout is 1-60 minutes (reference §2.5); anything else is a typo.
+  // CrossTrade's limit-order timeout is 1-60 minutes (docs/external-systems.md §2.5); anything else is a typo.
   if (fieldValue(alert, 'cancel_after') !== undefined && (cancelAfter === null || cancelAfter < 1 || cancelAfter > 60)) {
     throw new AlertParseError('cancel_after must be a number of minutes from 1 to 60');
   }

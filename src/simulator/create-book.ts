@@ -1,11 +1,11 @@
 // The simulated NinjaTrader account book: net positions per (account, contract) and resting orders.
 // Contracts are kept in NT8 form (`RTY 03-26`); a root-only or continuous name maps to the front
-// quarterly month at or after the current month (a simplification of NT8's rollover, reference 4.4).
+// quarterly month at or after the current month (a simplification of NT8's rollover, docs/external-systems.md §4.4).
 import { parseInstrument, toNinjaTraderName } from '../signal/instrument.js';
 
 export type SimMarketPosition = 'Long' | 'Short' | 'Flat';
 
-/** A position as the CrossTrade API shows it (reference 3.5). */
+/** A position as the CrossTrade API shows it (docs/external-systems.md §3.5). */
 export interface SimPosition {
   type: 'NinjaTrader.Cbi.Position';
   account: string;
@@ -137,11 +137,11 @@ export function createBook(now: () => number): Book {
         h.net = 0;
         cancel(account, instrument);
         return place(account, instrument, order!);
-      case 'REVERSEPOSITION': // no position: nothing happens (reference 2.4)
+      case 'REVERSEPOSITION': // no position: nothing happens (docs/external-systems.md §2.4)
         if (h.net === 0) return;
         h.net = 0;
         return place(account, instrument, order!);
-      case 'CLOSEPOSITION': // a partial close does not cancel working orders (reference 3.4)
+      case 'CLOSEPOSITION': // a partial close does not cancel working orders (docs/external-systems.md §3.4)
         return close(account, instrument, qty);
       case 'CLOSESTRATEGY': // the simulator has no ATM strategies: it closes the whole position
         return close(account, instrument, null);
@@ -157,7 +157,7 @@ export function createBook(now: () => number): Book {
   }
 
   function apply(fields: Map<string, string>): BookResult {
-    // Closes every position and cancels every working order on every account (reference §2.4).
+    // Closes every position and cancels every working order on every account (docs/external-systems.md §2.4).
     if (fields.get('command')?.toUpperCase() === 'FLATTENEVERYTHING') {
       for (const h of holdings.values()) h.net = 0;
       working = [];
@@ -188,7 +188,7 @@ export function createBook(now: () => number): Book {
     if (command === 'CLOSEPOSITION' && qtyText && qty === null) {
       return { ok: false, error: 'invalid_quantity', detail: 'Check message format, missing required field: QTY' };
     }
-    // account=A,B: CrossTrade clones the request once per account (reference 2.5).
+    // account=A,B: CrossTrade clones the request once per account (docs/external-systems.md §2.5).
     for (const account of accounts) run(command, account, instrument, order, qty);
     return { ok: true };
   }

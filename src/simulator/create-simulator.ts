@@ -1,6 +1,6 @@
 // A CrossTrade stand-in over real HTTP: the webhook (`POST /v1/send/:a/:b`) and the positions API
 // (`GET /v1/api/...`), with faults to inject per surface. Used by tests, the bench and
-// `trade-relay crosstrade-sim`. Shapes follow the external-systems reference, sections 2 and 3.
+// `trade-relay crosstrade-sim`. Shapes follow docs/external-systems.md §2 and §3.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +32,20 @@ export type WebhookFault =
   | { kind: 'hang'; apply?: boolean; times?: number }
   | { kind: 'drop'; apply?: boolean; delayMs?: number; times?: number };
 
+/** One webhook message as the simulator took it, for a person watching (`crosstrade-sim`). */
+export interface WebhookEvent {
+  at: number;
+  /** The message's fields, names lower case, without `key`. */
+  fields: ReadonlyMap<string, string>;
+  /** The status answered; 0 when no answer was sent (hang, drop). */
+  status: number;
+  /** Why it was refused (the answer's `error`), or null. */
+  error: string | null;
+  /** The book after it: every account's open positions and working orders. */
+  positions: SimPosition[];
+  workingOrders: SimWorkingOrder[];
+}
+
 export interface SimulatorOptions {
   host?: string;
   port?: number;
@@ -39,6 +53,8 @@ export interface SimulatorOptions {
   keys?: string[];
   /** Clock for received times and the front month. Default Date.now. */
   now?: () => number;
+  /** Told about every webhook message once it is answered (or its fault applied). */
+  onWebhook?: (event: WebhookEvent) => void;
 }
 
 export interface Simulator {
@@ -67,9 +83,10 @@ const MAX_BODY = 1024 * 1024;
 const SEND_PATH = /^\/v1\/send\/([^/]+)\/([^/]+)\/?$/;
 const ACCOUNT_POSITIONS_PATH = /^\/v1\/api\/accounts\/([^/]+)\/positions\/?$/;
 const ALL_POSITIONS_PATH = /^\/v1\/api\/positions\/?$/;
+const BOOK_PATH = /^\/book\/?$/;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const { host = '127.0.0.1', port = 0, keys = ['sim-key'], now = Date.now } = options;
+  const { host = '127.0.0.1', port = 0, keys = ['sim-key'], now = Date.now, onWebhook: watcher } = options;
   if (keys.length === 0) throw new Error('simulator: at least one key is needed');
   const book = createBook(now);
   const received: ReceivedAlert[] = [];
@@ -84,7 +101,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let apiFault: ApiFault = null;
   let webhookFault: WebhookFault = null;
 
-  function accept(body: string, pathKey: string | undefined): { status: number; body: object } {
+  function accept(body: string, pathKey: string | undefined): { status: number; body: { success: boolean; error?: string; detail?: string } } {
     const fields = parseFields(body);
     if (pathKey === undefined || fields.get('key') !== pathKey) {
       return { status: 401, body: { success: false, error: 'invalid_key' } };
@@ -94,6 +111,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return { status: 200, body: { success: true } };
   }
 
+  function tell(body: string, status: number, error: string | null): void {
+    if (watcher === undefined) return;
+    const fields = parseFields(body);
+    fields.delete('key');
+    watcher({ at: now(), fields, status, error, positions: book.positions(), workingOrders: book.workingOrders() });
+  }
+
   function onWebhook(req: http.IncomingMessage, res: http.ServerResponse, body: string, pathKey: string | undefined): void {
     const record: ReceivedAlert = { body, contentType: req.headers['content-type'], status: 0, at: now() };
     received.push(record);
@@ -101,10 +125,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (fault === null) {
       const answer = accept(body, pathKey);
       record.status = answer.status;
+      tell(body, answer.status, answer.body.detail ?? answer.body.error ?? null);
       return sendJson(res, answer.status, answer.body);
     }
     if (fault.times !== undefined && --fault.times <= 0) webhookFault = null;
-    if (fault.apply === true) accept(body, pathKey);
+    const applied = fault.apply === true ? accept(body, pathKey) : null;
+    tell(body, fault.kind === 'status' ? fault.status : 0, `simulated ${fault.kind}${applied?.status === 200 ? ' (the order was applied)' : ''}`);
     const later = (fn: () => void) => (fault.kind !== 'hang' && fault.delayMs ? void setTimeout(fn, fault.delayMs) : fn());
     if (fault.kind === 'status') {
       record.status = fault.status;
@@ -133,6 +159,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     sendJson(res, 200, { positions, count: positions.length, success: true });
   }
 
+  /** The whole book for a person (`curl 127.0.0.1:8090/book`): from this machine only, no key needed. */
+  function onBook(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (!isLoopback(req.socket.remoteAddress)) return sendJson(res, 403, { success: false, error: 'the book is shown to this machine only' });
+    sendJson(res, 200, { positions: book.positions(), working_orders: book.workingOrders() });
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readRequest(req);
     if (body === null) return sendJson(res, 413, { success: false, error: 'payload_too_large' });
@@ -140,6 +172,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const send = SEND_PATH.exec(url.pathname);
     if (send && req.method === 'POST') return onWebhook(req, res, body, keyByPath.get(`${send[1]}/${send[2]}`));
 
+    if (req.method === 'GET' && BOOK_PATH.test(url.pathname)) return onBook(req, res);
     const byAccount = ACCOUNT_POSITIONS_PATH.exec(url.pathname);
     if (req.method === 'GET' && byAccount) return onPositions(req, res, url, safeDecode(byAccount[1]!));
     if (req.method === 'GET' && ALL_POSITIONS_PATH.test(url.pathname)) return onPositions(req, res, url, null);
@@ -197,7 +230,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
-/** What CrossTrade answers for a failing status (reference 3.2, 3.3). */
+/** What CrossTrade answers for a failing status (docs/external-systems.md §3.2, §3.3). */
 function faultBody(status: number): object {
   if (status === 408) return { success: false, error: 'not_connected' };
   if (status === 429) return { error: 'Rate limit exceeded' };
@@ -219,6 +252,11 @@ async function readRequest(req: http.IncomingMessage): Promise<string | null> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Whether a peer address is this machine (IPv4 127/8, IPv6 ::1, IPv4-mapped 127/8). */
+export function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
 }
 
 function safeDecode(text: string): string {

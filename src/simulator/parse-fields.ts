@@ -1,4 +1,4 @@
-// CrossTrade's `key=value;` syntax as the simulator reads it (reference 2.2): pairs end with `;`,
+// CrossTrade's `key=value;` syntax as the simulator reads it (docs/external-systems.md §2.2): pairs end with `;`,
 // names are case-insensitive, values are trimmed. Kept apart from signal/parse-alert.ts on purpose:
 // the simulator plays the other side and must not share the relay's parsing mistakes.
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * The CrossTrade accounts a key trades: two relay users configured with the same CrossTrade key
- * reach the same CrossTrade user, so the same NinjaTrader accounts (reference §2.1: the key is
+ * reach the same CrossTrade user, so the same NinjaTrader accounts (docs/external-systems.md §2.1: the key is
  * the CrossTrade user's one secret), and are arbitrated as one (issue 7, case 10). A one-way
  * hash, so the group can be stored and compared without being a second copy of the key.
  */

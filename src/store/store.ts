@@ -59,6 +59,16 @@ export interface SignalLogRecord extends SignalLogInput {
   id: number;
 }
 
+/** Which signal-log rows to list or count; every given condition must hold. */
+export interface LogQuery {
+  relayUser?: string;
+  relayId?: string;
+  /** Any of these decisions. */
+  decisions?: readonly LogDecision[];
+  /** At or after this time (ms since the epoch). */
+  since?: number;
+}
+
 export interface LogOutcome {
   decision: Decision;
   reason: string;
@@ -182,7 +192,10 @@ export interface Store {
   sync(): Promise<void>;
 
   appendLog(entry: SignalLogInput): number;
-  listLogs(options: { relayUser?: string; limit: number }): SignalLogRecord[];
+  /** Newest first. */
+  listLogs(options: LogQuery & { limit: number }): SignalLogRecord[];
+  /** How many rows of each decision match (decisions with none are absent). */
+  countLogs(query: LogQuery): Partial<Record<LogDecision, number>>;
   /** After a crash: forwards left `pending` become `unknown`, keys left in flight become of unknown outcome; answers how many rows. */
   closeInterruptedForwards(reason: string): number;
   /** Deletes signal-log rows and alert fingerprints older than the given times; answers how many of each. */

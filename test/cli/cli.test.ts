@@ -133,7 +133,7 @@ async function runInTerminal(args: string[], steps: [prompt: string, keys: strin
 describe('add-user', () => {
   it('creates a user from flags and stores exactly what was given', async () => {
     const result = await addAlice();
-    expect(result).toEqual({ code: 0, stdout: 'user alice created\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `user alice created in ${sandbox.dbPath}\n`, stderr: '' });
     expect(openStore().getUser('alice')).toMatchObject({
       relayUser: 'alice',
       crosstradeKey: KEY,
@@ -146,7 +146,7 @@ describe('add-user', () => {
   it('updates an existing user and says so', async () => {
     await addAlice();
     const result = await sandbox.run(['add-user', '--user', 'alice', '--key', 'new-key-12345678', '--webhook-url', WEBHOOK_URL]);
-    expect(result).toEqual({ code: 0, stdout: 'user alice updated\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `user alice updated in ${sandbox.dbPath}\n`, stderr: '' });
     expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'new-key-12345678', accountGroup: accountGroupOf('new-key-12345678') });
   });
 
@@ -173,7 +173,7 @@ describe('add-user', () => {
 
   it('trims pasted spaces around the values', async () => {
     const result = await sandbox.run(['add-user', '--user', ' alice ', '--key', ` ${KEY}  `, '--webhook-url', ` ${WEBHOOK_URL} `]);
-    expect(result.stdout).toBe('user alice created\n');
+    expect(result.stdout).toBe(`user alice created in ${sandbox.dbPath}\n`);
     expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
   });
 
@@ -183,12 +183,33 @@ describe('add-user', () => {
     [['--user', 'alice', '--key', 'abc;defgh', '--webhook-url', WEBHOOK_URL], 'error: crosstrade_key must not contain spaces, ";" or "="\n'],
     [
       ['--user', 'alice', '--key', KEY, '--webhook-url', 'ftp://app.crosstrade.io/x'],
-      'error: webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...\n',
+      'error: webhook_url must be an https URL, e.g. https://app.crosstrade.io/v1/send/...\n',
+    ],
+    // Issue 8, case 10: https with a path, plain http only on this machine (the simulator).
+    [
+      ['--user', 'alice', '--key', KEY, '--webhook-url', 'http://example.com'],
+      'error: webhook_url must use https (plain http only for a simulator on this machine): the order and the CrossTrade key would cross the internet in clear, e.g. https://app.crosstrade.io/v1/send/...\n',
+    ],
+    [
+      ['--user', 'alice', '--key', KEY, '--webhook-url', 'https://app.crosstrade.io/'],
+      'error: webhook_url has no path: copy the whole webhook URL from CrossTrade, e.g. https://app.crosstrade.io/v1/send/...\n',
     ],
   ])('rejects an invalid value with its reason: %j', async (args, message) => {
     const result = await sandbox.run(['add-user', ...args]);
     expect(result).toEqual({ code: 1, stdout: '', stderr: message });
     expect(openStore().listUsers()).toEqual([]);
+  });
+
+  it('accepts another host than CrossTrade’s with a warning, and the simulator on this machine without one', async () => {
+    const other = await sandbox.run(['add-user', '--user', 'alice', '--key', KEY, '--webhook-url', 'https://hooks.example.com/v1/send/a/b']);
+    expect(other).toEqual({
+      code: 0,
+      stdout: `user alice created in ${sandbox.dbPath}\n`,
+      stderr:
+        "warning: the webhook URL's host hooks.example.com is not CrossTrade's (app.crosstrade.io): orders will go there; check that you copied the CrossTrade webhook URL\n",
+    });
+    const sim = await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', 'http://127.0.0.1:8090/v1/send/a/b']);
+    expect(sim).toEqual({ code: 0, stdout: `user bob created in ${sandbox.dbPath}\n`, stderr: '' });
   });
 
   it('does not wait for input when not run interactively and a value is missing', async () => {
@@ -210,6 +231,19 @@ describe('add-user', () => {
     expect(screen).toContain('user alice created');
     expect(screen).not.toContain('short-key-123');
     expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'short-key-123', webhookUrl: WEBHOOK_URL });
+  });
+
+  it.skipIf(!hasLinuxScript)('refuses a plain-http webhook URL at the prompt (issue 8, case 10)', async () => {
+    const { code, screen } = await runInTerminal(
+      ['add-user', '--user', 'alice', '--key', KEY],
+      [
+        ['CrossTrade webhook URL:', 'http://example.com\r'],
+        ['webhook_url must use https', '\u0003'],
+      ],
+    );
+    expect(code).toBe(1);
+    expect(screen).toContain('webhook_url must use https (plain http only for a simulator on this machine)');
+    expect(openStore().listUsers()).toEqual([]);
   });
 
   it.skipIf(!hasLinuxScript)('adds nobody when a prompt is cancelled with Ctrl+C', async () => {
@@ -234,7 +268,7 @@ describe('list-users', () => {
       '--key',
       'bobs-key-000111',
       '--webhook-url',
-      'http://10.0.0.5:8090/v1/send/b/c',
+      'http://127.0.0.1:8090/v1/send/b/c',
       '--secret',
       'bobs-passphrase',
     ]);
@@ -245,7 +279,7 @@ describe('list-users', () => {
       [
         'relay_user  mode  crosstrade_key  webhook_url                     relay_secret  created',
         `alice       live  ****7c21        https://app.crosstrade.io/****  -             ${alice?.createdAt}`,
-        `bob         live  ****            http://10.0.0.5:8090/****       ****          ${bob?.createdAt}`,
+        `bob         live  ****            http://127.0.0.1:8090/****      ****          ${bob?.createdAt}`,
         '',
       ].join('\n'),
     );
@@ -261,7 +295,7 @@ describe('list-users', () => {
       '--key',
       'bobs-key-000111',
       '--webhook-url',
-      'http://10.0.0.5:8090/v1/send/b/c',
+      'http://127.0.0.1:8090/v1/send/b/c',
       '--secret',
       'has space',
     ]);
@@ -459,12 +493,13 @@ describe('logs', () => {
       }),
     );
     store.appendLog(logEntry({ time: OPENED_AT + 2000, relayUser: 'bob', relayId: 'scalp', signalType: 'entry', decision: 'blocked', reason: 'not-owner' }));
-    const result = await sandbox.run(['logs', '--limit', '2']);
+    const result = await sandbox.run(['logs', '--limit', '2', '--utc']);
     expect(result.stdout).toBe(
       [
-        'time                      decision  signal_type  relay_user  relay_id  account  instrument  reason',
-        '2026-01-05T14:30:02.000Z  blocked   entry        bob         scalp     Sim101   RTY1!       not-owner',
-        '2026-01-05T14:30:01.000Z  rejected  -            -           -         -        -           unknown relay_user',
+        'time (UTC)           decision  signal_type  relay_user  relay_id  account  instrument  reason',
+        '2026-01-05 14:30:02  blocked   entry        bob         scalp     Sim101   RTY1!       not-owner',
+        '2026-01-05 14:30:01  rejected  -            -           -         -        -           unknown relay_user',
+        '3 entries: 1 forwarded, 1 blocked, 1 rejected (the newest 2 shown: --limit for more)',
         '',
       ].join('\n'),
     );
@@ -496,16 +531,22 @@ describe('logs', () => {
 });
 
 describe('settings and misuse', () => {
-  it('takes the database from --db over RELAY_DB over ./trade_relay.db', async () => {
+  it('takes the database from --db over RELAY_DB over <data folder>/trade_relay.db, wherever it runs from', async () => {
     const flagDb = path.join(sandbox.dir, 'flag.db');
     await addAlice('--db', flagDb);
     expect(openStore(flagDb).getUser('alice')).not.toBeNull();
     expect(openStore(sandbox.dbPath).getUser('alice')).toBeNull();
 
     const { RELAY_DB: _omitted, ...noDbEnv } = sandbox.env;
-    const result = await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL], { env: noDbEnv, cwd: sandbox.dir });
-    expect(result.stdout).toBe('user bob created\n');
-    expect(openStore(path.join(sandbox.dir, 'trade_relay.db')).getUser('bob')).not.toBeNull();
+    const home = path.join(sandbox.dir, 'home');
+    const sub = path.join(sandbox.dir, 'some', 'sub-folder');
+    fs.mkdirSync(sub, { recursive: true });
+    const env = { ...noDbEnv, RELAY_HOME: home };
+    const result = await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL], { env, cwd: sub });
+    const homeDb = path.join(home, 'trade_relay.db');
+    expect(result.stdout).toBe(`user bob created in ${homeDb}\n`);
+    expect(fs.existsSync(path.join(sub, 'trade_relay.db'))).toBe(false);
+    expect((await sandbox.run(['list-users', '--json'], { env, cwd: sandbox.dir })).stdout).toContain('"relay_user": "bob"');
   });
 
   it('stops with the configuration problem when a setting is invalid', async () => {
@@ -513,7 +554,7 @@ describe('settings and misuse', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'invalid configuration:\n  - LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"\n',
+      stderr: 'invalid configuration:\n  - LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent\n',
     });
   });
 
@@ -569,7 +610,7 @@ describe('start', () => {
 
   it('stops with the configuration problem for an invalid port', async () => {
     const result = await sandbox.run(['start', '--port', '70000']);
-    expect(result).toEqual({ code: 1, stdout: '', stderr: 'invalid configuration:\n  - RELAY_PORT: Too big: expected number to be <=65535\n' });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'invalid configuration:\n  - --port: must be a whole number from 0 to 65535\n' });
   });
 });
 

@@ -127,10 +127,18 @@ describe('trade-relay doctor', () => {
   });
 
   it('fails for a missing database, names its path, and does not create it', async () => {
+    const missing = `${sandbox.dir}/missing.db`;
+    const result = await sandbox.run(['doctor', '--db', missing]);
+    expect(result.code).toBe(1);
+    expect(line(result.stdout, 'database')).toBe(`[FAIL] database: ${missing} does not exist`);
+    expect(fs.existsSync(missing)).toBe(false);
+  });
+
+  it('fails when there is no user yet', async () => {
     const result = await sandbox.run(['doctor']);
     expect(result.code).toBe(1);
-    expect(line(result.stdout, 'database')).toBe(`[FAIL] database: ${sandbox.dbPath} does not exist`);
-    expect(fs.existsSync(sandbox.dbPath)).toBe(false);
+    expect(line(result.stdout, 'users')).toBe('[FAIL] users: no relay user yet: every alert would be rejected');
+    expect(fixOf(result.stdout, 'users')).toBe('fix: trade-relay add-user');
   });
 
   it('warns when the database is readable by other accounts', async () => {
@@ -175,7 +183,7 @@ describe('trade-relay doctor', () => {
     const token = 'doctor-admin-token-0123456789';
     const fromEnv = await sandbox.run(['doctor'], { env: { ...sandbox.env, RELAY_ADMIN_TOKEN: token } });
     expect(line(fromEnv.stdout, 'admin token')).toBe(
-      '[ok]   admin token: RELAY_ADMIN_TOKEN is set: a relay started with these settings uses it, not the stored token',
+      '[ok]   admin token: RELAY_ADMIN_TOKEN is set in this environment: a relay started with these settings uses it, not the stored token',
     );
     expect(fromEnv.stdout).not.toContain(token);
     const none = await sandbox.run(['doctor']);
@@ -184,5 +192,11 @@ describe('trade-relay doctor', () => {
     const after = await sandbox.run(['doctor']);
     expect(line(after.stdout, 'admin token')).toBe('[ok]   admin token: stored in the database (trade-relay admin-token prints it)');
     expect(after.stdout).not.toContain(stored);
+    fs.writeFileSync(`${sandbox.dir}/settings.env`, `RELAY_ADMIN_TOKEN=${token}\n`);
+    const fromFile = await sandbox.run(['doctor']);
+    expect(line(fromFile.stdout, 'admin token')).toBe(
+      `[ok]   admin token: RELAY_ADMIN_TOKEN is set in ${sandbox.dir}/settings.env: a relay started with these settings uses it, not the stored token`,
+    );
+    expect(fromFile.stdout).not.toContain(token);
   });
 });

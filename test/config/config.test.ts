@@ -127,7 +127,7 @@ describe('loadConfig', () => {
       expect(loadConfig({ RELAY_DEDUP_SECONDS: '0' }).dedupSeconds).toBe(0);
       expect(loadConfig({ RELAY_DEDUP_SECONDS: '25' }).dedupSeconds).toBe(25);
       expect(loadConfig({}).dedupSeconds).toBe(30);
-      expect(problemsOf({ RELAY_DEDUP_SECONDS: '-1' })).toEqual(['RELAY_DEDUP_SECONDS: Too small: expected number to be >=0']);
+      expect(problemsOf({ RELAY_DEDUP_SECONDS: '-1' })).toEqual(['RELAY_DEDUP_SECONDS: must be a whole number from 0 to 3600']);
     });
 
     it('RELAY_RESTING_GRACE_SECONDS under an hour', () => {
@@ -164,7 +164,7 @@ describe('loadConfig', () => {
         }).sort(),
       ).toEqual(
         [
-          'RELAY_PORT: Invalid input: expected number, received NaN',
+          'RELAY_PORT: must be a whole number from 0 to 65535',
           FILL_GRACE_ZERO,
           DEDUP_SHORT,
           RESTING_SHORT,
@@ -173,18 +173,19 @@ describe('loadConfig', () => {
           OUTBOUND_TOO_LONG,
         ].sort(),
       );
-      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '1', RELAY_TLS_CERT: 'c', LOG_LEVEL: 'loud' }).sort()).toEqual(
+      expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '1', RELAY_TLS_CERT: 'c', LOG_LEVEL: 'loud', RELAY_DURABILITY: 'maybe' }).sort()).toEqual(
         [
           fillGraceShort(3, 1500),
           'RELAY_TLS_CERT and RELAY_TLS_KEY go together: set both or neither',
-          'LOG_LEVEL: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"',
+          'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
+          'RELAY_DURABILITY: must be one of power-cut, full, crash',
         ].sort(),
       );
     });
 
     it('skips a rule across settings when one of them is already refused', () => {
       expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '2', RELAY_FORWARD_TIMEOUT_MS: 'slow' })).toEqual([
-        'RELAY_FORWARD_TIMEOUT_MS: Invalid input: expected number, received NaN',
+        'RELAY_FORWARD_TIMEOUT_MS: must be a whole number from 50 to 2500',
       ]);
     });
   });

@@ -6,7 +6,7 @@ export interface TestCertificates {
   caCert: string;
   serverCert: string;
   serverKey: string;
-  /** Signed by the CA with CN "TradingView Webhooks" (TradingView's subject, reference §1.2). */
+  /** Signed by the CA with CN "TradingView Webhooks" (TradingView's subject, docs/external-systems.md §1.2). */
   tradingViewCert: string;
   tradingViewKey: string;
   /** Signed by the same CA with another subject. */

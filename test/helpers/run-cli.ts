@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 
 // Runs the real, built CLI (`npm test` builds first) as a child process.
 
@@ -79,7 +80,11 @@ export interface CliSandbox {
   dir: string;
   /** RELAY_DB of `env` */
   dbPath: string;
-  /** The parent's environment without any relay setting, plus a temp RELAY_DB and RELAY_LOG_FILE. */
+  /**
+   * The parent's environment without any relay setting, plus a temp RELAY_HOME (so no settings.env of
+   * the install folder is read), RELAY_DB (created empty: commands other than add-user and start refuse
+   * a missing one) and RELAY_LOG_FILE.
+   */
   env: NodeJS.ProcessEnv;
   run(args: string[], options?: Partial<CliRunOptions>): Promise<CliResult>;
   spawn(args: string[], options?: Partial<CliRunOptions>): ChildProcess;
@@ -91,7 +96,9 @@ export function createCliSandbox(): CliSandbox {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trade-relay-cli-'));
   const dbPath = path.join(dir, 'relay.db');
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(RELAY_|CROSSTRADE_|LOG_LEVEL$)/.test(name)));
+  env.RELAY_HOME = dir;
   env.RELAY_DB = dbPath;
+  createSqliteStore(dbPath).close();
   env.RELAY_LOG_FILE = path.join(dir, 'relay.log');
   const children: ChildProcess[] = [];
   return {

@@ -17,7 +17,8 @@ export interface SpawnedRelay {
  */
 export async function spawnRelay(env: Record<string, string>): Promise<SpawnedRelay> {
   const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // Its own data folder beside the database: no settings.env of the install folder is read.
+    env: { ...process.env, LOG_LEVEL: 'info', ...(env.RELAY_DB ? { RELAY_HOME: path.dirname(env.RELAY_DB) } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

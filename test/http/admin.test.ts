@@ -68,7 +68,16 @@ describe('management API', () => {
     [{ relay_user: 'amy', crosstrade_key: 'has;semicolon', webhook_url: 'https://x.test/a' }, 'crosstrade_key must not contain spaces, ";" or "="'],
     [
       { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'ftp://x.test/a' },
-      'webhook_url must be an http(s) URL, e.g. https://app.crosstrade.io/v1/send/...',
+      'webhook_url must be an https URL, e.g. https://app.crosstrade.io/v1/send/...',
+    ],
+    // Issue 8, case 10: the same rule as add-user (src/http/schemas.ts, webhookUrlProblem).
+    [
+      { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'http://example.com/v1/send/a/b' },
+      'webhook_url must use https (plain http only for a simulator on this machine): the order and the CrossTrade key would cross the internet in clear, e.g. https://app.crosstrade.io/v1/send/...',
+    ],
+    [
+      { relay_user: 'amy', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'https://app.crosstrade.io' },
+      'webhook_url has no path: copy the whole webhook URL from CrossTrade, e.g. https://app.crosstrade.io/v1/send/...',
     ],
     [{ relay_user: 'a b', crosstrade_key: 'amy-crosstrade-key-123456', webhook_url: 'https://x.test/a' }, 'relay_user must be 1-64 letters, digits or _.@:-'],
   ])('rejects an invalid user %o with a reason and without echoing the key', async (body, error) => {

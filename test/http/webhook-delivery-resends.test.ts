@@ -3,7 +3,7 @@ import type { WebhookFault } from '../../src/simulator/create-simulator.js';
 import { entry, exit, startTestRig, type TestRig } from '../helpers/start-test-relay.js';
 
 // Issue 7, "Resends and repeats": TradingView sends an alert again 5 s later, up to 3 times, when
-// the answer is 5xx (reference §1.1). Each case is judged by the simulator's book.
+// the answer is 5xx (docs/external-systems.md §1.1). Each case is judged by the simulator's book.
 const RESEND_DELAY_MS = 5_000;
 
 describe('resends and repeats', () => {

@@ -3,7 +3,7 @@ import { closedPort } from '../helpers/closed-port.js';
 import { entry, exit, startTestRig, USER_KEY, type TestRig } from '../helpers/start-test-relay.js';
 
 // A forward's outcome is the truth the relay answers with: 200 for every outcome, since after an order
-// may have left a 5xx would make TradingView send it again (reference §1.1).
+// may have left a 5xx would make TradingView send it again (docs/external-systems.md §1.1).
 describe('webhook: a failed forward', () => {
   let rig: TestRig;
   beforeEach(async () => {

@@ -18,7 +18,11 @@ afterEach(() => {
 describe('paper mode from the command line', () => {
   it('add-user --paper creates a paper user; list-users shows its mode', async () => {
     const added = await sandbox.run(['add-user', '--user', 'paula', '--key', KEY, '--webhook-url', URL, '--paper']);
-    expect(added).toEqual({ code: 0, stdout: 'user paula created (paper mode: orders go to the paper book, not to CrossTrade)\n', stderr: '' });
+    expect(added).toEqual({
+      code: 0,
+      stdout: `user paula created in ${sandbox.dbPath} (paper mode: orders go to the paper book, not to CrossTrade)\n`,
+      stderr: '',
+    });
     await sandbox.run(['add-user', '--user', 'bob', '--key', 'live-key-of-bob-0001', '--webhook-url', URL]);
     const listed = await sandbox.run(['list-users', '--json']);
     expect(JSON.parse(listed.stdout).users.map((u: { relay_user: string; paper: boolean }) => [u.relay_user, u.paper])).toEqual([

@@ -389,6 +389,7 @@ describe('runSimulator', () => {
         `Webhook URL (a user's CrossTrade webhook): ${run.webhookUrl('cli-key')}`,
         `API URL (CROSSTRADE_API_URL): ${run.url}`,
         'Key (webhook key and API bearer token): cli-key',
+        `The book: ${run.url}/book (from this machine); each order and the book after it are printed below`,
       ]);
       expect(run.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     } finally {

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { loadConfig } from '../../config/config.js';
 import { maskUrl } from '../../http/mask.js';
-import { crosstradeKeySchema, firstIssue, relaySecretSchema, relayUserSchema, webhookUrlSchema } from '../../http/schemas.js';
+import { crosstradeKeySchema, firstIssue, relaySecretSchema, relayUserSchema, webhookUrlSchema, webhookUrlWarning } from '../../http/schemas.js';
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { withStore } from './with-store.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
+import { commandSettings, withStore } from './with-store.js';
 
 interface AddUserOptions {
   user?: string;
@@ -14,6 +14,7 @@ interface AddUserOptions {
   webhookUrl?: string;
   secret?: string;
   paper?: boolean;
+  home?: string;
   db?: string;
 }
 
@@ -26,10 +27,11 @@ export function registerAddUser(program: Command, io: CliIo): void {
     .option('--webhook-url <url>', 'the CrossTrade webhook URL')
     .option('--secret <passphrase>', 'require alerts for this user to carry relay_secret=<passphrase>; (it is stored hashed)')
     .option('--paper', 'paper mode: alerts are arbitrated and logged as usual, orders go to a paper book inside the relay, never to CrossTrade')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
     .action(async (options: AddUserOptions) => {
       // Settings first, so a bad environment fails before the user types anything.
-      const dbPath = loadConfig(process.env, { dbPath: options.db }).dbPath;
+      const { config } = commandSettings(options, io.err);
       const given = {
         user: checked(relayUserSchema, options.user),
         key: checked(crosstradeKeySchema, options.key),
@@ -44,9 +46,14 @@ export function registerAddUser(program: Command, io: CliIo): void {
       const crosstradeKey = given.key ?? (await askKey());
       const webhookUrl = given.url ?? (await askWebhookUrl());
       const relaySecret = given.secret === undefined ? null : hashRelaySecret(given.secret);
+      const warning = webhookUrlWarning(webhookUrl);
+      if (warning !== null) io.err(`warning: ${warning}`);
       const paper = options.paper === true;
-      const outcome = withStore(dbPath, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret, paper }));
-      io.out(`user ${relayUser} ${outcome}${paper ? ' (paper mode: orders go to the paper book, not to CrossTrade)' : ''}`);
+      const outcome = withStore(options, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret, paper }), {
+        create: true,
+        notice: io.err,
+      });
+      io.out(`user ${relayUser} ${outcome} in ${config.dbPath}${paper ? ' (paper mode: orders go to the paper book, not to CrossTrade)' : ''}`);
     });
 }
 

@@ -3,6 +3,7 @@ import { clearPositionSchema, firstIssue } from '../../http/schemas.js';
 import { instrumentKey } from '../../signal/instrument.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerClearPosition(program: Command, io: CliIo): void {
@@ -12,15 +13,16 @@ export function registerClearPosition(program: Command, io: CliIo): void {
     .argument('<relay_user>')
     .argument('<account>')
     .argument('<instrument>', 'any form: RTY, RTYH26, RTY 03-26, CME_MINI:RTY1!')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
-    .action((relayUser: string, account: string, instrument: string, options: { db?: string }) => {
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
+    .action((relayUser: string, account: string, instrument: string, options: { home?: string; db?: string }) => {
       const parsed = clearPositionSchema.safeParse({ relay_user: relayUser, account, instrument });
       if (!parsed.success) throw new CliError(firstIssue(parsed.error));
       const body = parsed.data;
       // Same key as the relay and POST /positions/clear use: the product root.
       const key = instrumentKey(body.instrument, new Date().getUTCFullYear()) ?? body.instrument.toUpperCase();
       const label = `${body.relay_user} / ${body.account} / ${key}`;
-      const cleared = withStore(options.db, (store) => store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key }));
+      const cleared = withStore(options, (store) => store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key }));
       if (!cleared) throw new CliError(`no position for ${label}`);
       io.out(`cleared ${label}`);
     });

@@ -8,6 +8,7 @@ interface SimOptions {
   port: number;
   host: string;
   key: string;
+  quiet?: boolean;
 }
 
 export function registerCrosstradeSim(program: Command, io: CliIo): void {
@@ -17,10 +18,11 @@ export function registerCrosstradeSim(program: Command, io: CliIo): void {
     .option('--port <n>', 'port to listen on', integerOption('--port', 0, 65_535), 8090)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--key <key>', 'the key the simulator accepts', 'sim-key')
+    .option('--quiet', 'do not print each order and the book after it')
     .action(async (options: SimOptions) => {
-      const { host, port, key } = options;
+      const { host, port, key, quiet } = options;
       const { runSimulator } = await import('../../simulator/run-simulator.js'); // loaded only when used, like start's server
-      const simulator = await runSimulator({ host, port, key, print: io.out }).catch((error: unknown) => {
+      const simulator = await runSimulator({ host, port, key, quiet, print: io.out }).catch((error: unknown) => {
         throw listenHint(error, host, port) ?? error;
       });
       closeOnSignal(() => simulator.close(), io);

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { type Config, loadConfig } from '../../config/config.js';
 import { ConfigError } from '../../config/config-error.js';
-import { resolveHome } from '../../config/home.js';
-import { databasePath } from '../../doctor/database-path.js';
+import { loadSettings, type Settings } from '../../config/load-settings.js';
 import { checkCrossTradeApi } from '../../doctor/check-crosstrade-api.js';
 import { checkDataFolder } from '../../doctor/check-data-folder.js';
 import { type CheckLine, fail, formatChecklist, ok, warn } from '../../doctor/check-line.js';
@@ -12,10 +10,11 @@ import { checkPort } from '../../doctor/check-port.js';
 import { checkWebhookUrl } from '../../doctor/check-webhook-url.js';
 import { probeCrossTrade } from '../../doctor/probe-crosstrade.js';
 import { publicAddresses } from '../../doctor/public-addresses.js';
-import { ADMIN_TOKEN_SETTING } from '../../relay/admin-token.js';
+import { ADMIN_TOKEN_SETTING, type RecordedTokenSource, readAdminTokenSource } from '../../relay/admin-token.js';
 import { createSqliteStore } from '../../store/sqlite/create-sqlite-store.js';
 import type { UserRecord } from '../../store/store.js';
 import type { CliIo } from './cli-io.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
 
 interface DoctorOptions {
   home?: string;
@@ -31,8 +30,8 @@ export function registerDoctor(program: Command, io: CliIo): void {
     .command('doctor')
     .argument('[relay_user]', 'check this user only (default: every user)')
     .description('check the setup: data folder, port, admin token, each user’s webhook URL and CrossTrade key; exits 1 when a check fails')
-    .option('--home <folder>', 'data folder (RELAY_HOME, default <install folder>/data)')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default <data folder>/trade_relay.db)')
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
     .option('--port <n>', 'the port the relay runs on (RELAY_PORT, default 8080)')
     .action(async (relayUser: string | undefined, options: DoctorOptions) => {
       const lines = await runDoctor(relayUser, options);
@@ -49,20 +48,23 @@ export function registerDoctor(program: Command, io: CliIo): void {
 }
 
 async function runDoctor(relayUser: string | undefined, options: DoctorOptions): Promise<CheckLine[]> {
-  let config: Config;
+  let settings: Settings;
   try {
-    config = loadConfig(process.env, { port: options.port });
+    settings = loadSettings({ env: process.env, home: options.home, flags: { dbPath: options.db, port: options.port } });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return [fail('settings', error.message.replace(/\n+/g, '; '), 'correct the flags or variables named, then run doctor again')];
+    return [fail('settings', error.message.replace(/\n+/g, '; '), 'correct the flags, variables or settings.env lines named, then run doctor again')];
   }
-  const home = resolveHome(process.env, options.home);
-  const dbPath = databasePath(home, options.db, process.env);
-  const lines: CheckLine[] = [ok('settings', 'valid'), ...checkDataFolder(home, dbPath)];
+  const { config, home } = settings;
+  const dbPath = config.dbPath;
+  const lines: CheckLine[] = [
+    ok('settings', `valid (${settings.settingsFile.path}${fs.existsSync(settings.settingsFile.path) ? '' : ': none, defaults'})`),
+    ...checkDataFolder(home, dbPath),
+  ];
   lines.push(...(await checkPort(config.host, config.port, publicAddresses(os.networkInterfaces()), config.tlsCert !== undefined)));
 
   const stored = readStore(dbPath, relayUser);
-  lines.push(adminTokenLine(config, stored));
+  lines.push(adminTokenLine(settings, stored));
   if ('error' in stored) {
     // A missing database is already a failed line of the data folder.
     if (stored.error !== null) lines.push(stored.error);
@@ -87,7 +89,7 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
   return [...lines, ...perUser.flat()];
 }
 
-type Stored = { users: UserRecord[]; storedToken: boolean } | { error: CheckLine | null };
+type Stored = { users: UserRecord[]; storedToken: boolean; lastStart: RecordedTokenSource | null } | { error: CheckLine | null };
 
 /** The users to check and whether a token is stored; nothing is created or written (a missing file is not opened). */
 function readStore(dbPath: string, relayUser: string | undefined): Stored {
@@ -99,6 +101,7 @@ function readStore(dbPath: string, relayUser: string | undefined): Stored {
       return {
         users: relayUser === undefined ? all : all.filter((u) => u.relayUser === relayUser),
         storedToken: store.getSetting(ADMIN_TOKEN_SETTING) !== null,
+        lastStart: readAdminTokenSource(store),
       };
     } finally {
       store.close();
@@ -111,9 +114,26 @@ function readStore(dbPath: string, relayUser: string | undefined): Stored {
   }
 }
 
-function adminTokenLine(config: Config, stored: Stored): CheckLine {
-  if (config.adminToken !== undefined) {
-    return ok('admin token', 'RELAY_ADMIN_TOKEN is set: a relay started with these settings uses it, not the stored token');
+/** Which token a relay on this data folder accepts (the same rule as `admin-token`); never the token. */
+function adminTokenLine(settings: Settings, stored: Stored): CheckLine {
+  const lastStart = 'lastStart' in stored ? stored.lastStart : null;
+  if (settings.config.adminToken !== undefined) {
+    const where = settings.sourceOf('RELAY_ADMIN_TOKEN') === 'settings file' ? `in ${settings.settingsFile.path}` : 'in this environment';
+    if (lastStart?.source === 'stored') {
+      return warn(
+        'admin token',
+        `RELAY_ADMIN_TOKEN is set ${where}, but the relay last started on this data folder (${lastStart.since}) did not have it and uses the stored token`,
+        'restart the relay with these settings',
+      );
+    }
+    return ok('admin token', `RELAY_ADMIN_TOKEN is set ${where}: a relay started with these settings uses it, not the stored token`);
+  }
+  if (lastStart?.source === 'RELAY_ADMIN_TOKEN') {
+    return warn(
+      'admin token',
+      `the relay last started on this data folder (${lastStart.since}) took RELAY_ADMIN_TOKEN from its own environment, which this shell does not set`,
+      `put RELAY_ADMIN_TOKEN in ${settings.settingsFile.path}, so the relay, the service and every command share it`,
+    );
   }
   if ('storedToken' in stored && stored.storedToken) return ok('admin token', 'stored in the database (trade-relay admin-token prints it)');
   return warn(

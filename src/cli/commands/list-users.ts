@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { userView } from '../../http/views.js';
 import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerListUsers(program: Command, io: CliIo): void {
@@ -9,9 +10,10 @@ export function registerListUsers(program: Command, io: CliIo): void {
     .command('list-users')
     .description('list relay users (keys and webhook URLs masked)')
     .option('--json', 'print JSON {"users": [...]}')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
-    .action((options: { json?: boolean; db?: string }) => {
-      const users = withStore(options.db, (store) => store.listUsers()).map(userView);
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
+    .action((options: { json?: boolean; home?: string; db?: string }) => {
+      const users = withStore(options, (store) => store.listUsers()).map(userView);
       if (options.json) return io.out(JSON.stringify({ users }, null, 2));
       if (users.length === 0) return io.out('no users');
       const rows = users.map((u) => [u.relay_user, u.paper ? 'paper' : 'live', u.crosstrade_key, u.webhook_url, u.relay_secret ?? '-', u.created_at]);

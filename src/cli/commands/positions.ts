@@ -3,6 +3,7 @@ import { positionView } from '../../http/views.js';
 import { checkName } from './check-name.js';
 import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerPositions(program: Command, io: CliIo): void {
@@ -11,10 +12,11 @@ export function registerPositions(program: Command, io: CliIo): void {
     .description('list the positions the relay holds ownership of')
     .argument('[relay_user]', 'only this user')
     .option('--json', 'print JSON {"positions": [...]}')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
-    .action((name: string | undefined, options: { json?: boolean; db?: string }) => {
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
+    .action((name: string | undefined, options: { json?: boolean; home?: string; db?: string }) => {
       const relayUser = name === undefined ? undefined : checkName(name);
-      const positions = withStore(options.db, (store) => store.listPositions(relayUser)).map(positionView);
+      const positions = withStore(options, (store) => store.listPositions(relayUser)).map(positionView);
       if (options.json) return io.out(JSON.stringify({ positions }, null, 2));
       if (positions.length === 0) return io.out('no open positions');
       const rows = positions.map((p) => [

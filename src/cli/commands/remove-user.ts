@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { checkName } from './check-name.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerRemoveUser(program: Command, io: CliIo): void {
@@ -9,10 +10,11 @@ export function registerRemoveUser(program: Command, io: CliIo): void {
     .command('remove-user')
     .description('remove a relay user and its positions (its signal log stays)')
     .argument('<relay_user>')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default ./trade_relay.db)')
-    .action((name: string, options: { db?: string }) => {
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
+    .action((name: string, options: { home?: string; db?: string }) => {
       const relayUser = checkName(name);
-      if (!withStore(options.db, (store) => store.removeUser(relayUser))) throw new CliError(`unknown relay_user "${relayUser}"`);
+      if (!withStore(options, (store) => store.removeUser(relayUser))) throw new CliError(`unknown relay_user "${relayUser}"`);
       io.out(`user ${relayUser} removed`);
     });
 }

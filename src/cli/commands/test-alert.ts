@@ -1,16 +1,16 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { loadConfig, OUTBOUND_BUDGET_MS } from '../../config/config.js';
-import { resolveHome } from '../../config/home.js';
+import { OUTBOUND_BUDGET_MS } from '../../config/config.js';
 import { createCrossTradeClient } from '../../crosstrade/client.js';
-import { databasePath } from '../../doctor/database-path.js';
 import { createPaperCrossTrade } from '../../paper/create-paper-crosstrade.js';
 import { type AlertPreview, previewAlert } from '../../relay/preview-alert.js';
 import type { CrossTradePort, RelayDeps } from '../../relay/relay-deps.js';
 import { createSqliteStore } from '../../store/sqlite/create-sqlite-store.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
+import { DB_HELP, HOME_HELP } from './data-options.js';
+import { commandSettings } from './with-store.js';
 
 interface TestAlertOptions {
   file?: string;
@@ -25,11 +25,11 @@ export function registerTestAlert(program: Command, io: CliIo): void {
     .description('read an alert as the relay would and show what it would do now; forwards and records nothing')
     .option('--file <file>', 'the alert message (default: read it from stdin)')
     .option('--no-check', 'do not read CrossTrade (or the paper book) even when the decision needs it')
-    .option('--home <folder>', 'data folder (RELAY_HOME, default <install folder>/data)')
-    .option('--db <path>', 'SQLite file (RELAY_DB, default <data folder>/trade_relay.db)')
+    .option('--home <dir>', HOME_HELP)
+    .option('--db <path>', DB_HELP)
     .action(async (options: TestAlertOptions) => {
-      const config = loadConfig(process.env);
-      const dbPath = databasePath(resolveHome(process.env, options.home), options.db, process.env);
+      const { config } = commandSettings(options, io.err);
+      const dbPath = config.dbPath;
       if (!fs.existsSync(dbPath)) throw new CliError(`no database at ${dbPath}: run trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db`);
       const text = await readAlertText(options.file);
       const store = createSqliteStore(dbPath);

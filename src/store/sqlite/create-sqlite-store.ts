@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Direction, DoubtKind, KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
@@ -11,6 +12,8 @@ import {
   type ArbitrationResult,
   type KeyView,
   type KeyWrite,
+  type LogDecision,
+  type LogQuery,
   type PositionKey,
   type PositionRecord,
   type Refusal,
@@ -99,18 +102,8 @@ type Queued = { kind: 'settle'; settlement: Settlement } | { kind: 'refusal'; re
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const retryMs = options.retryMs ?? 200;
-  createPrivateFile(file);
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
   const durability = options.durability ?? 'power-cut';
-  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  // The wait blocks the event loop, so it stays short; transactions here last microseconds.
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
-  db.pragma('foreign_keys = ON');
-  // After a checkpoint the WAL file is cut back to this size instead of staying at its peak.
-  db.pragma('journal_size_limit = 67108864');
-  db.function('relay_account_group', { deterministic: true }, (key: unknown) => accountGroupOf(String(key)));
-  migrate(db);
+  const db = openDatabase(file, options.busyTimeoutMs ?? 2000, durability);
   if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
 
   const q = {
@@ -184,6 +177,31 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       'INSERT INTO paper_books (account_group, book, updated_at) VALUES (?, ?, ?) ON CONFLICT (account_group) DO UPDATE SET book = excluded.book, updated_at = excluded.updated_at',
     ),
   };
+
+  // Filtered listings (trade-relay logs): one statement per combination of conditions, prepared once.
+  const logStatements = new Map<string, Database.Statement>();
+  const logStatement = (sql: string) => {
+    let statement = logStatements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      logStatements.set(sql, statement);
+    }
+    return statement;
+  };
+  const logFilter = (query: LogQuery) => {
+    const conditions: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (condition: string, ...values: (string | number)[]) => {
+      conditions.push(condition);
+      params.push(...values);
+    };
+    if (query.relayUser !== undefined) add('relay_user = ?', query.relayUser);
+    if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
+    if (query.since !== undefined) add('time >= ?', query.since);
+    if (query.decisions !== undefined) add(`decision IN (${query.decisions.map(() => '?').join(', ') || 'NULL'})`, ...query.decisions);
+    return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
+  };
+  const isPlainQuery = (query: LogQuery) => query.relayId === undefined && query.decisions === undefined && query.since === undefined;
 
   const keyArgs = (key: PositionKey) => [key.accountGroup, accountKey(key.account), key.instrumentKey] as const;
   const readKey = (key: PositionKey) => q.getKey.get(...keyArgs(key)) ?? null;
@@ -443,9 +461,21 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       scheduleFlush(0);
     },
     appendLog: (entry) => Number(busyAware(() => q.insertLog.run(entry)).lastInsertRowid),
-    listLogs: ({ relayUser, limit }) => {
+    listLogs: (query) => {
       flushQueue();
-      return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
+      const { relayUser, limit } = query;
+      if (isPlainQuery(query)) return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
+      const { where, params } = logFilter(query);
+      return (logStatement(`SELECT * FROM signal_log ${where} ORDER BY id DESC LIMIT ?`).all(...params, limit) as LogRow[]).map(toLogRecord);
+    },
+    countLogs: (query) => {
+      flushQueue();
+      const { where, params } = logFilter(query);
+      const rows = logStatement(`SELECT decision, COUNT(*) AS n FROM signal_log ${where} GROUP BY decision`).all(...params) as {
+        decision: LogDecision;
+        n: number;
+      }[];
+      return Object.fromEntries(rows.map((row) => [row.decision, row.n]));
     },
     closeInterruptedForwards: (reason) =>
       db.transaction(() => {
@@ -591,6 +621,111 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${v + 1}`);
     }
   }).immediate();
+}
+
+/** A database that cannot be opened: the message names the file and what to do (issue 8, case 6). */
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
+/**
+ * Opens, configures and migrates the file. A file this process may not write is refused before
+ * SQLite touches it: SQLite would create the -wal and -shm with the database's own read-only mode,
+ * and they would stay read-only after the database is fixed. Throws StoreOpenError.
+ */
+function openDatabase(file: string, busyTimeoutMs: number, durability: Durability): Database.Database {
+  if (file !== ':memory:') checkWritable(file);
+  let db: Database.Database | null = null;
+  try {
+    createPrivateFile(file);
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    // The wait blocks the event loop, so it stays short; transactions here last microseconds.
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.pragma('foreign_keys = ON');
+    // After a checkpoint the WAL file is cut back to this size instead of staying at its peak.
+    db.pragma('journal_size_limit = 67108864');
+    db.function('relay_account_group', { deterministic: true }, (key: unknown) => accountGroupOf(String(key)));
+    migrate(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw describeOpenError(error, file);
+  }
+}
+
+/** Refuses a database, a -wal/-shm beside it or a folder this process may not write, naming it and the fix. */
+function checkWritable(file: string): void {
+  const absolute = path.resolve(file);
+  const dir = path.dirname(absolute);
+  if (fs.existsSync(dir) && !canWrite(dir)) {
+    throw new StoreOpenError(
+      `cannot write in the database folder ${dir}: SQLite keeps its -wal and -shm files beside the database. ` +
+        `Give this user write access to it (e.g. chown ${userLabel()} "${dir}"), or choose another data folder with --home`,
+    );
+  }
+  if (!fs.existsSync(absolute)) return;
+  if (!canWrite(absolute)) {
+    throw new StoreOpenError(
+      `the database ${absolute} is read-only for this user: make it writable (Linux: chmod 600 "${absolute}", and chown ${userLabel()} it ` +
+        'if the relay runs as another user; Windows: clear its read-only attribute in Properties)',
+    );
+  }
+  const mode = fs.statSync(absolute).mode & 0o666;
+  for (const side of [`${absolute}-wal`, `${absolute}-shm`]) {
+    if (!fs.existsSync(side) || canWrite(side)) continue;
+    // Left read-only by an earlier failed start (SQLite gives them the database's mode): ours to repair.
+    const own = process.getuid !== undefined && fs.statSync(side).uid === process.getuid();
+    if (own) fs.chmodSync(side, mode | 0o600);
+    if (!own || !canWrite(side)) {
+      throw new StoreOpenError(`${side} is read-only for this user: with no relay running, delete it or make it writable (chmod 600 "${side}")`);
+    }
+  }
+}
+
+function canWrite(target: string): boolean {
+  try {
+    fs.accessSync(target, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function userLabel(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return '<the relay user>';
+  }
+}
+
+/** SQLite's and the file system's errors at open, as one line that names the file and the fix. */
+function describeOpenError(error: unknown, file: string): Error {
+  if (error instanceof StoreOpenError) return error;
+  const code = String((error as { code?: unknown }).code ?? '');
+  const absolute = path.resolve(file);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new StoreOpenError(
+      `the database ${absolute} is locked by another process: another relay (or a tool such as a SQLite browser) is holding it; ` +
+        'stop it or wait for it to finish, then try again',
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new StoreOpenError(
+      `cannot write the database ${absolute} (${message}): make it and its folder writable for this user (chmod 600 / chown ${userLabel()}), ` +
+        'and check the disk is not mounted read-only',
+    );
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new StoreOpenError(`${absolute} is not a readable Trade Relay database (${message}): check --db / RELAY_DB, or restore it from a backup`);
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'ENOENT') {
+    return new StoreOpenError(`cannot open the database ${absolute} (${message}): check that its folder exists and this user may write in it`);
+  }
+  return error instanceof Error ? error : new Error(message);
 }
 
 /** The database holds CrossTrade keys: create it readable by its owner only (POSIX). */
