@@ -1,4 +1,5 @@
 import { formatApiDays } from './api-day.js';
+import { formatDurability } from './durability.js';
 import { markdownTable } from './markdown-table.js';
 import { LOADS } from './measure.js';
 
@@ -22,6 +23,8 @@ export function formatText(report) {
     ...checkLines(report),
     '',
     ...formatApiDays(report.apiDays),
+    '',
+    ...formatDurability(report.durability),
     '',
     'Targets:',
     ...report.targets.map((t) => `  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.got} (target ${t.want})`),
@@ -54,6 +57,8 @@ export function formatMarkdown(report) {
     ...checkLines(report).map((l) => `- ${l}`),
     '',
     ...formatApiDays(report.apiDays, true),
+    '',
+    ...formatDurability(report.durability, true),
   ].join('\n');
 }
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { measureApiDays } from './api-day.js';
 import { describeBuild } from './describe-build.js';
 import { describeMachine } from './describe-machine.js';
+import { measureDurability } from './durability.js';
 import { evaluateTargets } from './evaluate-targets.js';
 import { formatMarkdown, formatText } from './format-report.js';
 import { measure } from './measure.js';
@@ -94,6 +95,8 @@ try {
   const logCheck = totals.map((t) => ({ name: t.name, rows: t.rows, lines: countDecisionLines(t.logFile) }));
   progress('API calls on a normal day: the day replayed against a relay in this process');
   const apiDays = await measureApiDays({ baselineCli });
+  progress('the decision transaction by RELAY_DURABILITY: the store alone, in this process');
+  const durability = await measureDurability({ alerts: planName === 'full' ? 2000 : 400 });
 
   const rows = summarizeRuns(runs, rig.targets);
   const startups = [
@@ -110,6 +113,7 @@ try {
     memory: { idle, afterLoadMb },
     logCheck,
     apiDays,
+    durability,
     targets: evaluateTargets({ rows, startups, idleRssMb: idle.find((p) => p.name === 'relay A').mb }),
     totalS: (performance.now() - startedAt) / 1000,
   };

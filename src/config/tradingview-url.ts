@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type os from 'node:os';
 
-/** TradingView delivers webhooks to ports 80 and 443 only, over IPv4 (reference fact 1). */
+/** TradingView delivers webhooks to ports 80 and 443 only, over IPv4 (docs/external-systems.md §1.1). */
 export const TRADINGVIEW_PORTS: readonly number[] = [80, 443];
 
 export interface UrlAdviceInput {

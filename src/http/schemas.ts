@@ -11,7 +11,7 @@ export const crosstradeKeySchema = z
   .max(256, 'crosstrade_key must be at most 256 characters')
   .regex(/^[^\s;=]+$/, 'crosstrade_key must not contain spaces, ";" or "="');
 
-/** CrossTrade's webhook host (reference §2.1: https://app.crosstrade.io/v1/send/...). */
+/** CrossTrade's webhook host (docs/external-systems.md §2.1: https://app.crosstrade.io/v1/send/...). */
 export const CROSSTRADE_WEBHOOK_HOST = 'app.crosstrade.io';
 const WEBHOOK_EXAMPLE = 'https://app.crosstrade.io/v1/send/...';
 

@@ -238,7 +238,6 @@ describe('an earlier version’s ./trade_relay.db in the install folder', () => 
 
 describe('commands as written (cases 4, 5)', () => {
   it('`npm start -- --port N` runs the relay on that port without recompiling', async () => {
-    const started = performance.now();
     const child = spawn('npm', ['start', '--', '--port', '0', '--host', '127.0.0.1'], {
       env: homeEnv(path.join(sandbox.dir, 'home')),
       cwd: REPO_ROOT,
@@ -252,7 +251,6 @@ describe('commands as written (cases 4, 5)', () => {
       expect((await fetch(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}/health`)).status).toBe(200);
       // tsc alone takes seconds; a start that compiles says "building" first.
       expect(err).not.toContain('building');
-      expect(performance.now() - started).toBeLessThan(8000);
     } finally {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
       await exitCode(child);

@@ -45,6 +45,16 @@ describe('management API', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.user).toMatchObject({ relay_user: 'amy', crosstrade_key: '****3456', webhook_url: 'https://app.crosstrade.io/****' });
+    expect(created.body.warning).toBeUndefined();
+    // Another host than CrossTrade's is taken, with a warning (issue 8, "Webhook URLs").
+    const elsewhere = await rig.admin('POST', '/users', {
+      relay_user: 'ann',
+      crosstrade_key: 'ann-crosstrade-key-123456',
+      webhook_url: 'https://hooks.example.com/v1/send/aa/bb',
+    });
+    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.body.warning).toMatch(/host hooks\.example\.com is not CrossTrade's/);
+    await rig.admin('DELETE', '/users/ann');
     const updated = await rig.admin('POST', '/users', {
       relay_user: 'amy',
       crosstrade_key: 'amy-crosstrade-key-999999',

@@ -7,7 +7,7 @@ import { unmapIPv4 } from '../../config/address-list.js';
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { checkAdminToken } from '../check-admin-token.js';
 import { createRateLimiter } from '../rate-limiter.js';
-import { clearPositionSchema, firstIssue, logsQuerySchema, newUserSchema, positionsQuerySchema, relayUserSchema } from '../schemas.js';
+import { clearPositionSchema, firstIssue, logsQuerySchema, newUserSchema, positionsQuerySchema, relayUserSchema, webhookUrlWarning } from '../schemas.js';
 import { logView, positionView, userView } from '../views.js';
 
 export const ADMIN_FAILURES_ALLOWED = 10;
@@ -82,7 +82,11 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       });
       options.logger.info({ relay_user: body.relay_user, outcome }, 'user saved by admin');
       const user = store.getUser(body.relay_user);
-      return reply.code(outcome === 'created' ? 201 : 200).send({ [outcome]: true, user: user ? userView(user) : null });
+      // Accepted, but said: orders to a host that is not CrossTrade's are most likely a pasted mistake.
+      const warning = webhookUrlWarning(body.webhook_url);
+      return reply
+        .code(outcome === 'created' ? 201 : 200)
+        .send({ [outcome]: true, user: user ? userView(user) : null, ...(warning === null ? {} : { warning }) });
     });
 
     admin.delete<{ Params: { relay_user: string } }>('/users/:relay_user', async (request, reply) => {

@@ -133,10 +133,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     getSender: db.prepare<[string, string, string, string, string], { holds_nothing: number; last_fingerprint: string | null }>(
       'SELECT holds_nothing, last_fingerprint FROM strategy_keys WHERE account_group = ? AND account_key = ? AND instrument_key = ? AND relay_user = ? AND relay_id = ?',
     ),
+    // A mark that changes nothing writes nothing: every delivered forward marks its sender (issue 9).
     mark: db.prepare(`
       INSERT INTO strategy_keys (account_group, account_key, instrument_key, relay_user, relay_id, holds_nothing, last_fingerprint, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
-      ON CONFLICT DO UPDATE SET holds_nothing = excluded.holds_nothing, updated_at = excluded.updated_at`),
+      ON CONFLICT DO UPDATE SET holds_nothing = excluded.holds_nothing, updated_at = excluded.updated_at
+      WHERE holds_nothing <> excluded.holds_nothing`),
     setLast: db.prepare(`
       INSERT INTO strategy_keys (account_group, account_key, instrument_key, relay_user, relay_id, holds_nothing, last_fingerprint, updated_at)
       VALUES (?, ?, ?, ?, ?, 0, ?, ?)
