@@ -1,8 +1,6 @@
 import net from 'node:net';
+import { TRADINGVIEW_PORTS } from '../config/tradingview-url.js';
 import { type CheckLine, fail, ok, warn } from './check-line.js';
-
-/** TradingView delivers webhooks to ports 80 and 443 only (docs/, TradingView delivery). */
-const TRADINGVIEW_PORTS = [80, 443];
 
 /**
  * The port the relay would listen on: free (or answered by a running relay's /health), one

@@ -1,11 +1,10 @@
 import net from 'node:net';
+import { CROSSTRADE_WEBHOOK_HOST as CROSSTRADE_HOST } from '../http/schemas.js';
 import { type CheckLine, fail, ok, warn } from './check-line.js';
-
-const CROSSTRADE_HOST = 'app.crosstrade.io';
 
 /**
  * A user's CrossTrade webhook URL: https (plain http only to this machine, the simulator), a path
- * (the path is CrossTrade's per-user secret), CrossTrade's host. The URL is shown by its origin only.
+ * (the path is CrossTrade's per-user secret, docs/external-systems.md §2.1), CrossTrade's host. The URL is shown by its origin only.
  */
 export function checkWebhookUrl(relayUser: string, webhookUrl: string): CheckLine {
   const label = `user ${relayUser}: webhook URL`;

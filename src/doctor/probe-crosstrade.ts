@@ -14,7 +14,7 @@ export type ProbeOutcome =
 
 /**
  * Asks CrossTrade's API for every position of the key's accounts (`GET /v1/api/positions`, the
- * documented route that needs no account name), once. Never throws; never puts the key anywhere
+ * documented route that needs no account name, docs/external-systems.md §3.4), once. Never throws; never puts the key anywhere
  * but the Authorization header.
  */
 export async function probeCrossTrade(apiBaseUrl: string, apiKey: string, timeoutMs: number): Promise<ProbeOutcome> {
