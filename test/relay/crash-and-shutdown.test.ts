@@ -47,6 +47,12 @@ describe('crashes and shutdown', () => {
     expect(await first.stop('SIGKILL')).toBeNull();
     // Answered 200 before the kill, or not at all: never a 5xx that TradingView would resend.
     for (const status of await Promise.all(burst)) expect([0, 200]).toContain(status);
+    // Orders the relay wrote to its sockets before it died may still be on their way to the
+    // simulator: judge once its list of received orders has stopped growing.
+    for (let seen = -1; seen !== sim.received.length; ) {
+      seen = sim.received.length;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
 
     const store = createSqliteStore(env.RELAY_DB);
     try {
