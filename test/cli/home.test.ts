@@ -5,6 +5,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 import { CLI_MAIN, type CliSandbox, createCliSandbox, exitCode, REPO_ROOT, waitForLine } from '../helpers/run-cli.js';
+import { letOthersReach } from '../helpers/reachable-by-others.js';
+
+// Some tests run the CLI as another account: it must reach this checkout.
+letOthersReach(REPO_ROOT);
 
 // Issue 8, "the trader's first hour": one data folder, one admin token, commands as written.
 

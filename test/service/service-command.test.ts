@@ -5,7 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderSystemdUnit } from '../../src/service/systemd-unit.js';
 import { renderWinswXml } from '../../src/service/winsw-xml.js';
 import { CLI_MAIN, type CliSandbox, createCliSandbox, REPO_ROOT } from '../helpers/run-cli.js';
+import { letOthersReach } from '../helpers/reachable-by-others.js';
 import { installedSystemdVersion, verifyUnit } from './systemd-verify.js';
+
+// Some tests run the CLI as another account: it must reach this checkout.
+letOthersReach(REPO_ROOT);
 
 // Issue 8, observed case 11: "The relay stops with its console window, at logoff and at every
 // reboot: nothing runs it as a service." The real CLI, with a fake systemctl (or WinSW) that
