@@ -266,6 +266,11 @@ describe('commands as written (cases 4, 5)', () => {
     });
   });
 
+  it('`npm start --port 8184` (no --) names the port that was meant (issue 8, case 4)', async () => {
+    const result = await sandbox.run(['start', '8184'], { env: { ...sandbox.env, npm_lifecycle_event: 'start' } });
+    expect(result.stderr).toBe('error: start takes no arguments, got "8184": npm keeps flags written before "--" for itself: write npm start -- --port 8184\n');
+  });
+
   it('`npx trade-relay <command>` runs the project’s own command line', async () => {
     const child = spawn('npx', ['--offline', 'trade-relay', 'list-users'], { env: sandbox.env, cwd: REPO_ROOT, shell: process.platform === 'win32' });
     let out = '';
