@@ -28,7 +28,8 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
       warn(
         'TradingView port',
         `${port}: TradingView sends webhooks to ports 80 and 443 only`,
-        'start the relay on port 80 (trade-relay start --port 80), or 443 with RELAY_TLS_CERT/RELAY_TLS_KEY, or put a proxy on 80/443',
+        'start the relay on port 80 (trade-relay start --port 80), or 443 with RELAY_TLS_CERT/RELAY_TLS_KEY, or put a proxy on 80/443 ' +
+          '(a relay already started with --port 80: give doctor the same --port, or put RELAY_PORT=80 in settings.env)',
       ),
     );
   } else if (port === 443 && !tls) {
@@ -44,16 +45,25 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
       warn(
         'reachable from TradingView',
         'this machine has no public IPv4 address of its own (behind a router or a cloud NAT)',
-        `forward port ${port} from your public address to this machine (router / cloud firewall), then use http://<public address>/webhook`,
+        port === 443
+          ? 'forward port 443 of your public address to port 443 of this machine (router / cloud firewall), then use https://<your domain>/webhook'
+          : `forward port 80 of your public address to port ${port} of this machine (router / cloud firewall), then use http://<public address>/webhook`,
       ),
     );
-  } else {
+  } else if (TRADINGVIEW_PORTS.includes(port)) {
     const scheme = port === 443 ? 'https' : 'http';
-    const suffix = port === 80 || port === 443 ? '' : `:${port}`;
     lines.push(
       ok(
         'reachable from TradingView',
-        `public address ${publicAddresses.join(', ')}: webhook URL ${scheme}://${publicAddresses[0]}${suffix}/webhook (open the port in the firewall)`,
+        `public address ${publicAddresses.join(', ')}: webhook URL ${scheme}://${publicAddresses[0]}/webhook (open port ${port} in the firewall)`,
+      ),
+    );
+  } else {
+    // Never a URL with another port: TradingView refuses it (issue 8, case 3).
+    lines.push(
+      ok(
+        'reachable from TradingView',
+        `public address ${publicAddresses.join(', ')}: once the relay is on port 80, the webhook URL is http://${publicAddresses[0]}/webhook (open port 80 in the firewall)`,
       ),
     );
   }
