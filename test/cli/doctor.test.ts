@@ -51,6 +51,18 @@ function expectNoSecret(text: string, ...secrets: string[]) {
 }
 
 describe('trade-relay doctor', () => {
+  it('lists each settings problem on its own line, as the relay does', async () => {
+    fs.writeFileSync(`${sandbox.dir}/settings.env`, 'RELAY_PORT=abc\nFOO=1\n');
+    const result = await sandbox.run(['doctor'], { env: { ...sandbox.env, RELAY_PORT: undefined } });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').slice(0, 4)).toEqual([
+      '[FAIL] settings: invalid configuration:',
+      `       - ${sandbox.dir}/settings.env line 2: unknown setting FOO (the names are those of the configuration table in README.md)`,
+      `       - RELAY_PORT (${sandbox.dir}/settings.env line 1): must be a whole number from 0 to 65535`,
+      '       fix: correct the flags, variables or settings.env lines named, then run doctor again',
+    ]);
+  });
+
   it('passes with a good key: the API is reachable, the key accepted, NinjaTrader connected', async () => {
     addUser('bob', GOOD_KEY);
     const result = await sandbox.run(['doctor']);

@@ -53,7 +53,9 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
     settings = loadSettings({ env: process.env, home: options.home, flags: { dbPath: options.db, port: options.port } });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return [fail('settings', error.message.replace(/\n+/g, '; '), 'correct the flags, variables or settings.env lines named, then run doctor again')];
+    // One problem a line, under the check's line, as the relay itself lists them.
+    const problems = error.message.replace(/\n\s*-\s*/g, '\n       - ');
+    return [fail('settings', problems, 'correct the flags, variables or settings.env lines named, then run doctor again')];
   }
   const { config, home } = settings;
   const dbPath = config.dbPath;
