@@ -12,13 +12,13 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
   if (listen === 'free') lines.push(ok('port', `${port} is free on ${host}`));
   else if (listen === 'EADDRINUSE') {
     if (await answersHealth(port, tls)) lines.push(ok('port', `${port}: a relay is running on it`));
-    else lines.push(fail('port', `${port} is in use by another program`, `stop that program, or choose another port: trade-relay start --port <n>`));
+    else lines.push(fail('port', `${port} is in use by another program`, `stop that program, or choose another port: npx trade-relay start --port <n>`));
   } else if (listen === 'EACCES') {
     lines.push(
       fail(
         'port',
         `no permission to listen on ${port}: ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux, administrator on Windows`,
-        'run it as the service (trade-relay service install), or on Linux: sudo setcap cap_net_bind_service=+ep "$(command -v node)"',
+        'run it as the service (npx trade-relay service install), or on Linux: sudo setcap cap_net_bind_service=+ep "$(command -v node)"',
       ),
     );
   } else lines.push(fail('port', `cannot listen on ${host}:${port} (${listen})`, 'set RELAY_HOST to 0.0.0.0 or one of this machine’s addresses'));
@@ -28,7 +28,7 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
       warn(
         'TradingView port',
         `${port}: TradingView sends webhooks to ports 80 and 443 only`,
-        'start the relay on port 80 (trade-relay start --port 80), or 443 with RELAY_TLS_CERT/RELAY_TLS_KEY, or put a proxy on 80/443 ' +
+        'start the relay on port 80 (npx trade-relay start --port 80), or 443 with RELAY_TLS_CERT/RELAY_TLS_KEY, or put a proxy on 80/443 ' +
           '(a relay already started with --port 80: give doctor the same --port, or put RELAY_PORT=80 in settings.env)',
       ),
     );

@@ -43,7 +43,7 @@ describe('one data folder (case 1)', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: `error: no database at ${typo} (chosen by --db). Check --home / --db / RELAY_HOME / RELAY_DB, or create it: "trade-relay add-user" or "trade-relay start" makes a new one\n`,
+      stderr: `error: no database at ${typo} (chosen by --db). Check --home / --db / RELAY_HOME / RELAY_DB, or create it: "npx trade-relay add-user" or "npx trade-relay start" makes a new one\n`,
     });
     expect(fs.existsSync(typo)).toBe(false);
     const home = path.join(sandbox.dir, 'empty-home');

@@ -110,7 +110,7 @@ describe('trade-relay test-alert', () => {
     const missing = `${rig.config.dbPath}.missing.db`;
     const result = await runCli(['test-alert', '--db', missing], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`error: no database at ${missing}: run trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db\n`);
+    expect(result.stderr).toBe(`error: no database at ${missing}: run npx trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db\n`);
     expect(fs.existsSync(missing)).toBe(false);
   });
 });

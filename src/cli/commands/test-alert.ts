@@ -30,7 +30,7 @@ export function registerTestAlert(program: Command, io: CliIo): void {
     .action(async (options: TestAlertOptions) => {
       const { config } = commandSettings(options, io.err);
       const dbPath = config.dbPath;
-      if (!fs.existsSync(dbPath)) throw new CliError(`no database at ${dbPath}: run trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db`);
+      if (!fs.existsSync(dbPath)) throw new CliError(`no database at ${dbPath}: run npx trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db`);
       const text = await readAlertText(options.file);
       const store = createSqliteStore(dbPath);
       const client = createCrossTradeClient({
@@ -79,7 +79,7 @@ async function readAlertText(file: string | undefined): Promise<string> {
       throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
-  if (process.stdin.isTTY) throw new CliError('give the alert with --file <file>, or pipe it in: trade-relay test-alert < alert.txt');
+  if (process.stdin.isTTY) throw new CliError('give the alert with --file <file>, or pipe it in: npx trade-relay test-alert < alert.txt');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
