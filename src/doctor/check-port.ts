@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { SETCAP_COMMAND } from '../cli/commands/listen-hint.js';
 import { TRADINGVIEW_PORTS } from '../config/tradingview-url.js';
 import { type CheckLine, fail, ok, warn } from './check-line.js';
 
@@ -18,7 +19,7 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
       fail(
         'port',
         `no permission to listen on ${port}: ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux, administrator on Windows`,
-        'run it as the service (npx trade-relay service install), or on Linux: sudo setcap cap_net_bind_service=+ep "$(command -v node)"',
+        `run it as the service (npx trade-relay service install), or on Linux: ${SETCAP_COMMAND}`,
       ),
     );
   } else lines.push(fail('port', `cannot listen on ${host}:${port} (${listen})`, 'set RELAY_HOST to 0.0.0.0 or one of this machine’s addresses'));
