@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { type CliResult, runCli } from '../helpers/run-cli.js';
 import { entry, exit, startTestRig, type TestRig, USER_KEY } from '../helpers/start-test-relay.js';
 
@@ -74,6 +75,15 @@ describe('trade-relay test-alert', () => {
     expect(line(result.stdout, 'decision now')).toMatch(/^decision now: {3}would be forwarded: /);
     expect(rig.sim.apiCalls).toBe(calls + 1);
     expect(snapshot()).toEqual(before);
+  });
+
+  it('says in words why CrossTrade could not be read (issue 8: CrossTrade’s answers explained)', async () => {
+    env.CROSSTRADE_API_URL = `http://127.0.0.1:${await closedPort()}`;
+    const result = await testAlert(exit('A'));
+    expect(line(result.stdout, 'position check')).toBe(
+      'position check: failed: api-network-error [CrossTrade could not be reached: the position is unknown (check the network and CROSSTRADE_API_URL)]',
+    );
+    expect(line(result.stdout, 'decision now')).toContain('[CrossTrade could not be reached: the position is unknown');
   });
 
   it('says a position check would be needed, without making it, under --no-check', async () => {

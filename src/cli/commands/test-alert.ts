@@ -11,6 +11,7 @@ import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { DB_HELP, HOME_HELP } from './data-options.js';
 import { commandSettings } from './with-store.js';
+import { withExplanation } from '../../crosstrade/explain-reason.js';
 
 interface TestAlertOptions {
   file?: string;
@@ -101,9 +102,10 @@ export function describePreview(preview: AlertPreview): string[] {
     `would forward:  ${preview.forward}`,
     `to:             ${preview.paper ? 'the paper book (nothing goes to CrossTrade)' : preview.webhookUrl}`,
   ];
-  for (const reading of preview.readings) lines.push(`position check: ${reading}`);
+  // CrossTrade's codes in words, as `logs` and the application log give them (issue 8, "Logs a trader can read").
+  for (const reading of preview.readings) lines.push(`position check: ${withExplanation(reading)}`);
   const d = preview.decision;
-  if (d.kind === 'decided') lines.push(`decision now:   would be ${d.decision}: ${d.reason}`);
+  if (d.kind === 'decided') lines.push(`decision now:   would be ${d.decision}: ${withExplanation(d.reason)}`);
   else if (d.kind === 'needs-reading') lines.push(`decision now:   needs a position check first (${d.reason}); run without --no-check to read it`);
   else lines.push(`decision now:   would wait for an order in flight on this key (${d.reason}), then decide`);
   lines.push('nothing was forwarded or recorded');
