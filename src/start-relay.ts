@@ -68,7 +68,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   if (interrupted > 0)
     logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
   if (config.adminToken === undefined && ensureAdminToken(store).generated) {
-    logger.warn('generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`');
+    logger.warn('generated an admin token for the management API and stored it in the database: show it with `npx trade-relay admin-token`');
   }
   // `admin-token`, run from another shell, cannot see this process's environment: it reads this.
   recordAdminTokenSource(store, config.adminToken === undefined ? 'stored' : 'RELAY_ADMIN_TOKEN', now());

@@ -11,7 +11,7 @@ export function checkCrossTradeApi(relayUser: string, outcome: ProbeOutcome, ori
   const bad = (what: string, detail: string, fix: string) =>
     paper ? warn(label(what), `${detail} (paper mode: not needed until the user goes live)`, fix) : fail(label(what), detail, fix);
   const reachable = ok(label('CrossTrade API reachable'), origin);
-  const keyFix = `copy the API key from your CrossTrade account and save it again: trade-relay add-user --user ${relayUser}`;
+  const keyFix = `copy the API key from your CrossTrade account and save it again: npx trade-relay add-user --user ${relayUser}`;
   switch (outcome.kind) {
     case 'answered':
       return [

@@ -10,7 +10,9 @@ export function checkDataFolder(home: Home, dbPath: string): CheckLine[] {
   const lines: CheckLine[] = [];
   const from = home.source === 'default' ? 'the install folder default' : home.source;
   if (!fs.existsSync(home.dir)) {
-    lines.push(warn('data folder', `${home.dir} (${from}) does not exist yet`, 'trade-relay add-user creates it; or set RELAY_HOME to the folder you meant'));
+    lines.push(
+      warn('data folder', `${home.dir} (${from}) does not exist yet`, 'npx trade-relay add-user creates it; or set RELAY_HOME to the folder you meant'),
+    );
   } else if (!canWrite(home.dir)) {
     lines.push(
       fail(
@@ -24,7 +26,7 @@ export function checkDataFolder(home: Home, dbPath: string): CheckLine[] {
   }
   if (!fs.existsSync(dbPath)) {
     lines.push(
-      fail('database', `${dbPath} does not exist`, 'trade-relay add-user creates it with the first user; or set RELAY_DB / --db to the file you meant'),
+      fail('database', `${dbPath} does not exist`, 'npx trade-relay add-user creates it with the first user; or set RELAY_DB / --db to the file you meant'),
     );
     return lines;
   }

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { SETCAP_COMMAND } from '../cli/commands/listen-hint.js';
 import { TRADINGVIEW_PORTS } from '../config/tradingview-url.js';
 import { type CheckLine, fail, ok, warn } from './check-line.js';
 
@@ -12,13 +13,13 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
   if (listen === 'free') lines.push(ok('port', `${port} is free on ${host}`));
   else if (listen === 'EADDRINUSE') {
     if (await answersHealth(port, tls)) lines.push(ok('port', `${port}: a relay is running on it`));
-    else lines.push(fail('port', `${port} is in use by another program`, `stop that program, or choose another port: trade-relay start --port <n>`));
+    else lines.push(fail('port', `${port} is in use by another program`, `stop that program, or choose another port: npx trade-relay start --port <n>`));
   } else if (listen === 'EACCES') {
     lines.push(
       fail(
         'port',
         `no permission to listen on ${port}: ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux, administrator on Windows`,
-        'run it as the service (trade-relay service install), or on Linux: sudo setcap cap_net_bind_service=+ep "$(command -v node)"',
+        `run it as the service (npx trade-relay service install), or on Linux: ${SETCAP_COMMAND}`,
       ),
     );
   } else lines.push(fail('port', `cannot listen on ${host}:${port} (${listen})`, 'set RELAY_HOST to 0.0.0.0 or one of this machine’s addresses'));
@@ -28,7 +29,8 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
       warn(
         'TradingView port',
         `${port}: TradingView sends webhooks to ports 80 and 443 only`,
-        'start the relay on port 80 (trade-relay start --port 80), or 443 with RELAY_TLS_CERT/RELAY_TLS_KEY, or put a proxy on 80/443',
+        'start the relay on port 80 (npx trade-relay start --port 80), or 443 with RELAY_TLS_CERT/RELAY_TLS_KEY, or put a proxy on 80/443 ' +
+          '(a relay already started with --port 80: give doctor the same --port, or put RELAY_PORT=80 in settings.env)',
       ),
     );
   } else if (port === 443 && !tls) {
@@ -44,16 +46,25 @@ export async function checkPort(host: string, port: number, publicAddresses: rea
       warn(
         'reachable from TradingView',
         'this machine has no public IPv4 address of its own (behind a router or a cloud NAT)',
-        `forward port ${port} from your public address to this machine (router / cloud firewall), then use http://<public address>/webhook`,
+        port === 443
+          ? 'forward port 443 of your public address to port 443 of this machine (router / cloud firewall), then use https://<your domain>/webhook'
+          : `forward port 80 of your public address to port ${port} of this machine (router / cloud firewall), then use http://<public address>/webhook`,
       ),
     );
-  } else {
+  } else if (TRADINGVIEW_PORTS.includes(port)) {
     const scheme = port === 443 ? 'https' : 'http';
-    const suffix = port === 80 || port === 443 ? '' : `:${port}`;
     lines.push(
       ok(
         'reachable from TradingView',
-        `public address ${publicAddresses.join(', ')}: webhook URL ${scheme}://${publicAddresses[0]}${suffix}/webhook (open the port in the firewall)`,
+        `public address ${publicAddresses.join(', ')}: webhook URL ${scheme}://${publicAddresses[0]}/webhook (open port ${port} in the firewall)`,
+      ),
+    );
+  } else {
+    // Never a URL with another port: TradingView refuses it (issue 8, case 3).
+    lines.push(
+      ok(
+        'reachable from TradingView',
+        `public address ${publicAddresses.join(', ')}: once the relay is on port 80, the webhook URL is http://${publicAddresses[0]}/webhook (open port 80 in the firewall)`,
       ),
     );
   }

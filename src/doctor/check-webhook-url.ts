@@ -8,7 +8,7 @@ import { type CheckLine, fail, ok, warn } from './check-line.js';
  */
 export function checkWebhookUrl(relayUser: string, webhookUrl: string): CheckLine {
   const label = `user ${relayUser}: webhook URL`;
-  const fixIt = `trade-relay add-user --user ${relayUser} with the webhook URL CrossTrade shows (https://${CROSSTRADE_HOST}/v1/send/...)`;
+  const fixIt = `npx trade-relay add-user --user ${relayUser} with the webhook URL CrossTrade shows (https://${CROSSTRADE_HOST}/v1/send/...)`;
   let url: URL;
   try {
     url = new URL(webhookUrl);

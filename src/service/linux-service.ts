@@ -81,7 +81,7 @@ export async function uninstallLinux(deps: LinuxDeps): Promise<void> {
 export async function statusLinux(currentHome: string, deps: LinuxDeps): Promise<ServiceState> {
   const file = unitPath(deps);
   if (!fs.existsSync(file)) {
-    deps.out(`service ${SERVICE_NAME}: not installed (no ${file}); install it with: trade-relay service install`);
+    deps.out(`service ${SERVICE_NAME}: not installed (no ${file}); install it with: npx trade-relay service install`);
     return { installed: false, running: false, enabled: false };
   }
   const active = (await deps.runner.run('systemctl', ['is-active', SERVICE_NAME])).stdout.trim() || 'unknown';
@@ -100,7 +100,7 @@ export async function statusLinux(currentHome: string, deps: LinuxDeps): Promise
 
 function printWhereToLook(home: string, deps: LinuxDeps): void {
   deps.out(`log: ${path.join(home, HOME_FILES.log)} (application log); console output: journalctl -u ${SERVICE_NAME} -f`);
-  deps.out(`status: systemctl status ${SERVICE_NAME}    stop: sudo systemctl stop ${SERVICE_NAME}    remove: trade-relay service uninstall`);
+  deps.out(`status: systemctl status ${SERVICE_NAME}    stop: sudo systemctl stop ${SERVICE_NAME}    remove: npx trade-relay service uninstall`);
 }
 
 function requireRoot(deps: LinuxDeps, doing: string): void {

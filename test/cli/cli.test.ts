@@ -603,8 +603,9 @@ describe('start', () => {
   it('explains that port 80 needs privileges', () => {
     const error = Object.assign(new Error('listen EACCES'), { code: 'EACCES' });
     expect(listenHint(error, '0.0.0.0', 80)?.message).toBe(
-      'no permission to listen on port 80: ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux (administrator on Windows), ' +
-        'or run on 8080 behind a reverse proxy on 80/443',
+      'no permission to listen on port 80: ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux (administrator on Windows). ' +
+        'Run it as the service (npx trade-relay service install), or allow it once: ' +
+        'sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(command -v node)")"; or run on 8080 behind a reverse proxy on 80/443',
     );
   });
 

@@ -51,6 +51,18 @@ function expectNoSecret(text: string, ...secrets: string[]) {
 }
 
 describe('trade-relay doctor', () => {
+  it('lists each settings problem on its own line, as the relay does', async () => {
+    fs.writeFileSync(`${sandbox.dir}/settings.env`, 'RELAY_PORT=abc\nFOO=1\n');
+    const result = await sandbox.run(['doctor'], { env: { ...sandbox.env, RELAY_PORT: undefined } });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').slice(0, 4)).toEqual([
+      '[FAIL] settings: invalid configuration:',
+      `       - ${sandbox.dir}/settings.env line 2: unknown setting FOO (the names are those of the configuration table in README.md)`,
+      `       - RELAY_PORT (${sandbox.dir}/settings.env line 1): must be a whole number from 0 to 65535`,
+      '       fix: correct the flags, variables or settings.env lines named, then run doctor again',
+    ]);
+  });
+
   it('passes with a good key: the API is reachable, the key accepted, NinjaTrader connected', async () => {
     addUser('bob', GOOD_KEY);
     const result = await sandbox.run(['doctor']);
@@ -76,7 +88,7 @@ describe('trade-relay doctor', () => {
       '[FAIL] user bob: CrossTrade key accepted: no: CrossTrade refused the key (HTTP 401)',
     );
     expect(fixOf(result.stdout, 'user bob: CrossTrade key accepted')).toBe(
-      'fix: copy the API key from your CrossTrade account and save it again: trade-relay add-user --user bob',
+      'fix: copy the API key from your CrossTrade account and save it again: npx trade-relay add-user --user bob',
     );
     expect(result.stdout).toMatch(/1 check failed\n$/);
     expectNoSecret(result.stdout + result.stderr, WRONG_KEY);
@@ -138,7 +150,7 @@ describe('trade-relay doctor', () => {
     const result = await sandbox.run(['doctor']);
     expect(result.code).toBe(1);
     expect(line(result.stdout, 'users')).toBe('[FAIL] users: no relay user yet: every alert would be rejected');
-    expect(fixOf(result.stdout, 'users')).toBe('fix: trade-relay add-user');
+    expect(fixOf(result.stdout, 'users')).toBe('fix: npx trade-relay add-user');
   });
 
   it('warns when the database is readable by other accounts', async () => {
@@ -190,7 +202,7 @@ describe('trade-relay doctor', () => {
     expect(line(none.stdout, 'admin token')).toBe('[warn] admin token: none yet: the management API stays closed until one exists');
     const stored = (await sandbox.run(['admin-token'])).stdout.trim();
     const after = await sandbox.run(['doctor']);
-    expect(line(after.stdout, 'admin token')).toBe('[ok]   admin token: stored in the database (trade-relay admin-token prints it)');
+    expect(line(after.stdout, 'admin token')).toBe('[ok]   admin token: stored in the database (npx trade-relay admin-token prints it)');
     expect(after.stdout).not.toContain(stored);
     fs.writeFileSync(`${sandbox.dir}/settings.env`, `RELAY_ADMIN_TOKEN=${token}\n`);
     const fromFile = await sandbox.run(['doctor']);

@@ -47,7 +47,7 @@ describe('one data folder (case 1)', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: `error: no database at ${typo} (chosen by --db). Check --home / --db / RELAY_HOME / RELAY_DB, or create it: "trade-relay add-user" or "trade-relay start" makes a new one\n`,
+      stderr: `error: no database at ${typo} (chosen by --db). Check --home / --db / RELAY_HOME / RELAY_DB, or create it: "npx trade-relay add-user" or "npx trade-relay start" makes a new one\n`,
     });
     expect(fs.existsSync(typo)).toBe(false);
     const home = path.join(sandbox.dir, 'empty-home');
@@ -268,6 +268,11 @@ describe('commands as written (cases 4, 5)', () => {
       stdout: '',
       stderr: 'error: start takes no arguments, got "80": npm keeps flags written before "--" for itself: write npm start -- --port 80\n',
     });
+  });
+
+  it('`npm start --port 8184` (no --) names the port that was meant (issue 8, case 4)', async () => {
+    const result = await sandbox.run(['start', '8184'], { env: { ...sandbox.env, npm_lifecycle_event: 'start' } });
+    expect(result.stderr).toBe('error: start takes no arguments, got "8184": npm keeps flags written before "--" for itself: write npm start -- --port 8184\n');
   });
 
   it('`npx trade-relay <command>` runs the project’s own command line', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { type CliResult, runCli } from '../helpers/run-cli.js';
 import { entry, exit, startTestRig, type TestRig, USER_KEY } from '../helpers/start-test-relay.js';
 
@@ -76,6 +77,15 @@ describe('trade-relay test-alert', () => {
     expect(snapshot()).toEqual(before);
   });
 
+  it('says in words why CrossTrade could not be read (issue 8: CrossTrade’s answers explained)', async () => {
+    env.CROSSTRADE_API_URL = `http://127.0.0.1:${await closedPort()}`;
+    const result = await testAlert(exit('A'));
+    expect(line(result.stdout, 'position check')).toBe(
+      'position check: failed: api-network-error [CrossTrade could not be reached: the position is unknown (check the network and CROSSTRADE_API_URL)]',
+    );
+    expect(line(result.stdout, 'decision now')).toContain('[CrossTrade could not be reached: the position is unknown');
+  });
+
   it('says a position check would be needed, without making it, under --no-check', async () => {
     const calls = rig.sim.apiCalls;
     const result = await testAlert(exit('A'), '--no-check');
@@ -110,7 +120,7 @@ describe('trade-relay test-alert', () => {
     const missing = `${rig.config.dbPath}.missing.db`;
     const result = await runCli(['test-alert', '--db', missing], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`error: no database at ${missing}: run trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db\n`);
+    expect(result.stderr).toBe(`error: no database at ${missing}: run npx trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db\n`);
     expect(fs.existsSync(missing)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import type os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { formatChecklist } from '../../src/doctor/check-line.js';
+import { checkPort } from '../../src/doctor/check-port.js';
 import { checkWebhookUrl } from '../../src/doctor/check-webhook-url.js';
 import { publicAddresses } from '../../src/doctor/public-addresses.js';
 
@@ -48,5 +49,23 @@ describe('formatChecklist', () => {
         { status: 'FAIL', label: 'b', detail: 'broken', fix: 'repair it' },
       ]),
     ).toEqual(['[ok]   a: fine', '[FAIL] b: broken', '       fix: repair it']);
+  });
+});
+
+describe('checkPort', () => {
+  const reachable = async (port: number, addresses: string[]) =>
+    (await checkPort('0.0.0.0', port, addresses, false)).find((l) => l.label === 'reachable from TradingView');
+
+  it('never prints a webhook URL with a port TradingView refuses (issue 8, case 3)', async () => {
+    const line = await reachable(0, ['203.0.113.7']);
+    expect(line?.detail).toBe(
+      'public address 203.0.113.7: once the relay is on port 80, the webhook URL is http://203.0.113.7/webhook (open port 80 in the firewall)',
+    );
+    expect(line?.detail).not.toMatch(/203\.0\.113\.7:\d/);
+  });
+
+  it('behind NAT on another port, says to forward port 80 to it', async () => {
+    const line = await reachable(0, []);
+    expect(line).toMatchObject({ status: 'warn', fix: expect.stringContaining('forward port 80 of your public address to port 0 of this machine') });
   });
 });

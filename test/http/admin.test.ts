@@ -165,7 +165,7 @@ describe('management API without RELAY_ADMIN_TOKEN', () => {
       expect((await rig.admin('GET', '/users', undefined, `Bearer ${rotated}`)).status).toBe(200);
       await rig.relay.close();
       expect(rig.logFileText()).toContain(
-        'generated an admin token for the management API and stored it in the database: show it with `trade-relay admin-token`',
+        'generated an admin token for the management API and stored it in the database: show it with `npx trade-relay admin-token`',
       );
       expect(rig.logFileText()).not.toContain(stored!);
       expect(rig.logFileText()).not.toContain(rotated);

@@ -62,7 +62,7 @@ describe('installLinux', () => {
       `wrote ${unitFile()}`,
       `service trade-relay installed, enabled at boot and running, as alice, data folder ${spec.home}`,
       `log: ${path.join(spec.home, 'trade_relay.log')} (application log); console output: journalctl -u trade-relay -f`,
-      'status: systemctl status trade-relay    stop: sudo systemctl stop trade-relay    remove: trade-relay service uninstall',
+      'status: systemctl status trade-relay    stop: sudo systemctl stop trade-relay    remove: npx trade-relay service uninstall',
     ]);
   });
 
@@ -180,7 +180,7 @@ describe('statusLinux', () => {
   it('not installed', async () => {
     const state = await statusLinux(spec.home, deps(commandRecorder()));
     expect(state).toEqual({ installed: false, running: false, enabled: false });
-    expect(out).toEqual([`service trade-relay: not installed (no ${unitFile()}); install it with: trade-relay service install`]);
+    expect(out).toEqual([`service trade-relay: not installed (no ${unitFile()}); install it with: npx trade-relay service install`]);
   });
 
   it('installed, running and enabled: says so, with the data folder and where the log is', async () => {
@@ -194,7 +194,7 @@ describe('statusLinux', () => {
       'starts at boot: yes',
       `data folder: ${spec.home}`,
       `log: ${path.join(spec.home, 'trade_relay.log')} (application log); console output: journalctl -u trade-relay -f`,
-      'status: systemctl status trade-relay    stop: sudo systemctl stop trade-relay    remove: trade-relay service uninstall',
+      'status: systemctl status trade-relay    stop: sudo systemctl stop trade-relay    remove: npx trade-relay service uninstall',
     ]);
   });
 

@@ -53,7 +53,9 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
     settings = loadSettings({ env: process.env, home: options.home, flags: { dbPath: options.db, port: options.port } });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return [fail('settings', error.message.replace(/\n+/g, '; '), 'correct the flags, variables or settings.env lines named, then run doctor again')];
+    // One problem a line, under the check's line, as the relay itself lists them.
+    const problems = error.message.replace(/\n\s*-\s*/g, '\n       - ');
+    return [fail('settings', problems, 'correct the flags, variables or settings.env lines named, then run doctor again')];
   }
   const { config, home } = settings;
   const dbPath = config.dbPath;
@@ -73,8 +75,8 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
   if (stored.users.length === 0) {
     lines.push(
       relayUser === undefined
-        ? fail('users', 'no relay user yet: every alert would be rejected', 'trade-relay add-user')
-        : fail('users', `no relay_user "${relayUser}"`, 'trade-relay list-users shows the users; trade-relay add-user adds one'),
+        ? fail('users', 'no relay user yet: every alert would be rejected', 'npx trade-relay add-user')
+        : fail('users', `no relay_user "${relayUser}"`, 'npx trade-relay list-users shows the users; npx trade-relay add-user adds one'),
     );
     return lines;
   }
@@ -135,10 +137,10 @@ function adminTokenLine(settings: Settings, stored: Stored): CheckLine {
       `put RELAY_ADMIN_TOKEN in ${settings.settingsFile.path}, so the relay, the service and every command share it`,
     );
   }
-  if ('storedToken' in stored && stored.storedToken) return ok('admin token', 'stored in the database (trade-relay admin-token prints it)');
+  if ('storedToken' in stored && stored.storedToken) return ok('admin token', 'stored in the database (npx trade-relay admin-token prints it)');
   return warn(
     'admin token',
     'none yet: the management API stays closed until one exists',
-    'trade-relay admin-token creates and prints one (the relay also creates it at start)',
+    'npx trade-relay admin-token creates and prints one (the relay also creates it at start)',
   );
 }

@@ -44,6 +44,10 @@ export function registerStart(program: Command, io: CliIo): void {
 /** `npm start --port 80` (without `--`) hands the relay a stray `80`: say how npm wants it. */
 function unexpectedArguments(args: string[]): string {
   const viaNpm = process.env.npm_lifecycle_event === 'start';
-  const hint = viaNpm ? 'npm keeps flags written before "--" for itself: write npm start -- --port 80' : 'flags are written --port 80 or --host 0.0.0.0';
+  // npm swallows `--port` and passes its value on: a lone number is the port the trader meant.
+  const port = args.length === 1 && /^\d+$/.test(args[0] ?? '') ? args[0] : '80';
+  const hint = viaNpm
+    ? `npm keeps flags written before "--" for itself: write npm start -- --port ${port}`
+    : `flags are written --port ${port} or --host 0.0.0.0`;
   return `start takes no arguments, got "${args.join(' ')}": ${hint}`;
 }

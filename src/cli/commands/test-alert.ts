@@ -11,6 +11,7 @@ import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { DB_HELP, HOME_HELP } from './data-options.js';
 import { commandSettings } from './with-store.js';
+import { withExplanation } from '../../crosstrade/explain-reason.js';
 
 interface TestAlertOptions {
   file?: string;
@@ -30,7 +31,7 @@ export function registerTestAlert(program: Command, io: CliIo): void {
     .action(async (options: TestAlertOptions) => {
       const { config } = commandSettings(options, io.err);
       const dbPath = config.dbPath;
-      if (!fs.existsSync(dbPath)) throw new CliError(`no database at ${dbPath}: run trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db`);
+      if (!fs.existsSync(dbPath)) throw new CliError(`no database at ${dbPath}: run npx trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db`);
       const text = await readAlertText(options.file);
       const store = createSqliteStore(dbPath);
       const client = createCrossTradeClient({
@@ -79,7 +80,7 @@ async function readAlertText(file: string | undefined): Promise<string> {
       throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
-  if (process.stdin.isTTY) throw new CliError('give the alert with --file <file>, or pipe it in: trade-relay test-alert < alert.txt');
+  if (process.stdin.isTTY) throw new CliError('give the alert with --file <file>, or pipe it in: npx trade-relay test-alert < alert.txt');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
@@ -101,9 +102,10 @@ export function describePreview(preview: AlertPreview): string[] {
     `would forward:  ${preview.forward}`,
     `to:             ${preview.paper ? 'the paper book (nothing goes to CrossTrade)' : preview.webhookUrl}`,
   ];
-  for (const reading of preview.readings) lines.push(`position check: ${reading}`);
+  // CrossTrade's codes in words, as `logs` and the application log give them (issue 8, "Logs a trader can read").
+  for (const reading of preview.readings) lines.push(`position check: ${withExplanation(reading)}`);
   const d = preview.decision;
-  if (d.kind === 'decided') lines.push(`decision now:   would be ${d.decision}: ${d.reason}`);
+  if (d.kind === 'decided') lines.push(`decision now:   would be ${d.decision}: ${withExplanation(d.reason)}`);
   else if (d.kind === 'needs-reading') lines.push(`decision now:   needs a position check first (${d.reason}); run without --no-check to read it`);
   else lines.push(`decision now:   would wait for an order in flight on this key (${d.reason}), then decide`);
   lines.push('nothing was forwarded or recorded');

@@ -64,6 +64,6 @@ function missingDatabase(settings: Settings, given: DataOptions): string {
         : `the data folder ${home.dir}, ${home.source === 'default' ? 'the default (<install folder>/data)' : `from ${home.source}`}`;
   return (
     `no database at ${dbPath} (chosen by ${chosenBy}). ` +
-    'Check --home / --db / RELAY_HOME / RELAY_DB, or create it: "trade-relay add-user" or "trade-relay start" makes a new one'
+    'Check --home / --db / RELAY_HOME / RELAY_DB, or create it: "npx trade-relay add-user" or "npx trade-relay start" makes a new one'
   );
 }

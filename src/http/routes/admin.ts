@@ -39,7 +39,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       options.logger.warn({ url: request.url, check, source }, 'admin request refused');
       const error =
         check === 'closed'
-          ? 'the management API is closed: no admin token is set (see `trade-relay admin-token`)'
+          ? 'the management API is closed: no admin token is set (see `npx trade-relay admin-token`)'
           : check === 'missing'
             ? 'missing admin token: send Authorization: Bearer <RELAY_ADMIN_TOKEN>'
             : 'wrong admin token';
