@@ -4,7 +4,7 @@ import { type AlertVerdict, combineVerdicts } from '../engine/combine-verdicts.j
 import { explainCode, explainReason } from '../crosstrade/explain-reason.js';
 import { decide, senderMarkWhenNotSent } from '../engine/decide.js';
 import { recognizeRepeat } from '../engine/recognize-repeat.js';
-import type { Decision, ImpliedOrder, PositionReading, Signal, Verdict } from '../engine/types.js';
+import type { Decision, ImpliedOrder, KeyRecord, PositionReading, Signal, Verdict } from '../engine/types.js';
 import { AlertParseError } from '../signal/alert-parse-error.js';
 import { formatForward, removeFields } from '../signal/format-alert.js';
 import { instrumentKey } from '../signal/instrument.js';
@@ -336,6 +336,7 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
   try {
     // The decision must survive a power cut before its order leaves (issue 9): a relay that
     // forgot an owner whose order went out would let another strategy stack on it.
+    const syncStartedAt = deps.now();
     const durable = await deps.store.sync().then(
       () => true,
       (error: unknown) => {
@@ -346,6 +347,10 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
     const outcome: ForwardOutcome = durable
       ? await deps.crosstrade.forward(ctx.user.webhookUrl, formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS))
       : { ok: false, ambiguous: false, reason: 'database-sync-failed', status: null };
+    // The engine timed the holds from the decision, as if the order left then; the order left after
+    // the sync, so they start that much later ("the hold starts when the order is sent", config.ts):
+    // a disk that stalls for the length of the fill grace must not leave the order's fill lag unprotected.
+    const syncMs = Math.max(0, deps.now() - syncStartedAt);
     for (const account of ctx.alert.accounts) deps.crosstrade.forget(account, ctx.user.crosstradeKey);
     const latencyMs = deps.now() - ctx.startedAt;
     const result = outcome.ok ? 'delivered' : outcome.ambiguous ? 'unknown' : 'refused';
@@ -361,7 +366,11 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
       keys: keys.map((key, i) => {
         const verdict = verdicts[i];
         const chosen = verdict?.action === 'forward' ? verdict[result] : { record: null, marks: [] };
-        return { key, version: versions[i] ?? null, write: { record: chosen.record, marks: chosen.marks, instrument: ctx.alert.instrument ?? '' } };
+        return {
+          key,
+          version: versions[i] ?? null,
+          write: { record: later(chosen.record, syncMs), marks: chosen.marks, instrument: ctx.alert.instrument ?? '' },
+        };
       }),
       log: { id: logId, outcome: { decision, reason: why, upstreamStatus: outcome.status, latencyMs } },
     });
@@ -377,6 +386,15 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
     for (const id of ids) if (deps.inFlight.get(id) === done) deps.inFlight.delete(id);
     settled();
   }
+}
+
+/** The record with its hold and its doubt starting `ms` later (null stays null: nothing to write). */
+function later(record: KeyRecord | null, ms: number): KeyRecord | null {
+  if (record === null || ms === 0) return record;
+  return {
+    owner: record.owner === null ? null : { ...record.owner, holdUntil: record.owner.holdUntil + ms },
+    doubt: record.doubt === null ? null : { ...record.doubt, since: record.doubt.since + ms },
+  };
 }
 
 /** Another process held the database: nothing was decided or sent. The refusal is recorded once it frees. */

@@ -116,6 +116,41 @@ describe('trade-relay test-alert', () => {
     expect(snapshot()).toEqual(before);
   });
 
+  it('forwards and records nothing on odd input: FLATTENEVERYTHING, JSON, a copy of a forwarded alert, carried secrets, a paper user', async () => {
+    const store = createSqliteStore(rig.config.dbPath);
+    store.saveUser({ relayUser: 'paula', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY), paper: true });
+    store.close();
+    const before = snapshot();
+    const alerts = [
+      'relay_user=bob; relay_id=A; command=FLATTENEVERYTHING;',
+      'relay_user=bob; relay_id=Z; command=CANCELALLORDERS;',
+      JSON.stringify({
+        relay_user: 'bob',
+        relay_id: 'B',
+        command: 'PLACE',
+        account: 'Sim101',
+        instrument: 'ES 03-26',
+        action: 'BUY',
+        qty: 1,
+        order_type: 'MARKET',
+        tif: 'DAY',
+        prev_market_position: 'flat',
+        market_position: 'long',
+      }),
+      entry('A'),
+      exit('A', { extra: 'key=other-key; relay_secret=hunter2; relay_alert_id=9' }),
+      entry('A').replace('relay_user=bob', 'relay_user=paula'),
+      'relay_user=paula; relay_id=P; command=FLATTENEVERYTHING;',
+      `${entry('C')}\n\n${entry('D')}`,
+    ];
+    for (const alert of alerts) {
+      const result = await testAlert(alert);
+      expect(result.stdout + result.stderr).not.toContain(USER_KEY);
+      expect(result.stdout + result.stderr).not.toContain('hunter2');
+    }
+    expect(snapshot()).toEqual(before);
+  });
+
   it('refuses a database that does not exist, naming it, and does not create it', async () => {
     const missing = `${rig.config.dbPath}.missing.db`;
     const result = await runCli(['test-alert', '--db', missing], { env });

@@ -91,3 +91,47 @@ describe('paper mode over HTTP', () => {
     expect(rig.sim.received).toEqual([]);
   });
 });
+
+// Adversarial (issue 8): a paper user and a live user of one CrossTrade key never reach each other's
+// book, also with the commands that act on every key of the CrossTrade user.
+describe('paper and live users of one CrossTrade key', () => {
+  let rig: TestRig;
+  beforeEach(async () => {
+    rig = await startTestRig();
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  const paperBook = () =>
+    loadPaperBook(rig.relay.store.getPaperBook(accountGroupOf(USER_KEY, true)), rig.now)
+      .positions('Sim101')
+      .map((p) => `${p.marketPosition} ${p.quantity}`);
+
+  it('keeps FLATTENEVERYTHING and FLATTEN of either side on its own book, and the owners of the other side', async () => {
+    await rig.admin('POST', '/users', { relay_user: 'paula', crosstrade_key: USER_KEY, webhook_url: rig.sim.webhookUrl(USER_KEY), paper: true });
+    expect((await rig.post(asPaula(entry('A')))).body.decision).toBe('forwarded');
+    expect((await rig.post(entry('LIVE'))).body.decision).toBe('forwarded');
+
+    // paula flattens everything: only the paper book; bob's live owner and position stay.
+    expect((await rig.post('relay_user=paula; relay_id=P; command=FLATTENEVERYTHING;')).body.decision).toBe('forwarded');
+    expect(paperBook()).toEqual([]);
+    expect(rig.book()).toEqual(['Long 1']);
+    expect(rig.sim.received).toHaveLength(1);
+    // bob's second strategy is still blocked by LIVE (inside its hold and, after it, by the account).
+    expect((await rig.post(entry('B'))).body.decision).toBe('blocked');
+    rig.advance(10_001);
+    expect((await rig.post(entry('B', { extra: 'relay_alert_id=2' }))).body.decision).toBe('blocked');
+    expect(rig.book()).toEqual(['Long 1']);
+
+    // paula enters again; bob flattens the live account: the paper position stays, and paula's A still owns it.
+    expect((await rig.post(asPaula(entry('A', { extra: 'relay_alert_id=3' })))).body.decision).toBe('forwarded');
+    expect((await rig.post('relay_user=bob; relay_id=X; command=FLATTEN; account=Sim101; instrument=ES 03-26;')).body.decision).toBe('forwarded');
+    expect((await rig.post('relay_user=bob; relay_id=X; command=FLATTENEVERYTHING;')).body.decision).toBe('forwarded');
+    expect(rig.book()).toEqual([]);
+    expect(paperBook()).toEqual(['Long 1']);
+    expect((await rig.post(asPaula(entry('B', { extra: 'relay_alert_id=4' })))).body.decision).toBe('blocked');
+    expect(paperBook()).toEqual(['Long 1']);
+    expect(rig.sim.received.every((r) => !r.body.includes('paula'))).toBe(true);
+  });
+});

@@ -421,7 +421,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return true;
   });
 
-  const sync = durability === 'power-cut' ? groupSync(`${file}-wal`) : null;
+  const sync = durability === 'power-cut' ? groupSync(file) : null;
 
   return {
     sync: () => (sync === null || !db.open ? Promise.resolve() : sync.run()),
@@ -520,15 +520,23 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
  * fsync runs share the next one. The fsync runs on libuv's thread pool, never on the event loop.
  * The WAL holds every commit until a checkpoint, which SQLite itself syncs (synchronous=NORMAL).
  */
-function groupSync(walFile: string): { run: () => Promise<void>; close: () => void } {
+function groupSync(databaseFile: string): { run: () => Promise<void>; close: () => void } {
   let fd: number | null = null;
   let running: Promise<void> | null = null;
   let queued: Promise<void> | null = null;
   const fsyncOnce = (): Promise<void> => {
-    // Opened on first use: the WAL file exists once the database is open in WAL mode.
-    fd ??= fs.openSync(walFile, 'r+');
-    const at = fd;
-    const done = new Promise<void>((resolve, reject) => fs.fdatasync(at, (error) => (error ? reject(error) : resolve())));
+    let done: Promise<void>;
+    try {
+      // Opened on first use: the WAL file exists once the database is open in WAL mode. SQLite
+      // keeps it beside the real file when the database path is a symbolic link: resolve it.
+      fd ??= fs.openSync(`${fs.realpathSync(databaseFile)}-wal`, 'r+');
+      const at = fd;
+      done = new Promise<void>((resolve, reject) => fs.fdatasync(at, (error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      // A failure to open is a failed sync (the order is refused), never an exception thrown
+      // after the decision was committed (a 5xx would invite TradingView's resend).
+      done = Promise.reject(error);
+    }
     // Settles when the fsync ends, never rejects: the failure belongs to `done`'s callers.
     const ended: Promise<void> = done.then(
       () => undefined,
