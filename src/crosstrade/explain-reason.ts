@@ -16,6 +16,10 @@ export function explainCode(code: string): string | null {
     case 'upstream-connection-refused':
     case 'upstream-network-error':
       return 'CrossTrade could not be reached (nothing was sent): check the network and the webhook URL in add-user';
+    case 'database-sync-failed':
+      return "the relay's database could not be written to disk (nothing was sent): check the disk and the data folder";
+    case 'database-sync-too-slow':
+      return "the relay's disk took too long to sync the decision (nothing was sent, so TradingView's 3 s still held): check the disk";
     case 'api-timeout':
       return 'CrossTrade did not answer in time: the position is unknown';
     case 'api-network-error':

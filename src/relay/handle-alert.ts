@@ -344,13 +344,19 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
         return false;
       },
     );
-    const outcome: ForwardOutcome = durable
-      ? await deps.crosstrade.forward(ctx.user.webhookUrl, formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS))
-      : { ok: false, ambiguous: false, reason: 'database-sync-failed', status: null };
-    // The engine timed the holds from the decision, as if the order left then; the order left after
+    // The engine timed the holds from the decision, as if the order left then; the order leaves after
     // the sync, so they start that much later ("the hold starts when the order is sent", config.ts):
-    // a disk that stalls for the length of the fill grace must not leave the order's fill lag unprotected.
+    // a disk that stalls must not leave the order's fill lag unprotected.
     const syncMs = Math.max(0, deps.now() - syncStartedAt);
+    // A disk that stalled past the moment the forward still fits in TradingView's 3 s: not sent,
+    // so the answer keeps its bound and nothing leaves on a decision that old.
+    const late = durable && deps.now() > ctx.startedAt + deps.budget.outboundMs - deps.budget.forwardTimeoutMs;
+    if (late) deps.logger.error({ sync_ms: syncMs }, 'the database took too long to sync to disk: order not sent');
+    const outcome: ForwardOutcome = !durable
+      ? { ok: false, ambiguous: false, reason: 'database-sync-failed', status: null }
+      : late
+        ? { ok: false, ambiguous: false, reason: 'database-sync-too-slow', status: null }
+        : await deps.crosstrade.forward(ctx.user.webhookUrl, formatForward(ctx.parsed, ctx.user.crosstradeKey, STRIPPED_FIELDS));
     for (const account of ctx.alert.accounts) deps.crosstrade.forget(account, ctx.user.crosstradeKey);
     const latencyMs = deps.now() - ctx.startedAt;
     const result = outcome.ok ? 'delivered' : outcome.ambiguous ? 'unknown' : 'refused';

@@ -13,7 +13,7 @@ describe('a slow sync before the forward', () => {
     await rig.close();
   });
 
-  it('does not shorten the owner’s hold: another strategy’s entry right after the late order is blocked; the book never holds long 2', async () => {
+  it('does not shorten the owner’s hold: another strategy’s entry inside the shifted hold is blocked; the book never holds long 2', async () => {
     rig = await startTestRig();
     const store = rig.relay.store;
     const realSync = store.sync.bind(store);
@@ -21,20 +21,37 @@ describe('a slow sync before the forward', () => {
     store.sync = () => new Promise<void>((resolve) => (release = resolve)).then(realSync);
     const first = rig.post(entry('A'));
     await sleep(200);
-    // The fsync stalls for 11 s (longer than the 10 s fill grace) before A's order leaves.
-    rig.advance(11_000);
+    // The fsync stalls for 1.5 s, still inside the time the forward fits in (the rig's: 2.5 s - 0.6 s).
+    rig.advance(1_500);
     store.sync = realSync;
     // CrossTrade takes A's order, but its fill has not reached the account the API reads yet (fill lag).
     rig.sim.failWebhook({ kind: 'status', status: 200, apply: false, times: 1 });
     release();
     expect((await first).body.decision).toBe('forwarded');
-    // B's entry a moment later: A's order left 0.1 s ago, its fill is still on its way.
-    rig.advance(100);
+    // 10.5 s after the decision: past a hold counted from the decision, inside one counted from the order.
+    rig.advance(9_000);
     const b = await rig.post(entry('B'));
     // A's fill lands.
     const bSent = rig.sim.received.length === 2;
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Long', bSent ? 2 : 1);
-    expect(b.body.decision).toBe('blocked');
+    expect(b.body).toMatchObject({ decision: 'blocked', reason: expect.stringMatching(/^owner-order-pending/) });
+    expect(rig.book()).toEqual(['Long 1']);
+  });
+
+  it('refuses an order whose sync outlasts the moment the forward still fits in TradingView’s 3 s; the next entry finds the key free', async () => {
+    rig = await startTestRig();
+    const store = rig.relay.store;
+    const realSync = store.sync.bind(store);
+    let release = (): void => undefined;
+    store.sync = () => new Promise<void>((resolve) => (release = resolve)).then(realSync);
+    const first = rig.post(entry('A'));
+    await sleep(200);
+    rig.advance(11_000);
+    store.sync = realSync;
+    release();
+    expect((await first).body).toMatchObject({ decision: 'failed', reason: expect.stringMatching(/database-sync-too-slow/) });
+    expect(rig.sim.received).toHaveLength(0);
+    expect((await rig.post(entry('B'))).body.decision).toBe('forwarded');
     expect(rig.book()).toEqual(['Long 1']);
   });
 });
