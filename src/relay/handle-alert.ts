@@ -64,16 +64,10 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     return reject(deps, startedAt, 400, error.message, rejected.text, rejected);
   }
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
-  const command = fieldValue(parsed, 'command')?.toUpperCase() ?? null;
   let refusal: { status: number; reason: string } | null = null;
   let ctx: AlertContext | null = null;
-  const contextFor = (user: UserRecord, listKeys: (accountGroup: string) => PositionKey[]): AlertContext => {
-    const signal = signalOf(alert, parsed, startedAt);
-    const keys = keysOf(alert, user, signal, command, startedAt, listKeys);
-    // A paper user's orders and position checks go to the paper book; everything else is the same.
-    const via = user.paper ? { ...deps, crosstrade: deps.paper } : deps;
-    return { deps: via, alert, parsed, storedAlert, user, signal, startedAt, keys, identity: identityOf(deps, alert, parsed) };
-  };
+  const contextFor = (user: UserRecord, listKeys: (accountGroup: string) => PositionKey[]): AlertContext =>
+    alertContext(deps, { alert, parsed, storedAlert, user, startedAt }, listKeys);
   let first: ArbitrationResult<RoundValue> | null;
   try {
     // The user, the keys and the first decision in one transaction (issue 9).
@@ -113,8 +107,22 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   }
 }
 
+/** An alert read and its user known: what it means, the keys it acts on, how its copies are recognised. */
+export function alertContext(
+  deps: RelayDeps,
+  read: Pick<AlertContext, 'alert' | 'parsed' | 'storedAlert' | 'user' | 'startedAt'>,
+  listKeys: (accountGroup: string) => PositionKey[],
+): AlertContext {
+  const { alert, parsed, user, startedAt } = read;
+  const signal = signalOf(alert, parsed, startedAt);
+  const keys = keysOf(alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt, listKeys);
+  // A paper user's orders and position checks go to the paper book; everything else is the same.
+  const via = user.paper ? { ...deps, crosstrade: deps.paper } : deps;
+  return { ...read, deps: via, signal, keys, identity: identityOf(deps, alert, parsed) };
+}
+
 /** Why an alert is refused before any decision (null: its user takes it). */
-function refuseUser(alert: RelayAlert, user: UserRecord | null): { status: number; reason: string } | null {
+export function refuseUser(alert: RelayAlert, user: UserRecord | null): { status: number; reason: string } | null {
   if (user === null) return { status: 404, reason: `unknown relay_user "${alert.relayUser}"` };
   if (user.relaySecret === null) return null;
   if (alert.relaySecret === null) return { status: 401, reason: 'missing relay_secret: this relay_user requires one' };

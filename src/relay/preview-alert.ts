@@ -5,23 +5,21 @@ import type { PositionReading, Signal, SignalType } from '../engine/types.js';
 import { maskSecret, maskUrl } from '../http/mask.js';
 import { AlertParseError } from '../signal/alert-parse-error.js';
 import { formatForward, removeFields } from '../signal/format-alert.js';
-import { fieldValue, type ParsedAlert } from '../signal/parse-alert.js';
+import type { ParsedAlert } from '../signal/parse-alert.js';
 import { parseAlertBody } from '../signal/parse-alert-body.js';
 import { type RelayAlert, readRelayAlert } from '../signal/read-relay-alert.js';
 import type { PositionKey } from '../store/store.js';
 import {
   type AlertContext,
+  alertContext,
   decideRound,
-  identityOf,
-  keysOf,
+  refuseUser,
   MAX_READING_ROUNDS,
   type RoundValue,
   SECRET_FIELDS,
   STRIPPED_FIELDS,
-  signalOf,
 } from './handle-alert.js';
 import type { AlertBody, RelayDeps } from './relay-deps.js';
-import { verifyRelaySecret } from './relay-secret.js';
 
 export type PreviewDecision =
   | { kind: 'decided'; decision: 'forwarded' | 'blocked' | 'dropped'; reason: string }
@@ -63,25 +61,19 @@ export async function previewAlert(deps: RelayDeps, body: AlertBody, options: { 
     if (!(error instanceof AlertParseError)) throw error;
     return { kind: 'rejected', status: 400, reason: error.message, relayUser: null, relayId: null };
   }
-  const rejected = (status: number, reason: string): AlertPreview => ({ kind: 'rejected', status, reason, relayUser: alert.relayUser, relayId: alert.relayId });
+  const _rejected = (status: number, reason: string): AlertPreview => ({
+    kind: 'rejected',
+    status,
+    reason,
+    relayUser: alert.relayUser,
+    relayId: alert.relayId,
+  });
   const user = deps.store.getUser(alert.relayUser);
-  if (user === null) return rejected(404, `unknown relay_user "${alert.relayUser}"`);
-  if (user.relaySecret !== null) {
-    if (alert.relaySecret === null) return rejected(401, 'missing relay_secret: this relay_user requires one');
-    if (!verifyRelaySecret(alert.relaySecret, user.relaySecret)) return rejected(403, 'wrong relay_secret');
-  }
-  const signal = signalOf(alert, parsed, startedAt);
-  const ctx: AlertContext = {
-    deps: user.paper ? { ...deps, crosstrade: deps.paper } : deps,
-    alert,
-    parsed,
-    storedAlert: removeFields(parsed, SECRET_FIELDS),
-    user,
-    signal,
-    startedAt,
-    keys: keysOf(alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt, deps.store.listKeys),
-    identity: identityOf(deps, alert, parsed),
-  };
+  const refusal = refuseUser(alert, user);
+  if (refusal !== null || user === null)
+    return { kind: 'rejected', relayUser: alert.relayUser, relayId: alert.relayId, status: refusal?.status ?? 404, reason: refusal?.reason ?? '' };
+  const ctx = alertContext(deps, { alert, parsed, storedAlert: removeFields(parsed, SECRET_FIELDS), user, startedAt }, deps.store.listKeys);
+  const { signal } = ctx;
   const readings: (PositionReading | null)[] = ctx.keys.map(() => null);
   const decision = await decideWithoutWriting(ctx, readings, options.read);
   return {
