@@ -18,12 +18,42 @@ const OPENS_EXPOSURE: ReadonlySet<Signal['type']> = new Set(['entry', 'reversal'
  *   not cause (README, "When CrossTrade cannot be read").
  */
 export function decide(record: KeyRecord, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
-  const verdict = decideKey(record, signal, reading, ctx);
+  const verdict = keepClosing(record, signal, decideKey(record, signal, reading, ctx), ctx);
   if (verdict.action !== 'block' && verdict.action !== 'drop') return verdict;
   const mark = senderMarkWhenNotSent(record, signal, verdict.action);
   if (mark === null) return verdict;
   const send = verdict.send ?? { record, marks: [] };
   return { ...verdict, send: { record: send.record, marks: [...send.marks, mark] } };
+}
+
+/** Orders that can close contracts: until their fill shows, a reading may still count them. */
+const CLOSES_CONTRACTS: ReadonlySet<Signal['type']> = new Set(['exit', 'partial_exit', 'reversal', 'flatten', 'order']);
+
+/**
+ * Every record a verdict writes keeps the key's `closingUntil`; a forward of an order that can close
+ * contracts moves it to when that order's fill shows at the latest (its delay plus the fill grace),
+ * except in the outcome where CrossTrade refused it (it never reached the account).
+ */
+function keepClosing(record: KeyRecord, signal: Signal, verdict: Verdict, ctx: DecideContext): Verdict {
+  const before = record.closingUntil ?? 0;
+  const sent = CLOSES_CONTRACTS.has(signal.type) ? Math.max(before, ctx.now + (signal.delayMs ?? 0) + ctx.settings.fillGraceMs) : before;
+  const carry = (outcome: Outcome, until: number): Outcome =>
+    until > ctx.now && outcome.record.closingUntil !== until ? { ...outcome, record: { ...outcome.record, closingUntil: until } } : outcome;
+  switch (verdict.action) {
+    case 'forward':
+      return {
+        ...verdict,
+        send: carry(verdict.send, sent),
+        delivered: carry(verdict.delivered, sent),
+        unknown: carry(verdict.unknown, sent),
+        refused: carry(verdict.refused, before),
+      };
+    case 'block':
+    case 'drop':
+      return verdict.send === null ? verdict : { ...verdict, send: carry(verdict.send, before) };
+    default:
+      return verdict;
+  }
 }
 
 /**
@@ -35,6 +65,17 @@ export function senderMarkWhenNotSent(record: KeyRecord, signal: Signal, action:
   if (action === 'block' && OPENS_EXPOSURE.has(signal.type)) return { ...strategyOf(signal), holdsNothing: true };
   if (signal.type === 'exit') return { ...strategyOf(signal), holdsNothing: false };
   return null;
+}
+
+/**
+ * The record after the sender's alert was refused before any decision (503, database busy): a
+ * strategy that owns the key now believes the order took effect, and TradingView's resend may come
+ * after its next alert and be dropped as stale, so the record no longer speaks for it: the next
+ * order of the key is checked against the account (`changed`). Null: the record stays.
+ */
+export function recordAfterRefusal(record: KeyRecord, sender: Strategy, at: number): KeyRecord | null {
+  if (record.owner === null || !sameStrategy(record.owner, sender) || record.doubt !== null) return null;
+  return { owner: record.owner, doubt: changed(at) };
 }
 
 function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
@@ -83,6 +124,13 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
     // A LIMIT/STOP exit still works on this position: a second closing order would close it twice.
     return notSent(signal, `working-exit: a LIMIT/STOP exit of ${signal.relayId} still works on this position; cancel it in NinjaTrader or wait for its fill`);
   }
+  if (isOwner && signal.type === 'add' && !sizeKnown(signal)) {
+    // A lost or refused partial exit leaves the strategy believing in fewer contracts than the
+    // account holds; only its own size, compared with the account, shows that (issue 7).
+    return block(
+      `add-size-unknown: ${signal.relayId}'s add carries no prev_market_position_size, so the relay cannot check it against the account (an add on a position larger than the strategy believes stacks); put prev_market_position_size={{strategy.prev_market_position_size}} in the alert`,
+    );
+  }
   const why = doubtReason(record, signal, isOwner);
   if (why === null) {
     if (!isOwner || !CONFIRMED.has(signal.type)) return forwardSignal(record, signal, ctx, []);
@@ -104,6 +152,14 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
     );
   }
   if (reading === null) return { action: 'needs-reading', reason: why };
+  if (reading.kind === 'open' && record.closingUntil !== undefined && reading.takenAt < record.closingUntil) {
+    // A record in doubt is reconciled from the account, but this reading may still show contracts an
+    // order already sent has closed: acting on them could open an orphaned position.
+    return notSent(
+      signal,
+      `position-check-inconclusive: ${why}; CrossTrade may still show contracts an order of this key closed ${Math.ceil((record.closingUntil - reading.takenAt) / 1000)} s before its fill must show`,
+    );
+  }
   return decideOnReading(record, signal, reading, ctx, why);
 }
 
@@ -124,7 +180,7 @@ function decideOrder(record: KeyRecord, signal: Signal, reading: PositionReading
   }
   const verdict = decideKey(
     record,
-    { ...signal, type: implied.type, direction: implied.direction, from: implied.from, quantity: implied.quantity },
+    { ...signal, type: implied.type, direction: implied.direction, from: implied.from, quantity: implied.quantity, fromAccount: true },
     reading,
     ctx,
   );
@@ -227,6 +283,13 @@ function decideOnReading(record: KeyRecord, signal: Signal, reading: PositionRea
     const reason = `position-check-failed: ${why}; CrossTrade check failed (${reading.reason})`;
     return OPENS_EXPOSURE.has(signal.type) ? block(reason) : drop(`${reason}; not sent, it could open an orphaned position: check the position in NinjaTrader`);
   }
+  if (reading.kind === 'open' && signal.type === 'reversal' && !sizeKnown(signal) && signal.quantity !== null && signal.quantity !== 2 * reading.quantity) {
+    // Without its size the reversal's quantity (the close plus the open) cannot be split: only a
+    // mirror of the account's position (close it all, open as many) is known to be what it means.
+    return block(
+      `reversal-size-unknown: ${signal.relayId}'s reversal of ${signal.quantity} is not twice the ${reading.detail} CrossTrade reports, and without prev_market_position_size the relay cannot tell how much it would open; put prev_market_position_size={{strategy.prev_market_position_size}} in the alert`,
+    );
+  }
   const expected = expectedBefore(signal, owner);
   const actual = reading.kind === 'flat' ? 'flat' : reading.direction;
   const oversized =
@@ -247,6 +310,11 @@ function decideOnReading(record: KeyRecord, signal: Signal, reading: PositionRea
   const base: KeyRecord = signal.type === 'entry' ? { owner: null, doubt: null } : { owner, doubt: null };
   const reason = `${forwardReason(signal, owner !== null && sameStrategy(owner, signal))}; reconciled: CrossTrade reports ${accountText}`;
   return forwardSignal(base, signal, ctx, [], reason, reading);
+}
+
+/** Whether the alert says how many contracts its strategy held (or the account said it, for an order without position fields). */
+function sizeKnown(signal: Signal): boolean {
+  return signal.fromAccount === true || (signal.fromSize !== undefined && signal.fromSize !== null);
 }
 
 /** The position the account must hold for this alert to be consistent with it (null: nothing is). */

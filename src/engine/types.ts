@@ -41,6 +41,8 @@ export interface Signal extends Strategy {
   resting: boolean;
   /** For a resting entry: how long (ms) the order may rest; null = the configured default. */
   restingForMs: number | null;
+  /** Read from the account (an 'order' without position fields): its sizes are the account's, not a strategy's belief. */
+  fromAccount?: boolean;
   /** For 'order': what it is, so the account reading can tell what it does (see classify.impliedSignal). */
   order?: ImpliedOrder;
   /** For 'flatten': a CLOSEPOSITION with a quantity, or a CLOSESTRATEGY (may leave part of the position), rather than a full close. */
@@ -89,6 +91,12 @@ export interface Doubt {
 export interface KeyRecord {
   owner: Ownership | null;
   doubt: Doubt | null;
+  /**
+   * Until then (ms epoch) CrossTrade's reading may still show contracts an order sent on this key
+   * closed (an exit, partial exit, reversal or flatten not filled or not shown yet): an open reading
+   * taken before proves nothing about them. Absent: no such order was sent recently.
+   */
+  closingUntil?: number;
 }
 
 /** What CrossTrade's API says about the key's product on one account. */

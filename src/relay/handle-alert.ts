@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { classify, classifyCommand } from '../engine/classify.js';
 import { type AlertVerdict, combineVerdicts } from '../engine/combine-verdicts.js';
 import { explainCode, explainReason } from '../crosstrade/explain-reason.js';
-import { decide, senderMarkWhenNotSent } from '../engine/decide.js';
+import { decide, recordAfterRefusal, senderMarkWhenNotSent } from '../engine/decide.js';
 import { recognizeRepeat } from '../engine/recognize-repeat.js';
 import type { Decision, ImpliedOrder, KeyRecord, PositionReading, Signal, Verdict } from '../engine/types.js';
 import { AlertParseError } from '../signal/alert-parse-error.js';
@@ -416,7 +416,14 @@ function refuseBusy(ctx: AlertContext, error: unknown): AlertReply {
   const { deps, signal } = ctx;
   const reason = 'database busy: nothing was decided or forwarded';
   const mark = senderMarkWhenNotSent({ owner: null, doubt: null }, signal, 'block');
-  deps.store.recordRefusal({ keys: ctx.keys, marks: mark === null ? [] : [mark], identity: ctx.identity, log: logEntry(ctx, 'blocked', reason, null) });
+  const at = deps.now();
+  deps.store.recordRefusal({
+    keys: ctx.keys,
+    marks: mark === null ? [] : [mark],
+    record: (record) => recordAfterRefusal(record, signal, at),
+    identity: ctx.identity,
+    log: logEntry(ctx, 'blocked', reason, null),
+  });
   deps.logger.error({ err: error, relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId }, 'database busy: alert not processed');
   // 503: nothing left the relay, so TradingView's resend 5 s later is a harmless second chance.
   return reply(ctx, 503, 'blocked', reason);

@@ -141,6 +141,11 @@ export interface Settlement {
 export interface Refusal {
   keys: PositionKey[];
   marks: StrategyMark[];
+  /**
+   * What each key's record becomes (engine: recordAfterRefusal), applied to the record as it is when
+   * the refusal is written; null (or a null answer) leaves the record. Pure, like `decide`.
+   */
+  record: ((record: KeyRecord) => KeyRecord | null) | null;
   identity: AlertIdentity | null;
   log: SignalLogInput;
 }

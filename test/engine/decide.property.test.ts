@@ -80,6 +80,57 @@ const FOUND: Record<string, Parameters<typeof play>[0]> = {
     reached: [false],
     lags: [0],
   },
+  // A's exit inside its hold is sent on a flat reading; B's entry is lost; B's exit reads the long A's exit
+  // closed, not shown yet: short 1 nobody intended (an open reading before an exit's fill could show).
+  'an open reading still showed the position an exit had closed': {
+    strategies: 2,
+    alertIds: false,
+    sizes: false,
+    events: [
+      { kind: 'fire', strategy: 0, alert: 'entry-long', dt: 0 },
+      { kind: 'fire', strategy: 0, alert: 'entry-long', dt: 0 },
+      { kind: 'lose' },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 0 },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 1 },
+    ],
+    reached: [false],
+    lags: [1, 2],
+  },
+  // B's exit hangs; A's FLATTEN fails ambiguously; A enters and exits on a reading that still shows B's long.
+  'an open reading after a hanging exit and an ambiguous FLATTEN': {
+    strategies: 2,
+    alertIds: false,
+    sizes: false,
+    events: [
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 0 },
+      { kind: 'hang' },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 0 },
+      { kind: 'fire', strategy: 0, alert: 'partial', dt: 0 },
+      { kind: 'ambiguous' },
+      { kind: 'fire', strategy: 0, alert: 'entry-long', dt: 0 },
+      { kind: 'fire', strategy: 0, alert: 'entry-long', dt: 0 },
+    ],
+    reached: [false],
+    lags: [0, 1],
+  },
+  // A's entry arrives late, after B's; A's and B's exits both read the long one of them had closed.
+  'an open reading after an entry held in transit': {
+    strategies: 2,
+    alertIds: false,
+    sizes: false,
+    events: [
+      { kind: 'unknown-reading' },
+      { kind: 'fire', strategy: 0, alert: 'entry-long', dt: 0 },
+      { kind: 'hold' },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 0 },
+      { kind: 'later' },
+      { kind: 'fire', strategy: 0, alert: 'entry-long', dt: 0 },
+      { kind: 'fire', strategy: 1, alert: 'entry-long', dt: 0 },
+      { kind: 'resend', dt: 0 },
+    ],
+    reached: [false],
+    lags: [1],
+  },
 };
 
 describe('decide under TradingView delivery: runs the property once failed on', () => {

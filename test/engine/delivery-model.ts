@@ -46,7 +46,7 @@
 //   outcome's marks, and its record only if the key was not written since (a write of marks alone,
 //   with the record unchanged, does not count as writing the key).
 import { classify, classifyCommand } from '../../src/engine/classify.js';
-import { decide, senderMarkWhenNotSent } from '../../src/engine/decide.js';
+import { decide, recordAfterRefusal, senderMarkWhenNotSent } from '../../src/engine/decide.js';
 import { recognizeRepeat } from '../../src/engine/recognize-repeat.js';
 import type {
   DecideContext,
@@ -469,6 +469,11 @@ function arrive(w: World, alert: Alert, choices: Choices, how: string, resendsLe
     w.busyNext = false;
     const mark = senderMarkWhenNotSent({ owner: null, doubt: null }, alert.signal, 'block');
     if (mark !== null) w.holdsNothing[s] = mark.holdsNothing;
+    const record = recordAfterRefusal(w.record, alert.signal, w.now);
+    if (record !== null) {
+      w.record = record;
+      w.version++;
+    }
     w.lastAlert[s] = alert.text;
     remember(w, alert.text, true);
     if (resendsLeft > 0) w.resends.push({ alert, refusedAt: w.now, left: resendsLeft });
@@ -579,18 +584,6 @@ export const KNOWN_BREACHES = {
     kind: 'documented',
     what: "the owner's exit is forwarded when CrossTrade cannot be read (README, two witnesses of three agree): when a close outside the relay took the position, it opens the other side",
   },
-  'reversal-size-unchecked': {
-    kind: 'bug',
-    what: 'a reversal is forwarded on a reading that holds less than it closes (only exits and partial exits are compared with the reading quantity): it opens more than the strategy intends',
-  },
-  'add-size-unchecked': {
-    kind: 'bug',
-    what: "the owner's add is only checked for its side: after a partial exit of it that never reached the account (refused, answered 503, lost) it stacks above what the strategy intends",
-  },
-  'stale-open-reading': {
-    kind: 'bug',
-    what: "an order is forwarded on an open reading that does not show an order already sent (a fill shows up to the fill grace late: the reading still shows a position an exit closed, or misses an add); only flat readings inside the owner's hold are distrusted",
-  },
 } as const satisfies Record<string, { kind: 'documented' | 'bug'; what: string }>;
 
 export type KnownBug = keyof typeof KNOWN_BREACHES;
@@ -602,8 +595,6 @@ export type KnownBug = keyof typeof KNOWN_BREACHES;
  */
 function knownBug(w: World, alert: Alert, reading: PositionReading | null, decidedOn: KeyRecord, owned: boolean, ctx: DecideContext): KnownBug | null {
   const { signal } = alert;
-  const { type, quantity } = signal;
-  let judged = reading;
   if (reading !== null) {
     const truth = readAccount(w, true);
     const stale =
@@ -616,20 +607,12 @@ function knownBug(w: World, alert: Alert, reading: PositionReading | null, decid
         if (truth.kind !== 'flat') return null;
         return reading.kind === 'flat' ? 'flat-reading-inside-hold' : 'exit-on-unreadable-account';
       }
-      if (reading.kind === 'open') return 'stale-open-reading';
       return null;
     }
     // Forwarded on the account's true position too: the owner's order on a flat one goes unchecked inside the hold.
     if (owned && truth.kind === 'flat') return 'flat-reading-inside-hold';
-    judged = truth;
   }
-  if (owned && type === 'add') {
-    const held = w.ledger[alert.strategy]!;
-    if (Math.sign(held) === Math.sign(alert.target) && Math.abs(held) > Math.abs(alert.target) - 1) return 'add-size-unchecked';
-  }
-  if (judged === null) return null;
-  if (judged.kind !== 'open' || type !== 'reversal' || quantity === null) return null;
-  return judged.direction === signal.from && quantity - 1 > judged.quantity ? 'reversal-size-unchecked' : null;
+  return null;
 }
 
 /** CrossTrade's answer to a forward: its outcome's marks always, its record only if nobody wrote the key since. */

@@ -541,6 +541,7 @@ describe('SQLite store', () => {
       store.recordRefusal({
         keys: [key, other],
         marks: [mark(A, true)],
+        record: null,
         identity: identity('fp-r'),
         log: log({ decision: 'blocked', reason: 'database busy: nothing was decided or forwarded' }),
       });
@@ -555,13 +556,13 @@ describe('SQLite store', () => {
     });
 
     it('records a refusal without an identity and without keys', async () => {
-      store.recordRefusal({ keys: [], marks: [], identity: null, log: log({ decision: 'blocked' }) });
+      store.recordRefusal({ keys: [], marks: [], record: null, identity: null, log: log({ decision: 'blocked' }) });
       await nextTurn();
       expect(store.listLogs({ limit: 5 })).toHaveLength(1);
     });
 
     it('a decided copy seen after a refused one is no longer refused', () => {
-      store.recordRefusal({ keys: [key], marks: [], identity: identity('fp'), log: log({ decision: 'blocked' }) });
+      store.recordRefusal({ keys: [key], marks: [], record: null, identity: identity('fp'), log: log({ decision: 'blocked' }) });
       clock = T0 + 5000;
       store.arbitrate([key], A, writing([null], { seen: true }), identity('fp'));
       expect(look(store, [key], A, identity('fp')).earlier).toEqual({ at: T0 + 5000, refused: false });
@@ -727,6 +728,7 @@ describe('SQLite store under a held write lock', () => {
     store.recordRefusal({
       keys: [key],
       marks: [mark(B, true)],
+      record: null,
       identity: identity('fp-b', 30_000, B),
       log: log({ relayId: 'B', decision: 'blocked', reason: 'database busy: nothing was decided or forwarded' }),
     });

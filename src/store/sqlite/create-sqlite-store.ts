@@ -65,6 +65,7 @@ interface KeyRow {
   hold_until: number | null;
   doubt: DoubtKind | null;
   doubt_since: number | null;
+  closing_until: number | null;
   updated_at: number;
   version: number;
 }
@@ -122,13 +123,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     listOwnedBy: db.prepare<[string], KeyRow>('SELECT * FROM key_records WHERE owner_user = ? ORDER BY account_key, instrument_key'),
     upsertKey: db.prepare(`
       INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction,
-                               quantity, opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version)
+                               quantity, opened_at, claimed_at, hold_until, doubt, doubt_since, closing_until, updated_at, version)
       VALUES (@account_group, @account_key, @instrument_key, @account, @instrument, @owner_user, @owner_id, @direction,
-              @quantity, @opened_at, @claimed_at, @hold_until, @doubt, @doubt_since, @updated_at, @version)
+              @quantity, @opened_at, @claimed_at, @hold_until, @doubt, @doubt_since, @closing_until, @updated_at, @version)
       ON CONFLICT (account_group, account_key, instrument_key) DO UPDATE SET
         account = excluded.account, instrument = excluded.instrument, owner_user = excluded.owner_user, owner_id = excluded.owner_id,
         direction = excluded.direction, quantity = excluded.quantity, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at, hold_until = excluded.hold_until,
-        doubt = excluded.doubt, doubt_since = excluded.doubt_since, updated_at = excluded.updated_at, version = excluded.version`),
+        doubt = excluded.doubt, doubt_since = excluded.doubt_since, closing_until = excluded.closing_until, updated_at = excluded.updated_at,
+        version = excluded.version`),
     deleteKey: db.prepare('DELETE FROM key_records WHERE account_group = ? AND account_key = ? AND instrument_key = ?'),
     getSender: db.prepare<[string, string, string, string, string], { holds_nothing: number; last_fingerprint: string | null }>(
       'SELECT holds_nothing, last_fingerprint FROM strategy_keys WHERE account_group = ? AND account_key = ? AND instrument_key = ? AND relay_user = ? AND relay_id = ?',
@@ -214,7 +216,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   /** Writes one key's record with a fresh version (a record with no owner and no doubt is deleted); answers the version. */
   const writeRecord = (key: PositionKey, instrument: string, record: KeyRecord): number | null => {
-    if (record.owner === null && record.doubt === null) {
+    // A free, certain key needs no row, unless a reading may still show contracts an order closed.
+    if (record.owner === null && record.doubt === null && (record.closingUntil ?? 0) <= now()) {
       q.deleteKey.run(...keyArgs(key));
       return null;
     }
@@ -235,6 +238,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       hold_until: owner?.holdUntil ?? null,
       doubt: doubt?.kind ?? null,
       doubt_since: doubt?.since ?? null,
+      closing_until: record.closingUntil ?? null,
       updated_at: now(),
       version,
     });
@@ -264,6 +268,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   const applyRefusal = (r: Refusal) => {
     for (const key of r.keys) {
+      const row = r.record === null ? null : readKey(key);
+      const record = row === null || r.record === null ? null : r.record(toKeyRecord(row));
+      if (row !== null && record !== null) writeRecord(key, row.instrument, record);
       applyMarks(key, r.marks);
       if (r.identity !== null) q.setLast.run(...keyArgs(key), r.identity.relayUser, r.identity.relayId, r.identity.fingerprint, now());
     }
@@ -357,7 +364,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const clearTx = db.transaction((key: PositionKey) => {
     const row = readKey(key);
     if (row === null) return false;
-    writeRecord(key, row.instrument, { owner: null, doubt: { kind: 'changed', since: now() } });
+    writeRecord(key, row.instrument, { ...toKeyRecord(row), owner: null, doubt: { kind: 'changed', since: now() } });
     if (row.owner_user === null || row.owner_id === null) return false;
     applyMarks(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
     return true;
@@ -597,7 +604,8 @@ function toKeyRecord(row: KeyRow | null): KeyRecord {
           claimedAt: row.claimed_at ?? 0,
           holdUntil: row.hold_until ?? 0,
         };
-  return { owner, doubt: row.doubt === null ? null : { kind: row.doubt, since: row.doubt_since ?? 0 } };
+  const doubt = row.doubt === null ? null : { kind: row.doubt, since: row.doubt_since ?? 0 };
+  return row.closing_until === null ? { owner, doubt } : { owner, doubt, closingUntil: row.closing_until };
 }
 
 function toPositionRecord(row: KeyRow): PositionRecord[] {

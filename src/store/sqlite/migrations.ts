@@ -166,4 +166,8 @@ export const MIGRATIONS: readonly string[] = [
     updated_at    INTEGER NOT NULL
   );
   `,
+  // Issue 7: until when a reading may still show contracts an order of the key closed (KeyRecord.closingUntil).
+  `
+  ALTER TABLE key_records ADD COLUMN closing_until INTEGER;
+  `,
 ];
