@@ -402,12 +402,14 @@ async function forwardAndRecord(ctx: AlertContext, logId: number, versions: (num
   }
 }
 
-/** The record with its hold and its doubt starting `ms` later (null stays null: nothing to write). */
+/** The record with its hold, its doubt and its closing grace starting `ms` later (null stays null: nothing to write). */
 function later(record: KeyRecord | null, ms: number): KeyRecord | null {
   if (record === null || ms === 0) return record;
   return {
+    ...record,
     owner: record.owner === null ? null : { ...record.owner, holdUntil: record.owner.holdUntil + ms },
     doubt: record.doubt === null ? null : { ...record.doubt, since: record.doubt.since + ms },
+    ...(record.closingUntil === undefined ? {} : { closingUntil: record.closingUntil + ms }),
   };
 }
 

@@ -89,14 +89,16 @@ describe("the owner's own alerts", () => {
     rig.sim.failWebhook({ kind: 'status', status: 429, times: 1 });
     expect((await rig.post(order('A', 'long', 'short', 'SELL', 2))).body.decision).toBe('failed');
     // A believes short 1; the book is long 1. Inside A's fill grace no reading can settle it; after it, the account does.
-    const early = await rig.post(order('A', 'short', 'short', 'SELL', 1, 'comment=early'));
+    // With its sizes, so that the add is judged on its direction (without them it is blocked before, below).
+    const sizes = 'prev_market_position_size=1; market_position_size=2';
+    const early = await rig.post(order('A', 'short', 'short', 'SELL', 1, `comment=early; ${sizes}`));
     expect(early.body).toMatchObject({
       decision: 'blocked',
       signal_type: 'add',
       reason: expect.stringMatching(/^position-check-inconclusive: claim-mismatch: /),
     });
     rig.advance(PAST_GRACE_MS);
-    const add = await rig.post(order('A', 'short', 'short', 'SELL', 1));
+    const add = await rig.post(order('A', 'short', 'short', 'SELL', 1, sizes));
     expect(add.body).toMatchObject({
       decision: 'blocked',
       signal_type: 'add',
@@ -107,6 +109,37 @@ describe("the owner's own alerts", () => {
     expect(rig.book()).toEqual(['Long 1']);
     // Never a position nobody owns: the long 1 is still A's.
     expect(rig.relay.store.listPositions('bob').map((p) => `${p.relayId} ${p.direction}`)).toEqual(['A long']);
+  });
+
+  it('an add without prev_market_position_size is blocked: after a lost partial exit it would stack above what the strategy holds', async () => {
+    rig = await startTestRig();
+    await rig.post(order('A', 'flat', 'long', 'BUY', 2, 'prev_market_position_size=0; market_position_size=2'));
+    rig.advance(PAST_GRACE_MS);
+    // A's partial exit (long 2 → long 1) never arrives; A believes long 1 and adds one.
+    const add = await rig.post(order('A', 'long', 'long', 'BUY', 1));
+    expect(add.body).toMatchObject({ decision: 'blocked', signal_type: 'add', reason: expect.stringMatching(/^add-size-unknown: /) });
+    // With its sizes the same add is checked against the account: A says 1, the account holds 2.
+    const sized = await rig.post(order('A', 'long', 'long', 'BUY', 1, 'prev_market_position_size=1; market_position_size=2'));
+    expect(sized.body).toMatchObject({ decision: 'blocked', signal_type: 'add', reason: expect.stringMatching(/^position-mismatch: /) });
+    expect(rig.book()).toEqual(['Long 2']);
+    // In step, it is sent.
+    const inStep = await rig.post(order('A', 'long', 'long', 'BUY', 1, 'prev_market_position_size=2; market_position_size=3; comment=in-step'));
+    expect(inStep.body.decision).toBe('forwarded');
+    expect(rig.book()).toEqual(['Long 3']);
+  });
+
+  it('a reversal without its sizes is sent only as a mirror of the account: after a lost add it would open more than intended', async () => {
+    rig = await startTestRig();
+    await rig.post(entry('A'));
+    rig.advance(PAST_GRACE_MS);
+    // A's add never arrives: A believes long 2, the book holds long 1. A reverses to short 1: SELL 3.
+    const reversal = await rig.post(order('A', 'long', 'short', 'SELL', 3));
+    expect(reversal.body).toMatchObject({ decision: 'blocked', signal_type: 'reversal', reason: expect.stringMatching(/^reversal-size-unknown: /) });
+    expect(rig.book()).toEqual(['Long 1']);
+    // A mirror of the account (close 1, open 1) is what a reversal without sizes can only mean: sent.
+    const mirror = await rig.post(order('A', 'long', 'short', 'SELL', 2, 'comment=mirror'));
+    expect(mirror.body.decision).toBe('forwarded');
+    expect(rig.book()).toEqual(['Short 1']);
   });
 
   it('case 6: a partial exit that starts from the other direction is refused too', async () => {

@@ -80,6 +80,22 @@ describe('nobody owns', () => {
     20_000,
   );
 
+  it('case 9: an owner whose alert was refused as database busy is checked against the account next', async () => {
+    rig = await startTestRig();
+    await rig.post(order('A', 'flat', 'long', 'BUY', 2, 'prev_market_position_size=0; market_position_size=2'));
+    rig.advance(10_001);
+    const lock = holdWriteLock(rig.config.dbPath, 2_600);
+    const partial = await rig.post(order('A', 'long', 'long', 'SELL', 1, 'prev_market_position_size=2; market_position_size=1'));
+    expect(partial.status).toBe(503);
+    await lock.released;
+    await rig.relay.store.sync();
+    expect(rig.relay.store.listPositions('bob').map((p) => [p.relayId, p.doubt])).toEqual([['A', 'changed']]);
+    // A believes long 1 and adds; the account holds 2: the add is not stacked on it.
+    const add = await rig.post(order('A', 'long', 'long', 'BUY', 1, 'prev_market_position_size=1; market_position_size=2'));
+    expect(add.body).toMatchObject({ decision: 'blocked', reason: expect.stringMatching(/^position-mismatch: /) });
+    expect(rig.book()).toEqual(['Long 2']);
+  }, 20_000);
+
   it('case 9: TradingView’s resend of the busy-refused entry gets its second chance', async () => {
     rig = await startTestRig();
     const lock = holdWriteLock(rig.config.dbPath, 2_600);

@@ -84,6 +84,10 @@ describe('webhook: a failed forward', () => {
     expect(ambiguous.body).toEqual({ decision: 'unknown', signal_type: 'exit', reason: unknownReason('upstream-http-500') });
     expect(await owners()).toEqual([['A', 'unknown-outcome']]);
     expect(rig.book()).toEqual(['Long 1']);
+    // The exit may have reached NinjaTrader without showing yet: a reading of Long 1 inside its fill grace proves nothing.
+    const early = await rig.post(exit('A', { extra: 'comment=early' }));
+    expect(early.body).toMatchObject({ decision: 'dropped', reason: expect.stringMatching(/^position-check-inconclusive: record-uncertain: /) });
+    rig.advance(10_001);
     rig.sim.failWebhook({ kind: 'status', status: 400, times: 1 });
     const refused = await rig.post(exit('A', { extra: 'comment=again' }));
     expect(refused.status).toBe(200);

@@ -203,11 +203,12 @@ describe('webhook: the ownership rules end to end', () => {
 
   it('forwards the owner’s add and partial exit, blocks another strategy’s add and drops its partial exit', async () => {
     await rig.post(entry('A'));
-    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'BUY' }))).body).toMatchObject({
+    const sizes = (prev: number, now: number) => `prev_market_position_size=${prev}; market_position_size=${now}`;
+    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'BUY', extra: sizes(1, 2) }))).body).toMatchObject({
       decision: 'forwarded',
       signal_type: 'add',
     });
-    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'SELL' }))).body).toMatchObject({
+    expect((await rig.post(alertText({ relayId: 'A', prev: 'long', now: 'long', action: 'SELL', extra: sizes(2, 1) }))).body).toMatchObject({
       decision: 'forwarded',
       signal_type: 'partial_exit',
     });

@@ -38,7 +38,7 @@ describe('schema v7: paper mode', () => {
     store.close();
     store = undefined;
     const check = new Database(file, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(7);
+    expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     check.close();
   });
 

@@ -131,6 +131,7 @@ describe('SQLite store migrations', () => {
         'doubt_since',
         'updated_at',
         'version',
+        'closing_until',
       ]);
       expect(keyColumns.find((c) => c.name === 'quantity')?.type).toBe('INTEGER');
     });

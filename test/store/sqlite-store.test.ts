@@ -89,7 +89,7 @@ describe('SQLite store', () => {
   it('creates the database with its schema version, in WAL mode, readable by its owner only', () => {
     const db = new Database(temp.file('relay.db'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    expect(MIGRATIONS).toHaveLength(7);
+    expect(MIGRATIONS).toHaveLength(8);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     if (process.platform !== 'win32') expect(fs.statSync(temp.file('relay.db')).mode & 0o777).toBe(0o600);
