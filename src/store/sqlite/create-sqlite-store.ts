@@ -99,6 +99,9 @@ interface LogRow {
   alert: string;
 }
 
+/** How soon `flush()` tries again while the database is busy or failing (ms). */
+const FLUSH_RETRY_MS = 50;
+
 type Queued = { kind: 'settle'; settlement: Settlement } | { kind: 'refusal'; refusal: Refusal };
 
 /** Opens (creating and migrating if needed) the SQLite file behind the relay. */
@@ -345,7 +348,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         const failure = storeError(error);
         const left = deadline - Date.now();
         if (!isPassing(error) || left <= 0) throw failure;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, left)));
+        // Someone waits on this one: shorter turns than the background retry's.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, FLUSH_RETRY_MS, left)));
       }
     }
   };
