@@ -150,70 +150,97 @@ export interface Refusal {
   log: SignalLogInput;
 }
 
+/**
+ * The store contract (issue 10): one interface, two implementations (SQLite, the embedded default,
+ * and PostgreSQL for several instances), both run through the same contract suite
+ * (test/store/contract). Every method is asynchronous; failures are the store's own errors
+ * (StoreBusyError, StoreUnavailableError below): nothing above the store knows an SQLite or
+ * PostgreSQL error code.
+ */
 export interface Store {
-  getUser(relayUser: string): UserRecord | null;
-  listUsers(): UserRecord[];
+  /** Which implementation this is (logs, /health, doctor). */
+  readonly kind: 'sqlite' | 'postgres';
+
+  getUser(relayUser: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
   /** Creates or replaces a user; answers which it did. A changed CrossTrade key moves the user's positions to its new account group. */
-  saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null; paper?: boolean }): 'created' | 'updated';
+  saveUser(user: {
+    relayUser: string;
+    crosstradeKey: string;
+    webhookUrl: string;
+    relaySecret?: string | null;
+    paper?: boolean;
+  }): Promise<'created' | 'updated'>;
   /** Removes a user and the positions it owns (its signal log stays); false when unknown. Its strategies hold nothing. */
-  removeUser(relayUser: string): boolean;
+  removeUser(relayUser: string): Promise<boolean>;
 
   /** Owned keys, all or those a relay_user's strategies own. */
-  listPositions(relayUser?: string): PositionRecord[];
+  listPositions(relayUser?: string): Promise<PositionRecord[]>;
   /** Every key the account group has a record of (FLATTENEVERYTHING closes them all). */
-  listKeys(accountGroup: string): PositionKey[];
+  listKeys(accountGroup: string): Promise<PositionKey[]>;
   /** Releases a key by hand; its owner holds nothing there any more. False when nobody owned it. */
-  clearPosition(key: UserPositionKey): boolean;
+  clearPosition(key: UserPositionKey): Promise<boolean>;
 
   /**
-   * The atomic step: in one write transaction (BEGIN IMMEDIATE, so it also holds against a
-   * second relay process on the same file) applies refusals and settlements still queued, reads
-   * the keys, finds an earlier copy of the alert, lets `decide` choose, writes the changes, the
-   * marks and the signal-log row. `decide` must be pure: no I/O inside.
-   * @throws StoreBusyError when another process holds the database past the busy timeout.
+   * The atomic step: in one write transaction that holds the alert's keys against every other
+   * writer (SQLite: BEGIN IMMEDIATE; PostgreSQL: the keys locked in a fixed order, never across a
+   * network call) applies refusals and settlements still queued, reads the keys, finds an earlier
+   * copy of the alert, lets `decide` choose, writes the changes, the marks and the signal-log row.
+   * `decide` must be pure (no I/O) and may be called more than once.
+   * @throws StoreBusyError when another writer holds the keys past the busy timeout (nothing written).
+   * @throws StoreUnavailableError when the database cannot be reached or does not answer in time.
    */
-  arbitrate<T>(keys: PositionKey[], sender: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T>;
+  arbitrate<T>(keys: PositionKey[], sender: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): Promise<ArbitrationResult<T>>;
   /**
    * `arbitrate` for an alert's first round: the user is read and `plan` chooses the keys inside the
    * same transaction, so the common path of an alert is one transaction (issue 9). `plan` answers
    * null to decide nothing (an unknown user, a refused relay_secret): then the answer is null.
-   * `plan` must be pure and fast, like `decide`.
-   * @throws StoreBusyError when another process holds the database past the busy timeout.
+   * `plan` must be pure and fast, like `decide`, and may be called more than once: an
+   * implementation that cannot read synchronously calls it again once the keys an account group
+   * asked for are loaded.
+   * @throws StoreBusyError, StoreUnavailableError as `arbitrate`.
    */
   arbitrateAs<T>(
     relayUser: string,
     plan: (user: UserRecord | null, listKeys: (accountGroup: string) => PositionKey[]) => ArbitrationPlan<T> | null,
-  ): ArbitrationResult<T> | null;
-  /** Writes a forward's outcome; when the database is busy it is queued and retried until written (never lost, never thrown). */
+  ): Promise<ArbitrationResult<T> | null>;
+  /** Writes a forward's outcome; when the database is busy or away it is queued and retried until written (never lost, never thrown). */
   settle(settlement: Settlement): void;
   /** Records an alert refused before any decision; queued and retried like `settle`. */
   recordRefusal(refusal: Refusal): void;
+  /** Resolves once every queued outcome and refusal is written (tests, shutdown); rejects when they cannot be. */
+  flush(): Promise<void>;
 
   /**
    * Resolves once every decision committed before the call would survive a power cut of the
-   * machine (an fsync; shared by the alerts committed meanwhile). The relay awaits it before an
-   * order leaves and before it answers. Rejects when the disk fails.
+   * machine (SQLite: an fsync shared by the alerts committed meanwhile; PostgreSQL: its commit
+   * already waited for the WAL flush, so at once). The relay awaits it before an order leaves and
+   * before it answers. Rejects when the disk fails.
    */
   sync(): Promise<void>;
 
-  appendLog(entry: SignalLogInput): number;
+  appendLog(entry: SignalLogInput): Promise<number>;
   /** Newest first. */
-  listLogs(options: LogQuery & { limit: number }): SignalLogRecord[];
+  listLogs(options: LogQuery & { limit: number }): Promise<SignalLogRecord[]>;
   /** How many rows of each decision match (decisions with none are absent). */
-  countLogs(query: LogQuery): Partial<Record<LogDecision, number>>;
+  countLogs(query: LogQuery): Promise<Partial<Record<LogDecision, number>>>;
   /** After a crash: forwards left `pending` become `unknown`, keys left in flight become of unknown outcome; answers how many rows. */
-  closeInterruptedForwards(reason: string): number;
+  closeInterruptedForwards(reason: string): Promise<number>;
   /** Deletes signal-log rows and alert fingerprints older than the given times; answers how many of each. */
-  prune(options: { logsBefore: number; fingerprintsBefore: number }): { logs: number; fingerprints: number };
+  prune(options: { logsBefore: number; fingerprintsBefore: number }): Promise<{ logs: number; fingerprints: number }>;
 
   /** The paper book of a paper account group, as savePaperBook stored it; null when it has none. */
-  getPaperBook(accountGroup: string): string | null;
-  savePaperBook(accountGroup: string, book: string): void;
+  getPaperBook(accountGroup: string): Promise<string | null>;
+  savePaperBook(accountGroup: string, book: string): Promise<void>;
 
-  getSetting(name: string): string | null;
-  setSetting(name: string, value: string): void;
+  getSetting(name: string): Promise<string | null>;
+  setSetting(name: string, value: string): Promise<void>;
 
-  close(): void;
+  /** Answers within `timeoutMs` whether the database takes a query (GET /health); never throws. */
+  ping(timeoutMs: number): Promise<boolean>;
+
+  /** Writes what is queued (within a bounded time) and closes; a second call does nothing. */
+  close(): Promise<void>;
 }
 
 /** Another process holds the database's write lock past the busy timeout: nothing was written. */
@@ -226,4 +253,16 @@ export class StoreBusyError extends Error {
 
 export function isStoreBusyError(error: unknown): error is StoreBusyError {
   return error instanceof StoreBusyError;
+}
+
+/** The database cannot be reached, refused the connection, or did not answer within its timeout: nothing is known to be written. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+  constructor(what: string, options?: ErrorOptions) {
+    super(`database unavailable: ${what}`, options);
+  }
+}
+
+export function isStoreUnavailableError(error: unknown): error is StoreUnavailableError {
+  return error instanceof StoreUnavailableError;
 }
