@@ -2580,8 +2580,9 @@ describe('decide: the owner’s add without its size (add-size-unknown)', () => 
     expect(decide(record, unsized(fromSize), READINGS[reading], ctx())).toEqual(block(ADD_SIZE_UNKNOWN));
   });
 
-  it('with its size it is checked against the account: sent on the position it names, out of step on a larger one', () => {
+  it('with its size it is checked against the account instead: sent on the position it names, out of step on a larger one', () => {
     const record = recordFor('sender', 'none');
+    expect(decide(record, unsized('absent'), READINGS['Long 1'], ctx())).toEqual(block(ADD_SIZE_UNKNOWN));
     const sized = signal('add', 'long', 'long', 1, { fromSize: 1 });
     expect(decide(record, sized, READINGS['Long 1'], ctx())).toMatchObject({
       action: 'forward',
@@ -2595,16 +2596,18 @@ describe('decide: the owner’s add without its size (add-size-unknown)', () => 
     const partial = decide(record, signal('partial_exit', 'long', 'long', 1), READINGS['Long 2'], ctx());
     if (partial.action !== 'forward') throw new Error('the partial exit was not sent');
     const after = partial.refused.record;
-    expect(decide(after, signal('add', 'long', 'long', 1), READINGS['Long 2'], ctx(AFTER + 1_000))).toEqual(block(ADD_SIZE_UNKNOWN));
+    expect(decide(after, unsized('absent'), READINGS['Long 2'], ctx(AFTER + 1_000))).toEqual(block(ADD_SIZE_UNKNOWN));
     // With its size, the same add is out of step with the record and the account.
     expect(decide(after, signal('add', 'long', 'long', 1, { fromSize: 1 }), READINGS['Long 2'], ctx(AFTER + 1_000))).toEqual(
       block('position-mismatch: claim-mismatch: A says it held 1, the record 2; CrossTrade reports Long 2 ES 03-26'),
     );
   });
 
-  it('an order read as its add takes its size from the account: sent', () => {
+  it('an order read as its add takes its size from the account: sent, where the same add from an alert without its size is not', () => {
+    const record = recordFor('sender', 'none');
+    expect(decide(record, unsized('absent'), READINGS['Long 1'], ctx())).toEqual(block(ADD_SIZE_UNKNOWN));
     const order = signal('order', null, null, 1, { order: { command: 'PLACE', action: 'buy', quantity: 1 } });
-    expect(decide(recordFor('sender', 'none'), order, READINGS['Long 1'], ctx())).toMatchObject({
+    expect(decide(record, order, READINGS['Long 1'], ctx())).toMatchObject({
       action: 'forward',
       reason: 'order read as add (CrossTrade reports Long 1 ES 03-26): add: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
     });
@@ -2614,6 +2617,7 @@ describe('decide: the owner’s add without its size (add-size-unknown)', () => 
 describe('decide: a reversal without its size (reversal-size-unknown)', () => {
   const ctx = (now = AFTER): DecideContext => ({ now, settings, sender: { holdsNothing: false }, waitExpired: false });
   const reversal = (quantity: number | null, extra: Partial<Signal> = {}) => signal('reversal', 'short', 'long', quantity, extra);
+  const RECORDS = { 'in doubt': recordFor('sender', 'unknown-outcome'), certain: recordFor('sender', 'none') } as const;
 
   // Its qty is the close plus the open: only twice the contracts read (a mirror) is known to mean
   // "close them all, open as many"; a qty of 3 on Long 2 might close 2 and open 1, or close 1 (the
@@ -2621,24 +2625,33 @@ describe('decide: a reversal without its size (reversal-size-unknown)', () => {
   it.each(
     (
       [
-        ['of 2 on Long 1 (close 1, open 1)', 2, open('long', 1), true],
-        ['of 4 on Long 2 (close 2, open 2)', 4, open('long', 2), true],
-        ['without qty on Long 2 (CrossTrade reverses what is there)', null, open('long', 2), true],
-        ['of 3 on Long 2', 3, open('long', 2), false],
-        ['of 2 on Long 2', 2, open('long', 2), false],
-        ['of 1 on Long 1', 1, open('long', 1), false],
-        ['of 3 on Long 1', 3, open('long', 1), false],
-        ['of 3 on Short 2 (before the sides are compared)', 3, open('short', 2), false],
+        ['of 3 on Long 2', 3, open('long', 2)],
+        ['of 2 on Long 2', 2, open('long', 2)],
+        ['of 1 on Long 1', 1, open('long', 1)],
+        ['of 3 on Long 1', 3, open('long', 1)],
+        ['of 3 on Short 2 (before the sides are compared)', 3, open('short', 2)],
       ] as const
-    ).flatMap(([name, quantity, reading, sent]) => (['in doubt', 'certain'] as const).map((record) => ({ name, quantity, reading, sent, record }))),
-  )('the owner’s reversal $name, record $record', ({ quantity, reading, sent, record }) => {
-    const verdict = decide(recordFor('sender', record === 'certain' ? 'none' : 'unknown-outcome'), reversal(quantity), reading, ctx());
-    if (sent) {
-      expect(verdict).toMatchObject({ action: 'forward', reason: `reversal: A owns the position; reconciled: CrossTrade reports ${reading.detail}` });
-    } else {
-      expect(verdict).toEqual(block(REVERSAL_SIZE_UNKNOWN(quantity, reading.detail)));
-    }
+    ).flatMap(([name, quantity, reading]) => (['in doubt', 'certain'] as const).map((record) => ({ name, quantity, reading, record }))),
+  )('the owner’s reversal $name, record $record: blocked', ({ quantity, reading, record }) => {
+    expect(decide(RECORDS[record], reversal(quantity), reading, ctx())).toEqual(block(REVERSAL_SIZE_UNKNOWN(quantity, reading.detail)));
   });
+
+  it.each(['in doubt', 'certain'] as const)(
+    'record %s: only a mirror of the position read is sent, or a reversal without qty (CrossTrade reverses what is there)',
+    (record) => {
+      for (const [quantity, reading] of [
+        [2, open('long', 1)],
+        [4, open('long', 2)],
+        [null, open('long', 2)],
+      ] as const) {
+        expect(decide(RECORDS[record], reversal(quantity), reading, ctx())).toMatchObject({
+          action: 'forward',
+          reason: `reversal: A owns the position; reconciled: CrossTrade reports ${reading.detail}`,
+        });
+      }
+      expect(decide(RECORDS[record], reversal(3), open('long', 2), ctx())).toEqual(block(REVERSAL_SIZE_UNKNOWN(3, 'Long 2 ES 03-26')));
+    },
+  );
 
   it('nobody’s reversal of 3 on Long 2: blocked, and its strategy holds nothing here', () => {
     expect(decide(EMPTY, reversal(3), open('long', 2), ctx())).toEqual(
@@ -2647,16 +2660,22 @@ describe('decide: a reversal without its size (reversal-size-unknown)', () => {
   });
 
   it('with its size the size checks apply instead: of 3 from 2 on Long 2 sent, of 3 from 3 on Long 2 out of step', () => {
-    const record = recordFor('sender', 'unknown-outcome');
+    const record = RECORDS['in doubt'];
+    expect(decide(record, reversal(3), open('long', 2), ctx())).toEqual(block(REVERSAL_SIZE_UNKNOWN(3, 'Long 2 ES 03-26')));
     expect(decide(record, reversal(3, { fromSize: 2 }), open('long', 2), ctx())).toMatchObject({ action: 'forward' });
     expect(decide(record, reversal(3, { fromSize: 3 }), open('long', 2), ctx())).toEqual(
       block(`position-mismatch: ${DOUBT_REASON('unknown-outcome')}; CrossTrade reports Long 2 ES 03-26`),
     );
   });
 
-  it('an order read as a reversal takes its size from the account: REVERSE on Long 2 sent', () => {
-    const order = signal('order', null, null, null, { order: { command: 'REVERSE', action: null, quantity: null } });
-    expect(decide(recordFor('sender', 'none'), order, open('long', 2), ctx())).toMatchObject({ action: 'forward' });
+  it('an order read as a reversal takes its size from the account: PLACE sell 3 on Long 2 (close 2, open 1) sent, where the alert’s reversal of 3 is not', () => {
+    const record = RECORDS.certain;
+    expect(decide(record, reversal(3), open('long', 2), ctx())).toEqual(block(REVERSAL_SIZE_UNKNOWN(3, 'Long 2 ES 03-26')));
+    const order = signal('order', null, null, 3, { order: { command: 'PLACE', action: 'sell', quantity: 3 } });
+    expect(decide(record, order, open('long', 2), ctx())).toMatchObject({
+      action: 'forward',
+      reason: 'order read as reversal (CrossTrade reports Long 2 ES 03-26): reversal: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26',
+    });
   });
 });
 
@@ -2668,60 +2687,79 @@ describe('decide: the key’s closingUntil', () => {
   const ctx = (now = AFTER): DecideContext => ({ now, settings, sender: { holdsNothing: false }, waitExpired: false });
   const GRACE_END = AFTER + settings.fillGraceMs;
   const until = (record: KeyRecord, closingUntil: number): KeyRecord => ({ ...record, closingUntil });
-  const outcomes = (verdict: Verdict) => {
+  const forwarded = (verdict: Verdict) => {
     if (verdict.action !== 'forward') throw new Error(`not forwarded: ${verdict.reason}`);
     return verdict;
+  };
+  /** The outcomes in which the order may have reached CrossTrade. */
+  const reached = (verdict: Verdict) => {
+    const { send, delivered, unknown } = forwarded(verdict);
+    return [send, delivered, unknown].map((outcome) => outcome.record.closingUntil);
   };
   const placeSell1 = signal('order', null, null, 1, { order: { command: 'PLACE', action: 'sell', quantity: 1 } });
 
   describe('what a forward writes', () => {
     it.each([
-      ['the owner’s exit', SIGNALS['exit long'], 'Long 1', true],
-      ['the owner’s partial exit', SIGNALS['partial long'], 'Long 2', true],
-      ['the owner’s reversal', SIGNALS['reversal to short'], 'Long 1', true],
-      ['a FLATTEN', SIGNALS.flatten, 'no reading', true],
-      ['a CLOSESTRATEGY', SIGNALS.closestrategy, 'no reading', true],
-      ['an order read as the owner’s exit', placeSell1, 'Long 1', true],
-      ['the owner’s add', SIGNALS['add long, size 1'], 'Long 1', false],
-      ['a passthrough', SIGNALS.passthrough, 'no reading', false],
+      ['the owner’s exit', SIGNALS['exit long'], 'Long 1'],
+      ['the owner’s partial exit', SIGNALS['partial long'], 'Long 2'],
+      ['the owner’s reversal', SIGNALS['reversal to short'], 'Long 1'],
+      ['a FLATTEN', SIGNALS.flatten, 'no reading'],
+      ['a CLOSESTRATEGY', SIGNALS.closestrategy, 'no reading'],
+      ['an order read as the owner’s exit', placeSell1, 'Long 1'],
     ] as const)(
-      '%s: where it may have reached CrossTrade, the key waits for its fill grace if it can close contracts; refused, nothing is written',
-      (_name, sig, reading, closes) => {
-        const verdict = outcomes(decide(recordFor('sender', 'none'), sig, READINGS[reading], ctx()));
-        for (const outcome of [verdict.send, verdict.delivered, verdict.unknown]) expect(outcome.record.closingUntil).toBe(closes ? GRACE_END : undefined);
+      '%s: sent, delivered or of unknown outcome, what it closes may show until its fill grace ends; refused, nothing is written',
+      (_name, sig, reading) => {
+        const verdict = forwarded(decide(recordFor('sender', 'none'), sig, READINGS[reading], ctx()));
+        expect(reached(verdict)).toEqual([GRACE_END, GRACE_END, GRACE_END]);
         expect(verdict.refused.record.closingUntil).toBeUndefined();
       },
     );
 
-    it('an entry on a free key: nothing to close, nothing written', () => {
-      const verdict = outcomes(decide(EMPTY, SIGNALS['entry long'], null, ctx()));
-      for (const outcome of [verdict.send, verdict.delivered, verdict.unknown, verdict.refused]) expect(outcome.record.closingUntil).toBeUndefined();
-    });
-
     it('with delay=5 s, 5 s longer', () => {
-      const verdict = outcomes(decide(recordFor('sender', 'none'), { ...SIGNALS['exit long'], delayMs: 5_000 }, READINGS['Long 1'], ctx()));
-      expect(verdict.delivered.record.closingUntil).toBe(GRACE_END + 5_000);
+      expect(reached(decide(recordFor('sender', 'none'), { ...SIGNALS['exit long'], delayMs: 5_000 }, READINGS['Long 1'], ctx()))).toEqual([
+        GRACE_END + 5_000,
+        GRACE_END + 5_000,
+        GRACE_END + 5_000,
+      ]);
     });
 
     it('never earlier than the key already waits; refused, the time before stays', () => {
       const later = until(recordFor('sender', 'none'), GRACE_END + 30_000);
-      const kept = outcomes(decide(later, SIGNALS['exit long'], READINGS['Long 1'], ctx()));
-      for (const outcome of [kept.send, kept.delivered, kept.unknown, kept.refused]) expect(outcome.record.closingUntil).toBe(GRACE_END + 30_000);
+      const kept = forwarded(decide(later, SIGNALS['exit long'], READINGS['Long 1'], ctx()));
+      expect(reached(kept)).toEqual([GRACE_END + 30_000, GRACE_END + 30_000, GRACE_END + 30_000]);
+      expect(kept.refused.record.closingUntil).toBe(GRACE_END + 30_000);
       const sooner = until(recordFor('sender', 'none'), AFTER + 3_000);
-      const moved = outcomes(decide(sooner, SIGNALS['exit long'], READINGS['Long 1'], ctx()));
-      for (const outcome of [moved.send, moved.delivered, moved.unknown]) expect(outcome.record.closingUntil).toBe(GRACE_END);
+      const moved = forwarded(decide(sooner, SIGNALS['exit long'], READINGS['Long 1'], ctx()));
+      expect(reached(moved)).toEqual([GRACE_END, GRACE_END, GRACE_END]);
       expect(moved.refused.record).toEqual({ owner: ownedBy(A), doubt: { kind: 'changed', since: AFTER }, closingUntil: AFTER + 3_000 });
     });
 
-    it('an order that closes nothing keeps a time still to come in every outcome, and writes no time already past', () => {
-      const pending = until(EMPTY, AFTER + 3_000);
-      const kept = outcomes(decide(pending, SIGNALS['entry long'], null, ctx()));
-      for (const outcome of [kept.send, kept.delivered, kept.unknown, kept.refused]) expect(outcome.record.closingUntil).toBe(AFTER + 3_000);
+    it('an order that closes nothing (an entry, an add, a passthrough) keeps a time still to come in every outcome, and writes none of its own', () => {
+      const free = forwarded(decide(EMPTY, SIGNALS['entry long'], null, ctx()));
+      expect([...reached(free), free.refused.record.closingUntil]).toEqual([undefined, undefined, undefined, undefined]);
+      const pending = forwarded(decide(until(EMPTY, AFTER + 3_000), SIGNALS['entry long'], null, ctx()));
+      expect([...reached(pending), pending.refused.record.closingUntil]).toEqual([AFTER + 3_000, AFTER + 3_000, AFTER + 3_000, AFTER + 3_000]);
+      const owned = until(recordFor('sender', 'none'), AFTER + 3_000);
+      for (const [sig, reading] of [
+        [SIGNALS['add long, size 1'], READINGS['Long 1']],
+        [SIGNALS.passthrough, null],
+      ] as const) {
+        const verdict = forwarded(decide(owned, sig, reading, ctx()));
+        expect([...reached(verdict), verdict.refused.record.closingUntil]).toEqual([AFTER + 3_000, AFTER + 3_000, AFTER + 3_000, AFTER + 3_000]);
+      }
+    });
+
+    it('a time already past is not written: a record built afresh has none, the key left as it was keeps it', () => {
       const past = until(EMPTY, AFTER);
-      const dropped = outcomes(decide(past, SIGNALS['entry long'], null, ctx()));
-      for (const outcome of [dropped.send, dropped.delivered, dropped.unknown]) expect(outcome.record.closingUntil).toBeUndefined();
-      // Refused, the key is left as it was.
-      expect(dropped.refused.record).toEqual(past);
+      const verdict = forwarded(decide(past, SIGNALS['entry long'], null, ctx()));
+      expect(reached(verdict)).toEqual([undefined, undefined, undefined]);
+      // Refused, the key is left as it was. An order that can close contracts writes its own time.
+      expect(verdict.refused.record).toEqual(past);
+      expect(reached(decide(until(recordFor('sender', 'none'), AFTER), SIGNALS['exit long'], READINGS['Long 1'], ctx()))).toEqual([
+        GRACE_END,
+        GRACE_END,
+        GRACE_END,
+      ]);
     });
 
     it('a reconciliation written without a forward keeps a time still to come, and drops one already past', () => {
@@ -2780,9 +2818,13 @@ describe('decide: the key’s closingUntil', () => {
       },
     ];
 
-    it.each(rows)('$name: on a reading taken 1 ms before closingUntil, not sent, unread (also once that time has passed)', (row) => {
+    // The reading's time counts, not now: "now" (AFTER) is long past all of these closingUntil.
+    it.each(rows)('$name: on a reading taken 1 ms before closingUntil, not sent, unread; at closingUntil or after it, decided on it', (row) => {
       const record = until(row.record, row.reading.takenAt + 1);
       expect(decide(record, row.sig, row.reading, ctx())).toEqual(row.notSent(inconclusive(row.why, 1), record));
+      for (const closingUntil of [row.reading.takenAt, row.reading.takenAt - 1]) {
+        expect(decide(until(row.record, closingUntil), row.sig, row.reading, ctx())).toMatchObject({ action: 'forward' });
+      }
     });
 
     it.each(rows)('$name: the seconds its fill may still take to show, rounded up', (row) => {
@@ -2790,21 +2832,17 @@ describe('decide: the key’s closingUntil', () => {
       expect(decide(record, row.sig, row.reading, ctx()).reason).toBe(inconclusive(row.why, 10));
     });
 
-    it.each(rows)('$name: on a reading taken at closingUntil or after, decided on it', (row) => {
-      for (const takenAt of [row.reading.takenAt, row.reading.takenAt - 1]) {
-        expect(decide(until(row.record, takenAt), row.sig, row.reading, ctx())).toMatchObject({ action: 'forward' });
-      }
-    });
-
-    it('the owner’s own order, its certain record and its alert agreeing, is decided on the reading', () => {
-      const record = until(recordFor('sender', 'none'), CLOSING_UNTIL);
-      expect(decide(record, SIGNALS['exit long'], READINGS['Long 1'], ctx())).toMatchObject({
+    it('the owner’s own order, its certain record and its alert agreeing, is decided on the reading; the same record in doubt is not', () => {
+      const certain = until(recordFor('sender', 'none'), CLOSING_UNTIL);
+      expect(decide(certain, SIGNALS['exit long'], READINGS['Long 1'], ctx())).toMatchObject({
         action: 'forward',
         reason: 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
       });
+      const inDoubt = until(recordFor('sender', 'changed'), CLOSING_UNTIL);
+      expect(decide(inDoubt, SIGNALS['exit long'], READINGS['Long 1'], ctx())).toEqual(drop(inconclusive(DOUBT_REASON('changed'), 77)));
     });
 
-    it('a flat or unknown reading is not affected', () => {
+    it('a flat or unknown reading is not affected, an open one is', () => {
       const record = until(recordFor('sender', 'changed'), CLOSING_UNTIL);
       expect(decide(record, SIGNALS['exit long'], READINGS['flat inside the hold'], ctx())).toEqual(
         drop(`position-mismatch: ${DOUBT_REASON('changed')}; CrossTrade reports flat`),
@@ -2812,6 +2850,7 @@ describe('decide: the key’s closingUntil', () => {
       expect(decide(record, SIGNALS['exit long'], READINGS.unknown, ctx())).toEqual(
         drop(`position-check-failed: ${DOUBT_REASON('changed')}; ${CHECK_FAILED}${ORPHAN_NOTE}`),
       );
+      expect(decide(record, SIGNALS['exit long'], READINGS['Long 1'], ctx())).toEqual(drop(inconclusive(DOUBT_REASON('changed'), 77)));
     });
 
     it('an order without position fields, read as an exit nobody owns, is checked the same', () => {
@@ -2824,8 +2863,8 @@ describe('decide: the key’s closingUntil', () => {
     });
 
     it('A’s exit closes its long 1; its entry fails ambiguously; its next exit, on a reading that still shows the long 1, is not sent (it would open short 1)', () => {
-      const first = outcomes(decide({ owner: ownedBy(A, { quantity: 1 }), doubt: null }, SIGNALS['exit long'], READINGS['Long 1'], ctx()));
-      const entry = outcomes(decide(first.delivered.record, SIGNALS['entry long'], null, ctx(AFTER + 1_000)));
+      const first = forwarded(decide({ owner: ownedBy(A, { quantity: 1 }), doubt: null }, SIGNALS['exit long'], READINGS['Long 1'], ctx()));
+      const entry = forwarded(decide(first.delivered.record, SIGNALS['entry long'], null, ctx(AFTER + 1_000)));
       const stale: PositionReading = { ...open('long', 1), takenAt: AFTER + 2_000 };
       expect(decide(entry.unknown.record, SIGNALS['exit long'], stale, ctx(AFTER + 2_000))).toEqual(drop(inconclusive(DOUBT_REASON('unknown-outcome'), 8)));
     });
