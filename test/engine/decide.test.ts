@@ -307,12 +307,12 @@ type Closing = 'exit' | 'exit, size unknown' | 'partial exit';
 /**
  * An exit or partial exit sent (it moves the key's closingUntil, see closingUntilSent). A delivered
  * exit releases the key. One that closes the position read leaves the key `closing` for its fill grace
- * (from when CrossTrade executes it, after the alert's `delay`); one whose effect the record cannot know (its qty, or no qty, below the position read:
- * contracts nobody owns; or sent on a reading that showed no position; or smaller than the contracts the
- * record holds) leaves it `changed`. A delivered partial exit keeps its owner, holding `left` contracts
- * (null: the record or the partial exit did not say) and held until the exit's fill can show (after any
- * `delay`, never cut short: a reading before then may still count the contracts it closed), and puts a
- * key nobody owns in doubt (a size nobody records).
+ * (from when CrossTrade executes it, after the alert's `delay`); one whose effect the record cannot
+ * know (its qty, or no qty, below the position read: contracts nobody owns; or sent on a reading that
+ * showed no position; or smaller than the contracts the record holds) leaves it `changed`. A delivered
+ * partial exit keeps its owner, holding `left` contracts (null: the record or the partial exit did not
+ * say) and held until the exit's fill can show (after any `delay`, never cut short: a reading before
+ * then may still count the contracts it closed), and puts a key nobody owns in doubt (a size nobody records).
  */
 function forwardClosing(s: Scene, reason: string, base: KeyRecord, kind: Closing, left: number | null = null): Verdict {
   const delayMs = s.signal.delayMs ?? 0;
@@ -786,8 +786,8 @@ reconciled(
     releases: releasesUnlessWorking,
   },
 );
-// Its own exit, reversal, add and partial exit from the recorded side, on a certain record: the
-// record and the alert agree, and the account is still asked (a position closed outside the relay).
+// Its own exit, reversal, add (with its size) and partial exit from the recorded side, on a certain
+// record: the record and the alert agree, and the account is still asked (a position closed outside the relay).
 // An open reading is taken at its word here, whatever the key's closingUntil: the owner's own order
 // confirmed on a certain record.
 const CONFIRM_WHY = "confirm: the owner's order checked against the account";
@@ -808,8 +808,8 @@ function confirmed(
   const agree = `${what}: A owns the position; the record and the alert agree`;
   const sizeUnknown = o.sizeUnknown ?? [];
   const rest = [...OPEN, 'flat after the hold' as const].filter((r) => !o.consistent.includes(r) && !sizeUnknown.includes(r));
-  // A flat reading inside the owner's hold proves nothing: its exit, partial exit or add is sent (an
-  // exit or add then leaves the key in doubt: the size is re-read next time); its reversal is blocked.
+  // A flat reading inside the owner's hold proves nothing: its exit, partial exit or add (with its size)
+  // is sent (an exit or add then leaves the key in doubt: the size is re-read next time); its reversal is blocked.
   const inconclusive = o.inconclusive ?? ((s: CaseScene, agreed: string) => o.forward(s, `${agreed}; ${INCONCLUSIVE}`));
   RULES.push(
     { ...m, reading: ['flat inside the hold'], verdict: (s) => inconclusive(s, agree) },
@@ -2877,18 +2877,30 @@ describe('decide: the key’s closingUntil', () => {
 
 describe('recordAfterRefusal: a refused alert of the owner puts its record in doubt', () => {
   const AT = AFTER + 1_234;
-  const KINDS: readonly (DoubtKind | 'none')[] = ['none', 'in-flight', 'unknown-outcome', 'working-order', 'working-exit', 'changed', 'closing'];
   const recordOf = (owner: OwnerCase, kind: DoubtKind | 'none'): KeyRecord => ({
     owner: owner === 'nobody' ? null : ownedBy(ownerStrategy[owner], { quantity: 2 }),
     doubt: kind === 'none' ? null : { kind, since: DOUBT_SINCE },
   });
+  /** A's own certain record, as a refusal of A's alert leaves it. */
+  const OWN_IN_DOUBT: KeyRecord = { owner: ownedBy(A, { quantity: 2 }), doubt: { kind: 'changed', since: AT } };
 
-  // Its strategy now believes the order took effect, and TradingView's resend may come too late:
-  // the record no longer speaks for it. Anyone else's refusal, or a record already in doubt, changes nothing.
-  it.each(OWNERS.flatMap((owner) => KINDS.map((kind) => ({ owner, kind }))))('owner $owner, doubt $kind', ({ owner, kind }) => {
-    const record = recordOf(owner, kind);
-    const expected: KeyRecord | null = owner === 'sender' && kind === 'none' ? { owner: record.owner, doubt: { kind: 'changed', since: AT } } : null;
-    expect(recordAfterRefusal(record, A, AT)).toEqual(expected);
+  // Its strategy now believes the order took effect, and TradingView's resend may come after its
+  // next alert and be dropped as stale: the record no longer speaks for it.
+  it('the owner’s, on a certain record: in doubt (changed) from the refusal, the owner and its contracts kept', () => {
+    expect(recordAfterRefusal(recordOf('sender', 'none'), A, AT)).toEqual(OWN_IN_DOUBT);
+  });
+
+  it.each(['in-flight', 'unknown-outcome', 'working-order', 'working-exit', 'changed', 'closing'] as const)(
+    'the owner’s, on a record already in doubt (%s): the record stays (null), where a certain one is put in doubt',
+    (kind) => {
+      expect(recordAfterRefusal(recordOf('sender', 'none'), A, AT)).toEqual(OWN_IN_DOUBT);
+      expect(recordAfterRefusal(recordOf('sender', kind), A, AT)).toBeNull();
+    },
+  );
+
+  it.each(['other', 'other-user', 'nobody'] as const)('A’s, on a key owned by %s: the record stays (null), where its own is put in doubt', (owner) => {
+    expect(recordAfterRefusal(recordOf('sender', 'none'), A, AT)).toEqual(OWN_IN_DOUBT);
+    expect(recordAfterRefusal(recordOf(owner, 'none'), A, AT)).toBeNull();
   });
 
   it('the owner’s next order is then read against the account, not confirmed on the record', () => {
@@ -3152,7 +3164,10 @@ describe('decide: properties', () => {
         const kept = (written: KeyRecord) => {
           if (before !== undefined && before > ctx.now) expect(written.closingUntil).toBe(before);
           // A time already past is not written: a record built afresh has none, one left as it was keeps it.
-          else if (written.closingUntil !== undefined) expect(written.closingUntil).toBe(before);
+          else if (written.closingUntil !== undefined) {
+            expect(written.closingUntil).toBe(before);
+            expect({ owner: written.owner, doubt: written.doubt }).toEqual({ owner: r.owner, doubt: r.doubt });
+          }
         };
         if (verdict.action === 'block' || verdict.action === 'drop') {
           if (verdict.send !== null) kept(verdict.send.record);
