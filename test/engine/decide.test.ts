@@ -1599,6 +1599,28 @@ describe('decide: orders without position fields (PLACE, FLATPLACE, REVERSEPOSIT
       reading: 'Long 2',
       expected: (s) => forwardClosing(s, 'exit: A owns the position; reconciled: CrossTrade reports Long 2 ES 03-26', SENDER_BASE, 'exit'),
     },
+    // An order of this key may still close contracts (closingUntil): an open reading taken before decides
+    // nothing for a key nobody owns; the owner's order its certain record confirms is read as usual.
+    {
+      name: 'PLACE sell 1 on Long 1 nobody owns while an order of the key may still close contracts: not sent',
+      readAs: 'exit',
+      order: ['PLACE', 'sell', 1],
+      owner: 'nobody',
+      doubt: 'none',
+      reading: 'Long 1',
+      closingUntil: 'pending',
+      expected: () => drop(`position-check-inconclusive: nobody-owns: an exit could close or reverse a position the relay did not open; ${STILL_CLOSING}`),
+    },
+    {
+      name: 'PLACE sell 1 on Long 1: its exit, confirmed by the reading, also while an order of the key may still close contracts',
+      readAs: 'exit',
+      order: ['PLACE', 'sell', 1],
+      owner: 'sender',
+      doubt: 'none',
+      reading: 'Long 1',
+      closingUntil: 'pending',
+      expected: (s) => forwardClosing(s, 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26', SENDER_BASE, 'exit'),
+    },
     {
       name: 'PLACE sell 1 on Long 1 nobody owns: an exit, checked and sent',
       readAs: 'exit',
