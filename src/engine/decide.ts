@@ -75,7 +75,7 @@ export function senderMarkWhenNotSent(record: KeyRecord, signal: Signal, action:
  */
 export function recordAfterRefusal(record: KeyRecord, sender: Strategy, at: number): KeyRecord | null {
   if (record.owner === null || !sameStrategy(record.owner, sender) || record.doubt !== null) return null;
-  return { owner: record.owner, doubt: changed(at) };
+  return { ...record, doubt: changed(at) };
 }
 
 function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
@@ -116,7 +116,7 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
         `exit-settling: ${doubtText(doubt)}; CrossTrade's reading cannot be trusted for another ${Math.ceil((doubt.since + ctx.settings.fillGraceMs - ctx.now) / 1000)} s`,
       );
     }
-    const verdict = decideKey({ owner, doubt: null }, signal, reading, ctx);
+    const verdict = decideKey({ ...record, doubt: null }, signal, reading, ctx);
     // An entry CrossTrade refuses leaves the key as it was: still closing.
     return verdict.action === 'forward' ? { ...verdict, refused: { ...verdict.refused, record } } : verdict;
   }
@@ -170,8 +170,8 @@ function decideOrder(record: KeyRecord, signal: Signal, reading: PositionReading
   const implied = signal.order === undefined ? null : impliedSignal(signal.order, reading);
   if (implied === null) return block('order-unreadable: an order without position fields needs an action and a whole qty');
   if (implied.type === 'passthrough') {
-    // "Nothing happens" is only as good as the reading: an owner's order may not show yet.
-    if (record.owner !== null || record.doubt !== null) {
+    // "Nothing happens" is only as good as the reading: an owner's order may not show yet, nor a close.
+    if (record.owner !== null || record.doubt !== null || (reading.kind === 'open' && reading.takenAt < (record.closingUntil ?? 0))) {
       return block(
         `order-unreadable: it would change nothing only if CrossTrade's reading (${readingText(reading)}) is current, and the record says otherwise`,
       );
