@@ -164,7 +164,13 @@ export interface Store {
   getUser(relayUser: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
   /** Creates or replaces a user; answers which it did. A changed CrossTrade key moves the user's positions to its new account group. */
-  saveUser(user: { relayUser: string; crosstradeKey: string; webhookUrl: string; relaySecret?: string | null; paper?: boolean }): Promise<'created' | 'updated'>;
+  saveUser(user: {
+    relayUser: string;
+    crosstradeKey: string;
+    webhookUrl: string;
+    relaySecret?: string | null;
+    paper?: boolean;
+  }): Promise<'created' | 'updated'>;
   /** Removes a user and the positions it owns (its signal log stays); false when unknown. Its strategies hold nothing. */
   removeUser(relayUser: string): Promise<boolean>;
 

@@ -334,7 +334,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
   // Outcomes and refusals are queued: written in groups after the answer, and applied first by
   // the next arbitration, so no decision is ever taken on a record missing an earlier outcome.
-  const queue = createOutcomeQueue({ onReturned: () => scheduleFlush(0) });
+  // What a failed transaction took goes back, to be written by the next one or by a retry after
+  // `retryMs` (not at once: a database that refuses connections would be asked in a tight loop).
+  const queue = createOutcomeQueue({ onReturned: () => scheduleFlush(retryMs) });
 
   /**
    * The atomic step, and the background flush when `arbitration` is null. Claims what is queued
@@ -400,8 +402,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     try {
       return await attempt();
     } catch (error) {
+      // Another transaction of this process may have taken those outcomes meanwhile: it does the same.
       const poisoned = error instanceof EntryFailure || !(isPassingFailure(error) || error instanceof CallerFailure || error instanceof Restart);
-      if (!poisoned || queue.waiting === 0) throw error;
+      if (!poisoned) throw error;
       await writeEachQueued(session);
       return attempt();
     }
@@ -466,7 +469,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }
   };
   function scheduleFlush(delayMs: number): void {
-    if (flushTimer !== null || closed) return;
+    // Once closing, close() writes what is queued, within its own time.
+    if (flushTimer !== null || closing !== null) return;
     if (delayMs === 0) {
       const immediate = setImmediate(runFlush);
       flushTimer = { cancel: () => clearImmediate(immediate) };
