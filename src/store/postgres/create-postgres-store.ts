@@ -14,7 +14,7 @@ import {
   StoreUnavailableError,
   type UserRecord,
 } from '../store.js';
-import { KeyWork, LOAD_STATEMENT, type LoadedKeys, WRITE_STATEMENT } from './key-work.js';
+import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms, WRITE_STATEMENT } from './key-work.js';
 import { createKeyGates } from './key-gates.js';
 import { lockId } from './lock-id.js';
 import { maskDatabaseUrl } from './mask-database-url.js';
@@ -137,6 +137,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   // What a transaction needs once it holds its keys (read, write, commit), kept out of its lock wait.
   const afterLocksMs = Math.min(200, callTimeoutMs / 4);
   const report = (error: unknown) => options.onBackgroundError?.(error);
+  checkDatabaseUrl(url);
   const secrets = secretsOf(url);
   const fail = (error: unknown) => toStoreError(error, secrets);
 
@@ -631,7 +632,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     };
     if (query.relayUser !== undefined) add('relay_user = ?', query.relayUser);
     if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
-    if (query.since !== undefined) add('time >= ?', query.since);
+    // Times are whole ms: a bound between two of them is the next whole one.
+    if (query.since !== undefined) add('time >= ?', Math.ceil(query.since));
     if (query.decisions !== undefined) add('decision = ANY(?::text[])', query.decisions);
     return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
   };
@@ -805,7 +807,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
           `INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
           [
-            entry.time,
+            ms(entry.time),
             entry.relayUser,
             entry.relayId,
             entry.account,
@@ -866,8 +868,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       logs: await inBatches(() =>
         call(
           async (session) =>
-            (await session.query('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < $1 LIMIT 1000) AND time < $1', [logsBefore]))
-              .rowCount ?? 0,
+            (
+              await session.query('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < $1 LIMIT 1000) AND time < $1', [
+                Math.ceil(logsBefore),
+              ])
+            ).rowCount ?? 0,
         ),
       ),
       fingerprints: await inBatches(() =>
@@ -876,7 +881,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             (
               await session.query(
                 'DELETE FROM alert_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM alert_fingerprints WHERE time < $1 LIMIT 1000) AND time < $1',
-                [fingerprintsBefore],
+                [Math.ceil(fingerprintsBefore)],
               )
             ).rowCount ?? 0,
         ),
@@ -893,7 +898,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       call(async (session) => {
         await session.query(
           'INSERT INTO paper_books (account_group, book, updated_at) VALUES ($1, $2, $3) ON CONFLICT (account_group) DO UPDATE SET book = excluded.book, updated_at = excluded.updated_at',
-          [accountGroup, book, now()],
+          [accountGroup, book, ms(now())],
         );
       }),
 
@@ -933,11 +938,12 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
  * budget), migrates, and answers the server's synchronous_commit. Bounded by `startTimeoutMs`.
  */
 async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: number, secrets: readonly string[]): Promise<string> {
-  const client = new pg.Client(base);
-  client.on('error', () => undefined); // the failing query reports it
+  let client: pg.Client | null = null;
   let timer: NodeJS.Timeout | undefined;
   try {
     const opening = (async () => {
+      client = new pg.Client(base);
+      client.on('error', () => undefined); // the failing query reports it
       await client.connect();
       await migrate(client, startTimeoutMs);
       const { rows } = await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
@@ -960,7 +966,24 @@ async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: 
   } finally {
     clearTimeout(timer);
     // Bounded: a server that stopped answering must not hold the start.
-    await Promise.race([client.end().catch(() => undefined), sleep(1000)]);
+    const opened = client as pg.Client | null;
+    if (opened !== null) await Promise.race([opened.end().catch(() => undefined), sleep(1000)]);
+  }
+}
+
+/**
+ * A URL pg can read, refused in words that do not repeat it (it holds the password): pg's own
+ * parse error would carry the whole text.
+ */
+function checkDatabaseUrl(url: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new Error('the database URL is not a PostgreSQL URL: expected postgres://user:password@host:5432/database');
   }
 }
 

@@ -257,12 +257,12 @@ export class KeyWork {
       col(upserts, (r) => r.owner_id),
       col(upserts, (r) => r.direction),
       col(upserts, (r) => r.quantity),
-      col(upserts, (r) => r.opened_at),
-      col(upserts, (r) => r.claimed_at),
-      col(upserts, (r) => r.hold_until),
+      col(upserts, (r) => ms(r.opened_at)),
+      col(upserts, (r) => ms(r.claimed_at)),
+      col(upserts, (r) => ms(r.hold_until)),
       col(upserts, (r) => r.doubt),
-      col(upserts, (r) => r.doubt_since),
-      col(upserts, (r) => r.updated_at),
+      col(upserts, (r) => ms(r.doubt_since)),
+      col(upserts, (r) => ms(r.updated_at)),
       col(upserts, (r) => r.version),
       col(deletes, (k) => k.accountGroup),
       col(deletes, (k) => accountKey(k.account)),
@@ -274,17 +274,17 @@ export class KeyWork {
       ...strategyColumns(both),
       col(both, (c) => c.holdsNothing),
       col(both, (c) => c.lastFingerprint),
-      this.now(),
+      ms(this.now()),
       col(decided, ([f]) => f),
-      col(decided, ([, s]) => s.decided),
+      col(decided, ([, s]) => ms(s.decided)),
       col(refused, ([f]) => f),
-      col(refused, ([, s]) => s.refused),
+      col(refused, ([, s]) => ms(s.refused)),
       col(completions, ([id]) => id),
       col(completions, ([, o]) => o.decision),
       col(completions, ([, o]) => o.reason),
       col(completions, ([, o]) => o.upstreamStatus),
       col(completions, ([, o]) => o.latencyMs),
-      col(this.logs, (l) => l.time),
+      col(this.logs, (l) => ms(l.time)),
       col(this.logs, (l) => l.relayUser),
       col(this.logs, (l) => l.relayId),
       col(this.logs, (l) => l.account),
@@ -373,6 +373,11 @@ SELECT coalesce(json_agg(id ORDER BY id), '[]'::json) AS ids FROM logged`;
 // instance: a random 48-bit number does that without coordination (as in the SQLite store).
 function nextVersion(): number {
   return randomInt(2 ** 48 - 1);
+}
+
+/** A time in ms for a BIGINT column: a clock that answers fractions of a ms is rounded, as PostgreSQL would refuse it. */
+export function ms(time: number | null): number | null {
+  return time === null || !Number.isFinite(time) ? time : Math.round(time);
 }
 
 function strategyId(key: PositionKey, strategy: Strategy): string {

@@ -142,6 +142,14 @@ describe('PostgreSQL store errors', () => {
     expect(ms).toBeLessThan(1500);
   });
 
+  it('refuses a database URL it cannot read without repeating it', async () => {
+    for (const url of [`postgres://postgres:${PASSWORD}@[::1/x`, `mysql://postgres:${PASSWORD}@127.0.0.1/x`, `host=127.0.0.1 password=${PASSWORD}`]) {
+      const { error } = await timed(open(url));
+      expect((error as Error).message).toBe('the database URL is not a PostgreSQL URL: expected postgres://user:password@host:5432/database');
+      expect(everything(error)).not.toContain(PASSWORD);
+    }
+  });
+
   it('gives up opening on a server that accepts and never answers, within the connection timeout', async () => {
     const silent = await startSilentServer();
     try {
