@@ -54,7 +54,7 @@ export async function measureApiDay({ cli = RELAY_CLI, settings = {}, label, sho
     ...settings,
   });
   const relay = await startRelay(config, { now });
-  relay.store.saveUser({ relayUser: DAY.user, crosstradeKey: KEY, webhookUrl: sim.webhookUrl(KEY) });
+  await relay.store.saveUser({ relayUser: DAY.user, crosstradeKey: KEY, webhookUrl: sim.webhookUrl(KEY) });
   // The signal log says which decisions used CrossTrade's reading (its api_check), fresh or cached.
   const log = new Database(config.dbPath, { readonly: true, fileMustExist: true });
   const lastId = log.prepare('SELECT COALESCE(MAX(id), 0) FROM signal_log').pluck();

@@ -35,7 +35,7 @@ export async function measureDurability({ cli = RELAY_CLI, alerts = 600, inFligh
       ]) {
         const file = path.join(dir, `${mode.durability}-${concurrency}.db`);
         const store = createSqliteStore(file, { durability: mode.durability });
-        store.saveUser({ relayUser: 'bench', crosstradeKey: KEY, webhookUrl: 'https://app.crosstrade.io/v1/send/a/b' });
+        await store.saveUser({ relayUser: 'bench', crosstradeKey: KEY, webhookUrl: 'https://app.crosstrade.io/v1/send/a/b' });
         const group = accountGroupOf(KEY);
         let next = 0;
         const cpu = process.cpuUsage();
@@ -47,7 +47,7 @@ export async function measureDurability({ cli = RELAY_CLI, alerts = 600, inFligh
             const at = performance.now();
             const key = { accountGroup: group, account: `Sim${n % 100}`, instrumentKey: 'ES' };
             const strategy = { relayUser: 'bench', relayId: `S${n % 7}` };
-            const result = store.arbitrateAs('bench', () => ({
+            const result = await store.arbitrateAs('bench', () => ({
               keys: [key],
               sender: strategy,
               identity: { fingerprint: `fp-${n}`, ...strategy, windowMs: 30_000 },
@@ -76,7 +76,7 @@ export async function measureDurability({ cli = RELAY_CLI, alerts = 600, inFligh
         await Promise.all(Array.from({ length: concurrency }, worker));
         const wallMs = performance.now() - started;
         const used = process.cpuUsage(cpu);
-        store.close();
+        await store.close();
         latencies.sort((a, b) => a - b);
         rows.push({
           mode: mode.describe,

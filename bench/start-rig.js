@@ -134,6 +134,7 @@ export async function seedUsers(dbFile, webhooks, cli = RELAY_CLI) {
   const storeModule = path.resolve(path.dirname(cli), '../store/sqlite/create-sqlite-store.js');
   const { createSqliteStore } = await import(pathToFileURL(storeModule).href);
   const store = createSqliteStore(dbFile);
-  for (const user of USERS) store.saveUser({ relayUser: user, crosstradeKey: crosstradeKey(user), webhookUrl: webhooks[crosstradeKey(user)] });
-  store.close();
+  // Awaited: the store is asynchronous since issue 10 (an older build's answers are awaited as they are).
+  for (const user of USERS) await store.saveUser({ relayUser: user, crosstradeKey: crosstradeKey(user), webhookUrl: webhooks[crosstradeKey(user)] });
+  await store.close();
 }

@@ -64,14 +64,21 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   }
   const stopCheckpointer = startCheckpointer(config.dbPath);
   for (const notice of options.notices ?? []) logger.warn(notice);
-  const interrupted = store.closeInterruptedForwards(INTERRUPTED_REASON);
-  if (interrupted > 0)
-    logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
-  if (config.adminToken === undefined && ensureAdminToken(store).generated) {
-    logger.warn('generated an admin token for the management API and stored it in the database: show it with `npx trade-relay admin-token`');
+  try {
+    const interrupted = await store.closeInterruptedForwards(INTERRUPTED_REASON);
+    if (interrupted > 0)
+      logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
+    if (config.adminToken === undefined && (await ensureAdminToken(store)).generated) {
+      logger.warn('generated an admin token for the management API and stored it in the database: show it with `npx trade-relay admin-token`');
+    }
+    // `admin-token`, run from another shell, cannot see this process's environment: it reads this.
+    await recordAdminTokenSource(store, config.adminToken === undefined ? 'stored' : 'RELAY_ADMIN_TOKEN', now());
+  } catch (error) {
+    await stopCheckpointer();
+    await store.close();
+    await closeLog();
+    throw error;
   }
-  // `admin-token`, run from another shell, cannot see this process's environment: it reads this.
-  recordAdminTokenSource(store, config.adminToken === undefined ? 'stored' : 'RELAY_ADMIN_TOKEN', now());
   const stopMaintenance = startMaintenance(store, logger, config, now);
   const crosstrade = createCrossTradeClient({
     apiBaseUrl: config.crosstradeApiUrl,
@@ -107,7 +114,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   } catch (error) {
     stopMaintenance();
     await stopCheckpointer();
-    store.close();
+    await store.close();
     await crosstrade.close();
     await closeLog();
     throw error;
@@ -130,7 +137,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
         await app.close(); // waits for requests in flight
         await crosstrade.close();
         await stopCheckpointer();
-        store.close();
+        await store.close();
         logger.info('relay stopped');
         await closeLog();
       })()),
@@ -143,16 +150,16 @@ const HOUR_MS = 3_600_000;
 
 /** Prunes the signal log past its retention (at start, then hourly) and old duplicate fingerprints. */
 function startMaintenance(store: Store, logger: Logger, config: Config, now: () => number): () => void {
-  const run = () => {
+  const run = async () => {
     try {
-      const pruned = store.prune({ logsBefore: now() - config.logRetentionDays * 24 * HOUR_MS, fingerprintsBefore: now() - HOUR_MS });
+      const pruned = await store.prune({ logsBefore: now() - config.logRetentionDays * 24 * HOUR_MS, fingerprintsBefore: now() - HOUR_MS });
       if (pruned.logs > 0) logger.info({ rows: pruned.logs, retention_days: config.logRetentionDays }, 'signal log pruned');
     } catch (error) {
       logger.error({ err: error }, 'signal log pruning failed');
     }
   };
-  run();
-  const timer = setInterval(run, HOUR_MS);
+  void run();
+  const timer = setInterval(() => void run(), HOUR_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -46,7 +46,7 @@ describe('startRelay', () => {
   it('records which admin token a relay accepts, for `admin-token` run from another shell', async () => {
     const rig = await startTestRig();
     try {
-      expect(readAdminTokenSource(rig.relay.store)?.source).toBe('RELAY_ADMIN_TOKEN');
+      expect((await readAdminTokenSource(rig.relay.store))?.source).toBe('RELAY_ADMIN_TOKEN');
     } finally {
       await rig.close();
     }
@@ -62,12 +62,12 @@ describe('startRelay', () => {
       const second = await startRelay({ ...rig.config, logFile: `${rig.config.logFile}.second` });
       try {
         // The starting relay cannot tell a crashed forward from a running one: never `failed`, the outcome is unknown.
-        expect(second.store.listLogs({ limit: 5 }).map((l) => [l.decision, l.reason])).toEqual([['unknown', INTERRUPTED_REASON]]);
-        expect(second.store.listPositions().map((p) => [p.relayId, p.doubt])).toEqual([['A', 'unknown-outcome']]);
+        expect((await second.store.listLogs({ limit: 5 })).map((l) => [l.decision, l.reason])).toEqual([['unknown', INTERRUPTED_REASON]]);
+        expect((await second.store.listPositions()).map((p) => [p.relayId, p.doubt])).toEqual([['A', 'unknown-outcome']]);
         expect((await pending).body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'entry: nobody owns the position' });
         await new Promise((resolve) => setImmediate(resolve)); // the outcome is written just after the answer
-        expect(rig.relay.store.listLogs({ limit: 5 }).map((l) => l.decision)).toEqual(['forwarded']);
-        expect(rig.relay.store.listPositions().map((p) => [p.relayId, p.doubt])).toEqual([['A', null]]);
+        expect((await rig.relay.store.listLogs({ limit: 5 })).map((l) => l.decision)).toEqual(['forwarded']);
+        expect((await rig.relay.store.listPositions()).map((p) => [p.relayId, p.doubt])).toEqual([['A', null]]);
       } finally {
         await second.close();
       }

@@ -4,7 +4,7 @@ import { parseAddressList, unmapIPv4 } from '../config/address-list.js';
 import type { Logger } from '../log/logger.js';
 import type { RelayDeps } from '../relay/relay-deps.js';
 import { rejectedRecord } from '../relay/rejected-record.js';
-import { isStoreBusyError } from '../store/store.js';
+import { isStoreBusyError, isStoreUnavailableError } from '../store/store.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoute } from './routes/health.js';
@@ -26,7 +26,8 @@ export interface TlsOptions {
 
 export interface ServerOptions {
   relay: RelayDeps;
-  adminToken: () => string | null | undefined;
+  /** The token in effect, read at each request (a rotated one works at once). */
+  adminToken: () => string | null | undefined | Promise<string | null | undefined>;
   logger: Logger;
   now?: () => number;
   /** `*` or addresses / CIDR ranges allowed to post to /webhook. */
@@ -77,11 +78,17 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (isStoreBusyError(error) && isWebhook(request)) {
-      // Another process held the database past the busy timeout: the transaction rolled back,
-      // nothing was decided or forwarded.
-      options.logger.error({ err: error }, 'database busy: alert not processed');
-      return reply.code(503).send({ decision: 'blocked', signal_type: null, reason: 'database busy: nothing was forwarded, send again' });
+    const storeFailure = isStoreBusyError(error) ? 'database busy' : isStoreUnavailableError(error) ? 'database unavailable' : null;
+    if (storeFailure !== null && isWebhook(request)) {
+      // Another writer held the database past the busy timeout, or it could not be reached: the
+      // transaction rolled back, nothing was decided or forwarded (an error after the forward never reaches here).
+      options.logger.error({ err: error }, `${storeFailure}: alert not processed`);
+      return reply.code(503).send({ decision: 'blocked', signal_type: null, reason: `${storeFailure}: nothing was forwarded, send again` });
+    }
+    if (storeFailure !== null) {
+      // The store's message is its own words (no path, no connection string); the stack stays in the log.
+      options.logger.error({ err: error, method: request.method, url: request.url }, `${storeFailure}: request failed`);
+      return reply.code(503).send({ error: `${oneLine(error.message)}: try again shortly` });
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const message = status < 500 ? oneLine(error.message) : 'internal error';
@@ -141,9 +148,9 @@ function isWebhook(request: FastifyRequest): boolean {
 }
 
 /** Answers a refused alert the way the webhook answers every alert, and writes its signal-log row. */
-function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: FastifyReply, status: number, reason: string) {
+async function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: FastifyReply, status: number, reason: string) {
   try {
-    recordRefusal(relay, request, status, reason);
+    await recordRefusal(relay, request, status, reason);
   } catch (error) {
     relay.logger.error({ err: error }, 'could not write the signal-log row of a refused alert');
   }
@@ -151,8 +158,8 @@ function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: Fastify
   return reply.code(status).send({ decision: status >= 500 ? 'failed' : 'rejected', signal_type: null, reason });
 }
 
-function recordRefusal(relay: RelayDeps, request: FastifyRequest, status: number, reason: string): void {
-  relay.store.appendLog({
+async function recordRefusal(relay: RelayDeps, request: FastifyRequest, status: number, reason: string): Promise<void> {
+  await relay.store.appendLog({
     time: relay.now(),
     relayUser: null,
     relayId: null,

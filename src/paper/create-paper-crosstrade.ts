@@ -24,11 +24,27 @@ export interface PaperCrossTradeOptions {
  */
 export function createPaperCrossTrade(options: PaperCrossTradeOptions): CrossTradePort {
   const { store, now = Date.now } = options;
+  // A forward reads, changes and writes its group's book: two of one group at once must not both
+  // start from the same book (the store's calls are asynchronous), so they take turns in this process.
+  const turns = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(group: string, work: () => Promise<T>): Promise<T> => {
+    const previous = turns.get(group) ?? Promise.resolve();
+    const mine = previous.then(work, work);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    turns.set(group, settled);
+    void settled.then(() => {
+      if (turns.get(group) === settled) turns.delete(group);
+    });
+    return mine;
+  };
 
   async function readPosition(account: string, instrument: string, apiKey: string): Promise<PositionReading> {
     const takenAt = now();
     try {
-      const book = loadPaperBook(store.getPaperBook(accountGroupOf(apiKey, true)), now);
+      const book = loadPaperBook(await store.getPaperBook(accountGroupOf(apiKey, true)), now);
       const positions: ApiPosition[] = book.positions(account).map((p) => ({
         account: p.account,
         instrument: p.instrument,
@@ -46,22 +62,24 @@ export function createPaperCrossTrade(options: PaperCrossTradeOptions): CrossTra
     const key = fields.get('key');
     if (key === undefined || key === '') return { ok: false, ambiguous: false, reason: 'upstream-http-401', status: 401 };
     const group = accountGroupOf(key, true);
-    let book: ReturnType<typeof loadPaperBook>;
-    try {
-      book = loadPaperBook(store.getPaperBook(group), now);
-    } catch {
-      return { ok: false, ambiguous: false, reason: 'paper-book-unreadable', status: null };
-    }
-    const result = book.apply(fields);
-    if (!result.ok) return { ok: false, ambiguous: false, reason: 'upstream-http-400', status: 400 };
-    book.fillWorkingOrders();
-    try {
-      store.savePaperBook(group, storePaperBook(book));
-    } catch {
-      // Applied but not kept: the next reading may not show it, exactly like an order whose answer was lost.
-      return { ok: false, ambiguous: true, reason: 'paper-book-not-saved', status: null };
-    }
-    return { ok: true, status: 200 };
+    return inTurn(group, async (): Promise<ForwardOutcome> => {
+      let book: ReturnType<typeof loadPaperBook>;
+      try {
+        book = loadPaperBook(await store.getPaperBook(group), now);
+      } catch {
+        return { ok: false, ambiguous: false, reason: 'paper-book-unreadable', status: null };
+      }
+      const result = book.apply(fields);
+      if (!result.ok) return { ok: false, ambiguous: false, reason: 'upstream-http-400', status: 400 };
+      book.fillWorkingOrders();
+      try {
+        await store.savePaperBook(group, storePaperBook(book));
+      } catch {
+        // Applied but not kept: the next reading may not show it, exactly like an order whose answer was lost.
+        return { ok: false, ambiguous: true, reason: 'paper-book-not-saved', status: null };
+      }
+      return { ok: true, status: 200 };
+    });
   }
 
   return { readPosition, forward, forget: () => undefined };

@@ -9,18 +9,18 @@ function newToken(): string {
 }
 
 /** The stored admin token, generated and stored on first use (when RELAY_ADMIN_TOKEN is not set). */
-export function ensureAdminToken(store: Store): { token: string; generated: boolean } {
-  const stored = store.getSetting(ADMIN_TOKEN_SETTING);
+export async function ensureAdminToken(store: Store): Promise<{ token: string; generated: boolean }> {
+  const stored = await store.getSetting(ADMIN_TOKEN_SETTING);
   if (stored !== null) return { token: stored, generated: false };
   const token = newToken();
-  store.setSetting(ADMIN_TOKEN_SETTING, token);
+  await store.setSetting(ADMIN_TOKEN_SETTING, token);
   return { token, generated: true };
 }
 
 /** Replaces the stored admin token; a running relay uses the new one at its next request. */
-export function rotateAdminToken(store: Store): string {
+export async function rotateAdminToken(store: Store): Promise<string> {
   const token = newToken();
-  store.setSetting(ADMIN_TOKEN_SETTING, token);
+  await store.setSetting(ADMIN_TOKEN_SETTING, token);
   return token;
 }
 
@@ -41,12 +41,12 @@ export interface RecordedTokenSource {
  * environment refuses the stored token, and a command run from another shell cannot see that
  * environment. The token itself is never recorded.
  */
-export function recordAdminTokenSource(store: Store, source: AdminTokenSource, now: number): void {
-  store.setSetting(ADMIN_TOKEN_SOURCE_SETTING, JSON.stringify({ source, since: new Date(now).toISOString() }));
+export async function recordAdminTokenSource(store: Store, source: AdminTokenSource, now: number): Promise<void> {
+  await store.setSetting(ADMIN_TOKEN_SOURCE_SETTING, JSON.stringify({ source, since: new Date(now).toISOString() }));
 }
 
-export function readAdminTokenSource(store: Store): RecordedTokenSource | null {
-  const raw = store.getSetting(ADMIN_TOKEN_SOURCE_SETTING);
+export async function readAdminTokenSource(store: Store): Promise<RecordedTokenSource | null> {
+  const raw = await store.getSetting(ADMIN_TOKEN_SOURCE_SETTING);
   if (raw === null) return null;
   try {
     const parsed = JSON.parse(raw) as Partial<RecordedTokenSource>;

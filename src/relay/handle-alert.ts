@@ -16,6 +16,7 @@ import {
   type ArbitrationDecision,
   type ArbitrationResult,
   isStoreBusyError,
+  isStoreUnavailableError,
   type KeyWrite,
   type PositionKey,
   type SignalLogInput,
@@ -48,7 +49,7 @@ const POLL_MS = 25;
  * (waiting for an in-flight order of its key, asking CrossTrade when the engine needs the account)
  * → forward → record the outcome. Every path answers with a decision and writes one signal-log row.
  * Statuses (README, "Answers"): 200 for every decision, 4xx for a rejected alert, 503 only when
- * nothing was decided (the database was busy), so a TradingView resend never follows an order.
+ * nothing was decided (the database was busy or unavailable), so a TradingView resend never follows an order.
  */
 export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
   const startedAt = deps.now();
@@ -60,7 +61,9 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   } catch (error) {
     if (!(error instanceof AlertParseError)) throw error;
     // Kept with its secrets removed, under its relay_user when that was readable (issue 8, case 7).
-    const rejected = readRejectedAlert(body.text, (name) => deps.store.getUser(name)?.crosstradeKey ?? null);
+    const relayUser = readRejectedAlert(body.text, () => null).relayUser;
+    const known = relayUser === null ? null : await deps.store.getUser(relayUser);
+    const rejected = readRejectedAlert(body.text, (name) => (name === known?.relayUser ? known.crosstradeKey : null));
     return reject(deps, startedAt, 400, error.message, rejected.text, rejected);
   }
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
@@ -71,7 +74,7 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   let first: ArbitrationResult<RoundValue> | null;
   try {
     // The user, the keys and the first decision in one transaction (issue 9).
-    first = deps.store.arbitrateAs(alert.relayUser, (user, listKeys) => {
+    first = await deps.store.arbitrateAs(alert.relayUser, (user, listKeys) => {
       refusal = refuseUser(alert, user);
       if (refusal !== null || user === null) return null;
       ctx = contextFor(user, listKeys);
@@ -87,12 +90,17 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
       };
     });
   } catch (error) {
-    if (!isStoreBusyError(error)) throw error;
+    if (!isUndecided(error)) throw error;
     // Nothing was decided: the refusal is recorded once the database frees (a read needs no lock).
-    const user = deps.store.getUser(alert.relayUser);
+    // A database that cannot even be read answers through the error handler: 503, nothing sent.
+    const user = await deps.store.getUser(alert.relayUser);
     refusal = refuseUser(alert, user);
     if (refusal !== null || user === null) return reject(deps, startedAt, refusal?.status ?? 404, refusal?.reason ?? '', storedAlert, alert);
-    return refuseBusy(contextFor(user, deps.store.listKeys), error);
+    const groupKeys = await deps.store.listKeys(user.accountGroup);
+    return refuseUndecided(
+      contextFor(user, () => groupKeys),
+      error,
+    );
   }
   const refused = refusal as { status: number; reason: string } | null;
   if (refused !== null || ctx === null || first === null) {
@@ -102,9 +110,14 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   try {
     return await arbitrateAndForward(decided, first);
   } catch (error) {
-    if (!isStoreBusyError(error)) throw error;
-    return refuseBusy(decided, error);
+    if (!isUndecided(error)) throw error;
+    return refuseUndecided(decided, error);
   }
+}
+
+/** The store could not decide (busy, or unreachable): nothing was written or sent. */
+function isUndecided(error: unknown): boolean {
+  return isStoreBusyError(error) || isStoreUnavailableError(error);
 }
 
 /** An alert read and its user known: what it means, the keys it acts on, how its copies are recognised. */
@@ -216,7 +229,7 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
   let firstRound: ArbitrationResult<RoundValue> | null = first;
   for (;;) {
     const lastRound = readingRounds >= MAX_READING_ROUNDS;
-    const result = firstRound ?? deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity);
+    const result = firstRound ?? (await deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity));
     firstRound = null;
     const { combined, verdicts } = result.value;
     if (combined.action === 'wait') {
@@ -411,13 +424,20 @@ function later(record: KeyRecord | null, ms: number): KeyRecord | null {
   };
 }
 
-/** Another process held the database: nothing was decided or sent. The refusal is recorded once it frees. */
-function refuseBusy(ctx: AlertContext, error: unknown): AlertReply {
+/** The database was held by another writer, or could not be reached: nothing was decided or sent. The refusal is recorded once it frees. */
+function refuseUndecided(ctx: AlertContext, error: unknown): AlertReply {
   const { deps, signal } = ctx;
-  const reason = 'database busy: nothing was decided or forwarded';
+  const cause = isStoreBusyError(error) ? 'database busy' : 'database unavailable';
+  const reason = `${cause}: nothing was decided or forwarded`;
   const mark = senderMarkWhenNotSent({ owner: null, doubt: null }, signal, 'block');
-  deps.store.recordRefusal({ keys: ctx.keys, marks: mark === null ? [] : [mark], identity: ctx.identity, log: logEntry(ctx, 'blocked', reason, null) });
-  deps.logger.error({ err: error, relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId }, 'database busy: alert not processed');
+  deps.store.recordRefusal({
+    keys: ctx.keys,
+    marks: mark === null ? [] : [mark],
+    record: null,
+    identity: ctx.identity,
+    log: logEntry(ctx, 'blocked', reason, null),
+  });
+  deps.logger.error({ err: error, relay_user: ctx.alert.relayUser, relay_id: ctx.alert.relayId }, `${cause}: alert not processed`);
   // 503: nothing left the relay, so TradingView's resend 5 s later is a harmless second chance.
   return reply(ctx, 503, 'blocked', reason);
 }
@@ -457,9 +477,16 @@ function reply(ctx: AlertContext, status: number, decision: Decision, reason: st
   return { status, body: { decision, signal_type: signal.type, reason } };
 }
 
-function reject(deps: RelayDeps, startedAt: number, status: number, reason: string, storedAlert: string, alert?: RelayAlert | RejectedAlert): AlertReply {
+async function reject(
+  deps: RelayDeps,
+  startedAt: number,
+  status: number,
+  reason: string,
+  storedAlert: string,
+  alert?: RelayAlert | RejectedAlert,
+): Promise<AlertReply> {
   const latencyMs = deps.now() - startedAt;
-  deps.store.appendLog({
+  await deps.store.appendLog({
     time: startedAt,
     relayUser: alert?.relayUser ?? null,
     relayId: alert?.relayId ?? null,

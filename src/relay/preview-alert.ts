@@ -68,11 +68,13 @@ export async function previewAlert(deps: RelayDeps, body: AlertBody, options: { 
     relayUser: alert.relayUser,
     relayId: alert.relayId,
   });
-  const user = deps.store.getUser(alert.relayUser);
+  const user = await deps.store.getUser(alert.relayUser);
   const refusal = refuseUser(alert, user);
   if (refusal !== null || user === null)
     return { kind: 'rejected', relayUser: alert.relayUser, relayId: alert.relayId, status: refusal?.status ?? 404, reason: refusal?.reason ?? '' };
-  const ctx = alertContext(deps, { alert, parsed, storedAlert: removeFields(parsed, SECRET_FIELDS), user, startedAt }, deps.store.listKeys);
+  // Read before: alertContext takes the keys of a FLATTENEVERYTHING synchronously, as inside the relay's transaction.
+  const groupKeys = await deps.store.listKeys(user.accountGroup);
+  const ctx = alertContext(deps, { alert, parsed, storedAlert: removeFields(parsed, SECRET_FIELDS), user, startedAt }, () => groupKeys);
   const { signal } = ctx;
   const readings: (PositionReading | null)[] = ctx.keys.map(() => null);
   const decision = await decideWithoutWriting(ctx, readings, options.read);
@@ -96,11 +98,13 @@ async function decideWithoutWriting(ctx: AlertContext, readings: (PositionReadin
   for (let round = 0; ; round++) {
     const decide = decideRound(ctx, readings, { waitExpired: false, lastRound: round >= MAX_READING_ROUNDS });
     // The same round the relay runs, inside the same kind of transaction, with every write dropped.
-    const { combined, verdicts } = deps.store.arbitrate<RoundValue>(
-      keys,
-      ctx.signal,
-      (views, earlier) => ({ value: decide(views, earlier).value, writes: keys.map(() => null), seen: false, log: null }),
-      ctx.identity,
+    const { combined, verdicts } = (
+      await deps.store.arbitrate<RoundValue>(
+        keys,
+        ctx.signal,
+        (views, earlier) => ({ value: decide(views, earlier).value, writes: keys.map(() => null), seen: false, log: null }),
+        ctx.identity,
+      )
     ).value;
     if (combined.action === 'wait') return { kind: 'wait', reason: combined.reason };
     if (combined.action === 'needs-reading') {

@@ -24,8 +24,8 @@ beforeEach(() => {
   openStores = [];
 });
 
-afterEach(() => {
-  for (const store of openStores) store.close();
+afterEach(async () => {
+  for (const store of openStores) await store.close();
   sandbox.cleanup();
 });
 
@@ -52,15 +52,15 @@ interface Seed {
   doubt?: DoubtKind;
 }
 
-function groupOf(store: Store, relayUser: string, crosstradeKey?: string): string {
-  return accountGroupOf(crosstradeKey ?? store.getUser(relayUser)?.crosstradeKey ?? `key-of-${relayUser}`);
+async function groupOf(store: Store, relayUser: string, crosstradeKey?: string): Promise<string> {
+  return accountGroupOf(crosstradeKey ?? (await store.getUser(relayUser))?.crosstradeKey ?? `key-of-${relayUser}`);
 }
 
 /** An owned key, written as the relay writes it: through an arbitration. */
-function seedPosition(store: Store, p: Seed) {
+async function seedPosition(store: Store, p: Seed) {
   const owner = { relayUser: p.relayUser, relayId: p.relayId };
-  store.arbitrate(
-    [{ accountGroup: groupOf(store, p.relayUser, p.crosstradeKey), account: p.account, instrumentKey: p.key }],
+  await store.arbitrate(
+    [{ accountGroup: await groupOf(store, p.relayUser, p.crosstradeKey), account: p.account, instrumentKey: p.key }],
     owner,
     () => ({
       value: null,
@@ -82,9 +82,16 @@ function seedPosition(store: Store, p: Seed) {
 }
 
 /** What the relay's next arbitration would see of a key, for one strategy. */
-function view(store: Store, accountGroup: string, account: string, instrumentKey: string, sender: { relayUser: string; relayId: string }): KeyView {
-  return store.arbitrate([{ accountGroup, account, instrumentKey }], sender, (views) => ({ value: views[0]!, writes: [null], seen: false, log: null }), null)
-    .value;
+async function view(
+  store: Store,
+  accountGroup: string,
+  account: string,
+  instrumentKey: string,
+  sender: { relayUser: string; relayId: string },
+): Promise<KeyView> {
+  return (
+    await store.arbitrate([{ accountGroup, account, instrumentKey }], sender, (views) => ({ value: views[0]!, writes: [null], seen: false, log: null }), null)
+  ).value;
 }
 
 function logEntry(overrides: Partial<SignalLogInput>): SignalLogInput {
@@ -134,7 +141,7 @@ describe('add-user', () => {
   it('creates a user from flags and stores exactly what was given', async () => {
     const result = await addAlice();
     expect(result).toEqual({ code: 0, stdout: `user alice created in ${sandbox.dbPath}\n`, stderr: '' });
-    expect(openStore().getUser('alice')).toMatchObject({
+    expect(await openStore().getUser('alice')).toMatchObject({
       relayUser: 'alice',
       crosstradeKey: KEY,
       webhookUrl: WEBHOOK_URL,
@@ -147,34 +154,32 @@ describe('add-user', () => {
     await addAlice();
     const result = await sandbox.run(['add-user', '--user', 'alice', '--key', 'new-key-12345678', '--webhook-url', WEBHOOK_URL]);
     expect(result).toEqual({ code: 0, stdout: `user alice updated in ${sandbox.dbPath}\n`, stderr: '' });
-    expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'new-key-12345678', accountGroup: accountGroupOf('new-key-12345678') });
+    expect(await openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'new-key-12345678', accountGroup: accountGroupOf('new-key-12345678') });
   });
 
   it('puts users with the same CrossTrade key in one account group', async () => {
     await addAlice();
     await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', 'https://app.crosstrade.io/v1/send/acct-4411/tok-other']);
     await sandbox.run(['add-user', '--user', 'carol', '--key', 'carols-key-0001', '--webhook-url', WEBHOOK_URL]);
-    const groups = openStore()
-      .listUsers()
-      .map((u) => u.accountGroup);
+    const groups = (await openStore().listUsers()).map((u) => u.accountGroup);
     expect(groups).toEqual([accountGroupOf(KEY), accountGroupOf(KEY), accountGroupOf('carols-key-0001')]);
   });
 
   it('moves the user’s positions along when its key changes, visible at once to a store already open', async () => {
     await addAlice();
     const store = openStore();
-    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
     await sandbox.run(['add-user', '--user', 'alice', '--key', 'new-key-12345678', '--webhook-url', WEBHOOK_URL]);
-    expect(store.listPositions('alice')).toMatchObject([{ relayId: 'trend', account: 'Sim101', instrumentKey: 'RTY' }]);
+    expect(await store.listPositions('alice')).toMatchObject([{ relayId: 'trend', account: 'Sim101', instrumentKey: 'RTY' }]);
     const trend = { relayUser: 'alice', relayId: 'trend' };
-    expect(view(store, accountGroupOf('new-key-12345678'), 'Sim101', 'RTY', trend).record.owner).toMatchObject(trend);
-    expect(view(store, accountGroupOf(KEY), 'Sim101', 'RTY', trend).record.owner).toBeNull();
+    expect((await view(store, accountGroupOf('new-key-12345678'), 'Sim101', 'RTY', trend)).record.owner).toMatchObject(trend);
+    expect((await view(store, accountGroupOf(KEY), 'Sim101', 'RTY', trend)).record.owner).toBeNull();
   });
 
   it('trims pasted spaces around the values', async () => {
     const result = await sandbox.run(['add-user', '--user', ' alice ', '--key', ` ${KEY}  `, '--webhook-url', ` ${WEBHOOK_URL} `]);
     expect(result.stdout).toBe(`user alice created in ${sandbox.dbPath}\n`);
-    expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
+    expect(await openStore().getUser('alice')).toMatchObject({ crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
   });
 
   it.each([
@@ -197,7 +202,7 @@ describe('add-user', () => {
   ])('rejects an invalid value with its reason: %j', async (args, message) => {
     const result = await sandbox.run(['add-user', ...args]);
     expect(result).toEqual({ code: 1, stdout: '', stderr: message });
-    expect(openStore().listUsers()).toEqual([]);
+    expect(await openStore().listUsers()).toEqual([]);
   });
 
   it('accepts another host than CrossTrade’s with a warning, and the simulator on this machine without one', async () => {
@@ -230,7 +235,7 @@ describe('add-user', () => {
     expect(screen).toContain('✔ CrossTrade webhook URL: https://app.crosstrade.io/****');
     expect(screen).toContain('user alice created');
     expect(screen).not.toContain('short-key-123');
-    expect(openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'short-key-123', webhookUrl: WEBHOOK_URL });
+    expect(await openStore().getUser('alice')).toMatchObject({ crosstradeKey: 'short-key-123', webhookUrl: WEBHOOK_URL });
   });
 
   it.skipIf(!hasLinuxScript)('refuses a plain-http webhook URL at the prompt (issue 8, case 10)', async () => {
@@ -243,14 +248,14 @@ describe('add-user', () => {
     );
     expect(code).toBe(1);
     expect(screen).toContain('webhook_url must use https (plain http only for a simulator on this machine)');
-    expect(openStore().listUsers()).toEqual([]);
+    expect(await openStore().listUsers()).toEqual([]);
   });
 
   it.skipIf(!hasLinuxScript)('adds nobody when a prompt is cancelled with Ctrl+C', async () => {
     const { code, screen } = await runInTerminal(['add-user'], [['relay_user:', '\u0003']]);
     expect(code).toBe(1);
     expect(screen).toBe('? relay_user:\r\ncancelled\r\n');
-    expect(openStore().listUsers()).toEqual([]);
+    expect(await openStore().listUsers()).toEqual([]);
   });
 });
 
@@ -272,7 +277,7 @@ describe('list-users', () => {
       '--secret',
       'bobs-passphrase',
     ]);
-    const [alice, bob] = openStore().listUsers();
+    const [alice, bob] = await openStore().listUsers();
     const result = await sandbox.run(['list-users']);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
@@ -305,7 +310,7 @@ describe('list-users', () => {
   it('prints the same masked views as the management API with --json', async () => {
     await addAlice();
     const result = await sandbox.run(['list-users', '--json']);
-    expect(JSON.parse(result.stdout)).toEqual({ users: openStore().listUsers().map(userView) });
+    expect(JSON.parse(result.stdout)).toEqual({ users: (await openStore().listUsers()).map(userView) });
   });
 
   it('never shows the key or the webhook URL path in clear', async () => {
@@ -323,23 +328,23 @@ describe('remove-user', () => {
   it('removes the user and its positions, visible at once to a store already open', async () => {
     await addAlice();
     const store = openStore();
-    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
     const result = await sandbox.run(['remove-user', 'alice']);
     expect(result).toEqual({ code: 0, stdout: 'user alice removed\n', stderr: '' });
-    expect(store.getUser('alice')).toBeNull();
-    expect(store.listPositions()).toEqual([]);
+    expect(await store.getUser('alice')).toBeNull();
+    expect(await store.listPositions()).toEqual([]);
     // its strategy holds nothing there any more
-    expect(view(store, accountGroupOf(KEY), 'Sim101', 'RTY', { relayUser: 'alice', relayId: 'trend' }).sender.holdsNothing).toBe(true);
+    expect((await view(store, accountGroupOf(KEY), 'Sim101', 'RTY', { relayUser: 'alice', relayId: 'trend' })).sender.holdsNothing).toBe(true);
   });
 
   it('leaves the positions of another user sharing its CrossTrade key', async () => {
     await addAlice();
     await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL]);
     const store = openStore();
-    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
-    seedPosition(store, { relayUser: 'bob', account: 'Sim101', instrument: 'ESH26', key: 'ES', relayId: 'scalp', direction: 'short' });
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await seedPosition(store, { relayUser: 'bob', account: 'Sim101', instrument: 'ESH26', key: 'ES', relayId: 'scalp', direction: 'short' });
     expect((await sandbox.run(['remove-user', 'bob'])).stdout).toBe('user bob removed\n');
-    expect(store.listPositions().map((p) => [p.relayUser, p.instrumentKey])).toEqual([['alice', 'RTY']]);
+    expect((await store.listPositions()).map((p) => [p.relayUser, p.instrumentKey])).toEqual([['alice', 'RTY']]);
   });
 
   it('fails on an unknown relay_user', async () => {
@@ -353,10 +358,10 @@ describe('remove-user', () => {
 });
 
 describe('positions', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     const store = openStore();
-    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
-    seedPosition(store, { relayUser: 'bob', account: 'Apex-7', instrument: 'ESH26', key: 'ES', relayId: 'scalp', direction: 'short' });
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await seedPosition(store, { relayUser: 'bob', account: 'Apex-7', instrument: 'ESH26', key: 'ES', relayId: 'scalp', direction: 'short' });
   });
 
   it('says so when nothing is open', async () => {
@@ -377,7 +382,7 @@ describe('positions', () => {
   });
 
   it('shows the doubt of a position whose record is uncertain', async () => {
-    seedPosition(openStore(), {
+    await seedPosition(openStore(), {
       relayUser: 'carol',
       account: 'Sim101',
       instrument: 'NQ1!',
@@ -400,7 +405,7 @@ describe('positions', () => {
 
   it("shows one user's positions as JSON", async () => {
     const result = await sandbox.run(['positions', 'bob', '--json']);
-    expect(JSON.parse(result.stdout)).toEqual({ positions: openStore().listPositions('bob').map(positionView) });
+    expect(JSON.parse(result.stdout)).toEqual({ positions: (await openStore().listPositions('bob')).map(positionView) });
   });
 
   it('rejects an invalid relay_user', async () => {
@@ -413,17 +418,17 @@ describe('clear-position', () => {
   it('clears the key whatever form the instrument is written in, at once for an open store, leaving it in doubt', async () => {
     await addAlice();
     const store = openStore();
-    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
     const trend = { relayUser: 'alice', relayId: 'trend' };
-    const seeded = view(store, accountGroupOf(KEY), 'Sim101', 'RTY', trend).version;
+    const seeded = (await view(store, accountGroupOf(KEY), 'Sim101', 'RTY', trend)).version;
     const before = Date.now();
     const result = await sandbox.run(['clear-position', 'alice', 'sim101', 'RTY 03-26']);
     const after = Date.now();
     expect(result).toEqual({ code: 0, stdout: 'cleared alice / sim101 / RTY\n', stderr: '' });
-    expect(store.listPositions()).toEqual([]);
+    expect(await store.listPositions()).toEqual([]);
     // the key has no owner but stays in doubt (a new version), so the next entry reads CrossTrade first;
     // the released owner holds nothing there: its next alert on the key is judged as such
-    const cleared = view(store, accountGroupOf(KEY), 'SIM101', 'RTY', trend);
+    const cleared = await view(store, accountGroupOf(KEY), 'SIM101', 'RTY', trend);
     expect(cleared).toEqual({
       record: { owner: null, doubt: { kind: 'changed', since: expect.any(Number) } },
       version: expect.any(Number),
@@ -438,22 +443,22 @@ describe('clear-position', () => {
     await addAlice();
     await sandbox.run(['add-user', '--user', 'bob', '--key', KEY, '--webhook-url', WEBHOOK_URL]);
     const store = openStore();
-    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
     expect(await sandbox.run(['clear-position', 'bob', 'Sim101', 'RTY'])).toEqual({ code: 0, stdout: 'cleared bob / Sim101 / RTY\n', stderr: '' });
-    expect(store.listPositions()).toEqual([]);
+    expect(await store.listPositions()).toEqual([]);
   });
 
   it('does not clear another CrossTrade user’s key of the same name', async () => {
     await addAlice();
     await sandbox.run(['add-user', '--user', 'carol', '--key', 'carols-key-0001', '--webhook-url', WEBHOOK_URL]);
     const store = openStore();
-    seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
     expect(await sandbox.run(['clear-position', 'carol', 'Sim101', 'RTY'])).toEqual({
       code: 1,
       stdout: '',
       stderr: 'error: no position for carol / Sim101 / RTY\n',
     });
-    expect(store.listPositions()).toHaveLength(1);
+    expect(await store.listPositions()).toHaveLength(1);
   });
 
   it('fails for an unknown relay_user', async () => {
@@ -479,8 +484,8 @@ describe('logs', () => {
 
   it('shows the newest entries first, one line each, with - for what is unknown', async () => {
     const store = openStore();
-    store.appendLog(logEntry({}));
-    store.appendLog(
+    await store.appendLog(logEntry({}));
+    await store.appendLog(
       logEntry({
         time: OPENED_AT + 1000,
         relayUser: null,
@@ -492,7 +497,9 @@ describe('logs', () => {
         reason: 'unknown relay_user',
       }),
     );
-    store.appendLog(logEntry({ time: OPENED_AT + 2000, relayUser: 'bob', relayId: 'scalp', signalType: 'entry', decision: 'blocked', reason: 'not-owner' }));
+    await store.appendLog(
+      logEntry({ time: OPENED_AT + 2000, relayUser: 'bob', relayId: 'scalp', signalType: 'entry', decision: 'blocked', reason: 'not-owner' }),
+    );
     const result = await sandbox.run(['logs', '--limit', '2', '--utc']);
     expect(result.stdout).toBe(
       [
@@ -507,15 +514,15 @@ describe('logs', () => {
 
   it("shows one user's entries as JSON", async () => {
     const store = openStore();
-    store.appendLog(logEntry({}));
-    store.appendLog(logEntry({ relayUser: 'bob' }));
+    await store.appendLog(logEntry({}));
+    await store.appendLog(logEntry({ relayUser: 'bob' }));
     const result = await sandbox.run(['logs', 'alice', '--json']);
-    expect(JSON.parse(result.stdout)).toEqual({ logs: store.listLogs({ relayUser: 'alice', limit: 50 }).map(logView) });
+    expect(JSON.parse(result.stdout)).toEqual({ logs: (await store.listLogs({ relayUser: 'alice', limit: 50 })).map(logView) });
   });
 
   it('shows 50 entries unless told otherwise', async () => {
     const store = openStore();
-    for (let i = 0; i < 60; i++) store.appendLog(logEntry({ time: OPENED_AT + i }));
+    for (let i = 0; i < 60; i++) await store.appendLog(logEntry({ time: OPENED_AT + i }));
     const result = await sandbox.run(['logs', '--json']);
     expect((JSON.parse(result.stdout) as { logs: unknown[] }).logs).toHaveLength(50);
   });
@@ -534,8 +541,8 @@ describe('settings and misuse', () => {
   it('takes the database from --db over RELAY_DB over <data folder>/trade_relay.db, wherever it runs from', async () => {
     const flagDb = path.join(sandbox.dir, 'flag.db');
     await addAlice('--db', flagDb);
-    expect(openStore(flagDb).getUser('alice')).not.toBeNull();
-    expect(openStore(sandbox.dbPath).getUser('alice')).toBeNull();
+    expect(await openStore(flagDb).getUser('alice')).not.toBeNull();
+    expect(await openStore(sandbox.dbPath).getUser('alice')).toBeNull();
 
     const { RELAY_DB: _omitted, ...noDbEnv } = sandbox.env;
     const home = path.join(sandbox.dir, 'home');
@@ -647,6 +654,6 @@ describe('admin-token', () => {
     expect(rotated.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
     expect(rotated.stdout).not.toBe(first.stdout);
     expect((await sandbox.run(['admin-token'])).stdout).toBe(rotated.stdout);
-    expect(openStore().getSetting('admin_token')).toBe(rotated.stdout.trim());
+    expect(await openStore().getSetting('admin_token')).toBe(rotated.stdout.trim());
   });
 });

@@ -28,10 +28,10 @@ afterEach(async () => {
   sandbox.cleanup();
 });
 
-function addUser(relayUser: string, key: string, webhookUrl = sim.webhookUrl(GOOD_KEY), paper = false): void {
+async function addUser(relayUser: string, key: string, webhookUrl = sim.webhookUrl(GOOD_KEY), paper = false): Promise<void> {
   const store = createSqliteStore(sandbox.dbPath);
-  store.saveUser({ relayUser, crosstradeKey: key, webhookUrl, paper });
-  store.close();
+  await store.saveUser({ relayUser, crosstradeKey: key, webhookUrl, paper });
+  await store.close();
 }
 
 /** The checklist line that starts with `[status]` and names the label. */
@@ -64,7 +64,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('passes with a good key: the API is reachable, the key accepted, NinjaTrader connected', async () => {
-    addUser('bob', GOOD_KEY);
+    await addUser('bob', GOOD_KEY);
     const result = await sandbox.run(['doctor']);
     expect(result.code).toBe(0);
     expect(line(result.stdout, 'user bob: CrossTrade API reachable')).toBe(`[ok]   user bob: CrossTrade API reachable: ${sim.url}`);
@@ -81,7 +81,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('fails when CrossTrade refuses the key (401), and says so', async () => {
-    addUser('bob', WRONG_KEY);
+    await addUser('bob', WRONG_KEY);
     const result = await sandbox.run(['doctor', 'bob']);
     expect(result.code).toBe(1);
     expect(line(result.stdout, 'user bob: CrossTrade key accepted')).toBe(
@@ -95,7 +95,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('fails when NinjaTrader is not connected (408)', async () => {
-    addUser('bob', GOOD_KEY);
+    await addUser('bob', GOOD_KEY);
     sim.failApi({ kind: 'status', status: 408 });
     const result = await sandbox.run(['doctor']);
     expect(result.code).toBe(1);
@@ -109,7 +109,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('fails when the CrossTrade API cannot be reached', async () => {
-    addUser('bob', GOOD_KEY);
+    await addUser('bob', GOOD_KEY);
     const closed = await closedPort();
     const result = await sandbox.run(['doctor'], { env: { ...sandbox.env, CROSSTRADE_API_URL: `http://127.0.0.1:${closed}` } });
     expect(result.code).toBe(1);
@@ -120,7 +120,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('only warns about a paper user whose key CrossTrade refuses: it does not need CrossTrade yet', async () => {
-    addUser('paula', WRONG_KEY, sim.webhookUrl(GOOD_KEY), true);
+    await addUser('paula', WRONG_KEY, sim.webhookUrl(GOOD_KEY), true);
     const result = await sandbox.run(['doctor', 'paula']);
     expect(result.code).toBe(0);
     expect(line(result.stdout, 'user paula: mode')).toBe('[ok]   user paula: mode: paper: orders go to the paper book, never to CrossTrade');
@@ -128,8 +128,8 @@ describe('trade-relay doctor', () => {
   });
 
   it('checks only the user named, and fails for a user that does not exist', async () => {
-    addUser('bob', GOOD_KEY);
-    addUser('carol', WRONG_KEY);
+    await addUser('bob', GOOD_KEY);
+    await addUser('carol', WRONG_KEY);
     const bob = await sandbox.run(['doctor', 'bob']);
     expect(bob.code).toBe(0);
     expect(bob.stdout).not.toContain('carol');
@@ -154,7 +154,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('warns when the database is readable by other accounts', async () => {
-    addUser('bob', GOOD_KEY);
+    await addUser('bob', GOOD_KEY);
     fs.chmodSync(sandbox.dbPath, 0o644);
     const result = await sandbox.run(['doctor']);
     expect(line(result.stdout, 'database')).toMatch(/^\[warn\] database: .*relay\.db readable by other accounts on this machine; it holds CrossTrade keys$/);
@@ -162,7 +162,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('fails when another program holds the port', async () => {
-    addUser('bob', GOOD_KEY);
+    await addUser('bob', GOOD_KEY);
     const sockets: net.Socket[] = [];
     const server = net.createServer((socket) => void sockets.push(socket));
     await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
@@ -191,7 +191,7 @@ describe('trade-relay doctor', () => {
   });
 
   it('names the admin token source in effect, never the token', async () => {
-    addUser('bob', GOOD_KEY);
+    await addUser('bob', GOOD_KEY);
     const token = 'doctor-admin-token-0123456789';
     const fromEnv = await sandbox.run(['doctor'], { env: { ...sandbox.env, RELAY_ADMIN_TOKEN: token } });
     expect(line(fromEnv.stdout, 'admin token')).toBe(

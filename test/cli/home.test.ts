@@ -150,7 +150,7 @@ describe('a read-only database (case 6)', () => {
     fs.chmodSync(sandbox.dir, 0o755);
     fs.chmodSync(dir, 0o777);
     const db = path.join(dir, 'trade_relay.db');
-    createSqliteStore(db).close();
+    await createSqliteStore(db).close();
     if (process.getuid?.() === 0) fs.chownSync(db, 65534, 65534);
     fs.chmodSync(db, 0o400);
     const env = homeEnv(dir);
@@ -173,7 +173,7 @@ describe('a read-only database (case 6)', () => {
     fs.chmodSync(sandbox.dir, 0o755);
     fs.chmodSync(dir, 0o777);
     const db = path.join(dir, 'trade_relay.db');
-    createSqliteStore(db).close();
+    await createSqliteStore(db).close();
     fs.writeFileSync(`${db}-shm`, Buffer.alloc(32_768));
     if (process.getuid?.() === 0) {
       fs.chownSync(db, 65534, 65534);
@@ -217,8 +217,8 @@ describe('an earlier version’s ./trade_relay.db in the install folder', () => 
     fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(install, 'node_modules'), 'junction');
     const old = path.join(install, 'trade_relay.db');
     const store = createSqliteStore(old);
-    store.saveUser({ relayUser: 'alice', crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
-    store.close();
+    await store.saveUser({ relayUser: 'alice', crosstradeKey: KEY, webhookUrl: WEBHOOK_URL });
+    await store.close();
     const { RELAY_HOME: _home, RELAY_DB: _db, RELAY_LOG_FILE: _log, ...env } = sandbox.env;
     const main = path.join(install, 'dist', 'cli', 'main.js');
     const child = spawn(process.execPath, [main, 'start', '--port', '0', '--host', '127.0.0.1'], { env, cwd: install });

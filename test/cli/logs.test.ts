@@ -17,8 +17,8 @@ beforeEach(() => {
   stores = [];
 });
 
-afterEach(() => {
-  for (const store of stores) store.close();
+afterEach(async () => {
+  for (const store of stores) await store.close();
   sandbox.cleanup();
 });
 
@@ -59,9 +59,9 @@ describe('logs filters', () => {
   it('--since 2h, 30m, today and a date show only what came after', async () => {
     const store = openStore();
     const now = Date.now();
-    store.appendLog(row({ time: now - 3 * HOUR, relayId: 'old' }));
-    store.appendLog(row({ time: now - HOUR, relayId: 'hour' }));
-    store.appendLog(row({ time: now - 10 * 60_000, relayId: 'recent', decision: 'blocked', reason: 'not-owner' }));
+    await store.appendLog(row({ time: now - 3 * HOUR, relayId: 'old' }));
+    await store.appendLog(row({ time: now - HOUR, relayId: 'hour' }));
+    await store.appendLog(row({ time: now - 10 * 60_000, relayId: 'recent', decision: 'blocked', reason: 'not-owner' }));
     const ids = (stdout: string) => stdout.match(/\b(old|hour|recent)\b/g) ?? [];
     expect(ids((await sandbox.run(['logs', '--since', '2h'])).stdout)).toEqual(['recent', 'hour']);
     expect(ids((await sandbox.run(['logs', '--since', '30m'])).stdout)).toEqual(['recent']);
@@ -74,10 +74,10 @@ describe('logs filters', () => {
 
   it('--decision takes one decision or a comma-separated list; --relay-id one strategy', async () => {
     const store = openStore();
-    store.appendLog(row({ decision: 'forwarded' }));
-    store.appendLog(row({ decision: 'blocked', relayId: 'scalp', reason: 'not-owner' }));
-    store.appendLog(row({ decision: 'rejected', relayId: null, signalType: null, reason: 'missing relay_id' }));
-    store.appendLog(row({ decision: 'dropped', relayId: 'scalp', reason: 'duplicate' }));
+    await store.appendLog(row({ decision: 'forwarded' }));
+    await store.appendLog(row({ decision: 'blocked', relayId: 'scalp', reason: 'not-owner' }));
+    await store.appendLog(row({ decision: 'rejected', relayId: null, signalType: null, reason: 'missing relay_id' }));
+    await store.appendLog(row({ decision: 'dropped', relayId: 'scalp', reason: 'duplicate' }));
     expect(decisions((await sandbox.run(['logs', '--decision', 'blocked'])).stdout)).toEqual(['blocked']);
     expect(decisions((await sandbox.run(['logs', '--decision', 'rejected, Blocked'])).stdout)).toEqual(['rejected', 'blocked']);
     const scalp = await sandbox.run(['logs', '--relay-id', 'scalp']);
@@ -87,9 +87,9 @@ describe('logs filters', () => {
 
   it('ends with a count per decision over everything that matches, saying when the table shows fewer', async () => {
     const store = openStore();
-    for (let i = 0; i < 5; i++) store.appendLog(row({ decision: 'forwarded' }));
-    for (let i = 0; i < 3; i++) store.appendLog(row({ decision: 'blocked', reason: 'not-owner' }));
-    store.appendLog(row({ decision: 'failed', reason: 'forward-failed: upstream-http-401; nothing was placed' }));
+    for (let i = 0; i < 5; i++) await store.appendLog(row({ decision: 'forwarded' }));
+    for (let i = 0; i < 3; i++) await store.appendLog(row({ decision: 'blocked', reason: 'not-owner' }));
+    await store.appendLog(row({ decision: 'failed', reason: 'forward-failed: upstream-http-401; nothing was placed' }));
     const all = await sandbox.run(['logs']);
     expect(all.stdout.trim().split('\n').at(-1)).toBe('9 entries: 5 forwarded, 3 blocked, 1 failed');
     const few = await sandbox.run(['logs', '--limit', '2']);

@@ -24,12 +24,12 @@ afterEach(async () => {
 });
 
 /** Everything that must not change: the database files, the signal log, what the simulator received and its book. */
-function snapshot() {
+async function snapshot() {
   const hash = (file: string) => (fs.existsSync(file) ? createHash('sha256').update(fs.readFileSync(file)).digest('hex') : null);
   const store = createSqliteStore(rig.config.dbPath);
-  const logs = store.listLogs({ limit: 100 }).length;
-  const positions = store.listPositions();
-  store.close();
+  const logs = (await store.listLogs({ limit: 100 })).length;
+  const positions = await store.listPositions();
+  await store.close();
   return { db: hash(rig.config.dbPath), wal: hash(`${rig.config.dbPath}-wal`), logs, positions, received: rig.sim.received.length, book: rig.book() };
 }
 
@@ -45,14 +45,14 @@ function line(stdout: string, name: string): string {
 
 describe('trade-relay test-alert', () => {
   it('shows that a second strategy’s entry would be blocked by the stored owner, and records nothing', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const result = await testAlert(entry('B'));
     expect(result.code).toBe(0);
     expect(line(result.stdout, 'signal')).toBe('signal:         entry (flat → long)');
     expect(line(result.stdout, 'key')).toBe('key:            bob / Sim101 / ES');
     expect(line(result.stdout, 'decision now')).toMatch(/^decision now: {3}would be blocked: .*A/);
     expect(result.stdout).toMatch(/nothing was forwarded or recorded\n$/);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('shows what would be forwarded with the CrossTrade key masked, and the relay fields stripped', async () => {
@@ -66,7 +66,7 @@ describe('trade-relay test-alert', () => {
   });
 
   it('reads CrossTrade when the decision needs it, and never places an order', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const calls = rig.sim.apiCalls;
     // The owner's exit is checked against the account: CrossTrade reads Long 1.
     const result = await testAlert(exit('A'));
@@ -74,7 +74,7 @@ describe('trade-relay test-alert', () => {
     expect(line(result.stdout, 'position check')).toBe('position check: open: Long 1 ES 03-26');
     expect(line(result.stdout, 'decision now')).toMatch(/^decision now: {3}would be forwarded: /);
     expect(rig.sim.apiCalls).toBe(calls + 1);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('says in words why CrossTrade could not be read (issue 8: CrossTrade’s answers explained)', async () => {
@@ -106,21 +106,21 @@ describe('trade-relay test-alert', () => {
   });
 
   it('shows a rejected alert with the reason the relay would answer, exit code 1', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const unknown = await testAlert(entry('A').replace('relay_user=bob', 'relay_user=zed'));
     expect(unknown.code).toBe(1);
     expect(line(unknown.stdout, 'decision now')).toBe('decision now:   rejected, HTTP 404: unknown relay_user "zed" (relay_user zed, relay_id A)');
     const unreadable = await testAlert('relay_user=bob; command=PLACE;');
     expect(unreadable.code).toBe(1);
     expect(line(unreadable.stdout, 'decision now')).toMatch(/^decision now: {3}rejected, HTTP 400: .*relay_id/);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('forwards and records nothing on odd input: FLATTENEVERYTHING, JSON, a copy of a forwarded alert, carried secrets, a paper user', async () => {
     const store = createSqliteStore(rig.config.dbPath);
-    store.saveUser({ relayUser: 'paula', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY), paper: true });
-    store.close();
-    const before = snapshot();
+    await store.saveUser({ relayUser: 'paula', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY), paper: true });
+    await store.close();
+    const before = await snapshot();
     const alerts = [
       'relay_user=bob; relay_id=A; command=FLATTENEVERYTHING;',
       'relay_user=bob; relay_id=Z; command=CANCELALLORDERS;',
@@ -148,7 +148,7 @@ describe('trade-relay test-alert', () => {
       expect(result.stdout + result.stderr).not.toContain(USER_KEY);
       expect(result.stdout + result.stderr).not.toContain('hunter2');
     }
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('refuses a database that does not exist, naming it, and does not create it', async () => {

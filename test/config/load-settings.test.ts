@@ -93,20 +93,20 @@ describe('configuration errors name what the user set (issue 8, case 9)', () => 
 });
 
 describe('an earlier version’s database in the install folder', () => {
-  it('moves into the data folder with its users, and says so', () => {
+  it('moves into the data folder with its users, and says so', async () => {
     const old = temp.file('trade_relay.db');
     const store = createSqliteStore(old);
-    store.saveUser({ relayUser: 'alice', crosstradeKey: 'alice-key-12345678', webhookUrl: 'https://app.crosstrade.io/v1/send/a/b' });
-    store.close();
+    await store.saveUser({ relayUser: 'alice', crosstradeKey: 'alice-key-12345678', webhookUrl: 'https://app.crosstrade.io/v1/send/a/b' });
+    await store.close();
     const target = path.join(temp.dir, 'data', 'trade_relay.db');
     expect(adoptLegacyDatabase(target, temp.dir)).toBe(`moved the database ${old} into the data folder: ${target} (its users, positions and log are kept)`);
     expect(fs.existsSync(old)).toBe(false);
     const moved = createSqliteStore(target);
-    expect(moved.getUser('alice')?.crosstradeKey).toBe('alice-key-12345678');
-    moved.close();
+    expect((await moved.getUser('alice'))?.crosstradeKey).toBe('alice-key-12345678');
+    await moved.close();
     // Nothing to move twice, and a data folder that already has a database is never overwritten.
     expect(adoptLegacyDatabase(target, temp.dir)).toBeNull();
-    createSqliteStore(old).close();
+    await createSqliteStore(old).close();
     expect(adoptLegacyDatabase(target, temp.dir)).toBeNull();
     expect(fs.existsSync(old)).toBe(true);
   });

@@ -98,7 +98,8 @@ export function createCliSandbox(): CliSandbox {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(RELAY_|CROSSTRADE_|LOG_LEVEL$)/.test(name)));
   env.RELAY_HOME = dir;
   env.RELAY_DB = dbPath;
-  createSqliteStore(dbPath).close();
+  // Creates the file at once; closing the handle finishes a moment later, which nothing here waits for.
+  void createSqliteStore(dbPath).close();
   env.RELAY_LOG_FILE = path.join(dir, 'relay.log');
   const children: ChildProcess[] = [];
   return {

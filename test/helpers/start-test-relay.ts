@@ -62,7 +62,7 @@ export async function startTestRig(overrides: Partial<Config> = {}, options: { a
     ...overrides,
   };
   const relay = await startRelay(config, { now });
-  if (options.addUser !== false) relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
+  if (options.addUser !== false) await relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
   return {
     relay,
     sim,

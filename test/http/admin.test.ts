@@ -33,8 +33,8 @@ describe('management API', () => {
       expect(answer.status).toBe(401);
       expect(answer.text).not.toContain(ADMIN_TOKEN);
     }
-    expect(rig.relay.store.getUser('bob')).not.toBeNull(); // nothing changed
-    expect(rig.relay.store.getUser('amy')).toBeNull();
+    expect(await rig.relay.store.getUser('bob')).not.toBeNull(); // nothing changed
+    expect(await rig.relay.store.getUser('amy')).toBeNull();
   });
 
   it('adds, lists (masked), replaces and removes users', async () => {
@@ -94,7 +94,7 @@ describe('management API', () => {
     const answer = await rig.admin('POST', '/users', body);
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({ error });
-    expect(rig.relay.store.getUser('amy')).toBeNull();
+    expect(await rig.relay.store.getUser('amy')).toBeNull();
   });
 
   it('lists positions (all or per user) and clears one by any name of its instrument; its strategy then holds nothing', async () => {
@@ -144,7 +144,7 @@ describe('management API', () => {
   });
 
   it('sees a user the CLI or another process added at once (no cache)', async () => {
-    rig.relay.store.saveUser({ relayUser: 'amy', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
+    await rig.relay.store.saveUser({ relayUser: 'amy', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
     const answer = await fetch(`${rig.relay.url}/webhook`, { method: 'POST', body: entry('A').replace('relay_user=bob', 'relay_user=amy') });
     expect(((await answer.json()) as { decision: string }).decision).toBe('forwarded');
     expect(rig.book()).toEqual(['Long 1']);
@@ -155,12 +155,12 @@ describe('management API without RELAY_ADMIN_TOKEN', () => {
   it('generates a token on first start, keeps it in the database and accepts only it', async () => {
     const rig = await startTestRig({ adminToken: undefined });
     try {
-      const stored = rig.relay.store.getSetting(ADMIN_TOKEN_SETTING);
+      const stored = await rig.relay.store.getSetting(ADMIN_TOKEN_SETTING);
       expect(stored).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect((await rig.admin('GET', '/users', undefined, 'Bearer anything-at-all-1234')).status).toBe(401);
       expect((await rig.admin('GET', '/users', undefined, `Bearer ${stored}`)).status).toBe(200);
       // A rotation (trade-relay admin-token --rotate) takes effect at the next request.
-      const rotated = rotateAdminToken(rig.relay.store);
+      const rotated = await rotateAdminToken(rig.relay.store);
       expect((await rig.admin('GET', '/users', undefined, `Bearer ${stored}`)).status).toBe(401);
       expect((await rig.admin('GET', '/users', undefined, `Bearer ${rotated}`)).status).toBe(200);
       await rig.relay.close();

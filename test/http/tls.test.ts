@@ -93,7 +93,7 @@ describe('TLS', () => {
         reason: 'no valid TradingView client certificate (CN "TradingView Webhooks") from 127.0.0.1',
       });
       expect(rig.sim.received).toHaveLength(0);
-      expect(rig.relay.store.listLogs({ limit: 5 }).map((l) => l.decision)).toEqual(['rejected']);
+      expect((await rig.relay.store.listLogs({ limit: 5 })).map((l) => l.decision)).toEqual(['rejected']);
       expect(rig.book()).toEqual([]);
     });
 

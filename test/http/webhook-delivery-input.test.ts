@@ -33,7 +33,7 @@ describe('input and settings', () => {
     expect(answer.status).toBe(400);
     expect(JSON.stringify(answer.body)).not.toContain('hunter2');
     expect(rig.sim.received).toHaveLength(0);
-    expect(JSON.stringify(rig.relay.store.listLogs({ limit: 10 }))).not.toContain('hunter2');
+    expect(JSON.stringify(await rig.relay.store.listLogs({ limit: 10 }))).not.toContain('hunter2');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(rig.logFileText()).not.toContain('hunter2');
     expect(rig.book()).toEqual([]);

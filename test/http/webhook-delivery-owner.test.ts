@@ -76,7 +76,7 @@ describe("the owner's own alerts", () => {
     expect((await rig.post(exit('B'))).body.decision).toBe('dropped');
     expect((await rig.post(entry('B'))).body.decision).toBe('blocked');
     expect((await pendingEntry).body.decision).toBe('forwarded');
-    expect(rig.relay.store.listPositions('bob').map((p) => [p.relayId, p.doubt])).toEqual([['A', null]]);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => [p.relayId, p.doubt])).toEqual([['A', null]]);
     rig.advance(PAST_GRACE_MS);
     expect((await rig.post(exit('A'))).body.decision).toBe('forwarded');
     expect(rig.book()).toEqual([]);
@@ -106,7 +106,7 @@ describe("the owner's own alerts", () => {
     expect(x.body).toMatchObject({ decision: 'dropped', signal_type: 'exit' });
     expect(rig.book()).toEqual(['Long 1']);
     // Never a position nobody owns: the long 1 is still A's.
-    expect(rig.relay.store.listPositions('bob').map((p) => `${p.relayId} ${p.direction}`)).toEqual(['A long']);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => `${p.relayId} ${p.direction}`)).toEqual(['A long']);
   });
 
   it('case 6: a partial exit that starts from the other direction is refused too', async () => {
@@ -126,7 +126,7 @@ describe("the owner's own alerts", () => {
     const limitExit = await rig.post(exit('A', { orderType: 'LIMIT', extra: 'limit_price=1010' }));
     expect(limitExit.body.decision).toBe('forwarded');
     expect(rig.sim.workingOrders('Sim101')).toHaveLength(1);
-    expect(rig.relay.store.listPositions('bob').map((p) => [p.relayId, p.doubt])).toEqual([['A', 'working-exit']]);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => [p.relayId, p.doubt])).toEqual([['A', 'working-exit']]);
     const contested = await rig.post(entry('B'));
     expect(contested.body).toMatchObject({ decision: 'blocked', reason: expect.stringMatching(/^position-open: owned by A/) });
     expect(rig.book()).toEqual(['Long 1']);

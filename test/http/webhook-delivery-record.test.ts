@@ -74,7 +74,7 @@ describe('nobody owns', () => {
       expect(x.body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: A holds no position here' });
       expect(rig.sim.received).toHaveLength(0);
       expect(rig.book()).toEqual(book);
-      const rows = rig.relay.store.listLogs({ relayUser: 'bob', limit: 10 }).map((r) => [r.relayId, r.decision, r.reason]);
+      const rows = (await rig.relay.store.listLogs({ relayUser: 'bob', limit: 10 })).map((r) => [r.relayId, r.decision, r.reason]);
       expect(rows).toContainEqual(['A', 'blocked', 'database busy: nothing was decided or forwarded']);
     },
     20_000,
@@ -111,7 +111,7 @@ describe('shared accounts and the record', () => {
 
   it('case 10: two relay users with the same CrossTrade key enter the same account: one position', async () => {
     rig = await startTestRig();
-    rig.relay.store.saveUser({ relayUser: 'carol', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
+    await rig.relay.store.saveUser({ relayUser: 'carol', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
     const asCarol = (text: string) => text.replace('relay_user=bob', 'relay_user=carol');
     expect((await rig.post(entry('A'))).body.decision).toBe('forwarded');
     const contested = await rig.post(asCarol(entry('B')));
@@ -123,7 +123,7 @@ describe('shared accounts and the record', () => {
 
   it('case 10: simultaneous entries from two users sharing a key: exactly one forward', async () => {
     rig = await startTestRig();
-    rig.relay.store.saveUser({ relayUser: 'carol', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
+    await rig.relay.store.saveUser({ relayUser: 'carol', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) => rig.post(entry(`S${i}`).replace('relay_user=bob', i % 2 === 0 ? 'relay_user=bob' : 'relay_user=carol'))),
     );
@@ -140,7 +140,7 @@ describe('shared accounts and the record', () => {
     const flatten = await rig.post(command('EOD', fields));
     expect(flatten.body).toMatchObject({ decision: 'forwarded', signal_type: 'flatten' });
     expect(rig.book()).toEqual([]);
-    expect(rig.relay.store.listPositions('bob')).toEqual([]);
+    expect(await rig.relay.store.listPositions('bob')).toEqual([]);
     expect((await rig.post(exit('A'))).body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: A holds no position here' });
     expect(rig.book()).toEqual([]);
   });
@@ -163,7 +163,7 @@ describe('shared accounts and the record', () => {
       reason: expect.stringMatching(/^order read as reversal \(CrossTrade reports Long 1 ES 03-26\): reversal: A owns the position/),
     });
     expect(rig.book()).toEqual(['Short 1']);
-    expect(rig.relay.store.listPositions('bob').map((p) => `${p.relayId} ${p.direction}`)).toEqual(['A short']);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => `${p.relayId} ${p.direction}`)).toEqual(['A short']);
     expect((await rig.post(order('A', 'short', 'flat', 'BUY', 1))).body.decision).toBe('forwarded');
     expect(rig.book()).toEqual([]);
   });
@@ -183,7 +183,7 @@ describe('shared accounts and the record', () => {
       signal_type: 'order',
       reason: 'order read as entry (CrossTrade reports flat): entry: nobody owns the position',
     });
-    expect(rig.relay.store.listPositions('bob').map((p) => p.relayId)).toEqual(['A']);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => p.relayId)).toEqual(['A']);
     expect((await rig.post(bare('B', 'BUY'))).body).toMatchObject({
       decision: 'blocked',
       reason: expect.stringMatching(/^order read as add .*: not-owner: owned by A/),
@@ -195,7 +195,7 @@ describe('shared accounts and the record', () => {
     expect(rig.book()).toEqual(['Long 1']);
     expect((await rig.post(bare('A', 'SELL'))).body).toMatchObject({ decision: 'forwarded', reason: expect.stringMatching(/^order read as exit /) });
     expect(rig.book()).toEqual([]);
-    expect(rig.relay.store.listPositions('bob')).toEqual([]);
+    expect(await rig.relay.store.listPositions('bob')).toEqual([]);
   });
 
   it('case 11: a position released with POST /positions/clear leaves its strategy holding nothing', async () => {
@@ -212,7 +212,7 @@ describe('shared accounts and the record', () => {
     rig = await startTestRig();
     await rig.post(entry('A'));
     expect((await rig.admin('DELETE', '/users/bob')).status).toBe(200);
-    rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
+    await rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Long', 1);
     expect((await rig.post(exit('A'))).body.decision).toBe('dropped');
@@ -230,7 +230,7 @@ describe('shared accounts and the record', () => {
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Long', 1); // a position B never had
     expect((await rig.post(exit('B'))).body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: B holds no position here' });
     expect(rig.book()).toEqual(['Long 1']);
-    const row = rig.relay.store.listLogs({ relayUser: 'bob', limit: 10 }).find((r) => r.signalType === 'entry');
+    const row = (await rig.relay.store.listLogs({ relayUser: 'bob', limit: 10 })).find((r) => r.signalType === 'entry');
     expect(row?.decision).toBe('failed');
   }, 20_000);
 
@@ -245,7 +245,7 @@ describe('shared accounts and the record', () => {
     await lock.released;
     expect((await rig.post(entry('B'))).body.decision).toBe('forwarded');
     expect(rig.book()).toEqual(['Long 1']);
-    expect(rig.relay.store.listPositions('bob').map((p) => p.relayId)).toEqual(['B']);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => p.relayId)).toEqual(['B']);
   }, 20_000);
 
   it('an owner’s exit after its position was closed outside the relay (an ATM stop) is not sent: no orphan short', async () => {
@@ -258,7 +258,7 @@ describe('shared accounts and the record', () => {
       reason: expect.stringMatching(/^position-mismatch: confirm: .*CrossTrade reports flat/),
     });
     expect(rig.book()).toEqual([]);
-    expect(rig.relay.store.listPositions('bob')).toEqual([]);
+    expect(await rig.relay.store.listPositions('bob')).toEqual([]);
   });
 
   it('an owner’s exit is sent when the account cannot be read: the record and the alert agree', async () => {
@@ -291,8 +291,8 @@ describe('case 13: the record never states an outcome other than what happened',
     const sim = await startSimulator({ keys: [USER_KEY] });
     const db = temp.file('crash.db');
     const setup = createSqliteStore(db);
-    setup.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
-    setup.close();
+    await setup.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
+    await setup.close();
     const env = {
       RELAY_DB: db,
       RELAY_LOG_FILE: temp.file('crash.log'),
@@ -316,8 +316,8 @@ describe('case 13: the record never states an outcome other than what happened',
       const restarted = await spawnRelay(env);
       await restarted.stop('SIGTERM');
       const store = createSqliteStore(db);
-      const decisions = store.listLogs({ limit: 10 }).map((r) => r.decision);
-      store.close();
+      const decisions = (await store.listLogs({ limit: 10 })).map((r) => r.decision);
+      await store.close();
       expect(decisions).toHaveLength(5);
       for (const d of decisions) expect(['forwarded', 'unknown']).toContain(d);
     } finally {

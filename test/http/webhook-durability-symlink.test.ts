@@ -20,7 +20,7 @@ describe('a database reached through a symbolic link', () => {
   it('forwards and records as usual, and answers no 5xx after a decision: the book follows the alerts', async () => {
     temp = makeTempDir();
     const real = temp.file('elsewhere.db');
-    createSqliteStore(real).close();
+    await createSqliteStore(real).close();
     const link = path.join(path.dirname(real), 'trade_relay.db');
     fs.symlinkSync(real, link);
     rig = await startTestRig({ dbPath: link });

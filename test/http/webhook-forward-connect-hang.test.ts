@@ -20,7 +20,7 @@ describe('a webhook that hangs in the TLS handshake', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const port = (server.address() as net.AddressInfo).port;
     rig = await startTestRig();
-    rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: `https://127.0.0.1:${port}/v1/send/abc/def` });
+    await rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: `https://127.0.0.1:${port}/v1/send/abc/def` });
     const first = await rig.post(entry('A'));
     expect(first.status).toBe(200);
     expect(first.body.decision).toBe('unknown');

@@ -17,21 +17,21 @@ describe('webhook: a failed forward', () => {
   // A forward's outcome is written just after the answer leaves (queued, then flushed on the next turn).
   const owners = async () => {
     await new Promise((resolve) => setImmediate(resolve));
-    return rig.relay.store.listPositions('bob').map((p) => [p.relayId, p.doubt]);
+    return (await rig.relay.store.listPositions('bob')).map((p) => [p.relayId, p.doubt]);
   };
-  const lastLog = () => rig.relay.store.listLogs({ relayUser: 'bob', limit: 1 })[0];
+  const lastLog = async () => (await rig.relay.store.listLogs({ relayUser: 'bob', limit: 1 }))[0];
   const unknownReason = (reason: string) =>
     `outcome-unknown: ${reason}; the order may have reached CrossTrade: the next alert of this position is checked against CrossTrade`;
 
   it('answers 200 `failed` and records no owner when CrossTrade refuses the connection (definite failure); the later exit is not sent', async () => {
-    rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: `http://127.0.0.1:${await closedPort()}/v1/send/x/y` });
+    await rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: `http://127.0.0.1:${await closedPort()}/v1/send/x/y` });
     const answer = await rig.post(entry('A'));
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ decision: 'failed', signal_type: 'entry', reason: 'forward-failed: upstream-connection-refused; nothing was placed' });
     expect(await owners()).toEqual([]);
-    expect(lastLog()).toMatchObject({ decision: 'failed', upstreamStatus: null });
+    expect(await lastLog()).toMatchObject({ decision: 'failed', upstreamStatus: null });
     // A's strategy believes it is long; it holds nothing here, so its exit would open an orphan
-    rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
+    await rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
     expect((await rig.post(exit('A'))).body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: A holds no position here' });
     expect(rig.sim.received).toHaveLength(0);
     expect(rig.book()).toEqual([]);
@@ -43,7 +43,7 @@ describe('webhook: a failed forward', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ decision: 'failed', signal_type: 'entry', reason: 'forward-failed: upstream-http-400; nothing was placed' });
     expect(await owners()).toEqual([]);
-    expect(lastLog()).toMatchObject({ decision: 'failed', upstreamStatus: 400 });
+    expect(await lastLog()).toMatchObject({ decision: 'failed', upstreamStatus: 400 });
     expect((await rig.post(exit('A'))).body.decision).toBe('dropped');
     expect(rig.sim.received).toHaveLength(1);
     expect(rig.book()).toEqual([]);
@@ -56,7 +56,7 @@ describe('webhook: a failed forward', () => {
   ])('answers 200 `unknown` and keeps the new owner in doubt when the outcome is ambiguous (%o); the next exit follows the account', async (fault, reason) => {
     for (const apply of [false, true]) {
       rig.sim.reset();
-      rig.relay.store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' });
+      await rig.relay.store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' });
       const tag = `comment=${apply ? 'applied' : 'lost'}`;
       rig.sim.failWebhook({ ...fault, apply, times: 1 });
       const answer = await rig.post(entry('A', { extra: tag }));
@@ -64,7 +64,7 @@ describe('webhook: a failed forward', () => {
       expect(answer.body).toEqual({ decision: 'unknown', signal_type: 'entry', reason: unknownReason(reason) });
       expect(answer.ms).toBeLessThan(3000);
       expect(await owners()).toEqual([['A', 'unknown-outcome']]);
-      expect(lastLog()).toMatchObject({ decision: 'unknown' });
+      expect(await lastLog()).toMatchObject({ decision: 'unknown' });
       expect(rig.book()).toEqual(apply ? ['Long 1'] : []);
       // The record is in doubt: A's exit is checked against CrossTrade and sent only if the entry filled.
       const closing = await rig.post(exit('A', { extra: tag }));
@@ -89,7 +89,7 @@ describe('webhook: a failed forward', () => {
     expect(refused.status).toBe(200);
     expect(refused.body).toEqual({ decision: 'failed', signal_type: 'exit', reason: 'forward-failed: upstream-http-400; nothing was placed' });
     // CrossTrade read Long 1; the refused exit leaves the strategy believing otherwise than the record: checked again next time
-    expect(rig.relay.store.listLogs({ relayUser: 'bob', limit: 1 })[0]).toMatchObject({ decision: 'failed', apiCheck: 'open: Long 1 ES 03-26' });
+    expect((await rig.relay.store.listLogs({ relayUser: 'bob', limit: 1 }))[0]).toMatchObject({ decision: 'failed', apiCheck: 'open: Long 1 ES 03-26' });
     expect(await owners()).toEqual([['A', 'changed']]);
     expect(rig.book()).toEqual(['Long 1']);
     const delivered = await rig.post(exit('A', { extra: 'comment=once more' }));

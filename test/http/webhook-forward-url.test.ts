@@ -26,7 +26,7 @@ describe('the webhook URL the order is POSTed to', () => {
     rig = await startTestRig();
     const paths = ['/v1/send/id/tok?x=1&y=a%20b', '/v1/send/a%2Fb/c;d', '/hooks//v1/send/id/tok/'];
     for (const [i, path] of paths.entries()) {
-      rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: `${origin}${path}` });
+      await rig.relay.store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: `${origin}${path}` });
       const answer = await rig.post(entry(`S${i}`, { account: `Acct${i}` }));
       expect(answer.body.decision).toBe('forwarded');
       expect(seen.at(-1)).toBe(`POST ${path}`);

@@ -120,7 +120,7 @@ describe('webhook, fed hostile requests', () => {
    * `expected` where given) and that exactly one `rejected` signal-log row with that reason was added.
    */
   async function expectRejected(request: Sent, expected: { status?: number; reason?: string } = {}): Promise<string> {
-    const lastId = rig.relay.store.listLogs({ limit: 1 })[0]?.id ?? 0;
+    const lastId = (await rig.relay.store.listLogs({ limit: 1 }))[0]?.id ?? 0;
     const answer = await send(request);
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(answer.status).toBeLessThan(500);
@@ -130,7 +130,7 @@ describe('webhook, fed hostile requests', () => {
     expect(body).toEqual({ decision: 'rejected', signal_type: null, reason: expect.stringMatching(ONE_LINE_REASON) });
     const { reason } = body as { reason: string };
     if (expected.reason !== undefined) expect(reason).toBe(expected.reason);
-    const rows = rig.relay.store.listLogs({ limit: 2 });
+    const rows = await rig.relay.store.listLogs({ limit: 2 });
     expect(rows[0]).toMatchObject({ id: lastId + 1, decision: 'rejected', reason });
     rejectedCount++;
     return reason;
@@ -140,7 +140,7 @@ describe('webhook, fed hostile requests', () => {
   async function expectRelayUnharmed(): Promise<void> {
     expect(rig.sim.received).toHaveLength(0);
     expect(rig.book()).toEqual([]);
-    const rows = rig.relay.store.listLogs({ limit: 100_000 });
+    const rows = await rig.relay.store.listLogs({ limit: 100_000 });
     expect(rows).toHaveLength(rejectedCount);
     expect(rows.every((row) => row.decision === 'rejected')).toBe(true);
     expect(JSON.stringify(rows)).not.toContain(USER_KEY);

@@ -9,7 +9,7 @@ describe('webhook: alert syntax and bad input', () => {
   afterEach(async () => {
     await rig.close();
   });
-  const rejectedRows = () => rig.relay.store.listLogs({ limit: 100 }).filter((l) => l.decision === 'rejected');
+  const rejectedRows = async () => (await rig.relay.store.listLogs({ limit: 100 })).filter((l) => l.decision === 'rejected');
 
   it('reads fields split by line breaks (LF and CRLF), with spaces and any name case', async () => {
     const body =
@@ -77,7 +77,7 @@ describe('webhook: alert syntax and bad input', () => {
     await rig.post(`key=someone-elses-key; ${entry('A')}`);
     expect(rig.sim.received[0]?.body.startsWith(`key=${USER_KEY}; command=PLACE;`)).toBe(true);
     expect(rig.sim.received[0]?.body).not.toContain('someone-elses-key');
-    expect(JSON.stringify(rig.relay.store.listLogs({ limit: 10 }))).not.toContain('someone-elses-key');
+    expect(JSON.stringify(await rig.relay.store.listLogs({ limit: 10 }))).not.toContain('someone-elses-key');
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -97,7 +97,7 @@ describe('webhook: alert syntax and bad input', () => {
       signal_type: null,
       reason: `field ${holder} has ${secret}= in its value: a ';' is missing before ${secret}`,
     });
-    const stored = JSON.stringify(rig.relay.store.listLogs({ limit: 10 }));
+    const stored = JSON.stringify(await rig.relay.store.listLogs({ limit: 10 }));
     const logs = await rig.admin('GET', '/logs?limit=10');
     await rig.relay.close();
     for (const text of [JSON.stringify(answer.body), stored, logs.text, rig.logFileText()]) expect(text).not.toContain('hunter2');
@@ -131,7 +131,7 @@ describe('webhook: alert syntax and bad input', () => {
     expect(answer.status).toBe(status);
     expect(answer.body).toEqual({ decision: 'rejected', signal_type: null, reason });
     expect(rig.sim.received).toHaveLength(0);
-    expect(rejectedRows().map((r) => r.reason)).toEqual([reason]);
+    expect((await rejectedRows()).map((r) => r.reason)).toEqual([reason]);
     expect(rig.book()).toEqual([]);
   });
 
@@ -140,7 +140,7 @@ describe('webhook: alert syntax and bad input', () => {
     expect(answer.status).toBe(413);
     expect(answer.body.decision).toBe('rejected');
     expect(rig.sim.received).toHaveLength(0);
-    expect(rejectedRows()).toHaveLength(1);
+    expect(await rejectedRows()).toHaveLength(1);
     expect(rig.book()).toEqual([]);
   });
 
@@ -154,13 +154,13 @@ describe('webhook: alert syntax and bad input', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.decision).toBe('rejected');
     expect(rig.sim.received).toHaveLength(0);
-    expect(rejectedRows()).toHaveLength(2);
+    expect(await rejectedRows()).toHaveLength(2);
     expect(rig.book()).toEqual([]);
   });
 
   it('never stores a key from an alert it could not read', async () => {
     await rig.post(`key=${'S'.repeat(20)}; relay_user=bob; relay_id=A; garbage`);
-    expect(JSON.stringify(rig.relay.store.listLogs({ limit: 10 }))).not.toContain('S'.repeat(20));
+    expect(JSON.stringify(await rig.relay.store.listLogs({ limit: 10 }))).not.toContain('S'.repeat(20));
     expect(rig.sim.received).toHaveLength(0);
     expect(rig.book()).toEqual([]);
   });

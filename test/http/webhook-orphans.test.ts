@@ -11,7 +11,7 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     await rig.close();
   });
   const book = (account?: string) => rig.book(account);
-  const owners = () => rig.relay.store.listPositions('bob').map((p) => [p.account, p.relayId, p.direction, p.doubt]);
+  const owners = async () => (await rig.relay.store.listPositions('bob')).map((p) => [p.account, p.relayId, p.direction, p.doubt]);
   const reversalOf = (relayId: string, extra: Parameters<typeof alertText>[0] extends infer F ? Partial<F> : never = {}) =>
     alertText({ relayId, prev: 'long', now: 'short', action: 'SELL', ...extra }).replace('qty=1', 'qty=2');
 
@@ -60,7 +60,7 @@ describe('webhook: no orphaned or doubled positions across sequences', () => {
     });
     expect(rig.sim.apiCalls).toBe(apiCallsBefore); // decided without asking CrossTrade
     expect((await pendingExit).body).toMatchObject({ decision: 'unknown', reason: expect.stringMatching(/^outcome-unknown: upstream-timeout;/) });
-    expect(owners().map(([account, relayId]) => [account, relayId])).toEqual([['Sim101', 'A']]);
+    expect((await owners()).map(([account, relayId]) => [account, relayId])).toEqual([['Sim101', 'A']]);
     expect(rig.sim.received).toHaveLength(2);
     expect(book()).toEqual(['Long 1']);
   });

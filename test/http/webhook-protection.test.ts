@@ -11,7 +11,7 @@ describe('webhook protection', () => {
   afterEach(async () => {
     await rig.close();
   });
-  const logged = () => rig.relay.store.listLogs({ limit: 50 }).map((l) => [l.decision, l.reason]);
+  const logged = async () => (await rig.relay.store.listLogs({ limit: 50 })).map((l) => [l.decision, l.reason]);
 
   describe('allow-list (RELAY_WEBHOOK_ALLOW)', () => {
     it('refuses a source outside the list with 403, forwards nothing and logs it', async () => {
@@ -22,7 +22,7 @@ describe('webhook protection', () => {
         body: { decision: 'rejected', signal_type: null, reason: 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)' },
       });
       expect(rig.sim.received).toHaveLength(0);
-      expect(logged()).toEqual([['rejected', 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)']]);
+      expect(await logged()).toEqual([['rejected', 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)']]);
       expect(rig.book()).toEqual([]);
     });
 
@@ -72,7 +72,7 @@ describe('webhook protection', () => {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await postFrom(rig, closeOne(`R${i}`))).status);
       expect(statuses).toEqual([200, 200, 200, 429, 429]);
-      expect(logged().filter(([d]) => d === 'rejected')).toEqual([
+      expect((await logged()).filter(([d]) => d === 'rejected')).toEqual([
         ['rejected', 'rate limit: more than 3 alerts a minute from 127.0.0.1'],
         ['rejected', 'rate limit: more than 3 alerts a minute from 127.0.0.1'],
       ]);
@@ -116,7 +116,7 @@ describe('webhook protection', () => {
       const users = await rig.admin('GET', '/users');
       expect(users.body.users[0].relay_secret).toBe('****');
       const logs = await rig.admin('GET', '/logs');
-      const stored = JSON.stringify([rig.relay.store.listUsers(), rig.relay.store.listLogs({ limit: 10 })]);
+      const stored = JSON.stringify([await rig.relay.store.listUsers(), await rig.relay.store.listLogs({ limit: 10 })]);
       await rig.relay.close();
       for (const text of [users.text, logs.text, rig.logFileText(), stored]) {
         expect(text).not.toContain('bobs-passphrase-1');

@@ -11,7 +11,7 @@ describe('webhook: the ownership rules end to end', () => {
     await rig.close();
   });
 
-  const owners = () => rig.relay.store.listPositions('bob').map((p) => [p.account, p.instrumentKey, p.relayId, p.direction]);
+  const owners = async () => (await rig.relay.store.listPositions('bob')).map((p) => [p.account, p.instrumentKey, p.relayId, p.direction]);
 
   it('forwards the first entry, records its owner and sends CrossTrade the alert with the key first', async () => {
     const answer = await rig.post(entry('A'));
@@ -21,7 +21,7 @@ describe('webhook: the ownership rules end to end', () => {
       `key=${USER_KEY}; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; order_type=MARKET; tif=DAY; prev_market_position=flat; market_position=long;`,
     ]);
     expect(rig.sim.received[0]?.contentType).toMatch(/^text\/plain/);
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.sim.apiCalls).toBe(0);
     expect(rig.book()).toEqual(['Long 1']);
   });
@@ -42,7 +42,7 @@ describe('webhook: the ownership rules end to end', () => {
     });
     expect(rig.sim.apiCalls).toBe(1);
     expect(rig.sim.received).toHaveLength(1);
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -52,7 +52,7 @@ describe('webhook: the ownership rules end to end', () => {
     rig.sim.setPosition('Sim101', 'ES 03-26', 'Flat', 0);
     const answer = await rig.post(entry('A', { extra: 'comment=again' }));
     expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'entry: A owns the position; reconciled: CrossTrade reports flat' });
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -63,7 +63,7 @@ describe('webhook: the ownership rules end to end', () => {
     expect(answer.body).toEqual({ decision: 'blocked', signal_type: 'entry', reason: 'position-open: owned by A, CrossTrade reports Long 1 ES 03-26' });
     expect(rig.sim.received).toHaveLength(1);
     expect(rig.sim.apiCalls).toBe(1);
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -74,7 +74,7 @@ describe('webhook: the ownership rules end to end', () => {
     const answer = await rig.post(entry('B'));
     expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'stale-owner-cleared: owned by A, CrossTrade reports flat' });
     expect(rig.sim.received).toHaveLength(2);
-    expect(owners()).toEqual([['Sim101', 'ES', 'B', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'B', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -97,14 +97,14 @@ describe('webhook: the ownership rules end to end', () => {
     });
     expect(answer.ms).toBeLessThan(3000);
     expect(rig.sim.received).toHaveLength(1);
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.book()).toEqual([]);
     // and the relay keeps serving: once the API answers, B's next entry (past the duplicate window) is decided as usual
     rig.sim.failApi(null);
     rig.advance(30_001);
     const retried = await rig.post(entry('B'));
     expect(retried.body).toEqual({ decision: 'forwarded', signal_type: 'entry', reason: 'stale-owner-cleared: owned by A, CrossTrade reports flat' });
-    expect(owners()).toEqual([['Sim101', 'ES', 'B', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'B', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -117,7 +117,7 @@ describe('webhook: the ownership rules end to end', () => {
       reason: 'exit: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
     });
     expect(rig.sim.apiCalls).toBe(1); // the owner's exit is confirmed against the account
-    expect(owners()).toEqual([]);
+    expect(await owners()).toEqual([]);
     expect(rig.book()).toEqual([]);
   });
 
@@ -129,7 +129,7 @@ describe('webhook: the ownership rules end to end', () => {
     expect(answer.body.decision).toBe('dropped');
     expect(answer.body.reason).toMatch(/^position-mismatch: .*; CrossTrade reports flat$/);
     expect(rig.sim.received).toHaveLength(1);
-    expect(owners()).toEqual([]);
+    expect(await owners()).toEqual([]);
     expect(rig.book()).toEqual([]);
   });
 
@@ -138,7 +138,7 @@ describe('webhook: the ownership rules end to end', () => {
     const answer = await rig.post(exit('B'));
     expect(answer.body).toEqual({ decision: 'dropped', signal_type: 'exit', reason: 'phantom-exit: owned by A' });
     expect(rig.sim.received).toHaveLength(1);
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -161,7 +161,7 @@ describe('webhook: the ownership rules end to end', () => {
       reason: 'exit: nobody owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
     });
     expect(rig.sim.received).toHaveLength(1);
-    expect(owners()).toEqual([]);
+    expect(await owners()).toEqual([]);
     expect(rig.book()).toEqual([]);
   });
 
@@ -183,7 +183,7 @@ describe('webhook: the ownership rules end to end', () => {
       signal_type: 'reversal',
       reason: 'reversal: A owns the position; reconciled: CrossTrade reports Long 1 ES 03-26',
     });
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'short']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'short']]);
     expect(rig.book()).toEqual(['Short 1']);
   });
 
@@ -197,7 +197,7 @@ describe('webhook: the ownership rules end to end', () => {
     });
     expect(rig.sim.apiCalls).toBe(0);
     expect(rig.sim.received).toHaveLength(1);
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -221,7 +221,7 @@ describe('webhook: the ownership rules end to end', () => {
       signal_type: 'partial_exit',
     });
     expect(rig.sim.received).toHaveLength(3);
-    expect(owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
+    expect(await owners()).toEqual([['Sim101', 'ES', 'A', 'long']]);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -237,7 +237,7 @@ describe('webhook: the ownership rules end to end', () => {
     const answer = await rig.post('relay_user=bob;relay_id=ops;command=FLATTEN;account=Sim101;instrument=ES 03-26;');
     expect(answer.body).toEqual({ decision: 'forwarded', signal_type: 'flatten', reason: 'flatten: closes the position whoever owns it' });
     expect(rig.sim.received.map((r) => r.body)[1]).toBe(`key=${USER_KEY}; command=FLATTEN;account=Sim101;instrument=ES 03-26;`);
-    expect(owners()).toEqual([]);
+    expect(await owners()).toEqual([]);
     expect(rig.book()).toEqual([]);
     // A's strategy never saw the close: its exit must not open an orphaned short
     const late = await rig.post(exit('A'));
@@ -259,7 +259,7 @@ describe('webhook: the ownership rules end to end', () => {
     expect((await rig.post(entry('B', { instrument: 'ES 03-26' }))).body.decision).toBe('blocked');
     expect((await rig.post(entry('B', { instrument: 'ESH6' }))).body.decision).toBe('blocked');
     expect((await rig.post(entry('B', { instrument: 'MESH26' }))).body.decision).toBe('forwarded');
-    expect(owners()).toEqual([
+    expect(await owners()).toEqual([
       ['Sim101', 'ES', 'A', 'long'],
       ['Sim101', 'MES', 'B', 'long'],
     ]);
@@ -277,7 +277,7 @@ describe('webhook: the ownership rules end to end', () => {
   it('writes every decision to the signal log with its reason, without the key', async () => {
     await rig.post(entry('A'));
     await rig.post(exit('B'));
-    const logs = rig.relay.store.listLogs({ relayUser: 'bob', limit: 10 });
+    const logs = await rig.relay.store.listLogs({ relayUser: 'bob', limit: 10 });
     expect(logs.map((l) => [l.relayId, l.signalType, l.decision, l.reason])).toEqual([
       ['B', 'exit', 'dropped', 'phantom-exit: owned by A'],
       ['A', 'entry', 'forwarded', 'entry: nobody owns the position'],
@@ -324,7 +324,7 @@ describe('webhook: the fill-lag guard and resting orders', () => {
   it('uses a resting entry’s cancel_after (plus the fill grace) as its hold', async () => {
     rig = await startTestRig({ restingGraceSeconds: 3600 });
     await rig.post(entry('A', { orderType: 'LIMIT', extra: 'limit_price=5000; cancel_after=5' }));
-    const [position] = rig.relay.store.listPositions('bob');
+    const [position] = await rig.relay.store.listPositions('bob');
     // From the moment the order left (claimedAt is the decision; the sync before the send comes between).
     const hold = position!.holdUntil - position!.claimedAt;
     expect(hold).toBeGreaterThanOrEqual(5 * 60_000 + rig.config.fillGraceSeconds * 1000);
@@ -347,7 +347,7 @@ describe('webhook: multi-account alerts (account=A,B)', () => {
     const answer = await rig.post(entry('A', { account: 'Sim101,Sim102' }));
     expect(answer.body.decision).toBe('forwarded');
     expect(rig.sim.received).toHaveLength(1);
-    expect(rig.relay.store.listPositions('bob').map((p) => [p.account, p.relayId])).toEqual([
+    expect((await rig.relay.store.listPositions('bob')).map((p) => [p.account, p.relayId])).toEqual([
       ['Sim101', 'A'],
       ['Sim102', 'A'],
     ]);
@@ -364,7 +364,7 @@ describe('webhook: multi-account alerts (account=A,B)', () => {
     const answer = await rig.post(entry('B', { account: 'Sim101,Sim102', extra: 'comment=later' }));
     expect(answer.body).toEqual({ decision: 'blocked', signal_type: 'entry', reason: 'Sim102: position-open: owned by A, CrossTrade reports Long 1 ES 03-26' });
     expect(rig.sim.received).toHaveLength(1);
-    expect(rig.relay.store.listPositions('bob').map((p) => [p.account, p.relayId])).toEqual([['Sim102', 'A']]);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => [p.account, p.relayId])).toEqual([['Sim102', 'A']]);
     expect(rig.book('Sim101')).toEqual([]);
     expect(rig.book('Sim102')).toEqual(['Long 1']);
   });
@@ -378,7 +378,7 @@ describe('webhook: multi-account alerts (account=A,B)', () => {
     const answer = await rig.post(entry('B', { account: 'Sim101,Sim102' }));
     expect(answer.body.decision).toBe('forwarded');
     expect(rig.sim.apiCalls).toBe(2);
-    expect(rig.relay.store.listPositions('bob').map((p) => p.relayId)).toEqual(['B', 'B']);
+    expect((await rig.relay.store.listPositions('bob')).map((p) => p.relayId)).toEqual(['B', 'B']);
     expect(rig.book('Sim101')).toEqual(['Long 1']);
     expect(rig.book('Sim102')).toEqual(['Long 1']);
   });

@@ -14,8 +14,8 @@ describe('the paper CrossTrade', () => {
     temp = makeTempDir();
     store = createSqliteStore(temp.file('relay.db'));
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     temp.cleanup();
   });
 
@@ -28,7 +28,7 @@ describe('the paper CrossTrade', () => {
 
   it('keeps the paper book across a restart', async () => {
     await createPaperCrossTrade({ store }).forward('', ORDER);
-    store.close();
+    await store.close();
     store = createSqliteStore(temp.file('relay.db'));
     expect(await createPaperCrossTrade({ store }).readPosition('Sim101', 'ES 03-26', KEY)).toMatchObject({ kind: 'open', direction: 'long', quantity: 2 });
   });

@@ -37,7 +37,7 @@ describe('paper mode from the command line', () => {
     await sandbox.run(['add-user', '--user', 'paula', '--key', KEY, '--webhook-url', URL, '--paper']);
     const store = createSqliteStore(sandbox.dbPath);
     await createPaperCrossTrade({ store }).forward('', `key=${KEY}; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; order_type=MARKET;`);
-    store.close();
+    await store.close();
     const alert =
       'relay_user=paula; relay_id=A; command=PLACE; account=Sim101; instrument=ES 03-26; action=SELL; qty=1; prev_market_position=long; market_position=flat;';
     fs.writeFileSync(`${sandbox.dir}/alert.txt`, alert);

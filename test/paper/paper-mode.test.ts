@@ -18,8 +18,8 @@ describe('paper mode over HTTP', () => {
   });
 
   /** paula's paper book, as `Long 1` lines. */
-  function paperBook(key = PAPER_KEY): string[] {
-    const stored = rig.relay.store.getPaperBook(accountGroupOf(key, true));
+  async function paperBook(key = PAPER_KEY): Promise<string[]> {
+    const stored = await rig.relay.store.getPaperBook(accountGroupOf(key, true));
     return loadPaperBook(stored, rig.now)
       .positions('Sim101')
       .map((p) => `${p.marketPosition} ${p.quantity}`);
@@ -48,7 +48,7 @@ describe('paper mode over HTTP', () => {
   it('arbitrates a paper user as in production, judged by the paper book, and sends nothing to CrossTrade', async () => {
     await addPaula();
     expect((await rig.post(asPaula(entry('A')))).body).toMatchObject({ decision: 'forwarded', signal_type: 'entry' });
-    expect(paperBook()).toEqual(['Long 1']);
+    expect(await paperBook()).toEqual(['Long 1']);
 
     // A second strategy's entry while A holds the position: blocked, as a live user's would be.
     expect((await rig.post(asPaula(entry('B')))).body).toMatchObject({ decision: 'blocked' });
@@ -59,7 +59,7 @@ describe('paper mode over HTTP', () => {
 
     // The owner's exit is checked against the paper book (long 1) and fills there.
     expect((await rig.post(asPaula(exit('A')))).body).toMatchObject({ decision: 'forwarded', signal_type: 'exit' });
-    expect(paperBook()).toEqual([]);
+    expect(await paperBook()).toEqual([]);
     rig.advance(10_001);
     // A phantom exit now reads the paper book flat: dropped.
     expect((await rig.post(asPaula(exit('A', { extra: 'relay_alert_id=3' })))).body).toMatchObject({ decision: 'dropped' });
@@ -77,7 +77,7 @@ describe('paper mode over HTTP', () => {
     // bob trades the real (simulated) account with the same key: paula's paper position does not block him.
     expect((await rig.post(entry('LIVE'))).body).toMatchObject({ decision: 'forwarded' });
     expect(rig.book()).toEqual(['Long 1']);
-    expect(paperBook(USER_KEY)).toEqual(['Long 1']);
+    expect(await paperBook(USER_KEY)).toEqual(['Long 1']);
     expect(rig.sim.received).toHaveLength(1);
     expect(rig.sim.received[0]?.body).not.toContain('paula');
   });
@@ -87,7 +87,7 @@ describe('paper mode over HTTP', () => {
     const refused = await rig.post(asPaula(entry('A')).replace('qty=1', 'qty=0'));
     expect(refused.body).toMatchObject({ decision: 'failed' });
     expect(refused.body.reason).toBe('forward-failed: upstream-http-400; nothing was placed');
-    expect(paperBook()).toEqual([]);
+    expect(await paperBook()).toEqual([]);
     expect(rig.sim.received).toEqual([]);
   });
 });
@@ -103,8 +103,8 @@ describe('paper and live users of one CrossTrade key', () => {
     await rig.close();
   });
 
-  const paperBook = () =>
-    loadPaperBook(rig.relay.store.getPaperBook(accountGroupOf(USER_KEY, true)), rig.now)
+  const paperBook = async () =>
+    loadPaperBook(await rig.relay.store.getPaperBook(accountGroupOf(USER_KEY, true)), rig.now)
       .positions('Sim101')
       .map((p) => `${p.marketPosition} ${p.quantity}`);
 
@@ -115,7 +115,7 @@ describe('paper and live users of one CrossTrade key', () => {
 
     // paula flattens everything: only the paper book; bob's live owner and position stay.
     expect((await rig.post('relay_user=paula; relay_id=P; command=FLATTENEVERYTHING;')).body.decision).toBe('forwarded');
-    expect(paperBook()).toEqual([]);
+    expect(await paperBook()).toEqual([]);
     expect(rig.book()).toEqual(['Long 1']);
     expect(rig.sim.received).toHaveLength(1);
     // bob's second strategy is still blocked by LIVE (inside its hold and, after it, by the account).
@@ -129,9 +129,9 @@ describe('paper and live users of one CrossTrade key', () => {
     expect((await rig.post('relay_user=bob; relay_id=X; command=FLATTEN; account=Sim101; instrument=ES 03-26;')).body.decision).toBe('forwarded');
     expect((await rig.post('relay_user=bob; relay_id=X; command=FLATTENEVERYTHING;')).body.decision).toBe('forwarded');
     expect(rig.book()).toEqual([]);
-    expect(paperBook()).toEqual(['Long 1']);
+    expect(await paperBook()).toEqual(['Long 1']);
     expect((await rig.post(asPaula(entry('B', { extra: 'relay_alert_id=4' })))).body.decision).toBe('blocked');
-    expect(paperBook()).toEqual(['Long 1']);
+    expect(await paperBook()).toEqual(['Long 1']);
     expect(rig.sim.received.every((r) => !r.body.includes('paula'))).toBe(true);
   });
 });

@@ -21,7 +21,7 @@ describe('concurrency: one forward per contested position', () => {
     expect(answers.filter((a) => a.decision === 'forwarded')).toHaveLength(1);
     expect(answers.filter((a) => a.decision === 'blocked')).toHaveLength(39);
     expect(rig.sim.received).toHaveLength(1);
-    const owner = rig.relay.store.listPositions('bob');
+    const owner = await rig.relay.store.listPositions('bob');
     expect(owner).toHaveLength(1);
     expect(rig.sim.received[0]?.body).toContain('command=PLACE');
     expect(rig.book()).toEqual(['Long 1']);
@@ -38,20 +38,20 @@ describe('concurrency: one forward per contested position', () => {
     expect(rig.sim.received).toHaveLength(2);
     // Concurrent checks for one account are coalesced: CrossTrade allows 180 calls a minute.
     expect(rig.sim.apiCalls).toBeLessThanOrEqual(2);
-    expect(rig.relay.store.listPositions('bob')).toHaveLength(1);
+    expect(await rig.relay.store.listPositions('bob')).toHaveLength(1);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
   it('forwards exactly one of 40 simultaneous entries from two relay users sharing one CrossTrade key (one account group)', async () => {
     rig = await startTestRig();
-    rig.relay.store.saveUser({ relayUser: 'carol', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
+    await rig.relay.store.saveUser({ relayUser: 'carol', crosstradeKey: USER_KEY, webhookUrl: rig.sim.webhookUrl(USER_KEY) });
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) => post(rig.relay.url, i % 2 === 0 ? entry(`S${i}`) : entry(`S${i}`).replace('relay_user=bob', 'relay_user=carol'))),
     );
     expect(answers.filter((a) => a.decision === 'forwarded')).toHaveLength(1);
     expect(answers.filter((a) => a.decision === 'blocked')).toHaveLength(39);
     expect(rig.sim.received).toHaveLength(1);
-    expect(rig.relay.store.listPositions()).toHaveLength(1);
+    expect(await rig.relay.store.listPositions()).toHaveLength(1);
     expect(rig.book()).toEqual(['Long 1']);
   });
 
@@ -69,8 +69,8 @@ describe('concurrency: one forward per contested position', () => {
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => post((i % 2 === 0 ? a : b)!.url, entry(`S${i}`))));
     expect(answers.filter((x) => x.decision === 'forwarded')).toHaveLength(1);
     expect(rig.sim.received).toHaveLength(1);
-    expect(rig.relay.store.listPositions('bob')).toHaveLength(1);
-    expect(rig.relay.store.listLogs({ relayUser: 'bob', limit: 100 })).toHaveLength(40);
+    expect(await rig.relay.store.listPositions('bob')).toHaveLength(1);
+    expect(await rig.relay.store.listLogs({ relayUser: 'bob', limit: 100 })).toHaveLength(40);
     expect(rig.book()).toEqual(['Long 1']);
   });
 });

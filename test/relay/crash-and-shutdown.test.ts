@@ -25,8 +25,8 @@ describe('crashes and shutdown', () => {
       RELAY_RATE_LIMIT_PER_MIN: '0',
     };
     const store = createSqliteStore(env.RELAY_DB);
-    store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
-    store.close();
+    await store.saveUser({ relayUser: 'bob', crosstradeKey: USER_KEY, webhookUrl: sim.webhookUrl(USER_KEY) });
+    await store.close();
     return env;
   };
   const post = (url: string, body: string) =>
@@ -56,33 +56,33 @@ describe('crashes and shutdown', () => {
 
     const store = createSqliteStore(env.RELAY_DB);
     try {
-      const logs = store.listLogs({ limit: 1000 });
+      const logs = await store.listLogs({ limit: 1000 });
       // Sent orders: delivered, still pending at the kill, or answered ambiguously (never `failed`).
       const loggedAccounts = new Set(logs.filter((l) => ['forwarded', 'pending', 'unknown'].includes(l.decision)).map((l) => l.account));
       const forwardedAccounts = sim.received.map((r) => /account=(ACC\d+)/.exec(r.body)?.[1]);
       expect(forwardedAccounts.length).toBeGreaterThanOrEqual(20);
       for (const account of forwardedAccounts) expect(loggedAccounts).toContain(account);
-      for (const position of store.listPositions()) {
+      for (const position of await store.listPositions()) {
         expect(logs.some((l) => l.account === position.account && l.relayId === position.relayId && l.signalType === 'entry')).toBe(true);
       }
-      const positionsBefore = store.listPositions().map((p) => [p.account, p.relayId]);
-      store.close();
+      const positionsBefore = (await store.listPositions()).map((p) => [p.account, p.relayId]);
+      await store.close();
 
       const second = await spawnRelay(env);
       relays.push(second);
       expect((await fetch(`${second.url}/health`)).status).toBe(200);
       const reopened = createSqliteStore(env.RELAY_DB);
-      expect(reopened.listPositions().map((p) => [p.account, p.relayId])).toEqual(positionsBefore);
+      expect((await reopened.listPositions()).map((p) => [p.account, p.relayId])).toEqual(positionsBefore);
       // Rows the crash left pending are closed as `unknown`, never `failed`: the order may have been sent.
-      const after = reopened.listLogs({ limit: 1000 });
+      const after = await reopened.listLogs({ limit: 1000 });
       expect(after.filter((l) => l.decision === 'pending')).toEqual([]);
       expect(after.filter((l) => l.decision === 'failed')).toEqual([]);
       const interrupted = after.filter((l) => l.reason === INTERRUPTED_REASON);
       expect(interrupted.length).toBe(logs.filter((l) => l.decision === 'pending').length);
       expect(interrupted.every((l) => l.decision === 'unknown')).toBe(true);
       // Keys the crash left in flight are in doubt: the next alert of each is checked against CrossTrade.
-      expect(reopened.listPositions().every((p) => p.doubt === null || p.doubt === 'unknown-outcome')).toBe(true);
-      reopened.close();
+      expect((await reopened.listPositions()).every((p) => p.doubt === null || p.doubt === 'unknown-outcome')).toBe(true);
+      await reopened.close();
       // The book: one contract on each account that got an order, and every such position has an owner.
       const book = bookLines();
       expect(book.sort()).toEqual([...new Set(forwardedAccounts)].map((account) => `${account} Long 1`).sort());
@@ -95,7 +95,7 @@ describe('crashes and shutdown', () => {
       expect(((await contested.json()) as { decision: string }).decision).toBe('blocked');
       expect(sim.positions(account).map((p) => `${p.marketPosition} ${p.quantity}`)).toEqual(forwardedAccounts.includes(account) ? ['Long 1'] : []);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -113,10 +113,10 @@ describe('crashes and shutdown', () => {
     expect(((await answer.json()) as { decision: string }).decision).toBe('unknown');
     expect(await exitCode).toBe(0);
     const store = createSqliteStore(env.RELAY_DB);
-    expect(store.listLogs({ limit: 5 }).map((l) => l.decision)).toEqual(['unknown']);
+    expect((await store.listLogs({ limit: 5 })).map((l) => l.decision)).toEqual(['unknown']);
     // The order may have been placed: its strategy keeps the key, in doubt, so nobody else's entry doubles it.
-    expect(store.listPositions().map((p) => [p.account, p.relayId, p.doubt])).toEqual([['Sim101', 'A', 'unknown-outcome']]);
-    store.close();
+    expect((await store.listPositions()).map((p) => [p.account, p.relayId, p.doubt])).toEqual([['Sim101', 'A', 'unknown-outcome']]);
+    await store.close();
     expect(sim.positions('Sim101').map((p) => `${p.marketPosition} ${p.quantity}`)).toEqual(['Long 1']);
   });
 });

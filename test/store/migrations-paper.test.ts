@@ -14,13 +14,13 @@ describe('schema v7: paper mode', () => {
   beforeEach(() => {
     temp = makeTempDir();
   });
-  afterEach(() => {
-    store?.close();
+  afterEach(async () => {
+    await store?.close();
     store = undefined;
     temp.cleanup();
   });
 
-  it('brings a v6 database to v7: its users stay live, an empty paper book table is added', () => {
+  it('brings a v6 database to v7: its users stay live, an empty paper book table is added', async () => {
     const file = temp.file('v6.db');
     const db = new Database(file);
     db.function('relay_account_group', { deterministic: true }, (key: unknown) => accountGroupOf(String(key)));
@@ -31,47 +31,14 @@ describe('schema v7: paper mode', () => {
     ).run(KEY, accountGroupOf(KEY));
     db.close();
     store = createSqliteStore(file);
-    expect(store.getUser('bob')).toMatchObject({ paper: false, accountGroup: accountGroupOf(KEY) });
-    expect(store.getPaperBook(accountGroupOf(KEY, true))).toBeNull();
-    store.savePaperBook(accountGroupOf(KEY, true), '{"v":1,"positions":[]}');
-    expect(store.getPaperBook(accountGroupOf(KEY, true))).toBe('{"v":1,"positions":[]}');
-    store.close();
+    expect(await store.getUser('bob')).toMatchObject({ paper: false, accountGroup: accountGroupOf(KEY) });
+    expect(await store.getPaperBook(accountGroupOf(KEY, true))).toBeNull();
+    await store.savePaperBook(accountGroupOf(KEY, true), '{"v":1,"positions":[]}');
+    expect(await store.getPaperBook(accountGroupOf(KEY, true))).toBe('{"v":1,"positions":[]}');
+    await store.close();
     store = undefined;
     const check = new Database(file, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(7);
     check.close();
-  });
-
-  it('puts a paper user in a paper account group of its own, apart from a live user of the same key', () => {
-    store = createSqliteStore(temp.file('relay.db'));
-    store.saveUser({ relayUser: 'paula', crosstradeKey: KEY, webhookUrl: 'https://x.test/1', paper: true });
-    store.saveUser({ relayUser: 'bob', crosstradeKey: KEY, webhookUrl: 'https://x.test/1' });
-    expect(store.getUser('paula')).toMatchObject({ paper: true, accountGroup: `paper-${accountGroupOf(KEY)}` });
-    expect(store.getUser('bob')).toMatchObject({ paper: false, accountGroup: accountGroupOf(KEY) });
-  });
-
-  it('releases, never moves, what a user owned when it switches between paper and live', () => {
-    store = createSqliteStore(temp.file('relay.db'));
-    store.saveUser({ relayUser: 'paula', crosstradeKey: KEY, webhookUrl: 'https://x.test/1', paper: true });
-    const paperKey = { accountGroup: accountGroupOf(KEY, true), account: 'Sim101', instrumentKey: 'ES' };
-    const owner = { relayUser: 'paula', relayId: 'A' };
-    store.arbitrate(
-      [paperKey],
-      owner,
-      () => ({
-        value: null,
-        writes: [
-          { instrument: 'ES 03-26', record: { owner: { ...owner, direction: 'long', openedAt: 1, claimedAt: 1, holdUntil: 2 }, doubt: null }, marks: [] },
-        ],
-        seen: false,
-        log: null,
-      }),
-      null,
-    );
-    expect(store.listPositions('paula')).toHaveLength(1);
-    store.saveUser({ relayUser: 'paula', crosstradeKey: KEY, webhookUrl: 'https://x.test/1', paper: false });
-    expect(store.getUser('paula')).toMatchObject({ paper: false, accountGroup: accountGroupOf(KEY) });
-    expect(store.listPositions('paula')).toEqual([]);
-    expect(store.listKeys(accountGroupOf(KEY))).toEqual([]);
   });
 });

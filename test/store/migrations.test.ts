@@ -31,8 +31,9 @@ function tables(file: string): string[] {
   }
 }
 
-function look(store: Store, key: PositionKey, sender: Strategy) {
-  return store.arbitrate([key], sender, (views, earlier) => ({ value: { view: views[0]!, earlier }, writes: [null], seen: false, log: null }), null).value;
+async function look(store: Store, key: PositionKey, sender: Strategy) {
+  return (await store.arbitrate([key], sender, (views, earlier) => ({ value: { view: views[0]!, earlier }, writes: [null], seen: false, log: null }), null))
+    .value;
 }
 
 const entry: SignalLogInput = {
@@ -56,23 +57,23 @@ describe('SQLite store migrations', () => {
   beforeEach(() => {
     temp = makeTempDir();
   });
-  afterEach(() => {
-    store?.close();
+  afterEach(async () => {
+    await store?.close();
     store = undefined;
     temp.cleanup();
   });
 
-  it('brings a first-version database up to date and keeps its users and signal log', () => {
+  it('brings a first-version database up to date and keeps its users and signal log', async () => {
     const file = temp.file('v1.db');
     oldDatabase(file, 1, (db) => {
       db.prepare("INSERT INTO users VALUES ('bob', 'key-of-bob-1', 'https://x.test/1', 'then', 'then')").run();
       db.prepare("INSERT INTO signal_log (time, decision, reason, alert) VALUES (1, 'forwarded', 'r', 'a')").run();
     });
     store = createSqliteStore(file);
-    expect(store.getUser('bob')).toMatchObject({ crosstradeKey: 'key-of-bob-1', relaySecret: null, accountGroup: accountGroupOf('key-of-bob-1') });
-    expect(store.listLogs({ limit: 5 }).map((l) => [l.id, l.decision])).toEqual([[1, 'forwarded']]);
-    expect(store.appendLog(entry)).toBe(2);
-    store.close();
+    expect(await store.getUser('bob')).toMatchObject({ crosstradeKey: 'key-of-bob-1', relaySecret: null, accountGroup: accountGroupOf('key-of-bob-1') });
+    expect((await store.listLogs({ limit: 5 })).map((l) => [l.id, l.decision])).toEqual([[1, 'forwarded']]);
+    expect(await store.appendLog(entry)).toBe(2);
+    await store.close();
     store = undefined;
     const db = new Database(file, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
@@ -106,7 +107,7 @@ describe('SQLite store migrations', () => {
     const shared = (account: string, instrumentKey: string): PositionKey => ({ accountGroup: accountGroupOf(SHARED_KEY), account, instrumentKey });
     const carols = (account: string, instrumentKey: string): PositionKey => ({ accountGroup: accountGroupOf(CAROL_KEY), account, instrumentKey });
 
-    it('reaches v6 with the new tables and without the old ones', () => {
+    it('reaches v6 with the new tables and without the old ones', async () => {
       const db = new Database(file(), { readonly: true });
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const columns = db.prepare<[], { name: string }>('PRAGMA table_info(alert_fingerprints)').all();
@@ -135,16 +136,16 @@ describe('SQLite store migrations', () => {
       expect(keyColumns.find((c) => c.name === 'quantity')?.type).toBe('INTEGER');
     });
 
-    it('fills each user’s account group from its key, keeping the user as it was', () => {
-      expect(store!.listUsers().map((u) => [u.relayUser, u.crosstradeKey, u.relaySecret, u.accountGroup])).toEqual([
+    it('fills each user’s account group from its key, keeping the user as it was', async () => {
+      expect((await store!.listUsers()).map((u) => [u.relayUser, u.crosstradeKey, u.relaySecret, u.accountGroup])).toEqual([
         ['alice', SHARED_KEY, null, accountGroupOf(SHARED_KEY)],
         ['bob', SHARED_KEY, 'sha256:abc', accountGroupOf(SHARED_KEY)],
         ['carol', CAROL_KEY, null, accountGroupOf(CAROL_KEY)],
       ]);
     });
 
-    it('keeps every owner, its direction, times and version, under its account group and with no doubt; its contracts are not known', () => {
-      expect(store!.listPositions()).toEqual([
+    it('keeps every owner, its direction, times and version, under its account group and with no doubt; its contracts are not known', async () => {
+      expect(await store!.listPositions()).toEqual([
         {
           relayUser: 'alice',
           relayId: 'trend',
@@ -179,23 +180,32 @@ describe('SQLite store migrations', () => {
         }),
       ]);
       const alice = { relayUser: 'alice', relayId: 'trend' };
-      expect(look(store!, shared('SIM101', 'ES'), alice).view).toMatchObject({ record: { owner: alice, doubt: null }, version: 111 });
+      expect((await look(store!, shared('SIM101', 'ES'), alice)).view).toMatchObject({ record: { owner: alice, doubt: null }, version: 111 });
       // bob shares alice's key: he sees her record; carol's Sim101 is another CrossTrade user's account
-      expect(look(store!, shared('Apex-7', 'NQ'), alice).view).toMatchObject({ record: { owner: { relayUser: 'bob', relayId: 'swing' } }, version: 222 });
-      expect(look(store!, carols('Sim101', 'ES'), alice).view).toMatchObject({ record: { owner: { relayUser: 'carol' } }, version: 333 });
-      expect(look(store!, carols('Apex-7', 'NQ'), alice).view.record).toEqual({ owner: null, doubt: null });
+      expect((await look(store!, shared('Apex-7', 'NQ'), alice)).view).toMatchObject({
+        record: { owner: { relayUser: 'bob', relayId: 'swing' } },
+        version: 222,
+      });
+      expect((await look(store!, carols('Sim101', 'ES'), alice)).view).toMatchObject({ record: { owner: { relayUser: 'carol' } }, version: 333 });
+      expect((await look(store!, carols('Apex-7', 'NQ'), alice)).view.record).toEqual({ owner: null, doubt: null });
     });
 
-    it('turns blocked senders into strategies holding nothing on their key', () => {
-      expect(look(store!, shared('Sim101', 'ES'), { relayUser: 'bob', relayId: 'late' }).view.sender).toEqual({ holdsNothing: true, lastFingerprint: null });
-      expect(look(store!, carols('sim101', 'ES'), { relayUser: 'carol', relayId: 'other' }).view.sender).toEqual({ holdsNothing: true, lastFingerprint: null });
-      expect(look(store!, shared('Sim101', 'ES'), { relayUser: 'alice', relayId: 'trend' }).view.sender.holdsNothing).toBe(false);
-      expect(look(store!, carols('Sim101', 'ES'), { relayUser: 'bob', relayId: 'late' }).view.sender.holdsNothing).toBe(false);
+    it('turns blocked senders into strategies holding nothing on their key', async () => {
+      expect((await look(store!, shared('Sim101', 'ES'), { relayUser: 'bob', relayId: 'late' })).view.sender).toEqual({
+        holdsNothing: true,
+        lastFingerprint: null,
+      });
+      expect((await look(store!, carols('sim101', 'ES'), { relayUser: 'carol', relayId: 'other' })).view.sender).toEqual({
+        holdsNothing: true,
+        lastFingerprint: null,
+      });
+      expect((await look(store!, shared('Sim101', 'ES'), { relayUser: 'alice', relayId: 'trend' })).view.sender.holdsNothing).toBe(false);
+      expect((await look(store!, carols('Sim101', 'ES'), { relayUser: 'bob', relayId: 'late' })).view.sender.holdsNothing).toBe(false);
     });
 
-    it('keeps the signal log; earlier fingerprints are not carried over', () => {
-      expect(store!.listLogs({ limit: 5 }).map((l) => [l.relayUser, l.decision])).toEqual([['alice', 'pending']]);
-      const found = store!.arbitrate(
+    it('keeps the signal log; earlier fingerprints are not carried over', async () => {
+      expect((await store!.listLogs({ limit: 5 })).map((l) => [l.relayUser, l.decision])).toEqual([['alice', 'pending']]);
+      const found = await store!.arbitrate(
         [],
         { relayUser: 'alice', relayId: 'trend' },
         (_views, earlier) => ({ value: earlier, writes: [], seen: false, log: null }),
@@ -209,18 +219,18 @@ describe('SQLite store migrations', () => {
       expect(found.value).toBeNull();
     });
 
-    it('drops the positions of users that no longer exist', () => {
-      expect(store!.listPositions().map((p) => p.relayUser)).not.toContain('gone');
+    it('drops the positions of users that no longer exist', async () => {
+      expect((await store!.listPositions()).map((p) => p.relayUser)).not.toContain('gone');
     });
 
-    it('is not applied again on the next open', () => {
-      store!.close();
+    it('is not applied again on the next open', async () => {
+      await store!.close();
       store = createSqliteStore(file());
-      expect(store.listPositions()).toHaveLength(3);
+      expect(await store.listPositions()).toHaveLength(3);
     });
   });
 
-  it('keeps only one owner when two users sharing a key owned the same account and product', () => {
+  it('keeps only one owner when two users sharing a key owned the same account and product', async () => {
     const file = temp.file('clash.db');
     oldDatabase(file, 5, (db) => {
       const user = db.prepare("INSERT INTO users (relay_user, crosstrade_key, webhook_url, created_at, updated_at) VALUES (?, ?, 'https://x.test', 't', 't')");
@@ -234,6 +244,6 @@ describe('SQLite store migrations', () => {
     });
     store = createSqliteStore(file);
     // One key per account group now: the second owner cannot be kept (see the report on issue 7).
-    expect(store.listPositions()).toHaveLength(1);
+    expect(await store.listPositions()).toHaveLength(1);
   });
 });

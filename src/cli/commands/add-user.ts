@@ -49,7 +49,7 @@ export function registerAddUser(program: Command, io: CliIo): void {
       const warning = webhookUrlWarning(webhookUrl);
       if (warning !== null) io.err(`warning: ${warning}`);
       const paper = options.paper === true;
-      const outcome = withStore(options, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret, paper }), {
+      const outcome = await withStore(options, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret, paper }), {
         create: true,
         notice: io.err,
       });

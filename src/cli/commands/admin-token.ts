@@ -24,9 +24,9 @@ export function registerAdminToken(program: Command, io: CliIo): void {
     .option('--rotate', 'replace the stored token: the old one stops working at once, also in a running relay')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
-    .action((options: AdminTokenOptions) => {
-      withStore(options, (store, settings) => {
-        const recorded = readAdminTokenSource(store);
+    .action(async (options: AdminTokenOptions) => {
+      await withStore(options, async (store, settings) => {
+        const recorded = await readAdminTokenSource(store);
         const fromSettings = settings.config.adminToken;
         if (fromSettings !== undefined) {
           const where = settings.sourceOf('RELAY_ADMIN_TOKEN') === 'settings file' ? `in ${settings.settingsFile.path}` : 'in this environment';
@@ -47,7 +47,7 @@ export function registerAdminToken(program: Command, io: CliIo): void {
               `${settings.settingsFile.path} so that the relay and every command share it`,
           );
         }
-        io.out(options.rotate ? rotateAdminToken(store) : ensureAdminToken(store).token);
+        io.out(options.rotate ? await rotateAdminToken(store) : (await ensureAdminToken(store)).token);
       });
     });
 }

@@ -15,14 +15,14 @@ export function registerClearPosition(program: Command, io: CliIo): void {
     .argument('<instrument>', 'any form: RTY, RTYH26, RTY 03-26, CME_MINI:RTY1!')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
-    .action((relayUser: string, account: string, instrument: string, options: { home?: string; db?: string }) => {
+    .action(async (relayUser: string, account: string, instrument: string, options: { home?: string; db?: string }) => {
       const parsed = clearPositionSchema.safeParse({ relay_user: relayUser, account, instrument });
       if (!parsed.success) throw new CliError(firstIssue(parsed.error));
       const body = parsed.data;
       // Same key as the relay and POST /positions/clear use: the product root.
       const key = instrumentKey(body.instrument, new Date().getUTCFullYear()) ?? body.instrument.toUpperCase();
       const label = `${body.relay_user} / ${body.account} / ${key}`;
-      const cleared = withStore(options, (store) => store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key }));
+      const cleared = await withStore(options, (store) => store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key }));
       if (!cleared) throw new CliError(`no position for ${label}`);
       io.out(`cleared ${label}`);
     });

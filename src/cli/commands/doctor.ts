@@ -65,7 +65,7 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
   ];
   lines.push(...(await checkPort(config.host, config.port, publicAddresses(os.networkInterfaces()), config.tlsCert !== undefined)));
 
-  const stored = readStore(dbPath, relayUser);
+  const stored = await readStore(dbPath, relayUser);
   lines.push(adminTokenLine(settings, stored));
   if ('error' in stored) {
     // A missing database is already a failed line of the data folder.
@@ -94,19 +94,19 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
 type Stored = { users: UserRecord[]; storedToken: boolean; lastStart: RecordedTokenSource | null } | { error: CheckLine | null };
 
 /** The users to check and whether a token is stored; nothing is created or written (a missing file is not opened). */
-function readStore(dbPath: string, relayUser: string | undefined): Stored {
+async function readStore(dbPath: string, relayUser: string | undefined): Promise<Stored> {
   if (!fs.existsSync(dbPath)) return { error: null };
   try {
     const store = createSqliteStore(dbPath);
     try {
-      const all = store.listUsers();
+      const all = await store.listUsers();
       return {
         users: relayUser === undefined ? all : all.filter((u) => u.relayUser === relayUser),
-        storedToken: store.getSetting(ADMIN_TOKEN_SETTING) !== null,
-        lastStart: readAdminTokenSource(store),
+        storedToken: (await store.getSetting(ADMIN_TOKEN_SETTING)) !== null,
+        lastStart: await readAdminTokenSource(store),
       };
     } finally {
-      store.close();
+      await store.close();
     }
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -12,8 +12,8 @@ export function registerListUsers(program: Command, io: CliIo): void {
     .option('--json', 'print JSON {"users": [...]}')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
-    .action((options: { json?: boolean; home?: string; db?: string }) => {
-      const users = withStore(options, (store) => store.listUsers()).map(userView);
+    .action(async (options: { json?: boolean; home?: string; db?: string }) => {
+      const users = (await withStore(options, (store) => store.listUsers())).map(userView);
       if (options.json) return io.out(JSON.stringify({ users }, null, 2));
       if (users.length === 0) return io.out('no users');
       const rows = users.map((u) => [u.relay_user, u.paper ? 'paper' : 'live', u.crosstrade_key, u.webhook_url, u.relay_secret ?? '-', u.created_at]);

@@ -40,7 +40,7 @@ export function registerLogs(program: Command, io: CliIo): void {
     .option('--json', 'print JSON {"logs": [...]} (times in UTC, ISO 8601)')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
-    .action((name: string | undefined, options: LogsOptions) => {
+    .action(async (name: string | undefined, options: LogsOptions) => {
       const utc = options.utc === true;
       const query: LogQuery = {
         relayUser: name === undefined ? undefined : checkName(name),
@@ -48,9 +48,9 @@ export function registerLogs(program: Command, io: CliIo): void {
         decisions: options.decision === undefined ? undefined : readDecisions(options.decision),
         since: options.since === undefined ? undefined : readSince(options.since, Date.now(), utc),
       };
-      const { rows, counts } = withStore(options, (store) => ({
-        rows: store.listLogs({ ...query, limit: options.limit }),
-        counts: options.json ? {} : store.countLogs(query),
+      const { rows, counts } = await withStore(options, async (store) => ({
+        rows: await store.listLogs({ ...query, limit: options.limit }),
+        counts: options.json ? {} : await store.countLogs(query),
       }));
       if (options.json) return io.out(JSON.stringify({ logs: rows.map(logView) }, null, 2));
       if (rows.length === 0) return io.out('no log entries');

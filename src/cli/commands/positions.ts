@@ -14,9 +14,9 @@ export function registerPositions(program: Command, io: CliIo): void {
     .option('--json', 'print JSON {"positions": [...]}')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
-    .action((name: string | undefined, options: { json?: boolean; home?: string; db?: string }) => {
+    .action(async (name: string | undefined, options: { json?: boolean; home?: string; db?: string }) => {
       const relayUser = name === undefined ? undefined : checkName(name);
-      const positions = withStore(options, (store) => store.listPositions(relayUser)).map(positionView);
+      const positions = (await withStore(options, (store) => store.listPositions(relayUser))).map(positionView);
       if (options.json) return io.out(JSON.stringify({ positions }, null, 2));
       if (positions.length === 0) return io.out('no open positions');
       const rows = positions.map((p) => [

@@ -12,9 +12,9 @@ export function registerRemoveUser(program: Command, io: CliIo): void {
     .argument('<relay_user>')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
-    .action((name: string, options: { home?: string; db?: string }) => {
+    .action(async (name: string, options: { home?: string; db?: string }) => {
       const relayUser = checkName(name);
-      if (!withStore(options, (store) => store.removeUser(relayUser))) throw new CliError(`unknown relay_user "${relayUser}"`);
+      if (!(await withStore(options, (store) => store.removeUser(relayUser)))) throw new CliError(`unknown relay_user "${relayUser}"`);
       io.out(`user ${relayUser} removed`);
     });
 }

@@ -58,7 +58,7 @@ export function registerTestAlert(program: Command, io: CliIo): void {
         if (preview.kind === 'rejected') process.exitCode = 1;
       } finally {
         await client.close();
-        store.close();
+        await store.close();
       }
     });
 }

@@ -38,16 +38,20 @@ export function commandSettings(
  * (unless `create`): a typo in --db must not create an empty database that looks like a lost one.
  * The first argument may still be a bare --db value.
  */
-export function withStore<T>(options: DataOptions | string | undefined, work: (store: Store, settings: Settings) => T, how: WithStoreOptions = {}): T {
+export async function withStore<T>(
+  options: DataOptions | string | undefined,
+  work: (store: Store, settings: Settings) => T | Promise<T>,
+  how: WithStoreOptions = {},
+): Promise<T> {
   const given: DataOptions = typeof options === 'object' ? options : { db: options };
   const settings = commandSettings(given, how.notice);
   const { dbPath } = settings.config;
   if (!how.create && !fs.existsSync(dbPath)) throw new CliError(missingDatabase(settings, given));
   const store = createSqliteStore(dbPath);
   try {
-    return work(store, settings);
+    return await work(store, settings);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

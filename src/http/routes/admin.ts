@@ -15,7 +15,8 @@ export const ADMIN_FAILURES_ALLOWED = 10;
 export interface AdminOptions {
   store: Store;
   logger: Logger;
-  adminToken: () => string | null | undefined;
+  /** The token in effect, read at each request (a rotated one works at once). */
+  adminToken: () => string | null | undefined | Promise<string | null | undefined>;
   now: () => number;
 }
 
@@ -33,7 +34,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
         options.logger.warn({ url: request.url, source }, 'admin request refused: too many failed attempts');
         return reply.code(429).send({ error: 'too many failed admin attempts from this address: try again in 15 minutes' });
       }
-      const check = checkAdminToken(request.headers.authorization, options.adminToken() ?? undefined);
+      const check = checkAdminToken(request.headers.authorization, (await options.adminToken()) ?? undefined);
       if (check === 'ok') return;
       failures.take(source);
       options.logger.warn({ url: request.url, check, source }, 'admin request refused');
@@ -49,14 +50,14 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
     admin.get('/positions', async (request, reply) => {
       const query = parse(positionsQuerySchema, request.query, reply);
       if (!query) return reply;
-      return { positions: store.listPositions(query.relay_user).map(positionView) };
+      return { positions: (await store.listPositions(query.relay_user)).map(positionView) };
     });
 
     admin.post('/positions/clear', async (request, reply) => {
       const body = parse(clearPositionSchema, request.body, reply);
       if (!body) return reply;
       const key = instrumentKey(body.instrument, new Date(options.now()).getUTCFullYear()) ?? body.instrument.toUpperCase();
-      const cleared = store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key });
+      const cleared = await store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key });
       if (!cleared) return reply.code(404).send({ error: `no position for ${body.relay_user} / ${body.account} / ${body.instrument}` });
       options.logger.info({ relay_user: body.relay_user, account: body.account, instrument: key }, 'position cleared by admin');
       return { cleared: true, relay_user: body.relay_user, account: body.account, instrument: key };
@@ -65,15 +66,15 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
     admin.get('/logs', async (request, reply) => {
       const query = parse(logsQuerySchema, request.query, reply);
       if (!query) return reply;
-      return { logs: store.listLogs({ relayUser: query.relay_user, limit: query.limit }).map(logView) };
+      return { logs: (await store.listLogs({ relayUser: query.relay_user, limit: query.limit })).map(logView) };
     });
 
-    admin.get('/users', async () => ({ users: store.listUsers().map(userView) }));
+    admin.get('/users', async () => ({ users: (await store.listUsers()).map(userView) }));
 
     admin.post('/users', async (request, reply) => {
       const body = parse(newUserSchema, request.body, reply);
       if (!body) return reply;
-      const outcome = store.saveUser({
+      const outcome = await store.saveUser({
         relayUser: body.relay_user,
         crosstradeKey: body.crosstrade_key,
         webhookUrl: body.webhook_url,
@@ -81,7 +82,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
         paper: body.paper === true,
       });
       options.logger.info({ relay_user: body.relay_user, outcome }, 'user saved by admin');
-      const user = store.getUser(body.relay_user);
+      const user = await store.getUser(body.relay_user);
       // Accepted, but said: orders to a host that is not CrossTrade's are most likely a pasted mistake.
       const warning = webhookUrlWarning(body.webhook_url);
       return reply
@@ -92,7 +93,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
     admin.delete<{ Params: { relay_user: string } }>('/users/:relay_user', async (request, reply) => {
       const name = relayUserSchema.safeParse(request.params.relay_user);
       if (!name.success) return reply.code(400).send({ error: firstIssue(name.error) });
-      if (!store.removeUser(name.data)) return reply.code(404).send({ error: `unknown relay_user "${name.data}"` });
+      if (!(await store.removeUser(name.data))) return reply.code(404).send({ error: `unknown relay_user "${name.data}"` });
       options.logger.info({ relay_user: name.data }, 'user removed by admin');
       return { removed: true, relay_user: name.data };
     });

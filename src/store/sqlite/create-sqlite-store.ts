@@ -22,6 +22,7 @@ import {
   type SignalLogRecord,
   type Store,
   StoreBusyError,
+  StoreUnavailableError,
   type UserRecord,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
@@ -36,6 +37,8 @@ export interface SqliteStoreOptions {
   onBackgroundError?: (error: unknown) => void;
   /** How long to wait before retrying queued writes after a failure (ms). Default 200. */
   retryMs?: number;
+  /** How long `flush()` and `close()` keep trying to write what is queued while the database is busy or failing (ms). Default 5000. */
+  flushTimeoutMs?: number;
   /** What a committed decision survives (see Durability). Default 'power-cut'. */
   durability?: Durability;
 }
@@ -96,12 +99,16 @@ interface LogRow {
   alert: string;
 }
 
+/** How soon `flush()` tries again while the database is busy or failing (ms). */
+const FLUSH_RETRY_MS = 50;
+
 type Queued = { kind: 'settle'; settlement: Settlement } | { kind: 'refusal'; refusal: Refusal };
 
 /** Opens (creating and migrating if needed) the SQLite file behind the relay. */
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const retryMs = options.retryMs ?? 200;
+  const flushTimeoutMs = options.flushTimeoutMs ?? 5000;
   const durability = options.durability ?? 'power-cut';
   const db = openDatabase(file, options.busyTimeoutMs ?? 2000, durability);
   if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages}`);
@@ -172,6 +179,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     listGroupKeys: db.prepare<[string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? ORDER BY account_key, instrument_key'),
     listOwnedIn: db.prepare<[string, string], KeyRow>('SELECT * FROM key_records WHERE account_group = ? AND owner_user = ?'),
     deleteUserStrategies: db.prepare('DELETE FROM strategy_keys WHERE account_group = ? AND relay_user = ?'),
+    ping: db.prepare('SELECT 1'),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
     getPaperBook: db.prepare<[string], { book: string }>('SELECT book FROM paper_books WHERE account_group = ?'),
@@ -264,6 +272,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   const applyRefusal = (r: Refusal) => {
     for (const key of r.keys) {
+      // The record as it is now, not as it was when the alert was refused: outcomes may have landed since.
+      const row = r.record === null ? null : readKey(key);
+      const rec = row === null ? null : (r.record?.(toKeyRecord(row)) ?? null);
+      if (row !== null && rec !== null) writeRecord(key, row.instrument, rec);
       applyMarks(key, r.marks);
       if (r.identity !== null) q.setLast.run(...keyArgs(key), r.identity.relayUser, r.identity.relayId, r.identity.fingerprint, now());
     }
@@ -274,7 +286,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // Outcomes and refusals are queued: written in groups after the answer, and applied first by
   // the next arbitration, so no decision is ever taken on a record missing an earlier outcome.
   let queue: Queued[] = [];
-  let flushTimer: NodeJS.Timeout | null = null;
+  let flushTimer: { cancel: () => void } | null = null;
   const applyQueued = db.transaction((item: Queued) => {
     if (item.kind === 'settle') applySettlement(item.settlement);
     else applyRefusal(item.refusal);
@@ -285,9 +297,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       try {
         applyQueued(item); // a savepoint of its own
       } catch (error) {
-        if (isBusy(error)) throw error;
+        if (isPassing(error)) throw error;
         // Not a passing fault: retrying it forever would stop every later decision.
-        options.onBackgroundError?.(error);
+        options.onBackgroundError?.(storeError(error));
       }
     }
     return batch.length;
@@ -303,14 +315,53 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       commitDrain(flushTx.immediate());
     } catch (error) {
       // Busy or failing disk: keep everything and try again shortly; never crash the relay.
-      options.onBackgroundError?.(error);
+      options.onBackgroundError?.(storeError(error));
       scheduleFlush(retryMs);
     }
   };
   const scheduleFlush = (delayMs: number) => {
     if (flushTimer !== null) return;
-    flushTimer = delayMs === 0 ? (setImmediate(flushQueue) as unknown as NodeJS.Timeout) : setTimeout(flushQueue, delayMs);
-    if (delayMs > 0) flushTimer.unref();
+    if (delayMs === 0) {
+      const immediate = setImmediate(flushQueue);
+      flushTimer = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timer = setTimeout(flushQueue, delayMs);
+      timer.unref();
+      flushTimer = { cancel: () => clearTimeout(timer) };
+    }
+  };
+  const cancelFlush = () => {
+    flushTimer?.cancel();
+    flushTimer = null;
+  };
+  /** Writes the queue now; while the database is busy or failing, tries again until `timeoutMs` has passed, then rejects. */
+  const flushWithin = async (timeoutMs: number): Promise<void> => {
+    // The real clock: a test's frozen `now` must not make this wait forever.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (queue.length === 0) return;
+      if (!db.open) throw new StoreUnavailableError(`the database was closed with ${queue.length} alert outcome(s) not written`);
+      try {
+        commitDrain(flushTx.immediate());
+        return;
+      } catch (error) {
+        const failure = storeError(error);
+        const left = deadline - Date.now();
+        if (!isPassing(error) || left <= 0) throw failure;
+        // Someone waits on this one: shorter turns than the background retry's.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, FLUSH_RETRY_MS, left)));
+      }
+    }
+  };
+
+  /** One piece of synchronous work as the contract's promise: run now, its SQLite failures as the store's errors. */
+  const run = <T>(work: () => T): Promise<T> => {
+    try {
+      if (!db.open) throw new StoreUnavailableError('the database is closed');
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(storeError(error));
+    }
   };
 
   const arbitrateTx = db.transaction(<T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null) => {
@@ -423,37 +474,46 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   const sync = durability === 'power-cut' ? groupSync(file) : null;
 
+  let closing: Promise<void> | null = null;
+
   return {
+    kind: 'sqlite',
     sync: () => (sync === null || !db.open ? Promise.resolve() : sync.run()),
-    getUser: (relayUser) => {
-      const row = q.getUser.get(relayUser);
-      return row ? toUserRecord(row) : null;
-    },
-    listUsers: () => q.listUsers.all().map(toUserRecord),
-    saveUser: (user) => busyAware(() => saveUserTx.immediate(user)),
-    removeUser: (relayUser) => busyAware(() => removeUserTx.immediate(relayUser)),
-    listPositions: (relayUser) => {
-      flushQueue();
-      return (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord);
-    },
-    listKeys,
-    clearPosition: ({ relayUser, account, instrumentKey }) => {
-      const user = q.getUser.get(relayUser);
-      if (!user) return false;
-      return busyAware(() => clearTx.immediate({ accountGroup: user.account_group, account, instrumentKey }));
-    },
-    arbitrate: <T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null): ArbitrationResult<T> => {
-      const { result, drained } = busyAware(() => arbitrateTx.immediate(keys, strategy, decide as ArbitrationDecision<unknown>, identity));
-      commitDrain(drained);
-      return result as ArbitrationResult<T>;
-    },
-    arbitrateAs: <T>(relayUser: string, plan: (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<T> | null): ArbitrationResult<T> | null => {
-      const { result, drained } = busyAware(() =>
-        arbitrateAsTx.immediate(relayUser, plan as (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<unknown> | null),
-      );
-      commitDrain(drained);
-      return result as ArbitrationResult<T> | null;
-    },
+    getUser: (relayUser) =>
+      run(() => {
+        const row = q.getUser.get(relayUser);
+        return row ? toUserRecord(row) : null;
+      }),
+    listUsers: () => run(() => q.listUsers.all().map(toUserRecord)),
+    saveUser: (user) => run(() => saveUserTx.immediate(user)),
+    removeUser: (relayUser) => run(() => removeUserTx.immediate(relayUser)),
+    listPositions: (relayUser) =>
+      run(() => {
+        flushQueue();
+        return (relayUser === undefined ? q.listOwned.all() : q.listOwnedBy.all(relayUser)).flatMap(toPositionRecord);
+      }),
+    listKeys: (accountGroup) => run(() => listKeys(accountGroup)),
+    clearPosition: ({ relayUser, account, instrumentKey }) =>
+      run(() => {
+        const user = q.getUser.get(relayUser);
+        if (!user) return false;
+        return clearTx.immediate({ accountGroup: user.account_group, account, instrumentKey });
+      }),
+    arbitrate: <T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null) =>
+      run(() => {
+        const { result, drained } = arbitrateTx.immediate(keys, strategy, decide as ArbitrationDecision<unknown>, identity);
+        commitDrain(drained);
+        return result as ArbitrationResult<T>;
+      }),
+    arbitrateAs: <T>(relayUser: string, plan: (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<T> | null) =>
+      run(() => {
+        const { result, drained } = arbitrateAsTx.immediate(
+          relayUser,
+          plan as (user: UserRecord | null, list: typeof listKeys) => ArbitrationPlan<unknown> | null,
+        );
+        commitDrain(drained);
+        return result as ArbitrationResult<T> | null;
+      }),
     settle: (settlement) => {
       queue.push({ kind: 'settle', settlement });
       scheduleFlush(0);
@@ -462,55 +522,72 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       queue.push({ kind: 'refusal', refusal });
       scheduleFlush(0);
     },
-    appendLog: (entry) => Number(busyAware(() => q.insertLog.run(entry)).lastInsertRowid),
-    listLogs: (query) => {
-      flushQueue();
-      const { relayUser, limit } = query;
-      if (isPlainQuery(query)) return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
-      const { where, params } = logFilter(query);
-      return (logStatement(`SELECT * FROM signal_log ${where} ORDER BY id DESC LIMIT ?`).all(...params, limit) as LogRow[]).map(toLogRecord);
-    },
-    countLogs: (query) => {
-      flushQueue();
-      const { where, params } = logFilter(query);
-      const rows = logStatement(`SELECT decision, COUNT(*) AS n FROM signal_log ${where} GROUP BY decision`).all(...params) as {
-        decision: LogDecision;
-        n: number;
-      }[];
-      return Object.fromEntries(rows.map((row) => [row.decision, row.n]));
-    },
+    flush: () => flushWithin(flushTimeoutMs),
+    appendLog: (entry) => run(() => Number(q.insertLog.run(entry).lastInsertRowid)),
+    listLogs: (query) =>
+      run(() => {
+        flushQueue();
+        const { relayUser, limit } = query;
+        if (isPlainQuery(query)) return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
+        const { where, params } = logFilter(query);
+        return (logStatement(`SELECT * FROM signal_log ${where} ORDER BY id DESC LIMIT ?`).all(...params, limit) as LogRow[]).map(toLogRecord);
+      }),
+    countLogs: (query) =>
+      run(() => {
+        flushQueue();
+        const { where, params } = logFilter(query);
+        const rows = logStatement(`SELECT decision, COUNT(*) AS n FROM signal_log ${where} GROUP BY decision`).all(...params) as {
+          decision: LogDecision;
+          n: number;
+        }[];
+        return Object.fromEntries(rows.map((row) => [row.decision, row.n]));
+      }),
     closeInterruptedForwards: (reason) =>
-      db.transaction(() => {
-        q.closeInFlight.run();
-        return q.closePending.run(reason).changes;
-      })(),
-    prune: ({ logsBefore, fingerprintsBefore }) => ({
-      logs: inBatches(() => q.pruneLogs.run(logsBefore).changes),
-      fingerprints: inBatches(() => q.pruneFingerprints.run(fingerprintsBefore).changes),
-    }),
-    getPaperBook: (accountGroup) => q.getPaperBook.get(accountGroup)?.book ?? null,
-    savePaperBook: (accountGroup, book) => {
-      busyAware(() => q.savePaperBook.run(accountGroup, book, now()));
-    },
-    getSetting: (name) => q.getSetting.get(name)?.value ?? null,
-    setSetting: (name, value) => {
-      q.setSetting.run(name, value);
-    },
-    close: () => {
-      if (!db.open) return;
-      if (flushTimer !== null) clearTimeout(flushTimer);
-      flushTimer = null;
+      run(() =>
+        db.transaction(() => {
+          q.closeInFlight.run();
+          return q.closePending.run(reason).changes;
+        })(),
+      ),
+    prune: ({ logsBefore, fingerprintsBefore }) =>
+      run(() => ({
+        logs: inBatches(() => q.pruneLogs.run(logsBefore).changes),
+        fingerprints: inBatches(() => q.pruneFingerprints.run(fingerprintsBefore).changes),
+      })),
+    getPaperBook: (accountGroup) => run(() => q.getPaperBook.get(accountGroup)?.book ?? null),
+    savePaperBook: (accountGroup, book) =>
+      run(() => {
+        q.savePaperBook.run(accountGroup, book, now());
+      }),
+    getSetting: (name) => run(() => q.getSetting.get(name)?.value ?? null),
+    setSetting: (name, value) =>
+      run(() => {
+        q.setSetting.run(name, value);
+      }),
+    ping: async (_timeoutMs) => {
+      // A query on this connection cannot hang (a read never waits for a writer in WAL mode): no timer needed.
       try {
-        // Another process may hold the lock for a moment: outcomes are worth a few more tries.
-        for (let attempt = 0; attempt < 3 && queue.length > 0; attempt++) flushQueue();
-        if (queue.length > 0)
-          options.onBackgroundError?.(new Error(`${queue.length} alert outcome(s) could not be written before closing: the database stayed busy`));
-      } finally {
-        if (flushTimer !== null) clearTimeout(flushTimer);
-        db.close();
-        sync?.close();
+        return db.open && q.ping.get() !== undefined;
+      } catch {
+        return false;
       }
     },
+    close: () =>
+      (closing ??= (async () => {
+        cancelFlush();
+        try {
+          // Another process may hold the lock for a moment: outcomes are worth a few more tries.
+          await flushWithin(flushTimeoutMs);
+        } catch (error) {
+          options.onBackgroundError?.(
+            new Error(`${queue.length} alert outcome(s) could not be written before closing: ${(error as Error).message}`, { cause: error }),
+          );
+        } finally {
+          cancelFlush();
+          db.close();
+          sync?.close();
+        }
+      })()),
   };
 }
 
@@ -564,19 +641,41 @@ function groupSync(databaseFile: string): { run: () => Promise<void>; close: () 
   };
 }
 
-/** SQLite's busy answers become the store's own error (issue 10: nothing above the store reads a vendor code). */
-function busyAware<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    if (isBusy(error)) throw new StoreBusyError({ cause: error });
-    throw error;
-  }
+/**
+ * SQLite's failures as the store's own errors (issue 10: nothing above the store reads a vendor
+ * code): busy → StoreBusyError; a file that cannot be opened, read or written → StoreUnavailableError,
+ * in words that name no path; anything else (a bug, a throwing `decide`) as it was.
+ */
+function storeError(error: unknown): unknown {
+  if (error instanceof StoreBusyError || error instanceof StoreUnavailableError) return error;
+  const code = sqliteCode(error);
+  if (isBusyCode(code)) return new StoreBusyError({ cause: error });
+  const what = unavailableReason(code);
+  return what === null ? error : new StoreUnavailableError(what, { cause: error });
 }
 
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+/** A fault that may pass (busy, a disk that fills or fails for a moment): queued writes are kept and retried. */
+function isPassing(error: unknown): boolean {
+  if (error instanceof StoreBusyError || error instanceof StoreUnavailableError) return true;
+  const code = sqliteCode(error);
+  return isBusyCode(code) || unavailableReason(code) !== null;
+}
+
+function sqliteCode(error: unknown): string {
+  return String((error as { code?: unknown } | null)?.code ?? '');
+}
+
+function isBusyCode(code: string): boolean {
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+function unavailableReason(code: string): string | null {
+  if (code === 'SQLITE_FULL') return 'the disk holding the database is full';
+  if (code.startsWith('SQLITE_IOERR')) return 'the disk failed to read or write the database file';
+  if (code.startsWith('SQLITE_READONLY')) return 'the database file can no longer be written (read-only)';
+  if (code.startsWith('SQLITE_CANTOPEN')) return 'the database file cannot be opened';
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'the database file is damaged';
+  return null;
 }
 
 function rowKey(row: KeyRow): PositionKey {

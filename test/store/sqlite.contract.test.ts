@@ -1,0 +1,4 @@
+import { describeStoreContract } from './contract/describe-store-contract.js';
+import { sqliteHarness } from './sqlite-harness.js';
+
+describeStoreContract(sqliteHarness());
