@@ -15,7 +15,9 @@ describe('the store is the only place that knows its database (issue 10)', () =>
   it('no source outside src/store/ names an SQLite or PostgreSQL error code or reads a driver error’s code', () => {
     const offending = [...filesUnder('src'), ...filesUnder('bench')]
       .filter((file) => !file.startsWith(`src${path.sep}store${path.sep}`))
-      .filter((file) => /SQLITE_[A-Z]|\bSQLSTATE\b|isBusy|\.code\s*===\s*['"](?:SQLITE|[0-9]{2}[0-9A-Z]{3}['"])/.test(fs.readFileSync(path.join(repo, file), 'utf8')));
+      .filter((file) =>
+        /SQLITE_[A-Z]|\bSQLSTATE\b|isBusy|\.code\s*===\s*['"](?:SQLITE|[0-9]{2}[0-9A-Z]{3}['"])/.test(fs.readFileSync(path.join(repo, file), 'utf8')),
+      );
     expect(offending).toEqual([]);
   });
 

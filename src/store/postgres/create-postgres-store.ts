@@ -98,6 +98,9 @@ interface Checks {
 /** The user or a listed account group changed between the plan and the locks: plan again. */
 class Restart extends Error {}
 
+/** `listKeys` was asked for an account group not read yet (see planWith). */
+class GroupNotRead extends Error {}
+
 /** `plan` or `decide` threw: their error goes to the caller as it is. */
 class CallerFailure extends Error {
   constructor(readonly error: unknown) {
@@ -156,15 +159,16 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     statement_timeout: options.statementTimeoutMs ?? 1000,
     lock_timeout: lockTimeoutMs,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 2000,
-    // The atomic step's statements are the same every time: plan them once per connection.
-    options: '-c plan_cache_mode=force_generic_plan',
   });
   pool.on('connect', (client) => {
     // A connection that breaks between two queries of a call has no query to fail: without a
     // listener its error would end the process. The call's next query reports it.
     client.on('error', () => undefined);
-    // sync() answers at once because a commit waits for the WAL flush: make sure it does.
-    if (synchronousCommit === 'off') client.query('SET synchronous_commit = local').catch(() => undefined);
+    // Sent before the call's first query, in the same round trip as nothing else: the atomic
+    // step's statements are the same every time, so they are planned once per connection; and
+    // sync() answers at once because a commit waits for the WAL flush, which this makes sure of.
+    const settings = ['SET plan_cache_mode = force_generic_plan', ...(synchronousCommit === 'off' ? ['SET synchronous_commit = local'] : [])];
+    client.query(settings.join('; ')).catch(() => undefined);
   });
   // A pooled connection that broke while idle (the server restarted): the pool drops it.
   pool.on('error', (error) => report(fail(error)));
@@ -530,17 +534,19 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     const lists = new Map<string, PositionKey[]>();
     for (let round = 0; ; round++) {
       const missing = new Set<string>();
+      // A group not read yet stops the plan (it never decides on a list it was not given): it is
+      // read, and the plan asked again. A plan that catches that and answers anyway is asked again too.
       const listKeys = (accountGroup: string) => {
         const known = lists.get(accountGroup);
         if (known !== undefined) return known;
         missing.add(accountGroup);
-        return [];
+        throw new GroupNotRead();
       };
-      let chosen: ArbitrationPlan<T> | null;
+      let chosen: ArbitrationPlan<T> | null = null;
       try {
         chosen = plan(user, listKeys);
       } catch (error) {
-        throw new CallerFailure(error);
+        if (!(error instanceof GroupNotRead)) throw new CallerFailure(error);
       }
       if (missing.size === 0) return { chosen, lists };
       if (round >= RESTARTS) throw new Error('the plan kept asking for other account groups');
