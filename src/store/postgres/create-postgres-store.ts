@@ -29,6 +29,7 @@ import { isBusyFailure, isPassingFailure, toStoreError } from './store-error.js'
  * about 1.2 s (`callTimeoutMs`), never hang.
  */
 export interface PostgresStoreOptions {
+  /** The store's clock (ms since the epoch): what it stamps records, marks, fingerprints and `updatedAt` with. Default Date.now. */
   now?: () => number;
   /** Told about a failed background write (queued outcomes and refusals, which are retried) and a pooled connection that broke while idle. */
   onBackgroundError?: (error: unknown) => void;
@@ -164,9 +165,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     // A connection that breaks between two queries of a call has no query to fail: without a
     // listener its error would end the process. The call's next query reports it.
     client.on('error', () => undefined);
-    // Sent before the call's first query, in the same round trip as nothing else: the atomic
-    // step's statements are the same every time, so they are planned once per connection; and
-    // sync() answers at once because a commit waits for the WAL flush, which this makes sure of.
+    // Queued before the connection's first query. The atomic step's statements are the same every
+    // time, so they are planned once per connection; and sync() answers at once because a commit
+    // waits for the WAL flush, which this makes sure of.
     const settings = ['SET plan_cache_mode = force_generic_plan', ...(synchronousCommit === 'off' ? ['SET synchronous_commit = local'] : [])];
     client.query(settings.join('; ')).catch(() => undefined);
   });
@@ -345,13 +346,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
   /**
    * The atomic step, and the background flush when `arbitration` is null. Claims what is queued
-   * (after any other transaction of this process that holds queued outcomes of the same keys),
-   * then in one transaction: locks the account groups shared (exclusive: those a plan listed
+   * for the alert's keys (all of it for the flush; after any other transaction of this process
+   * that holds queued outcomes of the same keys), then in one transaction: locks the account groups shared (exclusive: those a plan listed
    * whole) and the keys, in a fixed order; reads them; applies the queued outcomes; lets `decide`
    * choose; writes everything in one statement; commits.
    */
   async function decideOnce<T>(session: Session, arbitration: Arbitration<T> | null, checks: Checks | null): Promise<ArbitrationResult<T> | null> {
-    const claim = await queue.claim(arbitration?.keys ?? []);
+    const claim = arbitration === null ? await queue.claim([], null, true) : await queue.claim(arbitration.keys, arbitration.identity?.fingerprint ?? null);
     if (arbitration === null && claim.entries.length === 0) return null;
     try {
       const keys = [...(arbitration?.keys ?? []), ...claim.entries.flatMap((entry) => entry.keys)];
@@ -416,7 +417,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   }
 
   async function writeEachQueued(session: Session): Promise<void> {
-    const claim = await queue.claim([]);
+    const claim = await queue.claim([], null, true);
     try {
       for (const entry of claim.entries) {
         try {

@@ -7,6 +7,9 @@ export interface QueueEntry {
   seq: number;
   item: Queued;
   keys: PositionKey[];
+  keyIds: string[];
+  /** A refusal's fingerprint: a resend of that alert must see it. */
+  fingerprint: string | null;
 }
 
 /** Entries one transaction took from the queue: written when it commits, put back when it fails. */
@@ -20,23 +23,50 @@ export interface Claim {
   done(entry: QueueEntry): void;
 }
 
+interface ActiveClaim {
+  keyIds: Set<string>;
+  fingerprints: Set<string>;
+  entries: QueueEntry[];
+  settled: Promise<void>;
+}
+
 /**
  * This process's outcomes and refusals not yet written. Several transactions of the process run at
  * once (one per pooled connection), so an entry is claimed by the one transaction that writes it.
- * Per key the order is kept: a transaction first waits for every other transaction that claimed
- * entries touching its keys (or the keys of the entries it would claim), then claims everything
- * waiting; it locks all those keys, and the database orders it after those others.
+ * Per key the order is kept: a transaction takes every waiting entry that touches its keys, and
+ * every entry touching the keys of those (entries that share no key with it stay for others),
+ * after waiting for any other transaction holding entries of those keys; it locks all those keys,
+ * so the database orders it after those others.
  */
 export function createOutcomeQueue(options: { onReturned: () => void }) {
   let waiting: QueueEntry[] = [];
   let seq = 0;
-  const active = new Set<{ keyIds: Set<string>; entries: QueueEntry[]; settled: Promise<void> }>();
+  const active = new Set<ActiveClaim>();
 
   const keysOf = (item: Queued): PositionKey[] => (item.kind === 'settle' ? item.settlement.keys.map((k) => k.key) : item.refusal.keys);
 
+  /** The waiting entries that touch `keys` (or carry `fingerprint`), and those that touch theirs, in queue order. */
+  const reachedFrom = (keys: readonly PositionKey[], fingerprint: string | null): { entries: Set<QueueEntry>; keyIds: Set<string> } => {
+    const keyIds = new Set(keys.map(keyId));
+    const entries = new Set<QueueEntry>();
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const entry of waiting) {
+        if (entries.has(entry)) continue;
+        if (!entry.keyIds.some((id) => keyIds.has(id)) && (fingerprint === null || entry.fingerprint !== fingerprint)) continue;
+        entries.add(entry);
+        for (const id of entry.keyIds) keyIds.add(id);
+        grew = true;
+      }
+    }
+    return { entries, keyIds };
+  };
+
   return {
     push(item: Queued): void {
-      waiting.push({ seq: seq++, item, keys: keysOf(item) });
+      const keys = keysOf(item);
+      const fingerprint = item.kind === 'refusal' ? (item.refusal.identity?.fingerprint ?? null) : null;
+      waiting.push({ seq: seq++, item, keys, keyIds: keys.map(keyId), fingerprint });
     },
 
     /** Entries waiting to be claimed. */
@@ -57,23 +87,28 @@ export function createOutcomeQueue(options: { onReturned: () => void }) {
     },
 
     /**
-     * Waits until no running transaction holds entries touching `keys` or the keys of what waits,
-     * then claims everything waiting (possibly nothing).
+     * Waits until no running transaction holds entries touching what this one would take, then
+     * takes the waiting entries reached from `keys` and `fingerprint` (all of them with `all`),
+     * possibly none.
      */
-    async claim(keys: readonly PositionKey[]): Promise<Claim> {
+    async claim(keys: readonly PositionKey[], fingerprint: string | null, all = false): Promise<Claim> {
+      let reached: { entries: Set<QueueEntry>; keyIds: Set<string> };
       for (;;) {
-        const wanted = new Set(keys.map(keyId));
-        for (const entry of waiting) for (const key of entry.keys) wanted.add(keyId(key));
-        const blockers = [...active].filter((claim) => [...claim.keyIds].some((id) => wanted.has(id)));
+        reached = all ? { entries: new Set(waiting), keyIds: new Set(waiting.flatMap((e) => e.keyIds)) } : reachedFrom(keys, fingerprint);
+        const ownIds = new Set([...reached.keyIds, ...keys.map(keyId)]);
+        const blockers = [...active].filter(
+          (claim) => [...claim.keyIds].some((id) => ownIds.has(id)) || (fingerprint !== null && claim.fingerprints.has(fingerprint)),
+        );
         if (blockers.length === 0) break;
         await Promise.all(blockers.map((claim) => claim.settled));
       }
-      const entries = waiting;
-      waiting = [];
+      const entries = waiting.filter((entry) => reached.entries.has(entry));
       if (entries.length === 0) return { entries, commit: () => undefined, release: () => undefined, done: () => undefined };
+      waiting = waiting.filter((entry) => !reached.entries.has(entry));
       let settle: () => void = () => undefined;
-      const claim = {
-        keyIds: new Set(entries.flatMap((entry) => entry.keys.map(keyId))),
+      const claim: ActiveClaim = {
+        keyIds: new Set(entries.flatMap((entry) => entry.keyIds)),
+        fingerprints: new Set(entries.flatMap((entry) => (entry.fingerprint === null ? [] : [entry.fingerprint]))),
         entries,
         settled: new Promise<void>((resolve) => {
           settle = resolve;

@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Strategy } from '../../../src/engine/types.js';
 import { createPostgresStore } from '../../../src/store/postgres/create-postgres-store.js';
+import { lockId } from '../../../src/store/postgres/lock-id.js';
+import { keyId } from '../../../src/store/postgres/rows.js';
 import type { ArbitrationDecision, PositionKey, Store } from '../../../src/store/store.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
-import { emptyTables, key, log, owner, raw, write } from './fixtures.js';
+import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
+import { A, emptyTables, key, log, owner, raw, record, write, writing } from './fixtures.js';
 
 // Several instances on one database: the keys an alert decides on are held against every other
 // writer, whichever instance it runs in.
@@ -82,6 +84,31 @@ describe('several instances on one PostgreSQL database', () => {
     expect(results.filter((r) => r.value)).toHaveLength(1);
     const owners = await raw<{ owner_id: string }>(db.url, 'SELECT DISTINCT owner_id FROM key_records');
     expect(owners).toHaveLength(1);
+  });
+
+  it('does not hold an alert up behind queued outcomes of other keys that another writer holds', async () => {
+    const store = instances[0] as Store;
+    const busy: PositionKey = { ...key, instrumentKey: 'NQ' };
+    const sent = await store.arbitrate([busy], A, writing([write(record(A, 'in-flight'))]), null);
+    const holder = await connectTo(db.url);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [lockId('key', keyId(busy))]);
+      // Its outcome waits for the key in the background...
+      store.settle({ keys: [{ key: busy, version: sent.versions[0]!, write: write(record(A)) }], log: null });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // ...and an alert on another key does not wait with it.
+      const started = Date.now();
+      await store.arbitrate([key], A, writing([write(record(A))]), null);
+      expect(Date.now() - started).toBeLessThan(500);
+      // A decision on the held key itself waits for its outcome first.
+      const onBusy = store.arbitrate([busy], A, (views) => ({ value: views[0]?.record, writes: [null], seen: false, log: null }), null);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await holder.query('COMMIT');
+      expect((await onBusy).value).toEqual(record(A));
+    } finally {
+      await holder.end();
+    }
   });
 
   it('writes every outcome once while alerts and outcomes of several keys overlap in two instances', async () => {
