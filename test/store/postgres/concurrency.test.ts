@@ -5,7 +5,7 @@ import { lockId } from '../../../src/store/postgres/lock-id.js';
 import { keyId } from '../../../src/store/postgres/rows.js';
 import type { ArbitrationDecision, PositionKey, Store } from '../../../src/store/store.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
-import { A, emptyTables, key, log, owner, raw, record, write, writing } from './fixtures.js';
+import { A, BOB_KEY, emptyTables, GROUP, key, log, owner, raw, record, write, writing } from './fixtures.js';
 
 // Several instances on one database: the keys an alert decides on are held against every other
 // writer, whichever instance it runs in.
@@ -106,6 +106,62 @@ describe('several instances on one PostgreSQL database', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       await holder.query('COMMIT');
       expect((await onBusy).value).toEqual(record(A));
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('plans an alert again when its user changed while it waited for its keys', async () => {
+    const store = instances[0] as Store;
+    await store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+    const holder = await connectTo(db.url);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [lockId('group', GROUP)]);
+      const secrets: (string | null)[] = [];
+      const deciding = store.arbitrateAs('bob', (user) => {
+        secrets.push(user?.relaySecret ?? null);
+        return { keys: [key], sender: A, decide: (views) => ({ value: user?.relaySecret, writes: [null], seen: false, log: null }), identity: null };
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Another instance (or the CLI) changes the user meanwhile.
+      await (instances[1] as Store).saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b', relaySecret: 'sha256:new' });
+      await holder.query('COMMIT');
+      expect((await deciding)?.value).toBe('sha256:new');
+      expect(secrets).toEqual([null, 'sha256:new']);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('plans an alert that lists its account group again when a key joined the group meanwhile', async () => {
+    const store = instances[0] as Store;
+    await store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: 'https://x.test/b' });
+    await store.arbitrate([key], A, writing([write(record(A))]), null);
+    const joined: PositionKey = { ...key, instrumentKey: 'NQ' };
+    const holder = await connectTo(db.url);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock_shared($1)', [lockId('group', GROUP)]);
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [lockId('key', keyId(joined))]);
+      const deciding = store.arbitrateAs('bob', (user, listKeys) => {
+        const keys = listKeys(user!.accountGroup);
+        return {
+          keys,
+          sender: A,
+          decide: () => ({ value: keys.map((k) => k.instrumentKey), writes: keys.map(() => null), seen: false, log: null }),
+          identity: null,
+        };
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Another instance's entry on NQ, holding its locks as the store does, commits first.
+      await holder.query(
+        `INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction, updated_at, version)
+         VALUES ($1, 'sim101', 'NQ', 'Sim101', 'NQ 03-26', 'bob', 'B', 'long', 1, 1)`,
+        [GROUP],
+      );
+      await holder.query('COMMIT');
+      expect((await deciding)?.value).toEqual(['ES', 'NQ']);
     } finally {
       await holder.end();
     }
