@@ -121,7 +121,7 @@ describe('several instances on one PostgreSQL database', () => {
       const secrets: (string | null)[] = [];
       const deciding = store.arbitrateAs('bob', (user) => {
         secrets.push(user?.relaySecret ?? null);
-        return { keys: [key], sender: A, decide: (views) => ({ value: user?.relaySecret, writes: [null], seen: false, log: null }), identity: null };
+        return { keys: [key], sender: A, decide: () => ({ value: user?.relaySecret, writes: [null], seen: false, log: null }), identity: null };
       });
       await new Promise((resolve) => setTimeout(resolve, 100));
       // Another instance (or the CLI) changes the user meanwhile.
