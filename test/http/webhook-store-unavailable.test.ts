@@ -47,7 +47,8 @@ describe('webhook: the database unavailable', () => {
       body: { decision: 'blocked', signal_type: null, reason: 'database unavailable: nothing was forwarded, send again' },
     });
     expect(rig.sim.received).toHaveLength(0);
-    expect(rig.logFileText()).toContain('database unavailable: alert not processed');
+    // The log is written asynchronously: its line may follow the answer by a moment.
+    await vi.waitFor(() => expect(rig.logFileText()).toContain('database unavailable: alert not processed'), { timeout: 5000 });
   });
 
   it('answers a management request 503 with the store’s reason, never a stack, a path or a connection string', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PositionKey, Store } from '../../../src/store/store.js';
-import { A, B, BOB_KEY, GROUP, key, log, look, mark, record, T0, viewOf, write, writing } from './fixtures.js';
+import { A, B, BOB_KEY, GROUP, key, log, look, mark, owner, record, T0, viewOf, write, writing } from './fixtures.js';
 import type { StoreHarness } from './store-harness.js';
 
 /** The atomic step: what `decide` sees, what its writes become, and arbitrateAs's plan. */
@@ -77,6 +77,31 @@ export function describeArbitrationContract(harness: StoreHarness): void {
       expect((await viewOf(store, key, { relayUser: 'amy', relayId: 'B' })).sender.holdsNothing).toBe(false);
       await store.arbitrate([key], B, writing([write(null, [mark(B, false)])]), null);
       expect((await look(store, [key, other], B)).views.map((v) => v.sender.holdsNothing)).toEqual([false, true]);
+    });
+
+    it('is atomic: of many simultaneous claims on one key through several stores, exactly one wins and the rest see it', async () => {
+      const stores = [store, await harness.reopen({ now: () => T0 }), await harness.reopen({ now: () => T0 })];
+      const claims = Array.from({ length: 30 }, (_, i) => {
+        const claimant = { relayUser: 'bob', relayId: `S${i}` };
+        return stores[i % stores.length]!.arbitrate(
+          [key],
+          claimant,
+          (views) => {
+            const free = views[0]?.record.owner === null;
+            return {
+              value: free,
+              writes: [free ? write({ owner: owner(claimant), doubt: null }) : null],
+              seen: false,
+              log: log({ relayId: claimant.relayId }),
+            };
+          },
+          null,
+        );
+      });
+      const won = (await Promise.all(claims)).filter((result) => result.value);
+      expect(won).toHaveLength(1);
+      expect(await store.listPositions()).toHaveLength(1);
+      expect(await store.countLogs({})).toEqual({ pending: 30 });
     });
 
     it('rejects with the decision’s own error when it throws, and loses nothing queued before it', async () => {
