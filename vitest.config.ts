@@ -1,8 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { POSTGRES_TESTS } from './vitest.pg.config.js';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Run by `npm run test:pg` (vitest.pg.config.ts); test/pg-suite-notice.test.ts says so here.
+    exclude: [...configDefaults.exclude, ...POSTGRES_TESTS],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Relay and simulator servers bind 127.0.0.1 on port 0, so files can run in parallel.

@@ -1,0 +1,1054 @@
+import pg, { type ClientConfig, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
+import type { Strategy } from '../../engine/types.js';
+import { accountGroupOf } from '../account-group.js';
+import {
+  type AlertIdentity,
+  type ArbitrationDecision,
+  type ArbitrationPlan,
+  type ArbitrationResult,
+  type LogDecision,
+  type LogQuery,
+  type PositionKey,
+  type Store,
+  StoreBusyError,
+  StoreUnavailableError,
+  type UserRecord,
+} from '../store.js';
+import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms, WRITE_STATEMENT } from './key-work.js';
+import { createKeyGates } from './key-gates.js';
+import { lockId } from './lock-id.js';
+import { maskDatabaseUrl } from './mask-database-url.js';
+import { migrate, SchemaTooNewError } from './migrations.js';
+import { createOutcomeQueue, type Queued } from './outcome-queue.js';
+import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from './rows.js';
+import { isBusyFailure, isPassingFailure, toStoreError } from './store-error.js';
+
+/**
+ * Timeouts are chosen for TradingView's budget: it gives up on a webhook after 3 s, and the relay
+ * still has to forward within it, so a database that hangs must make a store call fail within
+ * about 1.2 s (`callTimeoutMs`), never hang.
+ */
+export interface PostgresStoreOptions {
+  /** The store's clock (ms since the epoch): what it stamps records, marks, fingerprints and `updatedAt` with. Default Date.now. */
+  now?: () => number;
+  /** Told about a failed background write (queued outcomes and refusals, which are retried) and a pooled connection that broke while idle. */
+  onBackgroundError?: (error: unknown) => void;
+  /** How long to wait before retrying queued writes after a failure (ms). Default 200. */
+  retryMs?: number;
+  /** How long `flush()` and `close()` keep trying to write what is queued while the database is busy or away (ms). Default 5000. */
+  flushTimeoutMs?: number;
+  /**
+   * The whole budget of one store call (ms), from asking the pool for a connection to the answer,
+   * retries included; past it the call fails with StoreUnavailableError and its connection is
+   * closed, which makes the server roll back whatever it was doing. Default 1200.
+   */
+  callTimeoutMs?: number;
+  /** How long to wait for a new connection, or for a free one when all `poolSize` are in use (ms). Default 1000. */
+  connectionTimeoutMs?: number;
+  /** The server's statement_timeout: a statement running longer is cancelled (StoreUnavailableError) (ms). Default 1000. */
+  statementTimeoutMs?: number;
+  /**
+   * The server's lock_timeout: how long a transaction waits for keys another one holds, another
+   * instance's included (ms); never longer than what is left of the call's budget less the time
+   * the transaction needs once it holds them, so a wait that runs out is StoreBusyError, not a
+   * call past its budget. Waiters are served in turn: 40 alerts on one key wait in one line.
+   * Default 800.
+   */
+  lockTimeoutMs?: number;
+  /** Attempts after the first when a deadlock was broken, a serialization failed, or a wait ran out with budget left. Default 2. */
+  busyRetries?: number;
+  /**
+   * The server's idle_in_transaction_session_timeout (ms): a session left in a transaction this
+   * long (an instance frozen or cut off mid-transaction) is ended and its locks freed. A
+   * transaction here never waits on anything but the database. Default 2000.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** Connections this instance keeps at most. Default 10. */
+  poolSize?: number;
+  /** How long opening may take: connecting, waiting for another instance's migration, migrating (ms). Default 30000. */
+  startTimeoutMs?: number;
+}
+
+/** A pooled connection lent to one store call. */
+interface Session {
+  query<R extends QueryResultRow = QueryResultRow>(query: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>>;
+  /** When the call's budget ends (Date.now() ms). */
+  deadline: number;
+  /** The connection may be in an unknown state (a ROLLBACK failed): it is closed, not given back. */
+  broken: boolean;
+  /** Gives the connection back to the pool until the next query (never inside a transaction). */
+  detach(): void;
+}
+
+/** What `decide` is asked about: an alert's keys and its sender. */
+interface Arbitration<T> {
+  keys: PositionKey[];
+  sender: Strategy;
+  decide: ArbitrationDecision<T>;
+  identity: AlertIdentity | null;
+}
+
+/** What `arbitrateAs` read before its transaction, checked again under the locks. */
+interface Checks {
+  relayUser: string;
+  userJson: string;
+  /** The account groups the plan listed (locked exclusively), and what it was given for each. */
+  lists: Map<string, PositionKey[]>;
+}
+
+/** The user or a listed account group changed between the plan and the locks: plan again. */
+class Restart extends Error {}
+
+/** `listKeys` was asked for an account group not read yet (see planWith). */
+class GroupNotRead extends Error {}
+
+/** `plan` or `decide` threw: their error goes to the caller as it is. */
+class CallerFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('the caller’s decision failed');
+  }
+}
+
+/** A queued outcome or refusal could not be applied in memory (a throwing `Refusal.record`). */
+class EntryFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('a queued outcome could not be applied', { cause: error });
+  }
+}
+
+const RESTARTS = 3;
+
+// bigint (oid 20) as a number: ids, versions and ms times all stay below 2^53.
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the PostgreSQL database behind one relay instance (several instances share it), migrating
+ * it first if needed. The store behaves as the SQLite store does (src/store/sqlite); what differs
+ * is how the atomic step holds its keys: see `arbitrate` below.
+ * @throws StoreUnavailableError when the database cannot be reached or opened in `startTimeoutMs` (the URL masked in its message).
+ * @throws SchemaTooNewError when a newer relay has migrated the database.
+ */
+export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const now = options.now ?? Date.now;
+  const retryMs = options.retryMs ?? 200;
+  const flushTimeoutMs = options.flushTimeoutMs ?? 5000;
+  const callTimeoutMs = options.callTimeoutMs ?? 1200;
+  const busyRetries = options.busyRetries ?? 2;
+  const lockTimeoutMs = options.lockTimeoutMs ?? 800;
+  // What a transaction needs once it holds its keys (read, write, commit), kept out of its lock wait.
+  const afterLocksMs = Math.min(200, callTimeoutMs / 4);
+  const report = (error: unknown) => options.onBackgroundError?.(error);
+  checkDatabaseUrl(url);
+  const secrets = secretsOf(url);
+  const fail = (error: unknown) => toStoreError(error, secrets);
+
+  const base: ClientConfig = {
+    connectionString: url,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 1000,
+    application_name: 'trade-relay',
+    keepAlive: true,
+    types: TYPES,
+  };
+  const synchronousCommit = await openDatabase(base, maskDatabaseUrl(url), options.startTimeoutMs ?? 30_000, secrets);
+
+  const pool = new pg.Pool({
+    ...base,
+    max: options.poolSize ?? 10,
+    statement_timeout: options.statementTimeoutMs ?? 1000,
+    lock_timeout: lockTimeoutMs,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 2000,
+  });
+  pool.on('connect', (client) => {
+    // A connection that breaks between two queries of a call has no query to fail: without a
+    // listener its error would end the process. The call's next query reports it.
+    client.on('error', () => undefined);
+    // Queued before the connection's first query. The atomic step's statements are the same every
+    // time, so they are planned once per connection; and sync() answers at once because a commit
+    // waits for the WAL flush, which this makes sure of.
+    const settings = ['SET plan_cache_mode = force_generic_plan', ...(synchronousCommit === 'off' ? ['SET synchronous_commit = local'] : [])];
+    client.query(settings.join('; ')).catch(() => undefined);
+  });
+  // A pooled connection that broke while idle (the server restarted): the pool drops it.
+  pool.on('error', (error) => report(fail(error)));
+
+  let closed = false;
+  let closing: Promise<void> | null = null;
+  const gates = createKeyGates();
+
+  /**
+   * Runs `work` on one pooled connection within `timeoutMs`. Past it the call fails with
+   * StoreUnavailableError and the connection is closed: the server rolls back what it was doing
+   * and frees its locks (lock_timeout and statement_timeout bound how long it may take to notice).
+   */
+  function call<T>(work: (session: Session) => Promise<T>, timeoutMs = callTimeoutMs): Promise<T> {
+    if (closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      let finished = false;
+      let client: PoolClient | null = null;
+      let connecting: Promise<PoolClient> | null = null;
+      // The connection is taken at the first query and may be given back between transactions
+      // (`detach`), so a call waiting for its keys' turn holds none.
+      const connection = (): Promise<PoolClient> => {
+        if (client !== null) return Promise.resolve(client);
+        connecting ??= pool.connect().then((lent) => {
+          connecting = null;
+          if (finished) {
+            lent.release();
+            throw new Error('Client was closed and is not queryable');
+          }
+          client = lent;
+          return lent;
+        });
+        return connecting;
+      };
+      const session: Session = {
+        deadline: Date.now() + timeoutMs,
+        broken: false,
+        query: async (query, values) => {
+          if (finished) throw new Error('Client was closed and is not queryable');
+          const lent = await connection();
+          if (typeof query !== 'string' && query.values !== undefined) return lent.query({ ...query, values: query.values.map(clean) });
+          return lent.query(query as string, values?.map(clean));
+        },
+        detach: () => giveBack(),
+      };
+      const giveBack = (error?: unknown) => {
+        const lent = client;
+        client = null;
+        // A connection whose state is unknown is closed, not given to the next call.
+        const destroy = session.broken || (error !== undefined && isPassingFailure(error) && !isBusyFailure(error));
+        lent?.release(destroy ? new Error('connection closed by the store') : undefined);
+      };
+      const timer = setTimeout(() => {
+        if (finished) return;
+        finished = true;
+        session.broken = true;
+        giveBack();
+        reject(new StoreUnavailableError(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      work(session).then(
+        (value) => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(timer);
+          giveBack();
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(timer);
+          giveBack(error);
+          reject(error instanceof CallerFailure ? error.error : fail(error));
+        },
+      );
+    });
+  }
+
+  /**
+   * Waits for this process's turn on the keys (see key-gates.ts), then runs `work`; a turn that
+   * does not come while the call still has time for its transaction is StoreBusyError.
+   */
+  async function inTurn<T>(session: Session, keys: readonly PositionKey[], work: () => Promise<T>): Promise<T> {
+    session.detach();
+    const waitMs = session.deadline - Date.now() - afterLocksMs;
+    const leave = await gates.enter(
+      keys.map(keyId),
+      waitMs,
+      () => new StoreBusyError({ cause: new Error('this instance’s alerts on the same keys took the budget') }),
+    );
+    try {
+      return await work();
+    } finally {
+      leave();
+    }
+  }
+
+  /** BEGIN and the advisory locks, in one round trip. */
+  async function begin(session: Session, locks: { exclusive?: readonly string[]; keys: readonly PositionKey[] }): Promise<void> {
+    const waitMs = Math.max(10, Math.min(lockTimeoutMs, Math.floor(session.deadline - Date.now() - afterLocksMs)));
+    await session.query(beginStatement(locks, waitMs));
+  }
+
+  /** One transaction: BEGIN with its locks, `body`, COMMIT; rolled back when anything fails. */
+  async function transaction<T>(session: Session, locks: { exclusive?: readonly string[]; keys: readonly PositionKey[] }, body: () => Promise<T>): Promise<T> {
+    try {
+      await begin(session, locks);
+      const value = await body();
+      await session.query('COMMIT');
+      return value;
+    } catch (error) {
+      await session.query('ROLLBACK').catch(() => {
+        session.broken = true;
+      });
+      throw error;
+    }
+  }
+
+  /** Tries `attempt` again when another writer held the keys (a lock wait ran out, a deadlock was broken), within the call's budget. */
+  async function retryingBusy<T>(session: Session, attempt: () => Promise<T>): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isBusyFailure(error) || n >= busyRetries || Date.now() + 50 > session.deadline) throw error;
+        await sleep(5 + Math.random() * 20);
+      }
+    }
+  }
+
+  async function load(
+    session: Session,
+    keys: readonly PositionKey[],
+    read: { sender?: Strategy | null; fingerprint?: string | null; relayUser?: string | null; groups?: readonly string[] } = {},
+  ): Promise<LoadedKeys & { user: UserRow | null; groups: [string, string, string][] }> {
+    const { rows } = await session.query({
+      name: 'relay-load',
+      text: LOAD_STATEMENT,
+      values: [
+        keys.map((k) => k.accountGroup),
+        keys.map((k) => k.account.toLowerCase()),
+        keys.map((k) => k.instrumentKey),
+        read.sender?.relayUser ?? null,
+        read.sender?.relayId ?? null,
+        read.fingerprint ?? null,
+        read.relayUser ?? null,
+        read.groups ?? [],
+      ],
+    });
+    return rows[0] as LoadedKeys & { user: UserRow | null; groups: [string, string, string][] };
+  }
+
+  /** Writes what `work` changed; answers the ids of the log rows it inserted, in order. */
+  async function write(session: Session, work: KeyWork): Promise<number[]> {
+    if (work.empty) return [];
+    const { rows } = await session.query<{ ids: number[] }>({ name: 'relay-write', text: WRITE_STATEMENT, values: work.writeParams() });
+    return rows[0]?.ids ?? [];
+  }
+
+  const apply = (work: KeyWork, item: Queued) => {
+    try {
+      if (item.kind === 'settle') work.settle(item.settlement);
+      else work.refuse(item.refusal);
+    } catch (error) {
+      throw new EntryFailure(error);
+    }
+  };
+
+  // Outcomes and refusals are queued: written in groups after the answer, and applied first by
+  // the next arbitration, so no decision is ever taken on a record missing an earlier outcome.
+  // What a failed transaction took goes back, to be written by the next one or by a retry after
+  // `retryMs` (not at once: a database that refuses connections would be asked in a tight loop).
+  const queue = createOutcomeQueue({ onReturned: () => scheduleFlush(retryMs) });
+
+  /**
+   * The atomic step, and the background flush when `arbitration` is null. Claims what is queued
+   * for the alert's keys (all of it for the flush; after any other transaction of this process
+   * that holds queued outcomes of the same keys), then in one transaction: locks the account groups shared (exclusive: those a plan listed
+   * whole) and the keys, in a fixed order; reads them; applies the queued outcomes; lets `decide`
+   * choose; writes everything in one statement; commits.
+   */
+  async function decideOnce<T>(session: Session, arbitration: Arbitration<T> | null, checks: Checks | null): Promise<ArbitrationResult<T> | null> {
+    const claim = arbitration === null ? await queue.claim([], null, true) : await queue.claim(arbitration.keys, arbitration.identity?.fingerprint ?? null);
+    if (arbitration === null && claim.entries.length === 0) return null;
+    try {
+      const keys = [...(arbitration?.keys ?? []), ...claim.entries.flatMap((entry) => entry.keys)];
+      const listed = checks === null ? [] : [...checks.lists.keys()];
+      const result = await transaction(session, { exclusive: listed, keys }, async () => {
+        const fingerprint = arbitration?.identity?.fingerprint ?? null;
+        const loaded = await load(session, keys, { sender: arbitration?.sender ?? null, fingerprint, relayUser: checks?.relayUser ?? null, groups: listed });
+        if (checks !== null && changedSincePlan(checks, loaded)) throw new Restart();
+        const time = now();
+        const work = new KeyWork(keys, loaded, arbitration?.sender ?? null, fingerprint, now);
+        for (const entry of claim.entries) apply(work, entry.item);
+        if (arbitration === null) {
+          await write(session, work);
+          return null;
+        }
+        const { keys: own, decide, identity } = arbitration;
+        const views = own.map((key) => work.view(key));
+        const earlier = work.earlier(identity, time);
+        let decision: ReturnType<ArbitrationDecision<T>>;
+        try {
+          decision = decide(views, earlier);
+        } catch (error) {
+          throw new CallerFailure(error);
+        }
+        const versions = own.map((key, i) => {
+          const w = decision.writes[i] ?? null;
+          return w === null ? (views[i]?.version ?? null) : work.applyWrite(key, w, views[i]?.version ?? null);
+        });
+        if (decision.seen && identity !== null) {
+          work.seeDecided(identity.fingerprint, time);
+          for (const key of own) work.setLast(key, identity, identity.fingerprint);
+        }
+        const logIndex = decision.log === null ? null : work.appendLog(decision.log);
+        const ids = await write(session, work);
+        return { value: decision.value, logId: logIndex === null ? null : (ids[logIndex] ?? null), versions };
+      });
+      claim.commit();
+      return result;
+    } catch (error) {
+      claim.release();
+      throw error;
+    }
+  }
+
+  /**
+   * `decideOnce` with its retries. A queued outcome that cannot be written (a value the database
+   * refuses, a throwing `Refusal.record`) must not stop every later decision: when the transaction
+   * fails for a reason that will not pass and it held queued outcomes, they are written one
+   * transaction each, the one that fails is reported and given up, and the decision is tried again.
+   */
+  async function decideWithRetries<T>(session: Session, arbitration: Arbitration<T> | null, checks: Checks | null): Promise<ArbitrationResult<T> | null> {
+    const attempt = () => retryingBusy(session, () => decideOnce(session, arbitration, checks));
+    try {
+      return await attempt();
+    } catch (error) {
+      // Another transaction of this process may have taken those outcomes meanwhile: it does the same.
+      const poisoned = error instanceof EntryFailure || !(isPassingFailure(error) || error instanceof CallerFailure || error instanceof Restart);
+      if (!poisoned) throw error;
+      await writeEachQueued(session);
+      return attempt();
+    }
+  }
+
+  async function writeEachQueued(session: Session): Promise<void> {
+    const claim = await queue.claim([], null, true);
+    try {
+      for (const entry of claim.entries) {
+        try {
+          await retryingBusy(session, () =>
+            transaction(session, { keys: entry.keys }, async () => {
+              const work = new KeyWork(entry.keys, await load(session, entry.keys), null, null, now);
+              apply(work, entry.item);
+              await write(session, work);
+            }),
+          );
+        } catch (error) {
+          if (isPassingFailure(error)) throw error;
+          report(fail(error instanceof EntryFailure ? error.error : error));
+        }
+        claim.done(entry);
+      }
+      claim.commit();
+    } catch (error) {
+      claim.release();
+      throw error;
+    }
+  }
+
+  /** Writes what is queued now, in one transaction (background, listings, flush). */
+  async function drainOnce(): Promise<void> {
+    // Waited for before taking a connection, so a long transaction of another call does not eat this call's budget.
+    await queue.settled();
+    if (queue.waiting === 0) return;
+    await call((session) => decideWithRetries(session, null, null));
+  }
+
+  let flushTimer: { cancel: () => void } | null = null;
+  let flushing = false;
+  let flushAgain = false;
+  const runFlush = async () => {
+    flushTimer = null;
+    if (flushing) {
+      flushAgain = true;
+      return;
+    }
+    if (closed || queue.waiting === 0) return;
+    flushing = true;
+    try {
+      await drainOnce();
+    } catch (error) {
+      // Busy or away: keep everything and try again shortly; never crash the relay.
+      report(fail(error));
+      scheduleFlush(retryMs);
+    } finally {
+      flushing = false;
+      if (flushAgain) {
+        flushAgain = false;
+        if (queue.waiting > 0) scheduleFlush(0);
+      }
+    }
+  };
+  function scheduleFlush(delayMs: number): void {
+    // Once closing, close() writes what is queued, within its own time.
+    if (flushTimer !== null || closing !== null) return;
+    if (delayMs === 0) {
+      const immediate = setImmediate(runFlush);
+      flushTimer = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timer = setTimeout(runFlush, delayMs);
+      timer.unref();
+      flushTimer = { cancel: () => clearTimeout(timer) };
+    }
+  }
+  const cancelFlush = () => {
+    flushTimer?.cancel();
+    flushTimer = null;
+  };
+
+  /** Writes the queue now; while the database is busy or away, tries again until `timeoutMs` has passed, then rejects. */
+  async function flushWithin(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (queue.pending === 0) return;
+      try {
+        await drainOnce();
+      } catch (error) {
+        const left = deadline - Date.now();
+        if (!isPassingFailure(error) || left <= 0) throw fail(error);
+        await sleep(Math.min(retryMs, left));
+      }
+    }
+  }
+
+  /** Listings show outcomes already queued, as the SQLite store's do; a failure is reported and retried, not thrown. */
+  async function flushForListing(): Promise<void> {
+    if (queue.pending === 0) return;
+    try {
+      await drainOnce();
+    } catch (error) {
+      report(fail(error));
+      scheduleFlush(retryMs);
+    }
+  }
+
+  async function readUser(session: Session, relayUser: string): Promise<UserRow | null> {
+    const { rows } = await session.query<{ user: UserRow }>({
+      name: 'relay-user',
+      text: 'SELECT row_to_json(u) AS "user" FROM users u WHERE u.relay_user = $1',
+      values: [relayUser],
+    });
+    return rows[0]?.user ?? null;
+  }
+
+  /** Asks `plan` for the keys; the account groups it lists are read and it is asked again with them. */
+  async function planWith<T>(
+    session: Session,
+    user: UserRecord | null,
+    plan: (user: UserRecord | null, listKeys: (accountGroup: string) => PositionKey[]) => ArbitrationPlan<T> | null,
+  ): Promise<{ chosen: ArbitrationPlan<T> | null; lists: Map<string, PositionKey[]> }> {
+    const lists = new Map<string, PositionKey[]>();
+    for (let round = 0; ; round++) {
+      const missing = new Set<string>();
+      // A group not read yet stops the plan (it never decides on a list it was not given): it is
+      // read, and the plan asked again. A plan that catches that and answers anyway is asked again too.
+      const listKeys = (accountGroup: string) => {
+        const known = lists.get(accountGroup);
+        if (known !== undefined) return known;
+        missing.add(accountGroup);
+        throw new GroupNotRead();
+      };
+      let chosen: ArbitrationPlan<T> | null = null;
+      try {
+        chosen = plan(user, listKeys);
+      } catch (error) {
+        if (!(error instanceof GroupNotRead)) throw new CallerFailure(error);
+      }
+      if (missing.size === 0) return { chosen, lists };
+      if (round >= RESTARTS) throw new Error('the plan kept asking for other account groups');
+      for (const group of missing) lists.set(group, []);
+      const { rows } = await session.query<KeyRow>(
+        'SELECT account_group, account, instrument_key FROM key_records WHERE account_group = ANY($1::text[]) ORDER BY account_group, account_key, instrument_key',
+        [[...missing]],
+      );
+      for (const row of rows) lists.get(row.account_group)?.push(rowKey(row));
+    }
+  }
+
+  /** Runs `attempt` again (from its own reads) when what it read before its locks changed meanwhile. */
+  async function restarting<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof Restart)) throw error;
+        if (n >= RESTARTS) throw new StoreBusyError({ cause: new Error('the user kept changing while the alert was decided') });
+      }
+    }
+  }
+
+  /** Releases a key (the caller holds its lock): it stays in doubt, and its owner holds nothing there any more. */
+  function clear(work: KeyWork, key: PositionKey): boolean {
+    const row = work.row(key);
+    if (row === null) return false;
+    // Released by hand, the key stays in doubt: if its position is in fact still open, the next entry reads it and is blocked.
+    work.writeRecord(key, row.instrument, { owner: null, doubt: { kind: 'changed', since: now() } });
+    if (row.owner_user === null || row.owner_id === null) return false;
+    work.mark(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
+    return true;
+  }
+
+  /**
+   * A user's key changed (its account group locked exclusively, both of them): its positions and
+   * memory move to the new group. A key there that already has a record keeps it, put in doubt,
+   * and the moving owner holds nothing there; an order in flight can no longer be settled under
+   * the old group, so its outcome becomes unknown.
+   */
+  async function moveUser(session: Session, relayUser: string, from: string, to: string): Promise<void> {
+    const { rows: owned } = await session.query<KeyRow>('SELECT * FROM key_records WHERE account_group = $1 AND owner_user = $2', [from, relayUser]);
+    const olds = owned.map(rowKey);
+    const targets = owned.map((row) => ({ accountGroup: to, account: row.account, instrumentKey: row.instrument_key }));
+    const work = new KeyWork([...olds, ...targets], await load(session, [...olds, ...targets]), null, null, now);
+    owned.forEach((row, i) => {
+      const target = targets[i] as PositionKey;
+      const moved = toKeyRecord(row);
+      const existing = work.row(target);
+      work.writeRecord(olds[i] as PositionKey, row.instrument, { owner: null, doubt: null });
+      if (existing === null) {
+        work.writeRecord(target, row.instrument, moved.doubt?.kind === 'in-flight' ? { ...moved, doubt: { kind: 'unknown-outcome', since: now() } } : moved);
+      } else {
+        work.writeRecord(target, existing.instrument, { ...toKeyRecord(existing), doubt: { kind: 'changed', since: now() } });
+        work.mark(target, [{ relayUser, relayId: row.owner_id ?? '', holdsNothing: true }]);
+      }
+    });
+    await write(session, work);
+    // Memory already kept in the new group (a mark just written) wins; the rest moves.
+    await session.query(
+      `UPDATE strategy_keys s SET account_group = $1 WHERE s.account_group = $2 AND s.relay_user = $3
+         AND NOT EXISTS (SELECT 1 FROM strategy_keys t WHERE t.account_group = $1 AND t.account_key = s.account_key
+                           AND t.instrument_key = s.instrument_key AND t.relay_user = s.relay_user AND t.relay_id = s.relay_id)`,
+      [to, from, relayUser],
+    );
+    await session.query('DELETE FROM strategy_keys WHERE account_group = $1 AND relay_user = $2', [from, relayUser]);
+  }
+
+  /**
+   * A user switched between paper and live: the paper book and the CrossTrade accounts hold different
+   * positions, so nothing moves; what it owned in the old group is released (in doubt) and it holds nothing there.
+   */
+  async function leaveGroup(session: Session, relayUser: string, from: string): Promise<void> {
+    const { rows: owned } = await session.query<KeyRow>('SELECT * FROM key_records WHERE account_group = $1 AND owner_user = $2', [from, relayUser]);
+    const keys = owned.map(rowKey);
+    const work = new KeyWork(keys, await load(session, keys), null, null, now);
+    for (const key of keys) clear(work, key);
+    await write(session, work);
+    await session.query('DELETE FROM strategy_keys WHERE account_group = $1 AND relay_user = $2', [from, relayUser]);
+  }
+
+  const logFilter = (query: LogQuery, first = 1) => {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const add = (condition: string, value: unknown) => {
+      params.push(value);
+      conditions.push(condition.replace('?', `$${first + params.length - 1}`));
+    };
+    if (query.relayUser !== undefined) add('relay_user = ?', query.relayUser);
+    if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
+    // Times are whole ms: a bound between two of them is the next whole one.
+    if (query.since !== undefined) add('time >= ?', Math.ceil(query.since));
+    if (query.decisions !== undefined) add('decision = ANY(?::text[])', query.decisions);
+    return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
+  };
+
+  const inBatches = async (deleteBatch: () => Promise<number>): Promise<number> => {
+    let total = 0;
+    for (let n = await deleteBatch(); n > 0; n = await deleteBatch()) total += n;
+    return total;
+  };
+
+  return {
+    kind: 'postgres',
+
+    getUser: (relayUser) =>
+      call(async (session) => {
+        const row = await readUser(session, relayUser);
+        return row === null ? null : toUserRecord(row);
+      }),
+
+    listUsers: () => call(async (session) => (await session.query<UserRow>('SELECT * FROM users ORDER BY relay_user')).rows.map(toUserRecord)),
+
+    saveUser: (user) =>
+      call((session) => {
+        const secret = user.relaySecret ?? null;
+        const paper = user.paper === true;
+        const group = accountGroupOf(user.crosstradeKey, paper);
+        return restarting(async () => {
+          const stamp = new Date(now()).toISOString();
+          const existing = await readUser(session, user.relayUser);
+          if (existing === null) {
+            const { rowCount } = await session.query(
+              `INSERT INTO users (relay_user, crosstrade_key, webhook_url, relay_secret, account_group, created_at, updated_at, paper)
+               VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (relay_user) DO NOTHING`,
+              [user.relayUser, user.crosstradeKey, user.webhookUrl, secret, group, stamp, paper],
+            );
+            if (rowCount !== 1) throw new Restart(); // created meanwhile by another instance
+            return 'created' as const;
+          }
+          const update = [user.crosstradeKey, user.webhookUrl, secret, group, stamp, paper, user.relayUser, existing.account_group];
+          const updateUser =
+            'UPDATE users SET crosstrade_key = $1, webhook_url = $2, relay_secret = $3, account_group = $4, updated_at = $5, paper = $6 WHERE relay_user = $7 AND account_group = $8';
+          if (existing.account_group === group) {
+            // Same account group: nothing moves. The condition catches a key changed meanwhile.
+            if ((await session.query(updateUser, update)).rowCount !== 1) throw new Restart();
+            return 'updated' as const;
+          }
+          return retryingBusy(session, () =>
+            transaction(session, { exclusive: [existing.account_group, group], keys: [] }, async () => {
+              if ((await readUser(session, user.relayUser))?.account_group !== existing.account_group) throw new Restart();
+              if (existing.paper === paper) await moveUser(session, user.relayUser, existing.account_group, group);
+              else await leaveGroup(session, user.relayUser, existing.account_group);
+              await session.query(updateUser, update);
+              return 'updated' as const;
+            }),
+          );
+        });
+      }),
+
+    removeUser: (relayUser) =>
+      call((session) =>
+        restarting(async () => {
+          const { rows } = await session.query<{ account_group: string }>('SELECT DISTINCT account_group FROM key_records WHERE owner_user = $1', [relayUser]);
+          const groups = rows.map((row) => row.account_group);
+          return retryingBusy(session, () =>
+            transaction(session, { exclusive: groups, keys: [] }, async () => {
+              if ((await readUser(session, relayUser)) === null) return false;
+              const { rows: owned } = await session.query<KeyRow>('SELECT * FROM key_records WHERE owner_user = $1', [relayUser]);
+              if (owned.some((row) => !groups.includes(row.account_group))) throw new Restart();
+              const keys = owned.map(rowKey);
+              const work = new KeyWork(keys, await load(session, keys), null, null, now);
+              for (const key of keys) clear(work, key);
+              await write(session, work);
+              await session.query('DELETE FROM users WHERE relay_user = $1', [relayUser]);
+              return true;
+            }),
+          );
+        }),
+      ),
+
+    listPositions: async (relayUser) => {
+      await flushForListing();
+      return call(async (session) => {
+        const { rows } =
+          relayUser === undefined
+            ? await session.query<KeyRow>('SELECT * FROM key_records WHERE owner_user IS NOT NULL ORDER BY owner_user, account_key, instrument_key')
+            : await session.query<KeyRow>('SELECT * FROM key_records WHERE owner_user = $1 ORDER BY account_key, instrument_key', [relayUser]);
+        return rows.flatMap(toPositionRecord);
+      });
+    },
+
+    listKeys: (accountGroup) =>
+      call(async (session) => {
+        const { rows } = await session.query<KeyRow>(
+          'SELECT account_group, account, instrument_key FROM key_records WHERE account_group = $1 ORDER BY account_key, instrument_key',
+          [accountGroup],
+        );
+        return rows.map(rowKey);
+      }),
+
+    clearPosition: ({ relayUser, account, instrumentKey }) =>
+      call((session) =>
+        restarting(async () => {
+          const user = await readUser(session, relayUser);
+          if (user === null) return false;
+          const key = { accountGroup: user.account_group, account, instrumentKey };
+          return retryingBusy(session, () =>
+            transaction(session, { keys: [key] }, async () => {
+              const loaded = await load(session, [key], { relayUser });
+              if (loaded.user?.account_group !== user.account_group) throw new Restart();
+              const work = new KeyWork([key], loaded, null, null, now);
+              const cleared = clear(work, key);
+              await write(session, work);
+              return cleared;
+            }),
+          );
+        }),
+      ),
+
+    /**
+     * One transaction per alert, holding its keys against every other writer of every instance:
+     * transaction-scoped advisory locks (pg_advisory_xact_lock) on a 64-bit hash of each key, taken
+     * in one fixed order (account groups, then keys, each sorted by hash), so two alerts that share
+     * keys never deadlock. Advisory rather than row locks: a key an entry claims has no row yet, and
+     * neither do the strategy marks and fingerprints written beside it. Every writer of a key's
+     * rows takes its group's lock shared and the key's exclusively; a writer of a whole account
+     * group (a plan that lists it, a user's key change, closing interrupted forwards) takes the
+     * group's lock exclusively. The locks end with the transaction, which never waits on anything
+     * but the database: the order is sent after it commits.
+     */
+    arbitrate: async <T>(keys: PositionKey[], sender: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null) =>
+      (await call((session) => inTurn(session, keys, () => decideWithRetries(session, { keys, sender, decide, identity }, null)))) as ArbitrationResult<T>,
+
+    /**
+     * The user is read and `plan` chooses the keys before the transaction (an unknown user costs one
+     * query and no lock); under the locks the user and the account groups the plan listed are read
+     * again, and when either changed meanwhile the alert is planned again.
+     */
+    arbitrateAs: <T>(
+      relayUser: string,
+      plan: (user: UserRecord | null, listKeys: (accountGroup: string) => PositionKey[]) => ArbitrationPlan<T> | null,
+    ): Promise<ArbitrationResult<T> | null> =>
+      call((session) =>
+        restarting(async () => {
+          const row = await readUser(session, relayUser);
+          const { chosen, lists } = await planWith(session, row === null ? null : toUserRecord(row), plan);
+          if (chosen === null) return null;
+          const checks: Checks = { relayUser, userJson: JSON.stringify(row), lists };
+          return inTurn(session, chosen.keys, () => decideWithRetries(session, chosen, checks));
+        }),
+      ),
+
+    settle: (settlement) => {
+      queue.push({ kind: 'settle', settlement });
+      scheduleFlush(0);
+    },
+
+    recordRefusal: (refusal) => {
+      queue.push({ kind: 'refusal', refusal });
+      scheduleFlush(0);
+    },
+
+    flush: () => flushWithin(flushTimeoutMs),
+
+    // PostgreSQL's COMMIT answers once the WAL is flushed (synchronous_commit, made sure at open):
+    // every decision committed is already durable, so there is nothing to wait for.
+    sync: () => Promise.resolve(),
+
+    appendLog: (entry) =>
+      call(async (session) => {
+        const { rows } = await session.query<{ id: number }>(
+          `INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+          [
+            ms(entry.time),
+            entry.relayUser,
+            entry.relayId,
+            entry.account,
+            entry.instrument,
+            entry.signalType,
+            entry.decision,
+            entry.reason,
+            entry.apiCheck,
+            entry.upstreamStatus,
+            entry.latencyMs,
+            entry.alert,
+          ],
+        );
+        return rows[0]?.id as number;
+      }),
+
+    listLogs: async (query) => {
+      await flushForListing();
+      const { where, params } = logFilter(query);
+      return call(async (session) => {
+        const { rows } = await session.query<LogRow>(`SELECT * FROM signal_log ${where} ORDER BY id DESC LIMIT $${params.length + 1}`, [
+          ...params,
+          query.limit,
+        ]);
+        return rows.map(toLogRecord);
+      });
+    },
+
+    countLogs: async (query) => {
+      await flushForListing();
+      const { where, params } = logFilter(query);
+      return call(async (session) => {
+        const { rows } = await session.query<{ decision: LogDecision; n: number }>(
+          `SELECT decision, count(*) AS n FROM signal_log ${where} GROUP BY decision`,
+          params,
+        );
+        return Object.fromEntries(rows.map((row) => [row.decision, row.n]));
+      });
+    },
+
+    // The version stays: an instance still running may yet settle its own order.
+    closeInterruptedForwards: (reason) =>
+      call((session) =>
+        retryingBusy(session, async () => {
+          const { rows } = await session.query<{ account_group: string }>("SELECT DISTINCT account_group FROM key_records WHERE doubt = 'in-flight'");
+          const groups = rows.map((row) => row.account_group);
+          return transaction(session, { exclusive: groups, keys: [] }, async () => {
+            await session.query("UPDATE key_records SET doubt = 'unknown-outcome' WHERE doubt = 'in-flight' AND account_group = ANY($1::text[])", [groups]);
+            const { rowCount } = await session.query("UPDATE signal_log SET decision = 'unknown', reason = $1 WHERE decision = 'pending'", [reason]);
+            return rowCount ?? 0;
+          });
+        }),
+      ),
+
+    // In batches, each a statement of its own, so a large prune never holds rows for long. The
+    // time is checked again on the row deleted: a fingerprint seen again meanwhile stays.
+    prune: async ({ logsBefore, fingerprintsBefore }) => ({
+      logs: await inBatches(() =>
+        call(
+          async (session) =>
+            (
+              await session.query('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < $1 LIMIT 1000) AND time < $1', [
+                Math.ceil(logsBefore),
+              ])
+            ).rowCount ?? 0,
+        ),
+      ),
+      fingerprints: await inBatches(() =>
+        call(
+          async (session) =>
+            (
+              await session.query(
+                'DELETE FROM alert_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM alert_fingerprints WHERE time < $1 LIMIT 1000) AND time < $1',
+                [Math.ceil(fingerprintsBefore)],
+              )
+            ).rowCount ?? 0,
+        ),
+      ),
+    }),
+
+    getPaperBook: (accountGroup) =>
+      call(
+        async (session) =>
+          (await session.query<{ book: string }>('SELECT book FROM paper_books WHERE account_group = $1', [accountGroup])).rows[0]?.book ?? null,
+      ),
+
+    savePaperBook: (accountGroup, book) =>
+      call(async (session) => {
+        await session.query(
+          'INSERT INTO paper_books (account_group, book, updated_at) VALUES ($1, $2, $3) ON CONFLICT (account_group) DO UPDATE SET book = excluded.book, updated_at = excluded.updated_at',
+          [accountGroup, book, ms(now())],
+        );
+      }),
+
+    getSetting: (name) =>
+      call(async (session) => (await session.query<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name])).rows[0]?.value ?? null),
+
+    setSetting: (name, value) =>
+      call(async (session) => {
+        await session.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]);
+      }),
+
+    ping: (timeoutMs) =>
+      call(async (session) => (await session.query('SELECT 1')).rowCount === 1, timeoutMs).then(
+        (answered) => answered,
+        () => false,
+      ),
+
+    close: () =>
+      (closing ??= (async () => {
+        cancelFlush();
+        try {
+          await flushWithin(flushTimeoutMs);
+        } catch (error) {
+          report(new Error(`${queue.pending} alert outcome(s) could not be written before closing: ${(error as Error).message}`, { cause: error }));
+        } finally {
+          cancelFlush();
+          closed = true;
+          // Calls still running end within their own budget; the pool waits for them, not longer.
+          await Promise.race([pool.end().catch(() => undefined), sleep(callTimeoutMs + 100)]);
+        }
+      })()),
+  };
+}
+
+/**
+ * Connects once on a connection of its own (a migration may take longer than an alert's
+ * budget), migrates, and answers the server's synchronous_commit. Bounded by `startTimeoutMs`.
+ */
+async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: number, secrets: readonly string[]): Promise<string> {
+  let client: pg.Client | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const opening = (async () => {
+      client = new pg.Client(base);
+      client.on('error', () => undefined); // the failing query reports it
+      await client.connect();
+      await migrate(client, startTimeoutMs);
+      const { rows } = await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      return rows[0]?.synchronous_commit ?? 'on';
+    })();
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`${target}: no answer within ${startTimeoutMs} ms`)), startTimeoutMs);
+    });
+    opening.catch(() => undefined); // when the timer won
+    return await Promise.race([opening, expired]);
+  } catch (error) {
+    if (error instanceof SchemaTooNewError || error instanceof StoreUnavailableError) throw error;
+    const mapped = toStoreError(error, secrets);
+    if (mapped instanceof StoreUnavailableError || mapped instanceof StoreBusyError) {
+      const reason = mapped.message.replace(/^database (unavailable|busy): /, '');
+      throw new StoreUnavailableError(`${target}: ${reason}`, { cause: mapped.cause });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot open the PostgreSQL database ${target}: ${mask(message, secrets)}`);
+  } finally {
+    clearTimeout(timer);
+    // Bounded: a server that stopped answering must not hold the start.
+    const opened = client as pg.Client | null;
+    if (opened !== null) await Promise.race([opened.end().catch(() => undefined), sleep(1000)]);
+  }
+}
+
+/**
+ * A URL pg can read, refused in words that do not repeat it (it holds the password): pg's own
+ * parse error would carry the whole text.
+ */
+function checkDatabaseUrl(url: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new Error('the database URL is not a PostgreSQL URL: expected postgres://user:password@host:5432/database');
+  }
+}
+
+/** BEGIN, then the advisory locks in their fixed order: account groups, then keys, each by hash. */
+function beginStatement(locks: { exclusive?: readonly string[]; keys: readonly PositionKey[] }, lockWaitMs: number): string {
+  const exclusive = new Set((locks.exclusive ?? []).map((group) => lockId('group', group)));
+  const groups = new Map<string, boolean>([...exclusive].map((id) => [id, true]));
+  for (const key of locks.keys) {
+    const id = lockId('group', key.accountGroup);
+    if (!groups.has(id)) groups.set(id, false);
+  }
+  const keys = [...new Set(locks.keys.map((key) => lockId('key', keyId(key))))].sort(byValue);
+  // The ids are numbers this code computed, written as literals: one round trip for all of it.
+  return [
+    'BEGIN',
+    `SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`,
+    ...[...groups.keys()].sort(byValue).map((id) => `SELECT pg_advisory_xact_lock${groups.get(id) ? '' : '_shared'}('${id}'::bigint)`),
+    ...keys.map((id) => `SELECT pg_advisory_xact_lock('${id}'::bigint)`),
+  ].join('; ');
+}
+
+function byValue(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The user or a group the plan listed is not what the plan was given. */
+function changedSincePlan(checks: Checks, loaded: { user: UserRow | null; groups: [string, string, string][] }): boolean {
+  if (JSON.stringify(loaded.user) !== checks.userJson) return true;
+  const now = new Map<string, PositionKey[]>([...checks.lists.keys()].map((group) => [group, []]));
+  for (const [accountGroup, account, instrumentKey] of loaded.groups) now.get(accountGroup)?.push({ accountGroup, account, instrumentKey });
+  return [...checks.lists].some(([group, keys]) => JSON.stringify(now.get(group)) !== JSON.stringify(keys));
+}
+
+/** PostgreSQL text cannot hold NUL: it is stored as U+FFFD (hostile alerts may carry one). */
+function clean(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+  if (Array.isArray(value)) return value.map(clean);
+  return value;
+}
+
+/** What must never appear in a message: the URL and its password (as written and decoded). */
+function secretsOf(url: string): string[] {
+  const secrets = [url];
+  try {
+    const { password } = new URL(url);
+    if (password !== '') secrets.push(password, decodeURIComponent(password));
+  } catch {
+    // not a URL (a libpq key=value string?): the whole text stays masked
+  }
+  return secrets;
+}
+
+function mask(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((masked, secret) => (secret === '' ? masked : masked.split(secret).join('***')), text);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

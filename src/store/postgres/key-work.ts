@@ -1,0 +1,385 @@
+import { randomInt } from 'node:crypto';
+import type { KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
+import type { AlertIdentity, KeyView, KeyWrite, LogOutcome, PositionKey, Refusal, Settlement, SignalLogInput } from '../store.js';
+import { accountKey, type KeyRow, keyId, toKeyRecord } from './rows.js';
+
+interface SenderRow {
+  account_group: string;
+  account_key: string;
+  instrument_key: string;
+  holds_nothing: boolean;
+  last_fingerprint: string | null;
+}
+
+interface FingerprintRow {
+  time: number;
+  refused: boolean;
+}
+
+/** What a transaction read under its locks: the rows of its keys, the sender's memory on them, one fingerprint. */
+export interface LoadedKeys {
+  keys: KeyRow[];
+  senders: SenderRow[];
+  fingerprint: FingerprintRow | null;
+}
+
+/** Changes of one strategy's memory on one key; a field left undefined keeps what the row holds. */
+interface StrategyChange {
+  key: PositionKey;
+  relayUser: string;
+  relayId: string;
+  holdsNothing?: boolean;
+  lastFingerprint?: string;
+}
+
+/**
+ * One transaction's work on the keys it holds locked, done in memory and written in one statement
+ * (`writeStatement`). The rows are read once under the locks, so what is in memory is what the
+ * database holds; queued outcomes, refusals and the alert's own decision are applied to it in
+ * order, with the same rules as the SQLite store's statements (src/store/sqlite), and only the
+ * final state of each row is written: a few round trips per alert whatever it changed.
+ */
+export class KeyWork {
+  private readonly rows = new Map<string, KeyRow | null>();
+  private readonly changedRows = new Map<string, PositionKey>();
+  private readonly senders = new Map<string, { holdsNothing: boolean; lastFingerprint: string | null }>();
+  private readonly strategies = new Map<string, StrategyChange>();
+  /** Per fingerprint the time of its last decided and last refused sighting written here. */
+  private readonly fingerprints = new Map<string, { decided: number | null; refused: number | null }>();
+  private readonly logs: SignalLogInput[] = [];
+  private readonly completions = new Map<number, LogOutcome>();
+
+  /**
+   * @param keys every key this work may touch (read and locked by the caller)
+   * @param sender whose memory `loaded.senders` holds
+   * @param fingerprint the fingerprint `loaded.fingerprint` is the row of
+   */
+  constructor(
+    keys: readonly PositionKey[],
+    loaded: LoadedKeys,
+    private readonly sender: Strategy | null,
+    private readonly fingerprint: string | null,
+    private readonly now: () => number,
+  ) {
+    for (const key of keys) this.rows.set(keyId(key), null);
+    for (const row of loaded.keys) this.rows.set(keyId({ accountGroup: row.account_group, account: row.account_key, instrumentKey: row.instrument_key }), row);
+    for (const row of loaded.senders) {
+      const key = { accountGroup: row.account_group, account: row.account_key, instrumentKey: row.instrument_key };
+      this.senders.set(keyId(key), { holdsNothing: row.holds_nothing, lastFingerprint: row.last_fingerprint });
+    }
+    this.fingerprintRow = loaded.fingerprint;
+  }
+
+  private fingerprintRow: FingerprintRow | null;
+
+  row(key: PositionKey): KeyRow | null {
+    const id = keyId(key);
+    const row = this.rows.get(id);
+    // A key nobody read (nor locked) must never be decided on.
+    if (row === undefined) throw new Error(`internal: key ${id} was not read in this transaction`);
+    return row;
+  }
+
+  /** What `decide` sees of one key for the sender this work read. */
+  view(key: PositionKey): KeyView {
+    const row = this.row(key);
+    return { record: toKeyRecord(row), version: row?.version ?? null, sender: this.senderOn(key) };
+  }
+
+  private senderOn(key: PositionKey): { holdsNothing: boolean; lastFingerprint: string | null } {
+    const stored = this.senders.get(keyId(key)) ?? { holdsNothing: false, lastFingerprint: null };
+    if (this.sender === null) return stored;
+    const change = this.strategies.get(strategyId(key, this.sender));
+    return {
+      holdsNothing: change?.holdsNothing ?? stored.holdsNothing,
+      lastFingerprint: change?.lastFingerprint ?? stored.lastFingerprint,
+    };
+  }
+
+  /** An earlier copy of the alert seen within its window (the fingerprint read, with this work's own sightings). */
+  earlier(identity: AlertIdentity | null, time: number): { at: number; refused: boolean } | null {
+    if (identity === null || identity.fingerprint !== this.fingerprint) return null;
+    const row = this.fingerprintRow;
+    return row === null || row.time < time - identity.windowMs ? null : { at: row.time, refused: row.refused };
+  }
+
+  /** Writes one key's record with a fresh version (a record with no owner and no doubt is deleted); answers the version. */
+  writeRecord(key: PositionKey, instrument: string, record: KeyRecord): number | null {
+    this.row(key);
+    const id = keyId(key);
+    this.changedRows.set(id, key);
+    if (record.owner === null && record.doubt === null) {
+      this.rows.set(id, null);
+      return null;
+    }
+    const { owner, doubt } = record;
+    const row: KeyRow = {
+      account_group: key.accountGroup,
+      account_key: accountKey(key.account),
+      instrument_key: key.instrumentKey,
+      account: key.account,
+      instrument,
+      owner_user: owner?.relayUser ?? null,
+      owner_id: owner?.relayId ?? null,
+      direction: owner?.direction ?? null,
+      quantity: owner?.quantity ?? null,
+      opened_at: owner?.openedAt ?? null,
+      claimed_at: owner?.claimedAt ?? null,
+      hold_until: owner?.holdUntil ?? null,
+      doubt: doubt?.kind ?? null,
+      doubt_since: doubt?.since ?? null,
+      updated_at: this.now(),
+      version: nextVersion(),
+    };
+    this.rows.set(id, row);
+    return row.version;
+  }
+
+  applyWrite(key: PositionKey, write: KeyWrite, currentVersion: number | null): number | null {
+    // An alert that names no instrument (FLATTENEVERYTHING) keeps the one the record shows.
+    const instrument = write.instrument !== '' ? write.instrument : (this.row(key)?.instrument ?? '');
+    const version = write.record === null ? currentVersion : this.writeRecord(key, instrument, write.record);
+    this.mark(key, write.marks);
+    return version;
+  }
+
+  mark(key: PositionKey, marks: readonly StrategyMark[]): void {
+    for (const m of marks) this.changeStrategy(key, m, { holdsNothing: m.holdsNothing });
+  }
+
+  /** Records a fingerprint as the strategy's last decided (or refused) alert on the key. */
+  setLast(key: PositionKey, strategy: Strategy, fingerprint: string): void {
+    this.changeStrategy(key, strategy, { lastFingerprint: fingerprint });
+  }
+
+  private changeStrategy(key: PositionKey, strategy: Strategy, change: { holdsNothing?: boolean; lastFingerprint?: string }): void {
+    const id = strategyId(key, strategy);
+    const known = this.strategies.get(id) ?? { key, relayUser: strategy.relayUser, relayId: strategy.relayId };
+    this.strategies.set(id, { ...known, ...change });
+  }
+
+  /** A decided copy: its fingerprint is seen at `time` (and no longer refused). */
+  seeDecided(fingerprint: string, time: number): void {
+    const sightings = this.sightings(fingerprint);
+    sightings.decided = time;
+    if (fingerprint === this.fingerprint) this.fingerprintRow = { time, refused: false };
+  }
+
+  /** A refused copy never hides a decided one: TradingView's resend of that must stay a duplicate. */
+  seeRefused(fingerprint: string, time: number): void {
+    const sightings = this.sightings(fingerprint);
+    sightings.refused = time;
+    if (fingerprint !== this.fingerprint) return;
+    const row = this.fingerprintRow;
+    if (row === null || row.refused) this.fingerprintRow = { time, refused: true };
+  }
+
+  private sightings(fingerprint: string): { decided: number | null; refused: number | null } {
+    let sightings = this.fingerprints.get(fingerprint);
+    if (sightings === undefined) {
+      sightings = { decided: null, refused: null };
+      this.fingerprints.set(fingerprint, sightings);
+    }
+    return sightings;
+  }
+
+  /** Queues a signal-log row; answers its place among the rows this work inserts. */
+  appendLog(entry: SignalLogInput): number {
+    this.logs.push(entry);
+    return this.logs.length - 1;
+  }
+
+  completeLog(id: number, outcome: LogOutcome): void {
+    this.completions.set(id, outcome);
+  }
+
+  /** A forward's outcome: each record only if its key was not written since (same version). */
+  settle(s: Settlement): void {
+    for (const { key, version, write } of s.keys) {
+      const current = this.row(key)?.version ?? null;
+      this.applyWrite(key, current === version ? write : { ...write, record: null }, current);
+    }
+    if (s.log !== null) this.completeLog(s.log.id, s.log.outcome);
+  }
+
+  refuse(r: Refusal): void {
+    for (const key of r.keys) {
+      // The record as it is now, not as it was when the alert was refused: outcomes may have landed since.
+      const row = r.record === null ? null : this.row(key);
+      const record = row === null ? null : (r.record?.(toKeyRecord(row)) ?? null);
+      if (row !== null && record !== null) this.writeRecord(key, row.instrument, record);
+      this.mark(key, r.marks);
+      if (r.identity !== null) this.setLast(key, r.identity, r.identity.fingerprint);
+    }
+    if (r.identity !== null) this.seeRefused(r.identity.fingerprint, r.log.time);
+    this.appendLog(r.log);
+  }
+
+  /** Whether there is anything to write. */
+  get empty(): boolean {
+    return this.changedRows.size === 0 && this.strategies.size === 0 && this.fingerprints.size === 0 && this.logs.length === 0 && this.completions.size === 0;
+  }
+
+  /** The parameters of `WRITE_STATEMENT`, in its order. */
+  writeParams(): unknown[] {
+    const upserts: KeyRow[] = [];
+    const deletes: PositionKey[] = [];
+    for (const [id, key] of this.changedRows) {
+      const row = this.rows.get(id) ?? null;
+      if (row === null) deletes.push(key);
+      else upserts.push(row);
+    }
+    const col = <R, V>(rows: readonly R[], pick: (row: R) => V) => rows.map(pick);
+    const changes = [...this.strategies.values()];
+    const marksOnly = changes.filter((c) => c.holdsNothing !== undefined && c.lastFingerprint === undefined);
+    const lastsOnly = changes.filter((c) => c.holdsNothing === undefined && c.lastFingerprint !== undefined);
+    const both = changes.filter((c) => c.holdsNothing !== undefined && c.lastFingerprint !== undefined);
+    const strategyColumns = (list: StrategyChange[]) => [
+      col(list, (c) => c.key.accountGroup),
+      col(list, (c) => accountKey(c.key.account)),
+      col(list, (c) => c.key.instrumentKey),
+      col(list, (c) => c.relayUser),
+      col(list, (c) => c.relayId),
+    ];
+    // A decided sighting makes the row decided whatever refused copies came after it; without one,
+    // the last refused sighting is written as a refused copy.
+    const sightings = [...this.fingerprints];
+    const decided = sightings.filter(([, s]) => s.decided !== null);
+    const refused = sightings.filter(([, s]) => s.decided === null);
+    const completions = [...this.completions];
+    return [
+      col(upserts, (r) => r.account_group),
+      col(upserts, (r) => r.account_key),
+      col(upserts, (r) => r.instrument_key),
+      col(upserts, (r) => r.account),
+      col(upserts, (r) => r.instrument),
+      col(upserts, (r) => r.owner_user),
+      col(upserts, (r) => r.owner_id),
+      col(upserts, (r) => r.direction),
+      col(upserts, (r) => r.quantity),
+      col(upserts, (r) => ms(r.opened_at)),
+      col(upserts, (r) => ms(r.claimed_at)),
+      col(upserts, (r) => ms(r.hold_until)),
+      col(upserts, (r) => r.doubt),
+      col(upserts, (r) => ms(r.doubt_since)),
+      col(upserts, (r) => ms(r.updated_at)),
+      col(upserts, (r) => r.version),
+      col(deletes, (k) => k.accountGroup),
+      col(deletes, (k) => accountKey(k.account)),
+      col(deletes, (k) => k.instrumentKey),
+      ...strategyColumns(marksOnly),
+      col(marksOnly, (c) => c.holdsNothing),
+      ...strategyColumns(lastsOnly),
+      col(lastsOnly, (c) => c.lastFingerprint),
+      ...strategyColumns(both),
+      col(both, (c) => c.holdsNothing),
+      col(both, (c) => c.lastFingerprint),
+      ms(this.now()),
+      col(decided, ([f]) => f),
+      col(decided, ([, s]) => ms(s.decided)),
+      col(refused, ([f]) => f),
+      col(refused, ([, s]) => ms(s.refused)),
+      col(completions, ([id]) => id),
+      col(completions, ([, o]) => o.decision),
+      col(completions, ([, o]) => o.reason),
+      col(completions, ([, o]) => o.upstreamStatus),
+      col(completions, ([, o]) => o.latencyMs),
+      col(this.logs, (l) => ms(l.time)),
+      col(this.logs, (l) => l.relayUser),
+      col(this.logs, (l) => l.relayId),
+      col(this.logs, (l) => l.account),
+      col(this.logs, (l) => l.instrument),
+      col(this.logs, (l) => l.signalType),
+      col(this.logs, (l) => l.decision),
+      col(this.logs, (l) => l.reason),
+      col(this.logs, (l) => l.apiCheck),
+      col(this.logs, (l) => l.upstreamStatus),
+      col(this.logs, (l) => l.latencyMs),
+      col(this.logs, (l) => l.alert),
+    ];
+  }
+}
+
+const STRATEGY_COLUMNS = 'account_group, account_key, instrument_key, relay_user, relay_id, holds_nothing, last_fingerprint, updated_at';
+const STRATEGY_KEY = 'account_group, account_key, instrument_key, relay_user, relay_id';
+
+/** Reads what a transaction works on, under its locks: $1-$3 the keys, $4-$5 the sender, $6 a fingerprint, $7 a user, $8 account groups listed whole. */
+export const LOAD_STATEMENT = `
+SELECT
+  (SELECT coalesce(json_agg(k), '[]'::json) FROM key_records k
+    WHERE (k.account_group, k.account_key, k.instrument_key) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))) AS keys,
+  (SELECT coalesce(json_agg(json_build_object('account_group', s.account_group, 'account_key', s.account_key, 'instrument_key', s.instrument_key,
+                                              'holds_nothing', s.holds_nothing, 'last_fingerprint', s.last_fingerprint)), '[]'::json)
+    FROM strategy_keys s
+    WHERE s.relay_user = $4 AND s.relay_id = $5
+      AND (s.account_group, s.account_key, s.instrument_key) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))) AS senders,
+  (SELECT json_build_object('time', f.time, 'refused', f.refused) FROM alert_fingerprints f WHERE f.fingerprint = $6) AS fingerprint,
+  (SELECT row_to_json(u) FROM users u WHERE u.relay_user = $7) AS "user",
+  (SELECT coalesce(json_agg(json_build_array(k.account_group, k.account, k.instrument_key) ORDER BY k.account_group, k.account_key, k.instrument_key), '[]'::json)
+    FROM key_records k WHERE k.account_group = ANY($8::text[])) AS groups`;
+
+/** Writes a KeyWork's final state (parameters: `KeyWork.writeParams`); answers the ids of the log rows inserted, in order. */
+export const WRITE_STATEMENT = `
+WITH upserted AS (
+  INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction, quantity,
+                           opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[],
+                       $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
+  ON CONFLICT (account_group, account_key, instrument_key) DO UPDATE SET
+    account = excluded.account, instrument = excluded.instrument, owner_user = excluded.owner_user, owner_id = excluded.owner_id,
+    direction = excluded.direction, quantity = excluded.quantity, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at,
+    hold_until = excluded.hold_until, doubt = excluded.doubt, doubt_since = excluded.doubt_since, updated_at = excluded.updated_at,
+    version = excluded.version
+), deleted AS (
+  DELETE FROM key_records k USING unnest($17::text[], $18::text[], $19::text[]) AS d(g, a, i)
+  WHERE k.account_group = d.g AND k.account_key = d.a AND k.instrument_key = d.i
+), marked AS (
+  -- A mark that changes nothing writes nothing: every delivered forward marks its sender (issue 9).
+  INSERT INTO strategy_keys (${STRATEGY_COLUMNS})
+  SELECT g, a, i, u, r, h, NULL, $39::bigint FROM unnest($20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::boolean[]) AS m(g, a, i, u, r, h)
+  ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET holds_nothing = excluded.holds_nothing, updated_at = excluded.updated_at
+  WHERE strategy_keys.holds_nothing <> excluded.holds_nothing
+), lasts AS (
+  INSERT INTO strategy_keys (${STRATEGY_COLUMNS})
+  SELECT g, a, i, u, r, false, f, $39::bigint FROM unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[]) AS m(g, a, i, u, r, f)
+  ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET last_fingerprint = excluded.last_fingerprint, updated_at = excluded.updated_at
+), marked_and_last AS (
+  INSERT INTO strategy_keys (${STRATEGY_COLUMNS})
+  SELECT g, a, i, u, r, h, f, $39::bigint
+  FROM unnest($32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::boolean[], $38::text[]) AS m(g, a, i, u, r, h, f)
+  ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET holds_nothing = excluded.holds_nothing, last_fingerprint = excluded.last_fingerprint, updated_at = excluded.updated_at
+), decided AS (
+  INSERT INTO alert_fingerprints (fingerprint, time, refused) SELECT f, t, false FROM unnest($40::text[], $41::bigint[]) AS x(f, t)
+  ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time, refused = false
+), refused AS (
+  -- A refused copy never hides a decided one: TradingView's resend of it must stay a duplicate.
+  INSERT INTO alert_fingerprints (fingerprint, time, refused) SELECT f, t, true FROM unnest($42::text[], $43::bigint[]) AS x(f, t)
+  ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time WHERE alert_fingerprints.refused
+), completed AS (
+  UPDATE signal_log l SET decision = c.decision, reason = c.reason, upstream_status = c.status, latency_ms = c.latency
+  FROM unnest($44::bigint[], $45::text[], $46::text[], $47::integer[], $48::float8[]) AS c(id, decision, reason, status, latency)
+  WHERE l.id = c.id
+), logged AS (
+  INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert)
+  SELECT t, u, r, a, i, s, d, re, c, st, l, al
+  FROM unnest($49::bigint[], $50::text[], $51::text[], $52::text[], $53::text[], $54::text[], $55::text[], $56::text[], $57::text[],
+              $58::integer[], $59::float8[], $60::text[]) WITH ORDINALITY AS x(t, u, r, a, i, s, d, re, c, st, l, al, n)
+  ORDER BY n
+  RETURNING id
+)
+SELECT coalesce(json_agg(id ORDER BY id), '[]'::json) AS ids FROM logged`;
+
+// A version only has to differ from every other write of the same key, also one made by another
+// instance: a random 48-bit number does that without coordination (as in the SQLite store).
+function nextVersion(): number {
+  return randomInt(2 ** 48 - 1);
+}
+
+/** A time in ms for a BIGINT column: a clock that answers fractions of a ms is rounded, as PostgreSQL would refuse it. */
+export function ms(time: number | null): number | null {
+  return time === null || !Number.isFinite(time) ? time : Math.round(time);
+}
+
+function strategyId(key: PositionKey, strategy: Strategy): string {
+  return JSON.stringify([keyId(key), strategy.relayUser, strategy.relayId]);
+}
