@@ -108,7 +108,8 @@ export class KeyWork {
     this.row(key);
     const id = keyId(key);
     this.changedRows.set(id, key);
-    if (record.owner === null && record.doubt === null) {
+    // A free, certain key needs no row, unless a reading may still show contracts an order closed.
+    if (record.owner === null && record.doubt === null && (record.closingUntil ?? 0) <= this.now()) {
       this.rows.set(id, null);
       return null;
     }
@@ -128,6 +129,7 @@ export class KeyWork {
       hold_until: owner?.holdUntil ?? null,
       doubt: doubt?.kind ?? null,
       doubt_since: doubt?.since ?? null,
+      closing_until: record.closingUntil ?? null,
       updated_at: this.now(),
       version: nextVersion(),
     };
@@ -296,6 +298,7 @@ export class KeyWork {
       col(this.logs, (l) => l.upstreamStatus),
       col(this.logs, (l) => l.latencyMs),
       col(this.logs, (l) => l.alert),
+      col(upserts, (r) => ms(r.closing_until)),
     ];
   }
 }
@@ -322,14 +325,14 @@ SELECT
 export const WRITE_STATEMENT = `
 WITH upserted AS (
   INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction, quantity,
-                           opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version)
+                           opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version, closing_until)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[],
-                       $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
+                       $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $61::bigint[])
   ON CONFLICT (account_group, account_key, instrument_key) DO UPDATE SET
     account = excluded.account, instrument = excluded.instrument, owner_user = excluded.owner_user, owner_id = excluded.owner_id,
     direction = excluded.direction, quantity = excluded.quantity, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at,
     hold_until = excluded.hold_until, doubt = excluded.doubt, doubt_since = excluded.doubt_since, updated_at = excluded.updated_at,
-    version = excluded.version
+    version = excluded.version, closing_until = excluded.closing_until
 ), deleted AS (
   DELETE FROM key_records k USING unnest($17::text[], $18::text[], $19::text[]) AS d(g, a, i)
   WHERE k.account_group = d.g AND k.account_key = d.a AND k.instrument_key = d.i

@@ -34,6 +34,7 @@ export const MIGRATIONS: readonly string[] = [
     hold_until     BIGINT,
     doubt          TEXT CHECK (doubt IN ('in-flight', 'unknown-outcome', 'working-order', 'working-exit', 'changed', 'closing')),
     doubt_since    BIGINT,
+    closing_until  BIGINT,
     updated_at     BIGINT NOT NULL,
     version        BIGINT NOT NULL,
     PRIMARY KEY (account_group, account_key, instrument_key)

@@ -17,6 +17,7 @@ export interface KeyRow {
   hold_until: number | null;
   doubt: DoubtKind | null;
   doubt_since: number | null;
+  closing_until: number | null;
   updated_at: number;
   version: number;
 }
@@ -76,7 +77,8 @@ export function toKeyRecord(row: KeyRow | null): KeyRecord {
           claimedAt: row.claimed_at ?? 0,
           holdUntil: row.hold_until ?? 0,
         };
-  return { owner, doubt: row.doubt === null ? null : { kind: row.doubt, since: row.doubt_since ?? 0 } };
+  const doubt = row.doubt === null ? null : { kind: row.doubt, since: row.doubt_since ?? 0 };
+  return row.closing_until === null || row.closing_until === undefined ? { owner, doubt } : { owner, doubt, closingUntil: Number(row.closing_until) };
 }
 
 export function toPositionRecord(row: KeyRow): PositionRecord[] {
