@@ -11,7 +11,8 @@ import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken, recordAdminTokenSource } from './relay/admin-token.js';
 import type { RelayDeps } from './relay/handle-alert.js';
-import { createSqliteStore } from './store/sqlite/create-sqlite-store.js';
+import { openStore } from './store/open-store.js';
+import { maskDatabaseUrl } from './store/postgres/mask-database-url.js';
 import { startCheckpointer } from './store/sqlite/start-checkpointer.js';
 import type { Store } from './store/store.js';
 
@@ -52,7 +53,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   // WAL checkpoints run in a worker thread; a commit checkpoints itself only as a backstop.
   let store: Store;
   try {
-    store = createSqliteStore(config.dbPath, {
+    store = await openStore(config, {
       now,
       walAutocheckpointPages: 10_000,
       durability: config.durability,
@@ -62,7 +63,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     await closeLog();
     throw error;
   }
-  const stopCheckpointer = startCheckpointer(config.dbPath);
+  const stopCheckpointer = store.kind === 'sqlite' ? startCheckpointer(config.dbPath) : async () => undefined;
   for (const notice of options.notices ?? []) logger.warn(notice);
   try {
     const interrupted = await store.closeInterruptedForwards(INTERRUPTED_REASON);
@@ -175,7 +176,8 @@ function readTls(config: Config): TlsOptions | undefined {
 }
 
 function logStartup(logger: Logger, config: Config, port: number, options: StartOptions): void {
-  const db = path.resolve(config.dbPath);
+  // Never the password of a database URL.
+  const db = config.databaseUrl === undefined ? path.resolve(config.dbPath) : `PostgreSQL ${maskDatabaseUrl(config.databaseUrl)}`;
   const home = config.home;
   logger.info(
     {

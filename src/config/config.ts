@@ -52,6 +52,14 @@ const configSchema = z
     port: integer(0, 65535).default(8080),
     host: z.string().min(1, 'must not be empty').default('0.0.0.0'),
     dbPath: z.string().min(1).default('./trade_relay.db'),
+    // PostgreSQL for several instances (issue 10); unset, the SQLite file above. Never echoed: it may hold a password.
+    databaseUrl: z
+      .string()
+      .refine(
+        (url) => /^postgres(ql)?:\/\/[^\s]+$/.test(url),
+        'must be a postgres:// (or postgresql://) URL, e.g. postgres://relay:secret@db.example:5432/relay',
+      )
+      .optional(),
     logFile: z.string().default('./trade_relay.log'),
     logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
     crosstradeApiUrl: z
@@ -145,6 +153,7 @@ const ENV_NAMES: Record<keyof z.infer<typeof configSchema>, string> = {
   port: 'RELAY_PORT',
   host: 'RELAY_HOST',
   dbPath: 'RELAY_DB',
+  databaseUrl: 'RELAY_DATABASE_URL',
   logFile: 'RELAY_LOG_FILE',
   logLevel: 'LOG_LEVEL',
   crosstradeApiUrl: 'CROSSTRADE_API_URL',
@@ -171,7 +180,7 @@ const ENV_NAMES: Record<keyof z.infer<typeof configSchema>, string> = {
 export const SETTING_NAMES: readonly string[] = Object.values(ENV_NAMES);
 
 /** The command-line flag of the settings that have one: an error names the flag when the value came from it. */
-const FLAG_NAMES: Partial<Record<keyof Config, string>> = { port: '--port', host: '--host', dbPath: '--db' };
+const FLAG_NAMES: Partial<Record<keyof Config, string>> = { port: '--port', host: '--host', dbPath: '--db', databaseUrl: '--database-url' };
 
 type SchemaKey = keyof typeof ENV_NAMES;
 export type ConfigFlags = Partial<Record<SchemaKey, string | number | undefined>>;

@@ -6,7 +6,7 @@ import { type CheckLine, fail, ok, warn } from './check-line.js';
  * The data folder and the database in it: present, writable by this account, the database and its
  * `-wal`/`-shm` companions not readable by other accounts (it holds CrossTrade keys). POSIX modes only.
  */
-export function checkDataFolder(home: Home, dbPath: string): CheckLine[] {
+export function checkDataFolder(home: Home, dbPath: string | null): CheckLine[] {
   const lines: CheckLine[] = [];
   const from = home.source === 'default' ? 'the install folder default' : home.source;
   if (!fs.existsSync(home.dir)) {
@@ -24,6 +24,8 @@ export function checkDataFolder(home: Home, dbPath: string): CheckLine[] {
   } else {
     lines.push(ok('data folder', `${home.dir} (${from})`));
   }
+  // PostgreSQL (RELAY_DATABASE_URL): the database line comes from reading it.
+  if (dbPath === null) return lines;
   if (!fs.existsSync(dbPath)) {
     lines.push(
       fail('database', `${dbPath} does not exist`, 'npx trade-relay add-user creates it with the first user; or set RELAY_DB / --db to the file you meant'),

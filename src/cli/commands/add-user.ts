@@ -5,7 +5,7 @@ import { crosstradeKeySchema, firstIssue, relaySecretSchema, relayUserSchema, we
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { commandSettings, withStore } from './with-store.js';
 
 interface AddUserOptions {
@@ -29,6 +29,7 @@ export function registerAddUser(program: Command, io: CliIo): void {
     .option('--paper', 'paper mode: alerts are arbitrated and logged as usual, orders go to a paper book inside the relay, never to CrossTrade')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (options: AddUserOptions) => {
       // Settings first, so a bad environment fails before the user types anything.
       const { config } = commandSettings(options, io.err);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ensureAdminToken, readAdminTokenSource, rotateAdminToken } from '../../relay/admin-token.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 interface AdminTokenOptions {
@@ -24,6 +24,7 @@ export function registerAdminToken(program: Command, io: CliIo): void {
     .option('--rotate', 'replace the stored token: the old one stops working at once, also in a running relay')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (options: AdminTokenOptions) => {
       await withStore(options, async (store, settings) => {
         const recorded = await readAdminTokenSource(store);

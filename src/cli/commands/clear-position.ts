@@ -3,7 +3,7 @@ import { clearPositionSchema, firstIssue } from '../../http/schemas.js';
 import { instrumentKey } from '../../signal/instrument.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerClearPosition(program: Command, io: CliIo): void {
@@ -15,6 +15,7 @@ export function registerClearPosition(program: Command, io: CliIo): void {
     .argument('<instrument>', 'any form: RTY, RTYH26, RTY 03-26, CME_MINI:RTY1!')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (relayUser: string, account: string, instrument: string, options: { home?: string; db?: string }) => {
       const parsed = clearPositionSchema.safeParse({ relay_user: relayUser, account, instrument });
       if (!parsed.success) throw new CliError(firstIssue(parsed.error));

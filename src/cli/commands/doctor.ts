@@ -11,14 +11,16 @@ import { checkWebhookUrl } from '../../doctor/check-webhook-url.js';
 import { probeCrossTrade } from '../../doctor/probe-crosstrade.js';
 import { publicAddresses } from '../../doctor/public-addresses.js';
 import { ADMIN_TOKEN_SETTING, type RecordedTokenSource, readAdminTokenSource } from '../../relay/admin-token.js';
+import { openStore } from '../../store/open-store.js';
 import { createSqliteStore } from '../../store/sqlite/create-sqlite-store.js';
-import type { UserRecord } from '../../store/store.js';
+import type { Store, UserRecord } from '../../store/store.js';
 import type { CliIo } from './cli-io.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 
 interface DoctorOptions {
   home?: string;
   db?: string;
+  databaseUrl?: string;
   port?: string;
 }
 
@@ -32,6 +34,7 @@ export function registerDoctor(program: Command, io: CliIo): void {
     .description('check the setup: data folder, port, admin token, each user’s webhook URL and CrossTrade key; exits 1 when a check fails')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .option('--port <n>', 'the port the relay runs on (RELAY_PORT, default 8080)')
     .action(async (relayUser: string | undefined, options: DoctorOptions) => {
       const lines = await runDoctor(relayUser, options);
@@ -50,7 +53,7 @@ export function registerDoctor(program: Command, io: CliIo): void {
 async function runDoctor(relayUser: string | undefined, options: DoctorOptions): Promise<CheckLine[]> {
   let settings: Settings;
   try {
-    settings = loadSettings({ env: process.env, home: options.home, flags: { dbPath: options.db, port: options.port } });
+    settings = loadSettings({ env: process.env, home: options.home, flags: { dbPath: options.db, databaseUrl: options.databaseUrl, port: options.port } });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // One problem a line, under the check's line, as the relay itself lists them.
@@ -61,11 +64,11 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
   const dbPath = config.dbPath;
   const lines: CheckLine[] = [
     ok('settings', `valid (${settings.settingsFile.path}${fs.existsSync(settings.settingsFile.path) ? '' : ': none, defaults'})`),
-    ...checkDataFolder(home, dbPath),
+    ...(config.databaseUrl === undefined ? checkDataFolder(home, dbPath) : checkDataFolder(home, null)),
   ];
   lines.push(...(await checkPort(config.host, config.port, publicAddresses(os.networkInterfaces()), config.tlsCert !== undefined)));
 
-  const stored = await readStore(dbPath, relayUser);
+  const stored = config.databaseUrl === undefined ? await readStore(dbPath, relayUser) : await readPostgres(config.databaseUrl, relayUser);
   lines.push(adminTokenLine(settings, stored));
   if ('error' in stored) {
     // A missing database is already a failed line of the data folder.
@@ -93,18 +96,37 @@ async function runDoctor(relayUser: string | undefined, options: DoctorOptions):
 
 type Stored = { users: UserRecord[]; storedToken: boolean; lastStart: RecordedTokenSource | null } | { error: CheckLine | null };
 
+/** The same from PostgreSQL: a database that cannot be reached is a failed line, never its URL (it may hold a password). */
+async function readPostgres(databaseUrl: string, relayUser: string | undefined): Promise<Stored> {
+  try {
+    const store = await openStore({ dbPath: '', databaseUrl });
+    try {
+      return await readUsers(store, relayUser);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { error: fail('database', `PostgreSQL (RELAY_DATABASE_URL): ${reason}`, 'check that PostgreSQL runs and the URL, its user and password are right') };
+  }
+}
+
+async function readUsers(store: Store, relayUser: string | undefined): Promise<Stored> {
+  const all = await store.listUsers();
+  return {
+    users: relayUser === undefined ? all : all.filter((u) => u.relayUser === relayUser),
+    storedToken: (await store.getSetting(ADMIN_TOKEN_SETTING)) !== null,
+    lastStart: await readAdminTokenSource(store),
+  };
+}
+
 /** The users to check and whether a token is stored; nothing is created or written (a missing file is not opened). */
 async function readStore(dbPath: string, relayUser: string | undefined): Promise<Stored> {
   if (!fs.existsSync(dbPath)) return { error: null };
   try {
     const store = createSqliteStore(dbPath);
     try {
-      const all = await store.listUsers();
-      return {
-        users: relayUser === undefined ? all : all.filter((u) => u.relayUser === relayUser),
-        storedToken: (await store.getSetting(ADMIN_TOKEN_SETTING)) !== null,
-        lastStart: await readAdminTokenSource(store),
-      };
+      return await readUsers(store, relayUser);
     } finally {
       await store.close();
     }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { userView } from '../../http/views.js';
 import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerListUsers(program: Command, io: CliIo): void {
@@ -12,6 +12,7 @@ export function registerListUsers(program: Command, io: CliIo): void {
     .option('--json', 'print JSON {"users": [...]}')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (options: { json?: boolean; home?: string; db?: string }) => {
       const users = (await withStore(options, (store) => store.listUsers())).map(userView);
       if (options.json) return io.out(JSON.stringify({ users }, null, 2));

@@ -8,7 +8,7 @@ import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
 import { integerOption } from './integer-option.js';
 import { formatLogTime, readSince, timeZoneName } from './read-since.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 /** Every decision a row can hold, in the order the count line shows them. */
@@ -40,6 +40,7 @@ export function registerLogs(program: Command, io: CliIo): void {
     .option('--json', 'print JSON {"logs": [...]} (times in UTC, ISO 8601)')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (name: string | undefined, options: LogsOptions) => {
       const utc = options.utc === true;
       const query: LogQuery = {

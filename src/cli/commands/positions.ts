@@ -3,7 +3,7 @@ import { positionView } from '../../http/views.js';
 import { checkName } from './check-name.js';
 import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerPositions(program: Command, io: CliIo): void {
@@ -14,6 +14,7 @@ export function registerPositions(program: Command, io: CliIo): void {
     .option('--json', 'print JSON {"positions": [...]}')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (name: string | undefined, options: { json?: boolean; home?: string; db?: string }) => {
       const relayUser = name === undefined ? undefined : checkName(name);
       const positions = (await withStore(options, (store) => store.listPositions(relayUser))).map(positionView);

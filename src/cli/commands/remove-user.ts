@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkName } from './check-name.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 export function registerRemoveUser(program: Command, io: CliIo): void {
@@ -12,6 +12,7 @@ export function registerRemoveUser(program: Command, io: CliIo): void {
     .argument('<relay_user>')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (name: string, options: { home?: string; db?: string }) => {
       const relayUser = checkName(name);
       if (!(await withStore(options, (store) => store.removeUser(relayUser)))) throw new CliError(`unknown relay_user "${relayUser}"`);

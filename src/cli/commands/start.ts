@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { closeOnSignal } from './close-on-signal.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { listenHint } from './listen-hint.js';
 import { commandSettings } from './with-store.js';
 
@@ -22,6 +22,7 @@ export function registerStart(program: Command, io: CliIo): void {
     .option('--host <host>', 'address to bind (RELAY_HOST, default 0.0.0.0)')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (unexpected: string[], options: StartOptions) => {
       if (unexpected.length > 0) throw new CliError(unexpectedArguments(unexpected));
       const notices: string[] = [];

@@ -6,10 +6,10 @@ import { createCrossTradeClient } from '../../crosstrade/client.js';
 import { createPaperCrossTrade } from '../../paper/create-paper-crosstrade.js';
 import { type AlertPreview, previewAlert } from '../../relay/preview-alert.js';
 import type { CrossTradePort, RelayDeps } from '../../relay/relay-deps.js';
-import { createSqliteStore } from '../../store/sqlite/create-sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { DB_HELP, HOME_HELP } from './data-options.js';
+import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { commandSettings } from './with-store.js';
 import { withExplanation } from '../../crosstrade/explain-reason.js';
 
@@ -28,12 +28,14 @@ export function registerTestAlert(program: Command, io: CliIo): void {
     .option('--no-check', 'do not read CrossTrade (or the paper book) even when the decision needs it')
     .option('--home <dir>', HOME_HELP)
     .option('--db <path>', DB_HELP)
+    .option('--database-url <url>', DATABASE_URL_HELP)
     .action(async (options: TestAlertOptions) => {
       const { config } = commandSettings(options, io.err);
       const dbPath = config.dbPath;
-      if (!fs.existsSync(dbPath)) throw new CliError(`no database at ${dbPath}: run npx trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db`);
+      if (config.databaseUrl === undefined && !fs.existsSync(dbPath))
+        throw new CliError(`no database at ${dbPath}: run npx trade-relay add-user first, or set RELAY_HOME / RELAY_DB / --db`);
       const text = await readAlertText(options.file);
-      const store = createSqliteStore(dbPath);
+      const store = await openStore(config);
       const client = createCrossTradeClient({
         apiBaseUrl: config.crosstradeApiUrl,
         apiTimeoutMs: config.apiTimeoutMs,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { adoptLegacyDatabase } from '../../config/adopt-legacy-database.js';
 import type { ConfigFlags } from '../../config/config.js';
 import { loadSettings, type Settings } from '../../config/load-settings.js';
-import { createSqliteStore } from '../../store/sqlite/create-sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { CliError } from './cli-error.js';
 import type { DataOptions } from './data-options.js';
@@ -23,7 +23,7 @@ export function commandSettings(
   notice: (line: string) => void = (line) => console.error(line),
   flags: Omit<ConfigFlags, 'dbPath'> = {},
 ): Settings {
-  const settings = loadSettings({ env: process.env, home: options.home, flags: { ...flags, dbPath: options.db } });
+  const settings = loadSettings({ env: process.env, home: options.home, flags: { ...flags, dbPath: options.db, databaseUrl: options.databaseUrl } });
   if (settings.dbIsDefault && settings.home.source === 'default') {
     const moved = adoptLegacyDatabase(settings.config.dbPath);
     if (moved) notice(moved);
@@ -32,7 +32,8 @@ export function commandSettings(
 }
 
 /**
- * Opens the database (--db over RELAY_DB over <data folder>/trade_relay.db), runs `work`, closes it.
+ * Opens the database (--database-url / RELAY_DATABASE_URL for PostgreSQL, else --db over RELAY_DB
+ * over <data folder>/trade_relay.db), runs `work`, closes it.
  * Closing at once matters: a running relay reads SQLite per request, so it sees the change
  * immediately. Throws ConfigError on a bad setting, CliError when the database does not exist
  * (unless `create`): a typo in --db must not create an empty database that looks like a lost one.
@@ -45,9 +46,10 @@ export async function withStore<T>(
 ): Promise<T> {
   const given: DataOptions = typeof options === 'object' ? options : { db: options };
   const settings = commandSettings(given, how.notice);
-  const { dbPath } = settings.config;
-  if (!how.create && !fs.existsSync(dbPath)) throw new CliError(missingDatabase(settings, given));
-  const store = createSqliteStore(dbPath);
+  const { dbPath, databaseUrl } = settings.config;
+  if (databaseUrl === undefined && !how.create && !fs.existsSync(dbPath)) throw new CliError(missingDatabase(settings, given));
+  // A person's listing may read a long signal log: a longer budget than an alert's.
+  const store = await openStore(settings.config, { callTimeoutMs: 30_000 });
   try {
     return await work(store, settings);
   } finally {
