@@ -104,6 +104,27 @@ describe('loadConfig', () => {
     }
   });
 
+  it('selects PostgreSQL with RELAY_DATABASE_URL or --database-url (the flag wins); SQLite without', () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({ RELAY_DATABASE_URL: 'postgres://relay:pw@db:5432/relay' }).databaseUrl).toBe('postgres://relay:pw@db:5432/relay');
+    expect(loadConfig({ RELAY_DATABASE_URL: 'postgres://a@b/c' }, { databaseUrl: 'postgresql://x@y/z' }).databaseUrl).toBe('postgresql://x@y/z');
+  });
+
+  it('refuses a database URL that is not PostgreSQL’s without echoing it (it may hold a password)', () => {
+    for (const [env, flags, label] of [
+      [{ RELAY_DATABASE_URL: 'mysql://relay:hunter2hunter2@db/relay' }, {}, 'RELAY_DATABASE_URL'],
+      [{}, { databaseUrl: 'hunter2hunter2' }, '--database-url'],
+    ] as const) {
+      try {
+        loadConfig(env, flags);
+        expect.unreachable();
+      } catch (error) {
+        expect((error as Error).message).toContain(`${label}: must be a postgres:// (or postgresql://) URL`);
+        expect((error as Error).message).not.toContain('hunter2');
+      }
+    }
+  });
+
   describe('refuses settings that defeat a guarantee, saying why (issue case 16)', () => {
     it('RELAY_FILL_GRACE_SECONDS 0 (or less)', () => {
       expect(problemsOf({ RELAY_FILL_GRACE_SECONDS: '0' })).toEqual([FILL_GRACE_ZERO]);
