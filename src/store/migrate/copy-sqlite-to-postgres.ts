@@ -50,7 +50,7 @@ export interface CopyReport {
 }
 
 /** How the copy's own connection is named: relays are `trade-relay`, and refused while one is connected. */
-const APPLICATION_NAME = 'trade-relay migrate-db';
+const APPLICATION_NAME = 'trade-relay:migrate-db';
 
 // bigint (count, ids, times) as a number: every value here stays below 2^53.
 const TYPES = {
@@ -246,7 +246,7 @@ async function lockTables(client: pg.Client, names: string, target: string): Pro
   } catch (error) {
     if ((error as { code?: unknown }).code !== '55P03') throw error;
     throw new MigrateDbError(
-      `the PostgreSQL database ${target} is in use (its tables stayed locked): stop the relays and commands using it, then run migrate-db again`,
+      `the PostgreSQL database ${target} is in use (its tables stayed locked): stop the relays and commands using it, then run npx trade-relay migrate-db again`,
     );
   }
 }
@@ -266,7 +266,7 @@ async function refuseConnectedRelays(client: pg.Client, target: string): Promise
     if (attempt >= 10) {
       throw new MigrateDbError(
         `${n} connection(s) of a relay (or of another trade-relay command) are open on the PostgreSQL database ${target}: ` +
-          'stop the relays that use it first, then run migrate-db again',
+          'stop the relays that use it first, then run npx trade-relay migrate-db again',
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

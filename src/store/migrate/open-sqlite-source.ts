@@ -81,7 +81,7 @@ function openLocked(file: string, lockWaitMs: number): { db: Database.Database; 
       throw new MigrateDbError(
         `another process has ${file} open: a relay still running on it, or a tool such as a SQLite browser. ` +
           'Its alerts could be decided after the copy and be lost. Stop the relay first (Ctrl+C where `npx trade-relay start` runs; ' +
-          'a service: systemctl stop trade-relay on Linux, or stop the trade-relay service in Windows Services), then run migrate-db again',
+          'a service: systemctl stop trade-relay on Linux, or stop the service named trade-relay in Windows Services), then run npx trade-relay migrate-db again',
       );
     }
     if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EPERM') {

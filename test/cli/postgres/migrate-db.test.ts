@@ -447,7 +447,7 @@ describe('migrate-db: what it refuses', () => {
       expect(result.stderr).toBe(
         `error: another process has ${dir.file('trade_relay.db')} open: a relay still running on it, or a tool such as a SQLite browser. ` +
           'Its alerts could be decided after the copy and be lost. Stop the relay first (Ctrl+C where `npx trade-relay start` runs; ' +
-          'a service: systemctl stop trade-relay on Linux, or stop the trade-relay service in Windows Services), then run migrate-db again\n',
+          'a service: systemctl stop trade-relay on Linux, or stop the service named trade-relay in Windows Services), then run npx trade-relay migrate-db again\n',
       );
       // The relay was not disturbed.
       expect((await post(relay, entry('A'))).decision).toBe('forwarded');
@@ -478,7 +478,7 @@ describe('migrate-db: what it refuses', () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
         new RegExp(
-          `^error: \\d+ connection\\(s\\) of a relay \\(or of another trade-relay command\\) are open on the PostgreSQL database postgres://postgres@127.0.0.1:5432/${db.name}: stop the relays that use it first, then run migrate-db again\\n$`,
+          `^error: \\d+ connection\\(s\\) of a relay \\(or of another trade-relay command\\) are open on the PostgreSQL database postgres://postgres@127.0.0.1:5432/${db.name}: stop the relays that use it first, then run npx trade-relay migrate-db again\\n$`,
         ),
       );
     } finally {
