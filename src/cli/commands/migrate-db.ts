@@ -22,11 +22,8 @@ const PROGRESS_EVERY_MS = 2_000;
 export function registerMigrateDb(program: Command, io: CliIo): void {
   program
     .command('migrate-db')
-    .description(
-      'copy this installation (users, positions, "holds nothing" marks, signal log, settings, paper books) from its SQLite file ' +
-        'into an empty PostgreSQL database, in one transaction; stop the relay first',
-    )
-    .option('--from <file>', 'the SQLite file (default: RELAY_DB, else <data folder>/trade_relay.db); it is never written')
+    .description('copy this installation from its SQLite file into an empty PostgreSQL database, in one transaction (stop the relay first)')
+    .option('--from <file>', 'the SQLite file (default: RELAY_DB, else <data folder>/trade_relay.db); it is only read')
     .option('--to <url>', 'the PostgreSQL database, postgres://user:password@host:5432/db (default: RELAY_DATABASE_URL)')
     .option('--replace', 'when the PostgreSQL database already holds data, delete it and copy in its place (same transaction)')
     .option('--home <dir>', HOME_HELP)
