@@ -75,8 +75,8 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopyRe
   const target = maskDatabaseUrl(options.to);
   checkUrl(options.to);
   const source = await openSqliteSource(options.from, options.lockWaitMs?.sqlite);
-  const secrets = [...secretsOfUrl(options.to), ...userSecrets(source.db)];
   try {
+    const secrets = [...secretsOfUrl(options.to), ...userSecrets(source.db)];
     const client = await connect(options.to, target, secrets);
     try {
       const versionBefore = await migrateSchema(client, target, secrets, options.lockWaitMs?.postgres ?? 10_000);

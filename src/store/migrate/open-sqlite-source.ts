@@ -25,7 +25,9 @@ export interface SqliteSource {
 }
 
 /**
- * Opens the SQLite file of an installation for `migrate-db`, never writing to it:
+ * Opens the SQLite file of an installation for `migrate-db`, never changing what it holds (a
+ * write-ahead log a crashed relay left beside it is folded into it when it is closed, as any
+ * opening of it would):
  * - it is locked exclusively (SQLite `locking_mode = EXCLUSIVE`, with `query_only` so this
  *   connection cannot change a row). A relay that has it open holds a lock too, so a running relay
  *   (or any other process with the file open) is refused, and none can start on it until `close`;
