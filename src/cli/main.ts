@@ -12,6 +12,7 @@ import { registerCrosstradeSim } from './commands/crosstrade-sim.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerListUsers } from './commands/list-users.js';
 import { registerLogs } from './commands/logs.js';
+import { registerMigrateDb } from './commands/migrate-db.js';
 import { registerPositions } from './commands/positions.js';
 import { registerRemoveUser } from './commands/remove-user.js';
 import { registerService } from './commands/service.js';
@@ -34,6 +35,7 @@ function buildProgram(io: CliIo): Command {
   registerService(program, io);
   registerDoctor(program, io);
   registerTestAlert(program, io);
+  registerMigrateDb(program, io);
   return program;
 }
 

@@ -657,3 +657,12 @@ describe('admin-token', () => {
     expect(await openStore().getSetting('admin_token')).toBe(rotated.stdout.trim());
   });
 });
+
+describe('migrate-db', () => {
+  it('is listed in --help, with its options (its runs are in test/cli/postgres/migrate-db.test.ts)', async () => {
+    const help = await sandbox.run(['--help']);
+    expect(help.stdout).toMatch(/^ {2}migrate-db \[options\] +copy this installation from its SQLite file into an empty PostgreSQL database/m);
+    const own = await sandbox.run(['migrate-db', '--help']);
+    for (const flag of ['--from <file>', '--to <url>', '--replace', '--home <dir>']) expect(own.stdout).toContain(flag);
+  });
+});
