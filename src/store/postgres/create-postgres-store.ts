@@ -1046,7 +1046,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       pinging ??= call(async (session) => (await session.query('SELECT 1')).rowCount === 1, timeoutMs, pingPool).finally(() => {
         pinging = null;
       });
-      return Promise.race([pinging, sleep(timeoutMs).then(() => false)]).catch(() => false);
+      return Promise.race([pinging, bound(timeoutMs).then(() => false)]).catch(() => false);
     },
 
     close: () =>
@@ -1069,7 +1069,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             );
           closed = true;
           // Calls still running end within their own budget; the pools wait for them, not longer.
-          await Promise.race([Promise.all([pool, heartbeatPool, pingPool].map((p) => p.end().catch(() => undefined))), sleep(callTimeoutMs + 100)]);
+          await Promise.race([Promise.all([pool, heartbeatPool, pingPool].map((p) => p.end().catch(() => undefined))), bound(callTimeoutMs + 100)]);
         }
       })()),
   };
@@ -1111,7 +1111,7 @@ async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: 
     clearTimeout(timer);
     // Bounded: a server that stopped answering must not hold the start.
     const opened = client as pg.Client | null;
-    if (opened !== null) await Promise.race([opened.end().catch(() => undefined), sleep(1000)]);
+    if (opened !== null) await Promise.race([opened.end().catch(() => undefined), bound(1000)]);
   }
 }
 
@@ -1192,6 +1192,11 @@ function secretsOf(url: string): string[] {
 
 function mask(text: string, secrets: readonly string[]): string {
   return secrets.reduce((masked, secret) => (secret === '' ? masked : masked.split(secret).join('***')), text);
+}
+
+/** A bound on a wait raced against it: its timer keeps no process alive once everything else is done. */
+function bound(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function sleep(ms: number): Promise<void> {
