@@ -14,7 +14,7 @@ import type { RelayDeps } from './relay/handle-alert.js';
 import { openStore } from './store/open-store.js';
 import { maskDatabaseUrl } from './store/postgres/mask-database-url.js';
 import { startCheckpointer } from './store/sqlite/start-checkpointer.js';
-import type { Store } from './store/store.js';
+import type { InstanceRecord, Store } from './store/store.js';
 
 export interface RunningRelay {
   /** Base URL the relay answers on, e.g. http://127.0.0.1:8080 */
@@ -58,6 +58,31 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
       walAutocheckpointPages: 10_000,
       durability: config.durability,
       onBackgroundError: (error) => logger.error({ err: error }, 'writing alert outcomes failed; retrying'),
+      instances: {
+        timeoutMs: config.instanceTimeoutSeconds * 1000,
+        sweep: {
+          reason: (instance) => stoppedReason(instance, config.instanceTimeoutSeconds),
+          onClosed: (closed) =>
+            logger.warn(
+              {
+                instances: closed.instances.map((i) => ({ id: i.id, host: i.host, pid: i.pid, silent_s: Math.round((Date.now() - i.lastSeen) / 1000) })),
+                alerts: closed.logs,
+                keys: closed.keys,
+              },
+              'a relay instance stopped: the alerts it was forwarding are logged as unknown and its keys in flight checked against CrossTrade before their next order',
+            ),
+        },
+        onPresumedStopped: () =>
+          logger.warn(
+            { timeout_s: config.instanceTimeoutSeconds },
+            'this instance was silent past the instance timeout and another one took it for stopped: its orders in flight were put in doubt; it registered again',
+          ),
+        onHeartbeatError: (error) =>
+          logger.error(
+            { err: error, timeout_s: config.instanceTimeoutSeconds },
+            'the instance heartbeat failed: if the database stays away past the instance timeout, the other instances take this one for stopped',
+          ),
+      },
     });
   } catch (error) {
     await closeLog();
@@ -148,6 +173,12 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
 export const INTERRUPTED_REASON =
   'outcome-unknown: interrupted, the relay stopped before CrossTrade answered; the order may have been sent: the next alert of this position is checked against CrossTrade';
 const HOUR_MS = 3_600_000;
+
+/** The reason a stopped instance's unfinished forward is logged `unknown` with (several instances on PostgreSQL). */
+export function stoppedReason(instance: InstanceRecord | null, timeoutSeconds: number): string {
+  const who = instance === null ? 'a relay instance' : `the relay instance on ${instance.host} (pid ${instance.pid})`;
+  return `outcome-unknown: interrupted, ${who} stopped before CrossTrade answered (no heartbeat for ${timeoutSeconds} s); the order may have been sent: the next alert of this position is checked against CrossTrade`;
+}
 
 /** Prunes the signal log past its retention (at start, then hourly) and old duplicate fingerprints. */
 function startMaintenance(store: Store, logger: Logger, config: Config, now: () => number): () => void {

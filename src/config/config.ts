@@ -106,6 +106,10 @@ const configSchema = z
       ),
     // What a decision survives before its order leaves (src/store/sqlite: Durability; README "Power cuts").
     durability: z.enum(['power-cut', 'full', 'crash'], { error: 'must be one of power-cut, full, crash' }).default('power-cut'),
+    // Several instances on PostgreSQL (issue 10): an instance silent this long is stopped, and the
+    // survivors close what it left. Shorter finds a stopped one sooner but may judge one that only
+    // stalled (a long pause of its machine): its orders in flight are then put in doubt.
+    instanceTimeoutSeconds: integer(2, 600).default(5),
     logRetentionDays: integer(1, 36_500).default(90),
     logMaxMegabytes: integer(1, 10_000).default(20),
     tlsCert: z.string().optional(),
@@ -168,6 +172,7 @@ const ENV_NAMES: Record<keyof z.infer<typeof configSchema>, string> = {
   rateLimitPerMin: 'RELAY_RATE_LIMIT_PER_MIN',
   dedupSeconds: 'RELAY_DEDUP_SECONDS',
   durability: 'RELAY_DURABILITY',
+  instanceTimeoutSeconds: 'RELAY_INSTANCE_TIMEOUT_SECONDS',
   logRetentionDays: 'RELAY_LOG_RETENTION_DAYS',
   logMaxMegabytes: 'RELAY_LOG_MAX_MB',
   tlsCert: 'RELAY_TLS_CERT',

@@ -111,7 +111,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (closing) void reply.header('connection', 'close');
   });
 
-  registerHealthRoute(app, now(), now);
+  // Several instances share a PostgreSQL database: one that cannot reach it must leave the balancer.
+  registerHealthRoute(app, now(), now, options.relay.store.kind === 'postgres' ? options.relay.store : null);
   registerWebhookRoute(app, options.relay);
   registerAdminRoutes(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now });
   return app;

@@ -43,6 +43,12 @@ export const MAX_READING_ROUNDS = 2;
 const MIN_CHECK_MS = 50;
 /** How often an alert waiting on another process's order in flight looks again (ms). */
 const POLL_MS = 25;
+/**
+ * An alert the database could not decide is refused with a record of its refusal (read, then
+ * queued) only when the failure came fast (a refused connection): a database that took this long
+ * to fail is not asked again (ms).
+ */
+const UNAVAILABLE_READS_WITHIN_MS = 500;
 
 /**
  * The data path of one TradingView alert: parse → classify → recognise repeats → arbitrate
@@ -91,6 +97,9 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     });
   } catch (error) {
     if (!isUndecided(error)) throw error;
+    // A database that did not answer in time would not answer the reads below either, and each
+    // could take as long again: past TradingView's 3 s. Refused now (503 through the error handler).
+    if (isStoreUnavailableError(error) && deps.now() - startedAt >= UNAVAILABLE_READS_WITHIN_MS) throw error;
     // Nothing was decided: the refusal is recorded once the database frees (a read needs no lock).
     // A database that cannot even be read answers through the error handler: 503, nothing sent.
     const user = await deps.store.getUser(alert.relayUser);

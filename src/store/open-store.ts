@@ -1,7 +1,7 @@
 import type { Durability } from './sqlite/create-sqlite-store.js';
 import { createSqliteStore } from './sqlite/create-sqlite-store.js';
 import { createPostgresStore } from './postgres/create-postgres-store.js';
-import type { Store } from './store.js';
+import type { InstanceRecord, StoppedInstances, Store } from './store.js';
 
 /** Where the store lives: a PostgreSQL URL when one is set (several instances), else the SQLite file. */
 export interface StoreLocation {
@@ -24,6 +24,16 @@ export interface OpenStoreOptions {
    * may allow more.
    */
   callTimeoutMs?: number;
+  /**
+   * PostgreSQL only (several instances): how long a silent instance counts as alive (ms), and, for
+   * a relay, closing what stopped instances left on every heartbeat (see PostgresStoreOptions).
+   */
+  instances?: {
+    timeoutMs?: number;
+    sweep?: { reason: (instance: InstanceRecord | null) => string; onClosed?: (closed: StoppedInstances) => void };
+    onPresumedStopped?: () => void;
+    onHeartbeatError?: (error: unknown) => void;
+  };
 }
 
 /**
@@ -38,6 +48,10 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.onBackgroundError === undefined ? {} : { onBackgroundError: options.onBackgroundError }),
       ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+      ...(options.instances?.timeoutMs === undefined ? {} : { instanceTimeoutMs: options.instances.timeoutMs }),
+      ...(options.instances?.sweep === undefined ? {} : { sweep: options.instances.sweep }),
+      ...(options.instances?.onPresumedStopped === undefined ? {} : { onPresumedStopped: options.instances.onPresumedStopped }),
+      ...(options.instances?.onHeartbeatError === undefined ? {} : { onHeartbeatError: options.instances.onHeartbeatError }),
     });
   }
   return createSqliteStore(location.dbPath, {

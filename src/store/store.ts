@@ -150,6 +150,32 @@ export interface Refusal {
   log: SignalLogInput;
 }
 
+/** One relay process on the database: who it is (issue 10, several instances). */
+export interface InstanceIdentity {
+  /** Random, chosen at open; the rows the instance leaves unfinished carry it. */
+  id: number;
+  host: string;
+  pid: number;
+  /** When the store was opened (ms since the epoch). */
+  startedAt: number;
+}
+
+/** An instance as the database knows it. */
+export interface InstanceRecord extends InstanceIdentity {
+  /** Its last heartbeat (ms since the epoch, the database's clock). */
+  lastSeen: number;
+}
+
+/** What closing the forwards of stopped instances did. */
+export interface StoppedInstances {
+  /** The stopped instances found registered (no heartbeat within the timeout), now removed. */
+  instances: InstanceRecord[];
+  /** Signal-log rows closed (`pending` became `unknown`). */
+  logs: number;
+  /** Keys whose order in flight became of unknown outcome. */
+  keys: number;
+}
+
 /**
  * The store contract (issue 10): one interface, two implementations (SQLite, the embedded default,
  * and PostgreSQL for several instances), both run through the same contract suite
@@ -224,8 +250,33 @@ export interface Store {
   listLogs(options: LogQuery & { limit: number }): Promise<SignalLogRecord[]>;
   /** How many rows of each decision match (decisions with none are absent). */
   countLogs(query: LogQuery): Promise<Partial<Record<LogDecision, number>>>;
-  /** After a crash: forwards left `pending` become `unknown`, keys left in flight become of unknown outcome; answers how many rows. */
+  /**
+   * At start, after a crash: forwards left `pending` become `unknown` (with `reason`), keys left in
+   * flight become of unknown outcome (their version kept: an instance still running may yet settle
+   * its own order); answers how many log rows. SQLite (one process): every such row and key.
+   * PostgreSQL: only those no live instance owns (see closeStoppedInstances); another instance's
+   * forwards in flight are left to it.
+   */
   closeInterruptedForwards(reason: string): Promise<number>;
+
+  /**
+   * This store's instance. PostgreSQL: registered at open, its heartbeat kept by the store until
+   * close(), which removes it; rows it writes `pending` and keys it leaves in flight carry its id.
+   * SQLite: the one process, registered nowhere.
+   */
+  readonly instance: InstanceIdentity;
+  /** The instances alive on the database (a heartbeat within the timeout), this one included, oldest first. SQLite: this one. */
+  listInstances(): Promise<InstanceRecord[]>;
+  /**
+   * Closes what stopped instances left unfinished, in one transaction: their `pending` rows become
+   * `unknown` with `reason(instance)` (null: rows of an instance no longer registered), their keys
+   * in flight of unknown outcome, their registration is removed. An instance is stopped when its
+   * heartbeat is older than the store's instance timeout. Safe when several instances do it at once.
+   * SQLite (one process): nothing to close.
+   * @throws StoreBusyError, StoreUnavailableError
+   */
+  closeStoppedInstances(reason: (instance: InstanceRecord | null) => string): Promise<StoppedInstances>;
+
   /** Deletes signal-log rows and alert fingerprints older than the given times; answers how many of each. */
   prune(options: { logsBefore: number; fingerprintsBefore: number }): Promise<{ logs: number; fingerprints: number }>;
 

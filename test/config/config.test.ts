@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       rateLimitPerMin: 600,
       dedupSeconds: 30,
       durability: 'power-cut',
+      instanceTimeoutSeconds: 5,
       logRetentionDays: 90,
       logMaxMegabytes: 20,
       tlsVerifyTradingView: false,
@@ -149,6 +150,12 @@ describe('loadConfig', () => {
       expect(loadConfig({ RELAY_DEDUP_SECONDS: '25' }).dedupSeconds).toBe(25);
       expect(loadConfig({}).dedupSeconds).toBe(30);
       expect(problemsOf({ RELAY_DEDUP_SECONDS: '-1' })).toEqual(['RELAY_DEDUP_SECONDS: must be a whole number from 0 to 3600']);
+    });
+
+    it('RELAY_INSTANCE_TIMEOUT_SECONDS from 2 to 600, 5 by default', () => {
+      expect(loadConfig({}).instanceTimeoutSeconds).toBe(5);
+      expect(loadConfig({ RELAY_INSTANCE_TIMEOUT_SECONDS: '2' }).instanceTimeoutSeconds).toBe(2);
+      expect(problemsOf({ RELAY_INSTANCE_TIMEOUT_SECONDS: '1' })).toEqual(['RELAY_INSTANCE_TIMEOUT_SECONDS: must be a whole number from 2 to 600']);
     });
 
     it('RELAY_RESTING_GRACE_SECONDS under an hour', () => {

@@ -6,6 +6,8 @@ export interface TcpProxy {
   /** Stops forwarding in both directions: what is sent waits, unanswered, until `thaw`. */
   freeze(): void;
   thaw(): void;
+  /** Drops every connection and what it held (a database that restarted); keeps listening. */
+  drop(): void;
   /** Drops every connection and stops listening: new connections are refused. */
   close(): Promise<void>;
 }
@@ -45,6 +47,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         for (const [to, chunk] of pair.held) if (!to.destroyed) to.write(chunk);
         pair.held = [];
       }
+    },
+    drop: () => {
+      for (const pair of pairs) {
+        pair.held = [];
+        pair.client.destroy();
+        pair.upstream.destroy();
+      }
+      pairs.clear();
     },
     close: async () => {
       for (const pair of pairs) {

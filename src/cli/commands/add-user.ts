@@ -5,6 +5,7 @@ import { crosstradeKeySchema, firstIssue, relaySecretSchema, relayUserSchema, we
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
+import { maskDatabaseUrl } from '../../store/postgres/mask-database-url.js';
 import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { commandSettings, withStore } from './with-store.js';
 
@@ -54,7 +55,9 @@ export function registerAddUser(program: Command, io: CliIo): void {
         create: true,
         notice: io.err,
       });
-      io.out(`user ${relayUser} ${outcome} in ${config.dbPath}${paper ? ' (paper mode: orders go to the paper book, not to CrossTrade)' : ''}`);
+      // Never the password of a database URL.
+      const where = config.databaseUrl === undefined ? config.dbPath : `PostgreSQL ${maskDatabaseUrl(config.databaseUrl)}`;
+      io.out(`user ${relayUser} ${outcome} in ${where}${paper ? ' (paper mode: orders go to the paper book, not to CrossTrade)' : ''}`);
     });
 }
 

@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+import os from 'node:os';
 import pg, { type ClientConfig, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { Strategy } from '../../engine/types.js';
 import { accountGroupOf } from '../account-group.js';
@@ -6,14 +8,25 @@ import {
   type ArbitrationDecision,
   type ArbitrationPlan,
   type ArbitrationResult,
+  type InstanceIdentity,
+  type InstanceRecord,
   type LogDecision,
   type LogQuery,
   type PositionKey,
   type Store,
   StoreBusyError,
   StoreUnavailableError,
+  type StoppedInstances,
   type UserRecord,
 } from '../store.js';
+import {
+  CLOSE_STOPPED_STATEMENT,
+  FIND_STOPPED_STATEMENT,
+  HEARTBEAT_STATEMENT,
+  type InstanceRow,
+  LIST_INSTANCES_STATEMENT,
+  toInstanceRecord,
+} from './instances.js';
 import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms, WRITE_STATEMENT } from './key-work.js';
 import { createKeyGates } from './key-gates.js';
 import { lockId } from './lock-id.js';
@@ -67,6 +80,29 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long opening may take: connecting, waiting for another instance's migration, migrating (ms). Default 30000. */
   startTimeoutMs?: number;
+  /** How often this instance heartbeats (ms), on a connection of its own. Default 1000. */
+  heartbeatMs?: number;
+  /**
+   * An instance whose last heartbeat is older than this (ms) is stopped: what it left unfinished is
+   * closed by the survivors (closeStoppedInstances). Default 5000. At least twice `heartbeatMs`.
+   */
+  instanceTimeoutMs?: number;
+  /**
+   * Close the stopped instances' forwards on every heartbeat (a relay does; a command does not):
+   * within `instanceTimeoutMs` + `heartbeatMs` of an instance's last heartbeat, as long as this
+   * instance's own heartbeats have been answered for the whole timeout (after the database itself
+   * was away, every instance is silent for a while: none is judged until they had time to answer).
+   */
+  sweep?: {
+    /** The reason a `pending` row of this instance becomes `unknown` with (null: an instance no longer registered). */
+    reason: (instance: InstanceRecord | null) => string;
+    /** Told what a sweep closed, when it closed anything. */
+    onClosed?: (closed: StoppedInstances) => void;
+  };
+  /** Told when this instance's heartbeat found it removed as stopped (it was silent past the timeout) and registered it again. */
+  onPresumedStopped?: () => void;
+  /** Told when a heartbeat (or a sweep) fails after one that was answered: once per outage, not once a beat. */
+  onHeartbeatError?: (error: unknown) => void;
 }
 
 /** A pooled connection lent to one store call. */
@@ -141,6 +177,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   // What a transaction needs once it holds its keys (read, write, commit), kept out of its lock wait.
   const afterLocksMs = Math.min(200, callTimeoutMs / 4);
   const report = (error: unknown) => options.onBackgroundError?.(error);
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  const instanceTimeoutMs = Math.max(options.instanceTimeoutMs ?? 5000, 2 * heartbeatMs);
   checkDatabaseUrl(url);
   const secrets = secretsOf(url);
   const fail = (error: unknown) => toStoreError(error, secrets);
@@ -152,27 +190,38 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     keepAlive: true,
     types: TYPES,
   };
-  const synchronousCommit = await openDatabase(base, maskDatabaseUrl(url), options.startTimeoutMs ?? 30_000, secrets);
+  // 48 random bits: unique among a handful of instances, and exact as a JavaScript number.
+  const instance: InstanceIdentity = { id: randomInt(2 ** 48 - 1), host: os.hostname(), pid: process.pid, startedAt: Date.now() };
+  const heartbeatValues = (lookForStopped: boolean) => [instance.id, instanceTimeoutMs, instance.host, instance.pid, instance.startedAt, lookForStopped];
+  const synchronousCommit = await openDatabase(base, maskDatabaseUrl(url), options.startTimeoutMs ?? 30_000, secrets, heartbeatValues(false));
 
-  const pool = new pg.Pool({
-    ...base,
-    max: options.poolSize ?? 10,
-    statement_timeout: options.statementTimeoutMs ?? 1000,
-    lock_timeout: lockTimeoutMs,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 2000,
-  });
-  pool.on('connect', (client) => {
-    // A connection that breaks between two queries of a call has no query to fail: without a
-    // listener its error would end the process. The call's next query reports it.
-    client.on('error', () => undefined);
-    // Queued before the connection's first query. The atomic step's statements are the same every
-    // time, so they are planned once per connection; and sync() answers at once because a commit
-    // waits for the WAL flush, which this makes sure of.
-    const settings = ['SET plan_cache_mode = force_generic_plan', ...(synchronousCommit === 'off' ? ['SET synchronous_commit = local'] : [])];
-    client.query(settings.join('; ')).catch(() => undefined);
-  });
-  // A pooled connection that broke while idle (the server restarted): the pool drops it.
-  pool.on('error', (error) => report(fail(error)));
+  const newPool = (max: number) => {
+    const created = new pg.Pool({
+      ...base,
+      max,
+      statement_timeout: options.statementTimeoutMs ?? 1000,
+      lock_timeout: lockTimeoutMs,
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 2000,
+    });
+    created.on('connect', (client) => {
+      // A connection that breaks between two queries of a call has no query to fail: without a
+      // listener its error would end the process. The call's next query reports it.
+      client.on('error', () => undefined);
+      // Queued before the connection's first query. The atomic step's statements are the same every
+      // time, so they are planned once per connection; and sync() answers at once because a commit
+      // waits for the WAL flush, which this makes sure of.
+      const settings = ['SET plan_cache_mode = force_generic_plan', ...(synchronousCommit === 'off' ? ['SET synchronous_commit = local'] : [])];
+      client.query(settings.join('; ')).catch(() => undefined);
+    });
+    // A pooled connection that broke while idle (the server restarted): the pool drops it.
+    created.on('error', (error) => report(fail(error)));
+    return created;
+  };
+  const pool = newPool(options.poolSize ?? 10);
+  // Connections of their own, so a pool busy with alerts never delays them: a busy instance must
+  // not look stopped, nor a load balancer take it out because its health check waited in line.
+  const heartbeatPool = newPool(1);
+  const pingPool = newPool(1);
 
   let closed = false;
   let closing: Promise<void> | null = null;
@@ -183,7 +232,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
    * StoreUnavailableError and the connection is closed: the server rolls back what it was doing
    * and frees its locks (lock_timeout and statement_timeout bound how long it may take to notice).
    */
-  function call<T>(work: (session: Session) => Promise<T>, timeoutMs = callTimeoutMs): Promise<T> {
+  function call<T>(work: (session: Session) => Promise<T>, timeoutMs = callTimeoutMs, on: pg.Pool = pool): Promise<T> {
     if (closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       let finished = false;
@@ -193,7 +242,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       // (`detach`), so a call waiting for its keys' turn holds none.
       const connection = (): Promise<PoolClient> => {
         if (client !== null) return Promise.resolve(client);
-        connecting ??= pool.connect().then((lent) => {
+        connecting ??= on.connect().then((lent) => {
           connecting = null;
           if (finished) {
             lent.release();
@@ -268,13 +317,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   }
 
   /** BEGIN and the advisory locks, in one round trip. */
-  async function begin(session: Session, locks: { exclusive?: readonly string[]; keys: readonly PositionKey[] }): Promise<void> {
+  async function begin(session: Session, locks: Locks): Promise<void> {
     const waitMs = Math.max(10, Math.min(lockTimeoutMs, Math.floor(session.deadline - Date.now() - afterLocksMs)));
     await session.query(beginStatement(locks, waitMs));
   }
 
   /** One transaction: BEGIN with its locks, `body`, COMMIT; rolled back when anything fails. */
-  async function transaction<T>(session: Session, locks: { exclusive?: readonly string[]; keys: readonly PositionKey[] }, body: () => Promise<T>): Promise<T> {
+  async function transaction<T>(session: Session, locks: Locks, body: () => Promise<T>): Promise<T> {
     try {
       await begin(session, locks);
       const value = await body();
@@ -362,7 +411,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         const loaded = await load(session, keys, { sender: arbitration?.sender ?? null, fingerprint, relayUser: checks?.relayUser ?? null, groups: listed });
         if (checks !== null && changedSincePlan(checks, loaded)) throw new Restart();
         const time = now();
-        const work = new KeyWork(keys, loaded, arbitration?.sender ?? null, fingerprint, now);
+        const work = new KeyWork(keys, loaded, arbitration?.sender ?? null, fingerprint, now, instance.id);
         for (const entry of claim.entries) apply(work, entry.item);
         if (arbitration === null) {
           await write(session, work);
@@ -423,7 +472,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         try {
           await retryingBusy(session, () =>
             transaction(session, { keys: entry.keys }, async () => {
-              const work = new KeyWork(entry.keys, await load(session, entry.keys), null, null, now);
+              const work = new KeyWork(entry.keys, await load(session, entry.keys), null, null, now, instance.id);
               apply(work, entry.item);
               await write(session, work);
             }),
@@ -593,7 +642,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     const { rows: owned } = await session.query<KeyRow>('SELECT * FROM key_records WHERE account_group = $1 AND owner_user = $2', [from, relayUser]);
     const olds = owned.map(rowKey);
     const targets = owned.map((row) => ({ accountGroup: to, account: row.account, instrumentKey: row.instrument_key }));
-    const work = new KeyWork([...olds, ...targets], await load(session, [...olds, ...targets]), null, null, now);
+    const work = new KeyWork([...olds, ...targets], await load(session, [...olds, ...targets]), null, null, now, instance.id);
     owned.forEach((row, i) => {
       const target = targets[i] as PositionKey;
       const moved = toKeyRecord(row);
@@ -624,11 +673,88 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   async function leaveGroup(session: Session, relayUser: string, from: string): Promise<void> {
     const { rows: owned } = await session.query<KeyRow>('SELECT * FROM key_records WHERE account_group = $1 AND owner_user = $2', [from, relayUser]);
     const keys = owned.map(rowKey);
-    const work = new KeyWork(keys, await load(session, keys), null, null, now);
+    const work = new KeyWork(keys, await load(session, keys), null, null, now, instance.id);
     for (const key of keys) clear(work, key);
     await write(session, work);
     await session.query('DELETE FROM strategy_keys WHERE account_group = $1 AND relay_user = $2', [from, relayUser]);
   }
+
+  /**
+   * Closes what stopped instances left (see CLOSE_STOPPED_STATEMENT): read outside the transaction
+   * which account groups hold their keys in flight, then lock those groups whole (and the sweep's
+   * own lock first, so survivors sweep one at a time) and close, in one transaction.
+   */
+  async function closeStopped(session: Session, reason: (instance: InstanceRecord | null) => string): Promise<StoppedInstances> {
+    return retryingBusy(session, async () => {
+      const found = await session.query<{ instances: InstanceRow[]; groups: string[] }>(FIND_STOPPED_STATEMENT, [instance.id, instanceTimeoutMs]);
+      const known = (found.rows[0]?.instances ?? []).map(toInstanceRecord);
+      const groups = found.rows[0]?.groups ?? [];
+      return transaction(session, { first: lockId('instances', 'sweep'), exclusive: groups, keys: [] }, async () => {
+        const { rows } = await session.query<{ keys: number; logs: number; instances: InstanceRow[] }>(CLOSE_STOPPED_STATEMENT, [
+          instance.id,
+          instanceTimeoutMs,
+          groups,
+          known.map((i) => i.id),
+          known.map((i) => reason(i)),
+          reason(null),
+        ]);
+        const closed = rows[0];
+        return { instances: (closed?.instances ?? []).map(toInstanceRecord), logs: closed?.logs ?? 0, keys: closed?.keys ?? 0 };
+      });
+    });
+  }
+
+  // The heartbeat: one statement a beat on a connection of its own, which also says whether a
+  // stopped instance left anything; then, when this instance sweeps, the sweep.
+  let heartbeatTimer: NodeJS.Timeout | null = null;
+  let beating: Promise<void> | null = null;
+  let stopping = false;
+  /** Since when (Date.now()) every heartbeat of this instance was answered, one beat after the other; null after a failure. */
+  let answeredSince: number | null = Date.now();
+  let lastAnswered = Date.now();
+  const beat = async () => {
+    heartbeatTimer = null;
+    try {
+      const sweep = options.sweep;
+      const { rows } = await call(
+        (session) => session.query<{ registered: boolean; stopped: boolean }>(HEARTBEAT_STATEMENT, heartbeatValues(sweep !== undefined)),
+        Math.min(callTimeoutMs, heartbeatMs),
+        heartbeatPool,
+      );
+      const at = Date.now();
+      // A beat that came late (the event loop or the database stalled) starts the count again.
+      if (answeredSince === null || at - lastAnswered > 2 * heartbeatMs + callTimeoutMs) answeredSince = at;
+      lastAnswered = at;
+      if (rows[0]?.registered === true) options.onPresumedStopped?.();
+      // Judging others silent is only fair once this instance was answered for the whole timeout.
+      if (sweep !== undefined && rows[0]?.stopped === true && at - answeredSince >= instanceTimeoutMs && !stopping) {
+        const closed = await call((session) => closeStopped(session, sweep.reason), callTimeoutMs, heartbeatPool);
+        if (closed.instances.length > 0 || closed.logs > 0 || closed.keys > 0) sweep.onClosed?.(closed);
+      }
+    } catch (error) {
+      if (answeredSince !== null) options.onHeartbeatError?.(fail(error));
+      answeredSince = null;
+    }
+  };
+  const scheduleBeat = () => {
+    if (stopping) return;
+    heartbeatTimer = setTimeout(() => {
+      beating = beat().finally(() => {
+        beating = null;
+        scheduleBeat();
+      });
+    }, heartbeatMs);
+    heartbeatTimer.unref();
+  };
+  scheduleBeat();
+  const stopHeartbeat = async () => {
+    stopping = true;
+    if (heartbeatTimer !== null) clearTimeout(heartbeatTimer);
+    heartbeatTimer = null;
+    await beating;
+  };
+
+  let pinging: Promise<boolean> | null = null;
 
   const logFilter = (query: LogQuery, first = 1) => {
     const conditions: string[] = [];
@@ -710,7 +836,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
               const { rows: owned } = await session.query<KeyRow>('SELECT * FROM key_records WHERE owner_user = $1', [relayUser]);
               if (owned.some((row) => !groups.includes(row.account_group))) throw new Restart();
               const keys = owned.map(rowKey);
-              const work = new KeyWork(keys, await load(session, keys), null, null, now);
+              const work = new KeyWork(keys, await load(session, keys), null, null, now, instance.id);
               for (const key of keys) clear(work, key);
               await write(session, work);
               await session.query('DELETE FROM users WHERE relay_user = $1', [relayUser]);
@@ -750,7 +876,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             transaction(session, { keys: [key] }, async () => {
               const loaded = await load(session, [key], { relayUser });
               if (loaded.user?.account_group !== user.account_group) throw new Restart();
-              const work = new KeyWork([key], loaded, null, null, now);
+              const work = new KeyWork([key], loaded, null, null, now, instance.id);
               const cleared = clear(work, key);
               await write(session, work);
               return cleared;
@@ -811,8 +937,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     appendLog: (entry) =>
       call(async (session) => {
         const { rows } = await session.query<{ id: number }>(
-          `INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+          `INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert,
+                                   instance_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
           [
             ms(entry.time),
             entry.relayUser,
@@ -826,6 +953,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             entry.upstreamStatus,
             entry.latencyMs,
             entry.alert,
+            instance.id,
           ],
         );
         return rows[0]?.id as number;
@@ -855,19 +983,14 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       });
     },
 
-    // The version stays: an instance still running may yet settle its own order.
-    closeInterruptedForwards: (reason) =>
-      call((session) =>
-        retryingBusy(session, async () => {
-          const { rows } = await session.query<{ account_group: string }>("SELECT DISTINCT account_group FROM key_records WHERE doubt = 'in-flight'");
-          const groups = rows.map((row) => row.account_group);
-          return transaction(session, { exclusive: groups, keys: [] }, async () => {
-            await session.query("UPDATE key_records SET doubt = 'unknown-outcome' WHERE doubt = 'in-flight' AND account_group = ANY($1::text[])", [groups]);
-            const { rowCount } = await session.query("UPDATE signal_log SET decision = 'unknown', reason = $1 WHERE decision = 'pending'", [reason]);
-            return rowCount ?? 0;
-          });
-        }),
-      ),
+    // Only what no live instance owns: another instance's orders in flight are its own to settle.
+    closeInterruptedForwards: async (reason) => (await call((session) => closeStopped(session, () => reason))).logs,
+
+    instance,
+
+    listInstances: () => call(async (session) => (await session.query<InstanceRow>(LIST_INSTANCES_STATEMENT, [instanceTimeoutMs])).rows.map(toInstanceRecord)),
+
+    closeStoppedInstances: (reason) => call((session) => closeStopped(session, reason)),
 
     // In batches, each a statement of its own, so a large prune never holds rows for long. The
     // time is checked again on the row deleted: a fingerprint seen again meanwhile stays.
@@ -917,24 +1040,36 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         await session.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]);
       }),
 
-    ping: (timeoutMs) =>
-      call(async (session) => (await session.query('SELECT 1')).rowCount === 1, timeoutMs).then(
-        (answered) => answered,
-        () => false,
-      ),
+    // On a connection of its own, so a pool busy with alerts does not make the database look away;
+    // health checks arriving together share one query.
+    ping: async (timeoutMs) => {
+      pinging ??= call(async (session) => (await session.query('SELECT 1')).rowCount === 1, timeoutMs, pingPool).finally(() => {
+        pinging = null;
+      });
+      return Promise.race([pinging, bound(timeoutMs).then(() => false)]).catch(() => false);
+    },
 
     close: () =>
       (closing ??= (async () => {
         cancelFlush();
+        await stopHeartbeat();
+        let away = false;
         try {
           await flushWithin(flushTimeoutMs);
         } catch (error) {
+          away = true;
           report(new Error(`${queue.pending} alert outcome(s) could not be written before closing: ${(error as Error).message}`, { cause: error }));
         } finally {
           cancelFlush();
+          // Gone, not stopped: what it could not write is closed by the others at once. With the
+          // database away it stays registered, and is taken for stopped after the instance timeout.
+          if (!away)
+            await call((session) => session.query('DELETE FROM relay_instances WHERE id = $1', [instance.id]), Math.min(callTimeoutMs, 500)).catch(
+              () => undefined,
+            );
           closed = true;
-          // Calls still running end within their own budget; the pool waits for them, not longer.
-          await Promise.race([pool.end().catch(() => undefined), sleep(callTimeoutMs + 100)]);
+          // Calls still running end within their own budget; the pools wait for them, not longer.
+          await Promise.race([Promise.all([pool, heartbeatPool, pingPool].map((p) => p.end().catch(() => undefined))), bound(callTimeoutMs + 100)]);
         }
       })()),
   };
@@ -942,9 +1077,10 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
 /**
  * Connects once on a connection of its own (a migration may take longer than an alert's
- * budget), migrates, and answers the server's synchronous_commit. Bounded by `startTimeoutMs`.
+ * budget), migrates, registers the instance (HEARTBEAT_STATEMENT with `register`), and answers
+ * the server's synchronous_commit. Bounded by `startTimeoutMs`.
  */
-async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: number, secrets: readonly string[]): Promise<string> {
+async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: number, secrets: readonly string[], register: unknown[]): Promise<string> {
   let client: pg.Client | null = null;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -953,6 +1089,7 @@ async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: 
       client.on('error', () => undefined); // the failing query reports it
       await client.connect();
       await migrate(client, startTimeoutMs);
+      await client.query(HEARTBEAT_STATEMENT, register);
       const { rows } = await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
       return rows[0]?.synchronous_commit ?? 'on';
     })();
@@ -974,7 +1111,7 @@ async function openDatabase(base: ClientConfig, target: string, startTimeoutMs: 
     clearTimeout(timer);
     // Bounded: a server that stopped answering must not hold the start.
     const opened = client as pg.Client | null;
-    if (opened !== null) await Promise.race([opened.end().catch(() => undefined), sleep(1000)]);
+    if (opened !== null) await Promise.race([opened.end().catch(() => undefined), bound(1000)]);
   }
 }
 
@@ -994,8 +1131,15 @@ function checkDatabaseUrl(url: string): void {
   }
 }
 
-/** BEGIN, then the advisory locks in their fixed order: account groups, then keys, each by hash. */
-function beginStatement(locks: { exclusive?: readonly string[]; keys: readonly PositionKey[] }, lockWaitMs: number): string {
+/** What a transaction locks: `first` (a lock only one kind of work takes, before all others), account groups whole, keys. */
+interface Locks {
+  first?: string;
+  exclusive?: readonly string[];
+  keys: readonly PositionKey[];
+}
+
+/** BEGIN, then the advisory locks in their fixed order: `first`, account groups, then keys, each by hash. */
+function beginStatement(locks: Locks, lockWaitMs: number): string {
   const exclusive = new Set((locks.exclusive ?? []).map((group) => lockId('group', group)));
   const groups = new Map<string, boolean>([...exclusive].map((id) => [id, true]));
   for (const key of locks.keys) {
@@ -1007,6 +1151,7 @@ function beginStatement(locks: { exclusive?: readonly string[]; keys: readonly P
   return [
     'BEGIN',
     `SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`,
+    ...(locks.first === undefined ? [] : [`SELECT pg_advisory_xact_lock('${locks.first}'::bigint)`]),
     ...[...groups.keys()].sort(byValue).map((id) => `SELECT pg_advisory_xact_lock${groups.get(id) ? '' : '_shared'}('${id}'::bigint)`),
     ...keys.map((id) => `SELECT pg_advisory_xact_lock('${id}'::bigint)`),
   ].join('; ');
@@ -1047,6 +1192,11 @@ function secretsOf(url: string): string[] {
 
 function mask(text: string, secrets: readonly string[]): string {
   return secrets.reduce((masked, secret) => (secret === '' ? masked : masked.split(secret).join('***')), text);
+}
+
+/** A bound on a wait raced against it: its timer keeps no process alive once everything else is done. */
+function bound(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function sleep(ms: number): Promise<void> {

@@ -53,6 +53,7 @@ export class KeyWork {
    * @param keys every key this work may touch (read and locked by the caller)
    * @param sender whose memory `loaded.senders` holds
    * @param fingerprint the fingerprint `loaded.fingerprint` is the row of
+   * @param instanceId the instance writing: its log rows and the orders it puts in flight carry it
    */
   constructor(
     keys: readonly PositionKey[],
@@ -60,6 +61,7 @@ export class KeyWork {
     private readonly sender: Strategy | null,
     private readonly fingerprint: string | null,
     private readonly now: () => number,
+    private readonly instanceId: number,
   ) {
     for (const key of keys) this.rows.set(keyId(key), null);
     for (const row of loaded.keys) this.rows.set(keyId({ accountGroup: row.account_group, account: row.account_key, instrumentKey: row.instrument_key }), row);
@@ -114,6 +116,15 @@ export class KeyWork {
       return null;
     }
     const { owner, doubt } = record;
+    const before = this.rows.get(id) ?? null;
+    // An order in flight is its sender's: a record rewritten with the same doubt (the same time)
+    // keeps whose it is, so the survivors close it only if that instance stops.
+    const inFlightInstance =
+      doubt?.kind !== 'in-flight'
+        ? null
+        : before?.doubt === 'in-flight' && before.doubt_since === doubt.since
+          ? (before.in_flight_instance ?? null)
+          : this.instanceId;
     const row: KeyRow = {
       account_group: key.accountGroup,
       account_key: accountKey(key.account),
@@ -132,6 +143,7 @@ export class KeyWork {
       closing_until: record.closingUntil ?? null,
       updated_at: this.now(),
       version: nextVersion(),
+      in_flight_instance: inFlightInstance,
     };
     this.rows.set(id, row);
     return row.version;
@@ -299,6 +311,8 @@ export class KeyWork {
       col(this.logs, (l) => l.latencyMs),
       col(this.logs, (l) => l.alert),
       col(upserts, (r) => ms(r.closing_until)),
+      col(upserts, (r) => r.in_flight_instance),
+      this.instanceId,
     ];
   }
 }
@@ -325,14 +339,15 @@ SELECT
 export const WRITE_STATEMENT = `
 WITH upserted AS (
   INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction, quantity,
-                           opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version, closing_until)
+                           opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version, closing_until, in_flight_instance)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[],
-                       $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $61::bigint[])
+                       $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $61::bigint[],
+                       $62::bigint[])
   ON CONFLICT (account_group, account_key, instrument_key) DO UPDATE SET
     account = excluded.account, instrument = excluded.instrument, owner_user = excluded.owner_user, owner_id = excluded.owner_id,
     direction = excluded.direction, quantity = excluded.quantity, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at,
     hold_until = excluded.hold_until, doubt = excluded.doubt, doubt_since = excluded.doubt_since, updated_at = excluded.updated_at,
-    version = excluded.version, closing_until = excluded.closing_until
+    version = excluded.version, closing_until = excluded.closing_until, in_flight_instance = excluded.in_flight_instance
 ), deleted AS (
   DELETE FROM key_records k USING unnest($17::text[], $18::text[], $19::text[]) AS d(g, a, i)
   WHERE k.account_group = d.g AND k.account_key = d.a AND k.instrument_key = d.i
@@ -363,8 +378,9 @@ WITH upserted AS (
   FROM unnest($44::bigint[], $45::text[], $46::text[], $47::integer[], $48::float8[]) AS c(id, decision, reason, status, latency)
   WHERE l.id = c.id
 ), logged AS (
-  INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert)
-  SELECT t, u, r, a, i, s, d, re, c, st, l, al
+  INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert,
+                          instance_id)
+  SELECT t, u, r, a, i, s, d, re, c, st, l, al, $63::bigint
   FROM unnest($49::bigint[], $50::text[], $51::text[], $52::text[], $53::text[], $54::text[], $55::text[], $56::text[], $57::text[],
               $58::integer[], $59::float8[], $60::text[]) WITH ORDINALITY AS x(t, u, r, a, i, s, d, re, c, st, l, al, n)
   ORDER BY n

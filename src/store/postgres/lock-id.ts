@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * name apart; "trade-relay" keeps them apart from another application's locks on the same database.
  * Answers a signed 64-bit integer (PostgreSQL's bigint) as decimal text.
  */
-export function lockId(kind: 'group' | 'key' | 'migrations', name: string): string {
+export function lockId(kind: 'group' | 'key' | 'migrations' | 'instances', name: string): string {
   const digest = createHash('sha256').update(`trade-relay\0${kind}\0${name}`).digest();
   return digest.readBigInt64BE(0).toString();
 }

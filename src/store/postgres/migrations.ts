@@ -86,6 +86,20 @@ export const MIGRATIONS: readonly string[] = [
     updated_at    BIGINT NOT NULL
   );
   `,
+  // Version 2 (several instances): each relay process registers and heartbeats; the rows it
+  // leaves unfinished (a signal-log row `pending`, a key in flight) say which instance owns them,
+  // so the survivors close those of an instance that stopped (see closeStoppedInstances).
+  `
+  CREATE TABLE relay_instances (
+    id         BIGINT PRIMARY KEY,
+    host       TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    started_at BIGINT NOT NULL,
+    last_seen  BIGINT NOT NULL
+  );
+  ALTER TABLE signal_log ADD COLUMN instance_id BIGINT;
+  ALTER TABLE key_records ADD COLUMN in_flight_instance BIGINT;
+  `,
 ];
 
 /** A database written by a newer relay: this one refuses to start on it rather than misread it. */

@@ -20,6 +20,8 @@ export interface KeyRow {
   closing_until: number | null;
   updated_at: number;
   version: number;
+  /** The instance whose order is in flight (doubt `in-flight`), else null (schema version 2). */
+  in_flight_instance: number | null;
 }
 
 export interface UserRow {

@@ -8,6 +8,7 @@ import { accountGroupOf } from '../account-group.js';
 import {
   type AlertIdentity,
   type ArbitrationDecision,
+  type InstanceIdentity,
   type ArbitrationPlan,
   type ArbitrationResult,
   type KeyView,
@@ -477,6 +478,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   });
 
   const sync = durability === 'power-cut' ? groupSync(file) : null;
+  // One process per database file: an instance of its own, registered nowhere (nothing to hand over).
+  const instance: InstanceIdentity = { id: randomInt(2 ** 48 - 1), host: os.hostname(), pid: process.pid, startedAt: Date.now() };
 
   let closing: Promise<void> | null = null;
 
@@ -553,6 +556,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
           return q.closePending.run(reason).changes;
         })(),
       ),
+    instance,
+    listInstances: () => run(() => [{ ...instance, lastSeen: now() }]),
+    closeStoppedInstances: () => run(() => ({ instances: [], logs: 0, keys: 0 })),
     prune: ({ logsBefore, fingerprintsBefore }) =>
       run(() => ({
         logs: inBatches(() => q.pruneLogs.run(logsBefore).changes),

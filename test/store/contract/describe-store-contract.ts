@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { describeArbitrationContract } from './arbitration.contract.js';
 import { describeCrashRecoveryContract } from './crash-recovery.contract.js';
 import { describeFingerprintsContract } from './fingerprints.contract.js';
+import { describeInstancesContract } from './instances.contract.js';
 import { describeLifecycleContract } from './lifecycle.contract.js';
 import { describePositionsContract } from './positions.contract.js';
 import { describeQueueContract } from './queue.contract.js';
@@ -34,5 +35,6 @@ export function describeStoreContract(harness: StoreHarness): void {
     describeSignalLogContract(harness);
     describeSettingsContract(harness);
     describeCrashRecoveryContract(harness);
+    describeInstancesContract(harness);
   });
 }

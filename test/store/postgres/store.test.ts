@@ -454,32 +454,42 @@ describe('PostgreSQL store', () => {
       expect(await viewOf(store, { ...key, instrumentKey: 'RTY' })).toMatchObject({ record: { owner: null, doubt: null }, version: null });
     });
 
-    it('closes forwards a crash left: pending rows become unknown, in-flight records of unknown outcome, versions kept', async () => {
+    it('closes forwards a stopped instance left: pending rows become unknown, in-flight records of unknown outcome, versions kept', async () => {
       const other: PositionKey = { ...key, account: 'Sim102' };
       const nq: PositionKey = { ...key, instrumentKey: 'NQ' };
-      const sent = await store.arbitrate(
-        [key, other, nq],
-        A,
-        writing([write(record(A, 'in-flight')), write(record(null, 'in-flight')), write(record(A, 'working-order'))]),
-        null,
-      );
-      await store.appendLog(log({ decision: 'pending' }));
-      await store.appendLog(log({ decision: 'forwarded' }));
-      await store.appendLog(log({ decision: 'pending' }));
-      expect(await store.closeInterruptedForwards('interrupted: the relay stopped before CrossTrade answered')).toBe(2);
-      expect((await store.listLogs({ limit: 10 })).map((l) => [l.decision, l.reason])).toEqual([
-        ['unknown', 'interrupted: the relay stopped before CrossTrade answered'],
-        ['forwarded', 'entry: nobody owns the position'],
-        ['unknown', 'interrupted: the relay stopped before CrossTrade answered'],
-      ]);
-      const { views } = await look(store, [key, other, nq]);
-      expect(views.map((v) => v.record)).toEqual([record(A, 'unknown-outcome'), record(null, 'unknown-outcome'), record(A, 'working-order')]);
-      expect(views.map((v) => v.version)).toEqual(sent.versions);
-      expect(await store.closeInterruptedForwards('again')).toBe(0);
-      // the same order's outcome may still land
-      store.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], log: null });
-      await store.flush();
-      expect((await viewOf(store)).record).toEqual(record(A));
+      // An instance whose heartbeat stopped (it beats once a minute here, and its last beat is made old).
+      const stopped = await open({ heartbeatMs: 60_000 });
+      try {
+        const sent = await stopped.arbitrate(
+          [key, other, nq],
+          A,
+          writing([write(record(A, 'in-flight')), write(record(null, 'in-flight')), write(record(A, 'working-order'))]),
+          null,
+        );
+        await stopped.appendLog(log({ decision: 'pending' }));
+        await stopped.appendLog(log({ decision: 'forwarded' }));
+        await stopped.appendLog(log({ decision: 'pending' }));
+        // Its own forwards are its own: a live instance's are never closed.
+        expect(await store.closeInterruptedForwards('interrupted')).toBe(0);
+        await raw(db.url, 'UPDATE relay_instances SET last_seen = last_seen - 60000 WHERE id = $1', [stopped.instance.id]);
+        expect(await store.closeInterruptedForwards('interrupted: the relay stopped before CrossTrade answered')).toBe(2);
+        expect((await store.listLogs({ limit: 10 })).map((l) => [l.decision, l.reason])).toEqual([
+          ['unknown', 'interrupted: the relay stopped before CrossTrade answered'],
+          ['forwarded', 'entry: nobody owns the position'],
+          ['unknown', 'interrupted: the relay stopped before CrossTrade answered'],
+        ]);
+        const { views } = await look(store, [key, other, nq]);
+        expect(views.map((v) => v.record)).toEqual([record(A, 'unknown-outcome'), record(null, 'unknown-outcome'), record(A, 'working-order')]);
+        expect(views.map((v) => v.version)).toEqual(sent.versions);
+        expect((await store.listInstances()).map((i) => i.id)).toEqual([store.instance.id]);
+        expect(await store.closeInterruptedForwards('again')).toBe(0);
+        // An instance only cut off for a while: the same order's outcome may still land
+        stopped.settle({ keys: [{ key, version: sent.versions[0]!, write: write(record(A)) }], log: null });
+        await stopped.flush();
+        expect((await viewOf(store)).record).toEqual(record(A));
+      } finally {
+        await stopped.close();
+      }
     });
   });
 
