@@ -97,6 +97,11 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     });
   } catch (error) {
     if (!isUndecided(error)) throw error;
+    // The plan already read the user and chose the keys (before the store's transaction): the
+    // refusal needs no read of a database that just failed. It is recorded once the database answers.
+    const planned = ctx as AlertContext | null;
+    const planRefusal = refusal as { status: number; reason: string } | null;
+    if (planned !== null && planRefusal === null) return refuseUndecided(planned, error);
     // A database that did not answer in time would not answer the reads below either, and each
     // could take as long again: past TradingView's 3 s. Refused now (503 through the error handler).
     if (isStoreUnavailableError(error) && deps.now() - startedAt >= UNAVAILABLE_READS_WITHIN_MS) throw error;

@@ -6,11 +6,21 @@ export interface CopiedTable {
   name: 'users' | 'key_records' | 'strategy_keys' | 'alert_fingerprints' | 'signal_log' | 'settings' | 'paper_books';
   /** As the summary shows it. */
   label: string;
-  /** Every column of the table, in both schemas (SQLite schema version 8, PostgreSQL version 1). */
+  /** Every column of the table, in both schemas (SQLite schema version 8, PostgreSQL version 2, apart from POSTGRES_ONLY). */
   columns: readonly (readonly [name: string, type: ColumnType])[];
   /** The primary key: read in its order, so the signal log keeps its ids in order. */
   orderBy: string;
 }
+
+/**
+ * What only PostgreSQL has, and no SQLite installation could fill: which live relay instance owns
+ * an unfinished row (several instances, issue 10). Copied rows have no live instance; the first
+ * relay started on the database closes what was left unfinished.
+ */
+export const POSTGRES_ONLY = {
+  tables: ['relay_instances'],
+  columns: { signal_log: ['instance_id'], key_records: ['in_flight_instance'] } as Partial<Record<CopiedTable['name'], readonly string[]>>,
+} as const;
 
 /**
  * Everything an installation holds, table by table. Not copied: schema_version (PostgreSQL's own)

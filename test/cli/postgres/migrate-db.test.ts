@@ -8,6 +8,7 @@ import type { Strategy } from '../../../src/engine/types.js';
 import { ADMIN_TOKEN_SETTING, ADMIN_TOKEN_SOURCE_SETTING } from '../../../src/relay/admin-token.js';
 import { hashRelaySecret } from '../../../src/relay/relay-secret.js';
 import { startSimulator, type Simulator } from '../../../src/simulator/create-simulator.js';
+import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../../../src/store/postgres/migrations.js';
 import { type RunningRelay, startRelay } from '../../../src/start-relay.js';
 import { accountGroupOf } from '../../../src/store/account-group.js';
 import { COPIED_TABLES, toPostgresValue } from '../../../src/store/migrate/copied-tables.js';
@@ -302,7 +303,7 @@ describe('migrate-db: a whole installation', () => {
     const masked = `postgres://postgres:***@127.0.0.1:5432/${db.name}`;
     const maxId = expectedRows.signal_log?.at(-1)?.[0] as number;
     expect(result.stdout).toContain(`copying ${install.file} into ${masked} ...`);
-    expect(result.stdout).toContain('created the PostgreSQL schema (version 1)');
+    expect(result.stdout).toContain(`created the PostgreSQL schema (version ${POSTGRES_MIGRATIONS.length})`);
     expect(result.stdout).toMatch(
       new RegExp(`copied into ${masked.replaceAll('*', '\\*')} in \\d+\\.\\d s \\(one transaction; every count checked before the commit\\):`),
     );

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountGroupOf } from '../../../src/store/account-group.js';
-import { COPIED_TABLES } from '../../../src/store/migrate/copied-tables.js';
+import { COPIED_TABLES, POSTGRES_ONLY } from '../../../src/store/migrate/copied-tables.js';
 import { copySqliteToPostgres } from '../../../src/store/migrate/copy-sqlite-to-postgres.js';
 import { MigrateDbError } from '../../../src/store/migrate/migrate-db-error.js';
 import { createPostgresStore } from '../../../src/store/postgres/create-postgres-store.js';
@@ -78,14 +78,14 @@ describe('copySqliteToPostgres', () => {
     const pgTables = await query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_version' ORDER BY table_name",
     );
-    expect(pgTables.map((t) => t.table_name)).toEqual(COPIED_TABLES.map((t) => t.name).sort());
+    expect(pgTables.map((t) => t.table_name)).toEqual([...COPIED_TABLES.map((t) => t.name), ...POSTGRES_ONLY.tables].sort());
     const pgColumns = await query<{ table_name: string; column_name: string }>(
       "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_version'",
     );
     for (const table of COPIED_TABLES) {
       expect(
         pgColumns
-          .filter((c) => c.table_name === table.name)
+          .filter((c) => c.table_name === table.name && !(POSTGRES_ONLY.columns[table.name] ?? []).includes(c.column_name))
           .map((c) => c.column_name)
           .sort(),
         table.name,
