@@ -105,6 +105,8 @@ function postgresLines(report) {
       .map((s) => `${s.name} ${s.startupMs.toFixed(0)} ms`)
       .join(', ')} (the first of each database migrated it).`,
   ];
+  for (const s of pg.primeShortfalls)
+    lines.push(`${s.label}: ${s.entries} owner entries were refused while priming (a phantom exit each on the first pass: dropped).`);
   if (!pg.cpuVisible) lines.push("PostgreSQL's processes are not visible in this machine's /proc: its CPU is not counted in the PG rows.");
   for (const r of report.rows.filter((x) => x.postgres !== null)) {
     if (r.answered === 0) {
@@ -141,7 +143,7 @@ function postgresLines(report) {
 function describePlan(plan) {
   return (
     `Rows pool ${plan.rounds} × ${plan.steadyS} s (200/s), ${plan.maxRounds} × ${plan.maxS} s (50 in flight), ${plan.singleRounds} × ${plan.singleS} s (one at a time) and ${plan.burstRuns} × ${plan.burstS} s (burst) ` +
-    `per scenario, after ${plan.warmupS} s of warm-up each; rounds rotate the order of the scenarios.`
+    `per scenario, after ${plan.warmupS} s of warm-up each (${plan.pgWarmupS} s at 200/s for the PG rows); rounds rotate the order of the scenarios.`
   );
 }
 

@@ -23,11 +23,14 @@ export async function measure(rig, plan, progress) {
   const steadyTargets = rig.targets.filter((t) => !t.burst);
   const bursts = rig.targets.filter((t) => t.burst);
   progress(`priming: the owners' entries (half the forwarded keys, every blocked key), then ${CONTESTED_FILL_GRACE_S} s for the owners' hold to end`);
-  await primeTargets(rig);
+  await primeTargets(rig, plan, progress);
   progress('warming up');
 
   for (const target of steadyTargets) {
-    await runLoad({ origin: target.origin, connections: LOADS.max.connections, durationS: plan.warmupS, requestsFor: target.requests() });
+    // The relays on PostgreSQL warm at 200/s, longer: 50 alerts at once on a cold instance (its
+    // pool's connections opening, statements planned, code not yet optimised) run past their deadline.
+    const warm = target.postgres ? { ...LOADS.steady, durationS: plan.pgWarmupS } : { ...LOADS.max, durationS: plan.warmupS };
+    await runLoad({ origin: target.origin, connections: warm.connections, rate: warm.rate, durationS: warm.durationS, requestsFor: target.requests() });
     await settle(rig);
   }
   const runs = [];
@@ -114,7 +117,12 @@ async function startCpu(target) {
  * asking CrossTrade (`owner-order-pending`), after it every rival entry needs CrossTrade's reading
  * (`position-open`), which is the path this scenario measures.
  */
-async function primeTargets(rig) {
+async function primeTargets(rig, plan, progress) {
+  // A cold relay on PostgreSQL is slow enough to refuse an owner's entry (its store call past its
+  // budget): its instances first run a while on keys of their own, and a shortfall is reported, not fatal.
+  for (const warmer of rig.postgres?.warmers ?? []) {
+    await runLoad({ origin: warmer.origin, ...LOADS.steady, durationS: plan.pgWarmupS, requestsFor: warmer.requests });
+  }
   for (const target of rig.targets.filter((t) => t.prime !== undefined)) {
     let n = 0;
     const entries = target.prime;
@@ -127,10 +135,12 @@ async function primeTargets(rig) {
     });
     if (target.log === undefined) continue;
     const decisions = await target.log.settledDecisionsSince(mark);
-    if (decisions.forwarded !== entries.length)
-      throw new Error(
-        `priming ${target.id}: expected ${entries.length} owner entries forwarded, got ${JSON.stringify(decisions)} (${JSON.stringify(await target.log.reasonsSince(mark))})`,
-      );
+    if (decisions.forwarded === entries.length) continue;
+    const shortfall = `priming ${target.id}: expected ${entries.length} owner entries forwarded, got ${JSON.stringify(decisions)} (${JSON.stringify(await target.log.reasonsSince(mark))})`;
+    if (!target.postgres) throw new Error(shortfall);
+    // Their keys start without an owner: a few exits dropped as phantom on the first pass, then the flow is back in step.
+    progress(shortfall);
+    target.primeShortfall = entries.length - (decisions.forwarded ?? 0);
   }
   const open = [...rig.blockedKeys, ...rig.targets.flatMap((t) => t.openAtStart ?? [])];
   const contracts = new Map(

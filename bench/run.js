@@ -25,9 +25,12 @@ import { writeResults } from './write-results.js';
 /**
  * Seconds per run, and accounts per user on the blocked path (× 20 users × 10 instruments keys).
  * `pgInstances`: the relay on PostgreSQL with that many instances behind the balancer (when
- * PostgreSQL answers), `pgAccounts` accounts per user on their forwarded path.
- * Full: about 6-7 minutes. Quick: about a minute plus the build, every scenario but the uncached
- * one and PostgreSQL with 2 instances.
+ * PostgreSQL answers), `pgAccounts` accounts per user on their forwarded path (25 as relay A's:
+ * fewer let the position cache answer more exits), `pgWarmupS` their warm-up at 200/s (a cold
+ * instance on PostgreSQL is far slower than a warm one), `pgStoreAlerts` alerts per load of the
+ * store measured alone (postgres-store.js).
+ * Full: about 7 minutes. Quick: about a minute plus the build: every scenario but the uncached
+ * one, and PostgreSQL with 2 instances only (and one alone).
  */
 const PLANS = {
   full: {
@@ -45,7 +48,9 @@ const PLANS = {
     extraStartups: 5,
     withUncached: true,
     pgInstances: [1, 2, 3],
-    pgAccounts: 10,
+    pgAccounts: 25,
+    pgWarmupS: 3,
+    pgStoreAlerts: 2000,
   },
   quick: {
     rounds: 1,
@@ -61,8 +66,10 @@ const PLANS = {
     blockedAccounts: 1,
     extraStartups: 0,
     withUncached: false,
-    pgInstances: [1, 3],
+    pgInstances: [2],
     pgAccounts: 2,
+    pgWarmupS: 1,
+    pgStoreAlerts: 200,
   },
 };
 
@@ -130,11 +137,24 @@ try {
   const relays = Object.values(rig.relays);
   const totals = relays.map((r) => ({ name: r.name, rows: r.log.count(), logFiles: [r.logFile] }));
   const pgClusters = rig.postgres.ran ? rig.postgres.clusters : [];
-  for (const c of pgClusters)
-    totals.push({ name: `on PostgreSQL (${c.use}, ${c.instances.length} instances)`, rows: await c.log.count(), logFiles: c.instances.map((r) => r.logFile) });
+  for (const c of pgClusters) {
+    await Promise.all(c.instances.map((r) => r.stop()));
+    // Counted once every instance stopped: refusals are written after the answer, the last ones as an instance closes.
+    totals.push({
+      name: `on PostgreSQL (${c.use}, ${c.instances.length} instances)`,
+      rows: await c.log.count(),
+      pending: await c.log.pending(),
+      logFiles: c.instances.map((r) => r.logFile),
+    });
+  }
   // Relays flush their log files as they stop; the bench's databases are dropped after them.
   await stopAll();
-  const logCheck = totals.map((t) => ({ name: t.name, rows: t.rows, lines: t.logFiles.reduce((n, file) => n + countDecisionLines(file), 0) }));
+  const logCheck = totals.map((t) => ({
+    name: t.name,
+    rows: t.rows,
+    lines: t.logFiles.reduce((n, file) => n + countDecisionLines(file), 0),
+    pending: t.pending ?? 0,
+  }));
   progress('API calls on a normal day: the day replayed against a relay in this process');
   const apiDays = await measureApiDays({ baselineCli });
   progress('the decision transaction by RELAY_DURABILITY: the store alone, in this process');
@@ -142,7 +162,7 @@ try {
   let postgresStore = null;
   if (rig.postgres.ran) {
     progress('the decision transaction on PostgreSQL: the store alone, in this process, its round trips and commits');
-    postgresStore = await measurePostgresStore({ alerts: planName === 'full' ? 2000 : 400, stoppers });
+    postgresStore = await measurePostgresStore({ alerts: plan.pgStoreAlerts, phaseAlerts: Math.min(300, plan.pgStoreAlerts), stoppers });
   }
 
   const rows = summarizeRuns(runs, rig.targets);
@@ -184,6 +204,7 @@ function describePostgres(postgres) {
     ran: true,
     server: postgres.server,
     cpuVisible: postgres.cpuVisible,
+    primeShortfalls: postgres.targets.filter((t) => t.primeShortfall > 0).map((t) => ({ label: t.label, entries: t.primeShortfall })),
     clusters: postgres.clusters.map((c) => ({
       use: c.use,
       describe: c.describe,

@@ -82,30 +82,40 @@ export async function startPostgresRig({ dir, sim, webhookPaths, plan, common, c
         postgres: postgresCpu,
       },
       log: cluster.log,
-      // Priming is set-up, not a measurement: 50 entries at once on a cold instance on PostgreSQL can
-      // take past the forward's deadline (refused as database-sync-too-slow), and every owner must enter.
-      primeConnections: 10,
+      // Priming is set-up, not a measurement, and every owner should enter: 50 entries at once on
+      // PostgreSQL run past the forward's deadline often enough (database-sync-too-slow, 503).
+      primeConnections: 5,
       postgres: { instances: n, viaBalancer },
       ...fields,
     };
   };
-  const forwarding = (prefix) => {
-    const keys = positionKeys(prefix, plan.pgAccounts);
-    const flow = ownerFlow(keys, 'relay', webhookPaths);
-    return { requests: () => () => flow, prime: ownerEntries(heldAtStart(keys)) };
-  };
-  const rivals = (prefix) => {
-    const keys = positionKeys(prefix, plan.blockedAccounts);
-    const flow = rivalFlow(keys);
-    return { requests: () => () => flow, prime: ownerEntries(keys), openAtStart: keys };
-  };
+  // One flow per cluster, carried on from target to target: they share the database, so the
+  // owners keep alternating entry and exit whichever instance count a run goes through. Primed
+  // once (by the first target): on the forwarded path the owners of the second lane enter, on the
+  // blocked path every key gets its owner, then its position is opened in the simulator.
+  const forwardedKeys = positionKeys('PgF', plan.pgAccounts);
+  const forwardedFlow = ownerFlow(forwardedKeys, 'relay', webhookPaths);
+  const blockedKeys = positionKeys('PgL', plan.blockedAccounts);
+  const blockedFlow = rivalFlow(blockedKeys);
   const { forwarded, contested: blocked } = clusters;
   const targets = [
-    target(forwarded, 1, false, { id: 'pg-direct', label: 'PG ×1 direct, forwarded path', ...forwarding('PgD') }),
+    target(forwarded, 1, false, {
+      id: 'pg-direct',
+      label: 'PG ×1 direct, forwarded path',
+      requests: () => () => forwardedFlow,
+      prime: ownerEntries(heldAtStart(forwardedKeys)),
+    }),
     ...plan.pgInstances.map((n) =>
-      target(forwarded, n, true, { id: `pg-forwarded-${n}`, label: `PG ×${n} balanced, forwarded path`, ...forwarding(`PgF${n}x`) }),
+      target(forwarded, n, true, { id: `pg-forwarded-${n}`, label: `PG ×${n} balanced, forwarded path`, requests: () => () => forwardedFlow }),
     ),
-    ...plan.pgInstances.map((n) => target(blocked, n, true, { id: `pg-blocked-${n}`, label: `PG ×${n} balanced, blocked path`, ...rivals(`PgL${n}x`) })),
+    ...plan.pgInstances.map((n, i) =>
+      target(blocked, n, true, {
+        id: `pg-blocked-${n}`,
+        label: `PG ×${n} balanced, blocked path`,
+        requests: () => () => blockedFlow,
+        ...(i === 0 ? { prime: ownerEntries(blockedKeys), openAtStart: blockedKeys } : {}),
+      }),
+    ),
     target(forwarded, size, true, {
       id: `pg-burst-${size}`,
       label: `PG ×${size} balanced, contested burst`,
@@ -113,12 +123,18 @@ export async function startPostgresRig({ dir, sim, webhookPaths, plan, common, c
       requests: (label) => burstFlow(`P${label}`),
     }),
   ];
+  // Before anything is primed or measured, every instance runs a while on keys of its own (measure.js).
+  const warmers = Object.values(clusters).map((c) => {
+    const flow = ownerFlow(positionKeys(`PgW${c.use}`, 1), 'relay', webhookPaths);
+    return { origin: balanced[c.use][size], requests: () => () => flow };
+  });
   return {
     ran: true,
     server,
     clusters: Object.values(clusters),
     balancer,
     targets,
+    warmers,
     cpuVisible: postgresCpu.visible,
   };
 }
