@@ -16,7 +16,7 @@ export function formatText(report) {
     textTable(COLUMNS, report.rows.map(rowCells)),
     describePlan(report.plan),
     CPU_NOTE,
-    POSTGRES_NOTE,
+    ...(report.postgres.ran ? [POSTGRES_NOTE] : []),
     '',
     ...comparisonLines(report.rows),
     '',
@@ -49,7 +49,7 @@ export function formatMarkdown(report) {
     '',
     ...markdownTable(COLUMNS, report.rows.map(rowCells), (i) => i >= 2 && i < 9),
     '',
-    `${describePlan(report.plan)} ${CPU_NOTE} ${POSTGRES_NOTE}`,
+    `${describePlan(report.plan)} ${CPU_NOTE}${report.postgres.ran ? ` ${POSTGRES_NOTE}` : ''}`,
     '',
     ...comparisonLines(report.rows).map((l) => `- ${l}`),
     '',
@@ -143,7 +143,7 @@ function postgresLines(report) {
 function describePlan(plan) {
   return (
     `Rows pool ${plan.rounds} × ${plan.steadyS} s (200/s), ${plan.maxRounds} × ${plan.maxS} s (50 in flight), ${plan.singleRounds} × ${plan.singleS} s (one at a time) and ${plan.burstRuns} × ${plan.burstS} s (burst) ` +
-    `per scenario, after ${plan.warmupS} s of warm-up each (${plan.pgWarmupS} s at 200/s for the PG rows); rounds rotate the order of the scenarios.`
+    `per scenario, after ${plan.warmupS} s of warm-up each (${plan.pgWarmupS} s at 200/s for PG rows); rounds rotate the order of the scenarios.`
   );
 }
 

@@ -23,7 +23,7 @@ import { RELAY_CLI, startRelayProcess } from './start-relay-process.js';
  */
 export async function startPostgresRig({ dir, sim, webhookPaths, plan, common, contested, cpuProfileDir, stoppers, progress }) {
   const server = await probePostgres();
-  if (!server.ok) return { ran: false, reason: `PostgreSQL did not answer (${server.reason})` };
+  if (!server.ok) return { ran: false, reason: `no answer from ${server.reason}` };
   const dist = path.resolve(path.dirname(RELAY_CLI), '..');
   if (!fs.existsSync(path.join(dist, 'store/postgres/create-postgres-store.js'))) return { ran: false, reason: `the build at ${dist} has no PostgreSQL store` };
 
