@@ -122,54 +122,67 @@ async function measureLoad({ createPostgresStore, db, group, queries, alerts, co
 
 /**
  * One alert at a time, its settlement written before the next alert starts, so each statement
- * belongs to one phase: the decision (up to the answer) or the settlement (after the forward).
- * Per phase and kind of statement: statements per alert and the mean wait for the server.
+ * belongs to one phase of one alert: for an owner's entry the decision (up to the answer) and the
+ * settlement (after the forward); for an owner's exit decided on a reading also the first look
+ * (which asks for the reading and writes nothing). Per phase and kind of statement: statements
+ * per alert, their wait for the server and the serving backend's CPU.
  */
 async function measurePhases({ createPostgresStore, db, group, queries, alerts }) {
   const store = await createPostgresStore(db.url);
-  let phase = 'decision';
   try {
-    // Warm: connections open and statements prepared, as in a relay that has run a while.
-    await runForwardedAlerts(store, group, { alerts: 20, concurrency: 1, settled: () => store.flush() });
-    const started = performance.now();
-    queries.start(() => phase, { backendCpu: true });
-    await runForwardedAlerts(store, group, {
-      alerts,
-      concurrency: 1,
-      settled: async () => {
-        phase = 'settlement';
-        await store.flush();
-        phase = 'decision';
-      },
-    });
-    const counted = queries.stop();
-    const wallMs = performance.now() - started;
-    return {
-      alerts,
-      msPerAlert: wallMs / alerts,
-      phases: ['decision', 'settlement'].map((name) => {
-        const c = counted.get(name) ?? { total: { n: 0, ms: 0 }, kinds: new Map() };
-        return {
-          name,
-          roundTrips: c.total.n / alerts,
-          serverMsPerAlert: c.total.ms / alerts,
-          kinds: KINDS.filter(([kind]) => c.kinds.has(kind)).map(([kind, describe]) => {
-            const k = c.kinds.get(kind);
-            return {
-              kind,
-              describe,
-              perAlert: k.n / alerts,
-              meanMs: k.ms / k.n,
-              ...summarizeLatencies(k.samples),
-              backendCpuUs: k.cpuN === 0 ? null : k.cpuUs / k.cpuN,
-            };
-          }),
-        };
-      }),
-    };
+    const shapes = [];
+    for (const [shape, exits, names] of [
+      ['entry', false, ['decision', 'settlement']],
+      ['exit on a reading', true, ['look', 'decision', 'settlement']],
+    ]) {
+      let phase = names[0];
+      const run = (count, prefix) =>
+        runForwardedAlerts(store, group, {
+          alerts: count,
+          concurrency: 1,
+          exits,
+          prefix,
+          phase: (name) => {
+            phase = name;
+          },
+          settled: () => store.flush(),
+        });
+      // Warm: connections open and statements prepared, as in a relay that has run a while.
+      await run(20, `warm-${shape}`);
+      const started = performance.now();
+      queries.start(() => phase, { backendCpu: true });
+      const { latencies } = await run(alerts, shape);
+      const counted = queries.stop();
+      shapes.push({
+        shape,
+        msPerAlert: (performance.now() - started) / alerts,
+        answerP50Ms: summarizeLatencies(latencies).p50,
+        phases: names.map((name) => phaseFigures(name, counted.get(name), alerts)),
+      });
+    }
+    return { alerts, shapes };
   } finally {
     await store.close();
   }
+}
+
+function phaseFigures(name, counted = { total: { n: 0, ms: 0 }, kinds: new Map() }, alerts) {
+  return {
+    name,
+    roundTrips: counted.total.n / alerts,
+    serverMsPerAlert: counted.total.ms / alerts,
+    kinds: KINDS.filter(([kind]) => counted.kinds.has(kind)).map(([kind, describe]) => {
+      const k = counted.kinds.get(kind);
+      return {
+        kind,
+        describe,
+        perAlert: k.n / alerts,
+        meanMs: k.ms / k.n,
+        ...summarizeLatencies(k.samples),
+        backendCpuUs: k.cpuN === 0 ? null : k.cpuUs / k.cpuN,
+      };
+    }),
+  };
 }
 
 /**
@@ -221,43 +234,56 @@ function instrument(Client) {
   let label = null;
   let withBackendCpu = false;
   let counted = new Map();
+  // Per connection, the statement whose backend CPU is still being counted: a backend may still be
+  // running the tail of a statement (its clean-up after the answer) when the answer is read, so a
+  // statement's CPU is read up to the connection's next query, when the backend waits idle.
+  const open = new Map();
+  const entry = (bucket, kind) => {
+    if (!counted.has(bucket)) counted.set(bucket, { total: { n: 0, ms: 0 }, kinds: new Map() });
+    const c = counted.get(bucket);
+    if (!c.kinds.has(kind)) c.kinds.set(kind, { n: 0, ms: 0, samples: [], cpuUs: 0, cpuN: 0 });
+    return { c, k: c.kinds.get(kind) };
+  };
+  const closeCpu = (client, nowNs) => {
+    const last = open.get(client);
+    open.delete(client);
+    if (last === undefined || !Number.isFinite(nowNs - last.ns)) return;
+    const { k } = entry(last.bucket, last.kind);
+    k.cpuUs += (nowNs - last.ns) / 1000;
+    k.cpuN += 1;
+  };
   Client.prototype.query = function countedQuery(query, values, callback) {
     const counting = label !== null && this.connectionParameters?.application_name !== 'trade-relay-bench';
-    // The backend's own CPU for this statement (it runs one statement at a time): its scheduler count, before and after.
-    const backendBefore = counting && withBackendCpu ? readBackendNs(this.processID) : NaN;
+    const backendNs = counting && withBackendCpu ? readBackendNs(this.processID) : NaN;
+    if (counting && withBackendCpu) closeCpu(this, backendNs);
     const result = original.call(this, query, values, callback);
     if (!counting || typeof result?.then !== 'function') return result;
     const at = performance.now();
     const bucket = label();
     const kind = kindOf(query);
+    if (withBackendCpu) open.set(this, { bucket, kind, ns: backendNs });
     const add = () => {
       const ms = performance.now() - at;
-      const cpuUs = withBackendCpu ? (readBackendNs(this.processID) - backendBefore) / 1000 : NaN;
-      if (!counted.has(bucket)) counted.set(bucket, { total: { n: 0, ms: 0 }, kinds: new Map() });
-      const c = counted.get(bucket);
+      const { c, k } = entry(bucket, kind);
       c.total.n += 1;
       c.total.ms += ms;
-      const k = c.kinds.get(kind) ?? { n: 0, ms: 0, samples: [], cpuUs: 0, cpuN: 0 };
       k.n += 1;
       k.ms += ms;
       k.samples.push(ms);
-      if (Number.isFinite(cpuUs)) {
-        k.cpuUs += cpuUs;
-        k.cpuN += 1;
-      }
-      c.kinds.set(kind, k);
     };
     result.then(add, add);
     return result;
   };
   return {
-    /** Counts from now on, under `labelOf()`; `backendCpu` also reads each statement's backend CPU (two /proc reads a query). */
+    /** Counts from now on, under `labelOf()`; `backendCpu` also reads each statement's backend CPU (a /proc read a query). */
     start(labelOf, { backendCpu = false } = {}) {
       counted = new Map();
+      open.clear();
       label = labelOf;
       withBackendCpu = backendCpu;
     },
     stop() {
+      for (const client of [...open.keys()]) closeCpu(client, readBackendNs(client.processID));
       label = null;
       return counted;
     },
@@ -311,22 +337,29 @@ export function formatPostgresStore(result, markdown = false) {
     (i) => i >= 1,
   );
   const split = table(
-    ['phase', 'statement', 'per alert', 'mean ms', 'p50 ms', 'p90 ms', 'p99 ms', 'backend CPU µs'],
-    phases.phases.flatMap((p) =>
-      p.kinds.map((k) => [
-        p.name,
-        k.describe,
-        k.perAlert.toFixed(2),
-        k.meanMs.toFixed(3),
-        k.p50.toFixed(3),
-        k.p90.toFixed(3),
-        k.p99.toFixed(2),
-        k.backendCpuUs === null ? 'not visible' : k.backendCpuUs.toFixed(0),
-      ]),
+    ['alert', 'phase', 'statement', 'per alert', 'mean ms', 'p50 ms', 'p90 ms', 'p99 ms', 'backend CPU µs'],
+    phases.shapes.flatMap((shape) =>
+      shape.phases.flatMap((p) =>
+        p.kinds.map((k) => [
+          shape.shape,
+          p.name,
+          k.describe,
+          k.perAlert.toFixed(2),
+          k.meanMs.toFixed(3),
+          k.p50.toFixed(3),
+          k.p90.toFixed(3),
+          k.p99.toFixed(2),
+          k.backendCpuUs === null ? 'not visible' : k.backendCpuUs.toFixed(0),
+        ]),
+      ),
     ),
-    (i) => i >= 2,
+    (i) => i >= 3,
   );
-  const [decision, settlement] = phases.phases;
+  const shapeLines = phases.shapes.map(
+    (shape) =>
+      `${shape.shape}: ${shape.msPerAlert.toFixed(2)} ms an alert (p50 ${shape.answerP50Ms.toFixed(2)} ms to the answer, with a 1 ms forward${shape.shape.startsWith('exit') ? ' and a 1 ms reading' : ''}); ` +
+      shape.phases.map((p) => `${p.name} ${p.roundTrips.toFixed(1)} round trips, ${p.serverMsPerAlert.toFixed(2)} ms waiting for the server`).join('; '),
+  );
   return [
     `The decision transaction on PostgreSQL ${server.version} (synchronous_commit ${server.synchronousCommit}, wal_sync_method ${server.walSyncMethod}), the store alone in this process, ` +
       'as above for SQLite: arbitrate, sync, a 1 ms forward, the settlement (written after the answer, grouped). ' +
@@ -334,9 +367,9 @@ export function formatPostgresStore(result, markdown = false) {
     '',
     ...load,
     '',
-    `Split, one alert at a time with its settlement written before the next (${phases.alerts} alerts, ${phases.msPerAlert.toFixed(2)} ms each): ` +
-      `the decision ${decision.roundTrips.toFixed(1)} round trips, ${decision.serverMsPerAlert.toFixed(2)} ms waiting for the server; ` +
-      `the settlement ${settlement.roundTrips.toFixed(1)} round trips, ${settlement.serverMsPerAlert.toFixed(2)} ms. Times are from the query sent to its answer read; backend CPU is the serving backend's own, from /proc, per statement.`,
+    `Split, one alert at a time with its settlement written before the next (${phases.alerts} of each). Times are from the query sent to its answer read; ` +
+      "backend CPU is the serving backend's own, from /proc, per statement.",
+    ...shapeLines.map((line) => (markdown ? `- ${line}` : `  ${line}`)),
     '',
     ...split,
     '',
