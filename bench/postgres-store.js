@@ -369,7 +369,7 @@ export function formatPostgresStore(result, markdown = false) {
     '',
     `Split, one alert at a time with its settlement written before the next (${phases.alerts} of each). Times are from the query sent to its answer read; ` +
       "backend CPU is the serving backend's own, from /proc, per statement.",
-    ...shapeLines.map((line) => (markdown ? `- ${line}` : `  ${line}`)),
+    ...(markdown ? ['', ...shapeLines.map((line) => `- ${line}`)] : shapeLines.map((line) => `  ${line}`)),
     '',
     ...split,
     '',

@@ -84,7 +84,7 @@ export async function startPostgresRig({ dir, sim, webhookPaths, plan, common, c
       log: cluster.log,
       // Priming is set-up, not a measurement, and every owner should enter: 50 entries at once on
       // PostgreSQL run past the forward's deadline often enough (database-sync-too-slow, 503).
-      primeConnections: 5,
+      primeConnections: 10,
       postgres: { instances: n, viaBalancer },
       ...fields,
     };
