@@ -36,45 +36,8 @@ export async function measureDurability({ cli = RELAY_CLI, alerts = 600, inFligh
         const file = path.join(dir, `${mode.durability}-${concurrency}.db`);
         const store = createSqliteStore(file, { durability: mode.durability });
         await store.saveUser({ relayUser: 'bench', crosstradeKey: KEY, webhookUrl: 'https://app.crosstrade.io/v1/send/a/b' });
-        const group = accountGroupOf(KEY);
-        let next = 0;
         const cpu = process.cpuUsage();
-        const started = performance.now();
-        const latencies = [];
-        const worker = async () => {
-          while (next < alerts) {
-            const n = next++;
-            const at = performance.now();
-            const key = { accountGroup: group, account: `Sim${n % 100}`, instrumentKey: 'ES' };
-            const strategy = { relayUser: 'bench', relayId: `S${n % 7}` };
-            const result = await store.arbitrateAs('bench', () => ({
-              keys: [key],
-              sender: strategy,
-              identity: { fingerprint: `fp-${n}`, ...strategy, windowMs: 30_000 },
-              decide: () => ({
-                value: null,
-                writes: [{ record: record(strategy, 'in-flight'), marks: [], instrument: 'ES 03-26' }],
-                seen: true,
-                log: logRow(n, 'pending'),
-              }),
-            }));
-            await store.sync();
-            await new Promise((resolve) => setTimeout(resolve, 1));
-            store.settle({
-              keys: [
-                {
-                  key,
-                  version: result.versions[0],
-                  write: { record: record(strategy, null), marks: [{ ...strategy, holdsNothing: false }], instrument: 'ES 03-26' },
-                },
-              ],
-              log: { id: result.logId, outcome: { decision: 'forwarded', reason: 'entry', upstreamStatus: 200, latencyMs: 1 } },
-            });
-            latencies.push(performance.now() - at);
-          }
-        };
-        await Promise.all(Array.from({ length: concurrency }, worker));
-        const wallMs = performance.now() - started;
+        const { wallMs, latencies } = await runForwardedAlerts(store, accountGroupOf(KEY), { alerts, concurrency });
         const used = process.cpuUsage(cpu);
         await store.close();
         latencies.sort((a, b) => a - b);
@@ -91,6 +54,73 @@ export async function measureDurability({ cli = RELAY_CLI, alerts = 600, inFligh
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+/**
+ * Decides `alerts` forwarded entries on `store` as handle-alert does, `concurrency` at a time:
+ * the decision (arbitrateAs: user, key record, fingerprint, last-alert mark, pending log row),
+ * `sync()`, a 1 ms "forward", then the settlement (queued, written after the answer). Answers the
+ * wall time (ms) and each alert's latency from the decision to the settlement handed over (ms).
+ * `settled(n)`, when given, is awaited after each settlement (by default nothing waits for it, as
+ * in the relay). `exits`: each alert is an owner's exit decided on a reading instead, as the relay
+ * decides one: a first look that writes nothing (arbitrateAs: the engine asks for a reading), a
+ * 1 ms "positions read", then the decision (arbitrate). `phase(name)` is told where each alert
+ * is: 'look', 'decision', 'settlement'. `prefix` keeps the fingerprints of separate runs apart.
+ */
+export async function runForwardedAlerts(store, group, { alerts, concurrency, settled = null, exits = false, phase = () => undefined, prefix = 'fp' }) {
+  let next = 0;
+  const started = performance.now();
+  const latencies = [];
+  const worker = async () => {
+    while (next < alerts) {
+      const n = next++;
+      const at = performance.now();
+      const key = { accountGroup: group, account: `Sim${n % 100}`, instrumentKey: 'ES' };
+      const strategy = { relayUser: 'bench', relayId: `S${n % 7}` };
+      const identity = { fingerprint: `${prefix}-${n}`, ...strategy, windowMs: 30_000 };
+      const decide = () => ({
+        value: null,
+        writes: [{ record: record(strategy, 'in-flight'), marks: [], instrument: 'ES 03-26' }],
+        seen: true,
+        log: logRow(n, 'pending'),
+      });
+      let result;
+      if (exits) {
+        phase('look');
+        await store.arbitrateAs('bench', () => ({
+          keys: [key],
+          sender: strategy,
+          identity,
+          decide: () => ({ value: null, writes: [null], seen: false, log: null }),
+        }));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        phase('decision');
+        result = await store.arbitrate([key], strategy, decide, identity);
+      } else {
+        phase('decision');
+        result = await store.arbitrateAs('bench', () => ({ keys: [key], sender: strategy, identity, decide }));
+      }
+      await store.sync();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      store.settle({
+        keys: [
+          {
+            key,
+            version: result.versions[0],
+            write: { record: record(strategy, null), marks: [{ ...strategy, holdsNothing: false }], instrument: 'ES 03-26' },
+          },
+        ],
+        log: { id: result.logId, outcome: { decision: 'forwarded', reason: 'entry', upstreamStatus: 200, latencyMs: 1 } },
+      });
+      latencies.push(performance.now() - at);
+      if (settled !== null) {
+        phase('settlement');
+        await settled(n);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { wallMs: performance.now() - started, latencies };
 }
 
 function record(strategy, doubt) {

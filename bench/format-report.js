@@ -2,6 +2,7 @@ import { formatApiDays } from './api-day.js';
 import { formatDurability } from './durability.js';
 import { markdownTable } from './markdown-table.js';
 import { LOADS } from './measure.js';
+import { formatPostgresStore } from './postgres-store.js';
 
 const COLUMNS = ['scenario', 'load', 'alerts/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'CPU µs/alert', 'decisions logged', 'API calls/alert'];
 
@@ -15,8 +16,11 @@ export function formatText(report) {
     textTable(COLUMNS, report.rows.map(rowCells)),
     describePlan(report.plan),
     CPU_NOTE,
+    ...(report.postgres.ran ? [POSTGRES_NOTE] : []),
     '',
     ...comparisonLines(report.rows),
+    '',
+    ...postgresLines(report),
     '',
     ...startupLines(report),
     ...memoryLines(report),
@@ -26,8 +30,10 @@ export function formatText(report) {
     '',
     ...formatDurability(report.durability),
     '',
+    ...formatPostgresStore(report.postgresStore),
+    ...(report.postgresStore === null ? [] : ['']),
     'Targets:',
-    ...report.targets.map((t) => `  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.got} (target ${t.want})`),
+    ...report.targets.map((t) => `  ${t.met === null ? 'NOT RUN' : t.met ? 'MET    ' : 'MISSED '} ${t.name}: ${t.got} (target ${t.want})`),
     '',
     `Total ${report.totalS.toFixed(0)} s.`,
   ].join('\n');
@@ -43,13 +49,15 @@ export function formatMarkdown(report) {
     '',
     ...markdownTable(COLUMNS, report.rows.map(rowCells), (i) => i >= 2 && i < 9),
     '',
-    `${describePlan(report.plan)} ${CPU_NOTE}`,
+    `${describePlan(report.plan)} ${CPU_NOTE}${report.postgres.ran ? ` ${POSTGRES_NOTE}` : ''}`,
     '',
     ...comparisonLines(report.rows).map((l) => `- ${l}`),
     '',
+    ...postgresLines(report).map((l) => `- ${l}`),
+    '',
     ...markdownTable(
       ['target', 'wanted', 'measured', ''],
-      report.targets.map((t) => [t.name, t.want, t.got, t.met ? 'met' : '**missed**']),
+      report.targets.map((t) => [t.name, t.want, t.got, t.met === null ? 'not run' : t.met ? 'met' : '**missed**']),
     ),
     '',
     ...startupLines(report).map((l) => `- ${l}`),
@@ -59,6 +67,7 @@ export function formatMarkdown(report) {
     ...formatApiDays(report.apiDays, true),
     '',
     ...formatDurability(report.durability, true),
+    ...(report.postgresStore === null ? [] : ['', ...formatPostgresStore(report.postgresStore, true)]),
   ].join('\n');
 }
 
@@ -71,12 +80,70 @@ function buildLines(report) {
 const CPU_NOTE =
   'CPU µs/alert: CPU time of the process under test only (the simulator for "upstream alone", the forwarder or relay process otherwise), ' +
   'from /proc; it is higher at 200/s than at full load because every alert then wakes an idle process. ' +
-  "Decisions are counted in the relay's SQLite signal log; rows can exceed answers by the alerts still in flight when a run stops.";
+  "Decisions are counted in the relay's signal log (its SQLite file, or the PostgreSQL database its instances share); rows can exceed answers by the alerts still in flight when a run stops.";
+
+const POSTGRES_NOTE =
+  'PG rows: the relay on PostgreSQL, N instances (processes) sharing one database, "balanced" behind the bench\'s round-robin balancer ' +
+  '(bench/round-robin.js, per request), "direct" one instance without it; their CPU µs/alert is every process of the path: ' +
+  "the instances in use, the balancer, PostgreSQL's backends for them and its shared processes (WAL writer, checkpointer, …), split below.";
+
+/**
+ * What the PostgreSQL part ran on (or why it did not), each PG row's CPU split by process, and the
+ * PG rows against SQLite's and against one another (instances 1 → N).
+ */
+function postgresLines(report) {
+  const pg = report.postgres;
+  if (!pg.ran) return [`PostgreSQL part: did not run (${pg.reason}).`];
+  const row = (target, mode) => report.rows.find((r) => r.target === target && r.mode === mode);
+  const lines = [
+    `PostgreSQL ${pg.server.version} on this machine (synchronous_commit ${pg.server.synchronousCommit}, wal_sync_method ${pg.server.walSyncMethod}, ` +
+      `settings untouched); two databases made for this run and dropped after it, ${pg.clusters[0].startups.length} relay instances on each: ` +
+      pg.clusters.map((c) => `${c.use} (${c.describe})`).join(', ') +
+      '.',
+    `PostgreSQL instance start-up, from spawn to the first 200 from /health: ${pg.clusters
+      .flatMap((c) => c.startups)
+      .map((s) => `${s.name} ${s.startupMs.toFixed(0)} ms`)
+      .join(', ')} (the first of each database migrated it).`,
+  ];
+  for (const s of pg.primeShortfalls)
+    lines.push(`${s.label}: ${s.entries} owner entries were refused while priming (a phantom exit each on the first pass: dropped).`);
+  if (!pg.cpuVisible) lines.push("PostgreSQL's processes are not visible in this machine's /proc: its CPU is not counted in the PG rows.");
+  for (const r of report.rows.filter((x) => x.postgres !== null)) {
+    if (r.answered === 0) {
+      lines.push(`${r.label}, ${LOADS[r.mode].describe}: nothing answered within the run.`);
+      continue;
+    }
+    const parts = Object.entries(r.cpuPartsUs)
+      .map(([part, us]) => `${part} ${us.toFixed(0)}`)
+      .join(', ');
+    lines.push(`${r.label}, ${LOADS[r.mode].describe}: CPU ${r.cpuUsPerAlert.toFixed(0)} µs/alert = ${parts}.`);
+  }
+  for (const mode of ['steady', 'max', 'single']) {
+    for (const [sqlite, pgTargets] of [
+      ['forwarded', ['pg-direct', ...report.plan.pgInstances.map((n) => `pg-forwarded-${n}`)]],
+      ['blocked', report.plan.pgInstances.map((n) => `pg-blocked-${n}`)],
+    ]) {
+      const base = row(sqlite, mode);
+      const cells = pgTargets.map((t) => row(t, mode)).filter((r) => r !== undefined);
+      if (base === undefined || cells.length === 0) continue;
+      const each = cells
+        .map(
+          (r) =>
+            `${r.label.replace(/, (forwarded|blocked) path$/, '')} ${r.rate.toFixed(0)}/s, p50 ${fixed(r.p50, 2)} (${signed(r.p50 - base.p50)}), p99 ${fixed(r.p99, 2)} ms, ${fixed(r.cpuUsPerAlert, 0)} µs`,
+        )
+        .join('; ');
+      lines.push(
+        `${LOADS[mode].describe}, ${sqlite} path: SQLite (relay ${sqlite === 'forwarded' ? 'A' : 'B'}) ${base.rate.toFixed(0)}/s, p50 ${base.p50.toFixed(2)}, p99 ${base.p99.toFixed(2)} ms, ${base.cpuUsPerAlert.toFixed(0)} µs; ${each}.`,
+      );
+    }
+  }
+  return lines;
+}
 
 function describePlan(plan) {
   return (
     `Rows pool ${plan.rounds} × ${plan.steadyS} s (200/s), ${plan.maxRounds} × ${plan.maxS} s (50 in flight), ${plan.singleRounds} × ${plan.singleS} s (one at a time) and ${plan.burstRuns} × ${plan.burstS} s (burst) ` +
-    `per scenario, after ${plan.warmupS} s of warm-up each; rounds rotate the order of the scenarios.`
+    `per scenario, after ${plan.warmupS} s of warm-up each (${plan.pgWarmupS} s at 200/s for PG rows); rounds rotate the order of the scenarios.`
   );
 }
 
@@ -85,15 +152,20 @@ function rowCells(row) {
     row.label,
     LOADS[row.mode].describe,
     row.rate.toFixed(0),
-    row.p50.toFixed(2),
-    row.p90.toFixed(2),
-    row.p99.toFixed(2),
-    row.max.toFixed(1),
+    fixed(row.p50, 2),
+    fixed(row.p90, 2),
+    fixed(row.p99, 2),
+    fixed(row.max, 1),
     String(row.errors),
-    row.cpuUsPerAlert.toFixed(0),
+    fixed(row.cpuUsPerAlert, 0),
     row.decisions === null ? '–' : describeDecisions(row),
-    row.decisions === null ? '–' : (row.apiCalls / row.answered).toFixed(2),
+    row.decisions === null ? '–' : fixed(row.apiCalls / row.answered, 2),
   ];
+}
+
+/** A figure, or "–" for one that could not be measured (a run nothing answered). */
+function fixed(value, digits) {
+  return Number.isFinite(value) ? value.toFixed(digits) : '–';
 }
 
 function describeDecisions(row) {
@@ -176,7 +248,10 @@ function memoryLines(report) {
 
 function checkLines(report) {
   const lines = report.logCheck.map(
-    (c) => `Relay ${c.name}: ${c.rows} signal-log rows in SQLite, ${c.lines} decision lines in its log file${c.rows === c.lines ? '' : ' (MISMATCH)'}.`,
+    (c) =>
+      `Relay ${c.name}: ${c.rows} signal-log rows in its database, ${c.lines} decision lines in its log files${c.rows === c.lines ? '' : ' (MISMATCH)'}` +
+      (c.pending > 0 ? `; ${c.pending} rows still pending after every instance stopped (decided, no outcome written)` : '') +
+      '.',
   );
   for (const r of report.rows) {
     if (r.decisions !== null && r.logged < r.answered) lines.push(`${r.label} (${r.mode}): only ${r.logged} rows logged for ${r.answered} answers (MISMATCH).`);
@@ -189,9 +264,9 @@ function checkLines(report) {
     }
     if (r.mode === 'burst') {
       lines.push(
-        `Contested burst: ${r.burstKeys} keys, ${r.decisions.forwarded ?? 0} forwarded, ${r.doubleForwards} keys forwarded more than once; the upstream received ${r.upstreamReceived}.`,
+        `${r.label}: ${r.burstKeys} keys, ${r.decisions.forwarded ?? 0} forwarded, ${r.doubleForwards} keys forwarded more than once; the upstream received ${r.upstreamReceived}.`,
       );
-    } else if (r.target.startsWith('forwarded')) {
+    } else if (r.target.startsWith('forwarded') || r.target === 'pg-direct' || r.target.startsWith('pg-forwarded')) {
       lines.push(`${r.label} (${r.mode}): ${r.decisions.forwarded ?? 0} forwarded, the upstream received ${r.upstreamReceived}.`);
     }
   }
@@ -199,6 +274,7 @@ function checkLines(report) {
 }
 
 function signed(value, digits = 2) {
+  if (!Number.isFinite(value)) return '–';
   return `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}`;
 }
 

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 export function openSignalLog(dbFile) {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   const lastId = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM signal_log').pluck();
+  const rowCount = db.prepare('SELECT COUNT(*) FROM signal_log').pluck();
   const decisions = db.prepare('SELECT decision, COUNT(*) AS n FROM signal_log WHERE id > ? GROUP BY decision');
   const doubleForwards = db
     .prepare(
@@ -25,6 +26,7 @@ export function openSignalLog(dbFile) {
   const decisionsSince = (id) => Object.fromEntries(decisions.all(id).map((row) => [row.decision, row.n]));
   return {
     mark: () => lastId.get(),
+    count: () => rowCount.get(),
     /** Decision counts of rows after `id`, once no row is still pending (alerts cut off at the end of a run finish first). */
     async settledDecisionsSince(id) {
       for (let tries = 0; tries < 100; tries++) {

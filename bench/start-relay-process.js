@@ -13,9 +13,20 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
  * Runs the built relay as production does (`node dist/cli/main.js start`) in its own process,
  * with its console output going to a file, and measures the start-up: from spawn to the first
  * 200 from GET /health. `settings` become RELAY_* variables; `cpuProfileDir` adds --cpu-prof;
- * `cli` runs another build of the relay; `nodeArgs` go to node (say, `--heap-prof`).
+ * `cli` runs another build of the relay; `nodeArgs` go to node (say, `--heap-prof`). With
+ * `databaseUrl` the relay runs on that PostgreSQL database (RELAY_DATABASE_URL) instead of `dbFile`.
  */
-export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, settings = {}, cpuProfileDir = null, cli = RELAY_CLI, nodeArgs = [] }) {
+export async function startRelayProcess({
+  name,
+  dir,
+  dbFile,
+  databaseUrl = null,
+  crosstradeApiUrl,
+  settings = {},
+  cpuProfileDir = null,
+  cli = RELAY_CLI,
+  nodeArgs = [],
+}) {
   const logFile = path.join(dir, `${name}.log`);
   const consoleFile = path.join(dir, `${name}.stdout`);
   const out = fs.openSync(consoleFile, 'w');
@@ -25,6 +36,7 @@ export async function startRelayProcess({ name, dir, dbFile, crosstradeApiUrl, s
     env: {
       ...inheritedEnv(),
       RELAY_DB: dbFile,
+      ...(databaseUrl === null ? {} : { RELAY_DATABASE_URL: databaseUrl }),
       RELAY_LOG_FILE: logFile,
       CROSSTRADE_API_URL: crosstradeApiUrl,
       RELAY_ADMIN_TOKEN: ADMIN_TOKEN,

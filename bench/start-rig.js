@@ -4,6 +4,7 @@ import { cpuProfileArgs } from './cpu-profile-args.js';
 import { USERS, burstFlow, crosstradeKey, heldAtStart, ownerEntries, ownerFlow, positionKeys, rivalFlow } from './alerts.js';
 import { openSignalLog } from './open-signal-log.js';
 import { spawnReady } from './spawn-ready.js';
+import { startPostgresRig } from './start-postgres-rig.js';
 import { RELAY_CLI, startRelayProcess } from './start-relay-process.js';
 
 const here = import.meta.dirname;
@@ -50,10 +51,20 @@ const COMMON_SETTINGS = { RELAY_RATE_LIMIT_PER_MIN: '1000000' };
 
 /**
  * Starts the simulator, the bare forwarder and the relays (one after another, so start-ups do
- * not compete), each in a process of its own. Every stop function is pushed onto `stoppers`
- * as soon as its process runs, so a failure half-way still cleans up.
+ * not compete), each in a process of its own, then the relays on PostgreSQL when it answers
+ * (start-postgres-rig.js; `postgres` says whether they ran). Every stop function is pushed onto
+ * `stoppers` as soon as its process (or database) exists, so a failure half-way still cleans up.
  */
-export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProfileDir, stoppers, baselineCli = null }) {
+export async function startRig({
+  dir,
+  withUncached,
+  blockedAccounts = 5,
+  cpuProfileDir,
+  stoppers,
+  baselineCli = null,
+  plan = null,
+  progress = () => undefined,
+}) {
   const keys = USERS.map(crosstradeKey);
   const sim = await spawnReady(path.join(here, 'sim-process.js'), [JSON.stringify(keys)], cpuProfileArgs(cpuProfileDir, 'simulator'));
   stoppers.push(() => sim.stop());
@@ -118,12 +129,18 @@ export async function startRig({ dir, withUncached, blockedAccounts = 5, cpuProf
       requests: continued(rivalFlow(blockedKeys)),
       prime: ownerEntries(blockedKeys),
     },
-    { id: 'burst', label: 'relay, contested burst', relay: relays.A, requests: (label) => burstFlow(label) },
+    { id: 'burst', label: 'relay, contested burst', relay: relays.A, burst: true, requests: (label) => burstFlow(label) },
   ]
     .filter((t) => !('relay' in t) || t.relay !== undefined)
     .map((t) => (t.relay ? { ...t, origin: t.relay.url, pid: t.relay.pid, log: t.relay.log } : t));
 
-  return { sim, bare, durableBare, relays, targets, blockedKeys };
+  const postgres =
+    plan === null || plan.pgInstances.length === 0
+      ? { ran: false, reason: 'not asked for' }
+      : await startPostgresRig({ dir, sim, webhookPaths, plan, common: COMMON_SETTINGS, contested: CONTESTED_SETTINGS, cpuProfileDir, stoppers, progress });
+  if (postgres.ran) targets.push(...postgres.targets);
+
+  return { sim, bare, durableBare, relays, targets, blockedKeys, postgres };
 }
 
 /**

@@ -30,6 +30,9 @@ export function summarizeRuns(runs, targets) {
         upstreamReceived: sum(group, (r) => r.upstreamReceived),
         apiCalls: sum(group, (r) => r.apiCalls),
         cpuUsPerAlert: (1000 * sum(group, (r) => r.cpuMs)) / answered,
+        // Per process group when a target runs on several (relays on PostgreSQL): µs per alert each.
+        cpuPartsUs: Object.fromEntries(Object.entries(mergeCounts(group.map((r) => r.cpuParts))).map(([part, ms]) => [part, (1000 * ms) / answered])),
+        postgres: target.postgres ?? null,
         peakRssMb: Math.max(...group.map((r) => r.peakRssMb)),
         burstKeys: mode === 'burst' ? sum(group, (r) => r.burst.keys) : null,
         doubleForwards: mode === 'burst' ? sum(group, (r) => r.burst.doubleForwards) : null,
