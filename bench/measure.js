@@ -121,7 +121,7 @@ async function primeTargets(rig, plan, progress) {
   // A cold relay on PostgreSQL is slow enough to refuse an owner's entry (its store call past its
   // budget): its instances first run a while on keys of their own, and a shortfall is reported, not fatal.
   for (const warmer of rig.postgres?.warmers ?? []) {
-    await runLoad({ origin: warmer.origin, ...LOADS.steady, durationS: plan.pgWarmupS, requestsFor: warmer.requests });
+    await runLoad({ origin: warmer.origin, ...LOADS.steady, durationS: plan.pgWarmupS, requestsFor: warmer.requestsFor });
   }
   for (const target of rig.targets.filter((t) => t.prime !== undefined)) {
     let n = 0;

@@ -86,15 +86,20 @@ const machine = describeMachine();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-bench-'));
 const stoppers = [];
 const progress = (text) => process.stderr.write(`  ${((performance.now() - startedAt) / 1000).toFixed(1).padStart(5)} s  ${text}\n`);
-// Stops every process and drops every database the bench made so far, latest first.
-const stopAll = async () => {
-  while (stoppers.length > 0)
-    await stoppers
-      .pop()()
-      .catch(() => undefined);
-};
+// Stops every process and drops every database the bench made so far, latest first. Calls made
+// while one runs wait for it, so the last one returns only when everything is stopped.
+let stopping = Promise.resolve();
+const stopAll = () =>
+  (stopping = stopping.then(async () => {
+    while (stoppers.length > 0)
+      await stoppers
+        .pop()()
+        .catch(() => undefined);
+  }));
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, () => {
+    interrupted = true;
     process.stderr.write(`\n${signal}: stopping the bench's processes and dropping its databases\n`);
     void stopAll().finally(() => {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -192,6 +197,10 @@ try {
     console.log('Updated bench/RESULTS.md.');
   }
   if (cpuProfileDir !== null) console.log(`CPU profiles: bench/*.cpuprofile (read one with: node bench/profile-summary.js bench/relay-A.cpuprofile)`);
+} catch (error) {
+  // Interrupted: what failed was cut off by the clean-up, which ends the process when it is done.
+  if (interrupted) await new Promise(() => undefined);
+  throw error;
 } finally {
   await stopAll();
   fs.rmSync(dir, { recursive: true, force: true });

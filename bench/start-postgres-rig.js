@@ -126,7 +126,7 @@ export async function startPostgresRig({ dir, sim, webhookPaths, plan, common, c
   // Before anything is primed or measured, every instance runs a while on keys of its own (measure.js).
   const warmers = Object.values(clusters).map((c) => {
     const flow = ownerFlow(positionKeys(`PgW${c.use}`, 1), 'relay', webhookPaths);
-    return { origin: balanced[c.use][size], requests: () => () => flow };
+    return { origin: balanced[c.use][size], requestsFor: () => flow };
   });
   return {
     ran: true,
