@@ -9,6 +9,8 @@ import { createCrossTradeClient } from './crosstrade/client.js';
 import { createPaperCrossTrade } from './paper/create-paper-crosstrade.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
+import { createChannels } from './notify/create-channels.js';
+import { createNotifier, type NotifierOptions } from './notify/create-notifier.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken, recordAdminTokenSource } from './relay/admin-token.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { openStore } from './store/open-store.js';
@@ -39,6 +41,8 @@ export interface StartOptions {
   settingsFile?: { path: string; exists: boolean };
   /** This machine's network interfaces, for the TradingView URL (default os.networkInterfaces()). */
   interfaces?: ReturnType<typeof os.networkInterfaces>;
+  /** Tests: shorter grouping windows, retries and queues than the notifier's defaults. */
+  notify?: Pick<NotifierOptions, 'groupWindowMs' | 'queueCapacity' | 'retry' | 'closeTimeoutMs'>;
 }
 
 /** The composition root: store → CrossTrade client → HTTP server → listen. */
@@ -90,8 +94,9 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   }
   const stopCheckpointer = store.kind === 'sqlite' ? startCheckpointer(config.dbPath) : async () => undefined;
   for (const notice of options.notices ?? []) logger.warn(notice);
+  let interrupted = 0;
   try {
-    const interrupted = await store.closeInterruptedForwards(INTERRUPTED_REASON);
+    interrupted = await store.closeInterruptedForwards(INTERRUPTED_REASON);
     if (interrupted > 0)
       logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
     if (config.adminToken === undefined && (await ensureAdminToken(store)).generated) {
@@ -105,6 +110,9 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     await closeLog();
     throw error;
   }
+  // Notifications leave from their own queues, never on an alert's path (README, "Notifications").
+  const { channels, secrets } = createChannels(config);
+  const notifier = createNotifier({ channels, secrets, events: config.notifyEvents, logger, now, ...options.notify });
   const stopMaintenance = startMaintenance(store, logger, config, now);
   const crosstrade = createCrossTradeClient({
     apiBaseUrl: config.crosstradeApiUrl,
@@ -124,6 +132,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     decisionLogger: flatLineLogger(logger),
     now,
     dedupWindowMs: config.dedupSeconds * 1000,
+    notifier,
   };
   const app = buildServer({
     relay,
@@ -142,6 +151,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     await stopCheckpointer();
     await store.close();
     await crosstrade.close();
+    await notifier.close();
     await closeLog();
     throw error;
   }
@@ -149,6 +159,16 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `${config.tlsCert ? 'https' : 'http'}://${displayHost(config.host)}:${port}`;
   logStartup(logger, config, port, options);
+  if (channels.length > 0) {
+    logger.info({ channels: channels.map((c) => c.name), events: config.notifyEvents }, `notifications to ${channels.map((c) => c.name).join(', ')}`);
+  }
+  notifier.relayEvent('relay_started', `listening on port ${port}`);
+  if (interrupted > 0) {
+    notifier.relayEvent(
+      'reconcile_needed',
+      `${interrupted} alert(s) were being forwarded when the relay last stopped: their orders may have been placed; check the positions in NinjaTrader`,
+    );
+  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -164,6 +184,9 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
         await crosstrade.close();
         await stopCheckpointer();
         await store.close();
+        // Bounded: a channel that hangs holds the shutdown 2 s at most.
+        notifier.relayEvent('relay_stopped', 'the relay was stopped');
+        await notifier.close();
         logger.info('relay stopped');
         await closeLog();
       })()),

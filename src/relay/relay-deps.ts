@@ -1,5 +1,6 @@
 import type { Decision, EngineSettings, PositionReading, SignalType } from '../engine/types.js';
 import type { Logger } from '../log/logger.js';
+import type { Notifier } from '../notify/create-notifier.js';
 import type { Store } from '../store/store.js';
 
 /** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
@@ -36,6 +37,8 @@ export interface RelayDeps {
   now: () => number;
   /** Orders of this process in flight, per key: alerts that depend on their outcome wait on them. */
   inFlight: Map<string, Promise<void>>;
+  /** Told every answer (README, "Notifications"); queues and returns at once. Absent: no notifications. */
+  notifier?: Pick<Notifier, 'alertDecided'>;
 }
 
 /** The request body as text; `json` when it came as application/json. */
