@@ -49,6 +49,9 @@ describe('loadConfig', () => {
       logRetentionDays: 90,
       logMaxMegabytes: 20,
       tlsVerifyTradingView: false,
+      notifyDiscordApi: 'https://discord.com',
+      notifyTelegramApi: 'https://api.telegram.org',
+      notifyEvents: ['blocked', 'dropped', 'failed', 'rejected', 'stale_owner_cleared', 'reconcile_needed', 'crosstrade_unreachable', 'relay_started', 'relay_stopped'],
     });
   });
 
