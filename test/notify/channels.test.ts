@@ -112,7 +112,7 @@ describe('notification channels', () => {
       reason: 'listening on port 8080',
     });
     await discord.waitFor(1);
-    expect((discord.received[0]?.json as { content: string }).content).toMatch(/^Trade Relay: relay started\nreason: listening on port 8080\nat \d{4}-/);
+    expect((discord.received[0]!.json as { content: string }).content).toMatch(/^Trade Relay: relay started\nreason: listening on port 8080\nat \d{4}-/);
   });
 
   it('logs a refusal of the service in its own words, never the token or the URL', async () => {
