@@ -51,7 +51,17 @@ describe('loadConfig', () => {
       tlsVerifyTradingView: false,
       notifyDiscordApi: 'https://discord.com',
       notifyTelegramApi: 'https://api.telegram.org',
-      notifyEvents: ['blocked', 'dropped', 'failed', 'rejected', 'stale_owner_cleared', 'reconcile_needed', 'crosstrade_unreachable', 'relay_started', 'relay_stopped'],
+      notifyEvents: [
+        'blocked',
+        'dropped',
+        'failed',
+        'rejected',
+        'stale_owner_cleared',
+        'reconcile_needed',
+        'crosstrade_unreachable',
+        'relay_started',
+        'relay_stopped',
+      ],
     });
   });
 

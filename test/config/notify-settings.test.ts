@@ -59,7 +59,9 @@ describe('notification settings', () => {
     expect(problemsOf({ RELAY_NOTIFY_TELEGRAM_TOKEN: TOKEN })).toEqual([
       'RELAY_NOTIFY_TELEGRAM_TOKEN and RELAY_NOTIFY_TELEGRAM_CHAT go together: set both or neither',
     ]);
-    expect(problemsOf({ RELAY_NOTIFY_EMAIL_TO: 'a@example.com' })).toEqual(['RELAY_NOTIFY_SMTP_URL and RELAY_NOTIFY_EMAIL_TO go together: set both or neither']);
+    expect(problemsOf({ RELAY_NOTIFY_EMAIL_TO: 'a@example.com' })).toEqual([
+      'RELAY_NOTIFY_SMTP_URL and RELAY_NOTIFY_EMAIL_TO go together: set both or neither',
+    ]);
     expect(problemsOf({ RELAY_NOTIFY_SMTP_URL: 'smtp://h', RELAY_NOTIFY_EMAIL_TO: 'nobody' })).toEqual([
       'RELAY_NOTIFY_EMAIL_TO: must be e-mail addresses, separated by commas',
     ]);
