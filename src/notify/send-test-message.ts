@@ -27,7 +27,7 @@ export async function sendTestMessage(
                 instrument: null,
                 signalType: null,
                 decision: null,
-                reason: 'a test message from `trade-relay notify-test`: this channel works',
+                reason: 'a test message from `npx trade-relay notify-test`: this channel works',
               },
               count: 1,
               dropped: 0,
