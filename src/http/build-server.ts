@@ -156,6 +156,16 @@ async function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: F
     relay.logger.error({ err: error }, 'could not write the signal-log row of a refused alert');
   }
   relay.logger.warn({ decision: 'rejected', status, reason, source: unmapIPv4(request.ip) }, 'alert refused');
+  relay.notifier?.alertDecided({
+    time: relay.now(),
+    relayUser: null,
+    relayId: null,
+    account: null,
+    instrument: null,
+    signalType: null,
+    decision: 'rejected',
+    reason,
+  });
   return reply.code(status).send({ decision: status >= 500 ? 'failed' : 'rejected', signal_type: null, reason });
 }
 

@@ -124,6 +124,16 @@ describe('notifications from a running relay', () => {
     expect((await waitForEvent('reconcile_needed')).reason).toMatch(/^position-mismatch: /);
   });
 
+  it('tells an alert refused at the gate (allow-list) as rejected', async () => {
+    const r = await start({ webhookAllow: '203.0.113.9' });
+    expect((await r.post(entry('A'))).status).toBe(403);
+    expect(await waitForEvent('rejected')).toMatchObject({
+      relay_user: null,
+      decision: 'rejected',
+      reason: 'source address 127.0.0.1 is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)',
+    });
+  });
+
   it('answers TradingView while a channel hangs, and stops within its bound', async () => {
     webhook = await startNotifyStandIn('webhook');
     webhook.hold();
