@@ -1,3 +1,4 @@
+import { explainReason } from '../crosstrade/explain-reason.js';
 import type { OutgoingMessage } from './notification.js';
 
 const TITLES: Record<string, string> = {
@@ -31,6 +32,9 @@ export function formatMessage(message: OutgoingMessage): { subject: string; text
     lines.push(`decision: ${n.decision ?? '-'}${n.signalType === null ? '' : ` (${n.signalType})`}`);
   }
   lines.push(`reason: ${n.reason}`);
+  // CrossTrade's codes in words a trader acts on (issue 8, case 8), as the application log shows them.
+  const words = explainReason(n.reason);
+  if (words !== null) lines.push(`meaning: ${words}`);
   lines.push(message.count > 1 ? `${message.count} times since the last message; the last at ${isoTime(n.time)}` : `at ${isoTime(n.time)}`);
   if (message.dropped > 0)
     lines.push(`(${message.dropped} earlier notification${message.dropped === 1 ? ' was' : 's were'} dropped: the queue was full or the channel kept failing)`);

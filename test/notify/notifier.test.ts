@@ -122,6 +122,18 @@ describe('the notifier', () => {
     );
   });
 
+  it('explains CrossTrade’s codes in the human text', async () => {
+    const { formatMessage } = await import('../../src/notify/format-message.js');
+    const reason = 'position-check-failed: owned by A, CrossTrade check failed (api-not-connected-408)';
+    const text = formatMessage({ notification: { ...notice({ reason }), event: 'crosstrade_unreachable' }, count: 1, dropped: 0 }).text;
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'Trade Relay: CrossTrade unreachable: bob/B on Sim101 ES 03-26',
+      'decision: blocked (entry)',
+      `reason: ${reason}`,
+      'meaning: NinjaTrader is not connected to CrossTrade (start NinjaTrader and the CrossTrade add-on)',
+    ]);
+  });
+
   it('retries after a 500 from the channel, waiting longer each time', async () => {
     standIn.failNext(500, 2);
     const n = start();
