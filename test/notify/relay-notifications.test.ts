@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { NOTIFY_EVENTS } from '../../src/notify/notify-events.js';
+import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 import { startNotifyStandIn, type NotifyStandIn } from '../helpers/start-notify-stand-in.js';
 import { startSmtpStandIn, type SmtpStandIn } from '../helpers/start-smtp-stand-in.js';
 import { entry, exit, startTestRig, type TestRig, USER_KEY } from '../helpers/start-test-relay.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 // End to end: TradingView's alert over HTTP → the real relay → the CrossTrade simulator; the
 // notifications land on loopback stand-ins for Discord, Telegram, the generic webhook and SMTP.
@@ -122,6 +124,38 @@ describe('notifications from a running relay', () => {
     r.advance(PAST_GRACE_MS);
     expect((await r.post(exit('B', { extra: 'market_position_size=0; prev_market_position_size=3' }))).body.decision).toBe('dropped');
     expect((await waitForEvent('reconcile_needed')).reason).toMatch(/^position-mismatch: /);
+  });
+
+  it('tells reconcile_needed at start when orders were in flight as the relay last stopped', async () => {
+    const temp = makeTempDir();
+    try {
+      const dbPath = temp.file('relay.db');
+      const store = createSqliteStore(dbPath);
+      await store.appendLog({
+        time: Date.now(),
+        relayUser: 'bob',
+        relayId: 'A',
+        account: 'Sim101',
+        instrument: 'ES 03-26',
+        signalType: 'entry',
+        decision: 'pending',
+        reason: 'entry: nobody owns the position',
+        apiCheck: null,
+        upstreamStatus: null,
+        latencyMs: null,
+        alert: entry('A'),
+      });
+      await store.close();
+      await start({ dbPath });
+      expect(await waitForEvent('reconcile_needed')).toMatchObject({
+        relay_user: null,
+        reason: '1 alert(s) were being forwarded when the relay last stopped: their orders may have been placed; check the positions in NinjaTrader',
+      });
+      await rig?.close();
+      rig = null;
+    } finally {
+      temp.cleanup();
+    }
   });
 
   it('tells an alert refused at the gate (allow-list) as rejected', async () => {
