@@ -10,6 +10,7 @@ import { createPaperCrossTrade } from './paper/create-paper-crosstrade.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken, recordAdminTokenSource } from './relay/admin-token.js';
+import { createApiBudget } from './relay/create-api-budget.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { openStore } from './store/open-store.js';
 import { maskDatabaseUrl } from './store/postgres/mask-database-url.js';
@@ -112,6 +113,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     forwardTimeoutMs: config.forwardTimeoutMs,
     positionCacheMs: config.positionCacheMs,
     now,
+    spendApiCall: createApiBudget({ store, logger, now }),
   });
   const relay: RelayDeps = {
     store,
