@@ -20,7 +20,7 @@ export const ADMIN_LOCKOUT: { name: string; rule: LimitRule } = {
   name: 'admin-failures',
   rule: { kind: 'window', limit: ADMIN_FAILURES_ALLOWED, windowMs: 15 * 60_000 },
 };
-const LOCKOUT_UNANSWERED = 'the admin lockout cannot be checked (the database did not answer in time): try again shortly';
+const LOCKOUT_UNANSWERED = 'the admin lockout cannot be checked (the database did not answer): try again shortly';
 
 export interface AdminOptions {
   store: Store;
