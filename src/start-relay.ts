@@ -113,7 +113,8 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     forwardTimeoutMs: config.forwardTimeoutMs,
     positionCacheMs: config.positionCacheMs,
     now,
-    spendApiCall: createApiBudget({ store, logger, now }),
+    // RELAY_API_CALLS_PER_MIN=0: no budget kept (CrossTrade's 429 is then the only limit).
+    ...(config.apiCallsPerMin > 0 ? { spendApiCall: createApiBudget({ store, logger, now, callsPerMin: config.apiCallsPerMin }) } : {}),
   });
   const relay: RelayDeps = {
     store,

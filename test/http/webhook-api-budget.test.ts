@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { entry, exit, startTestRig, type TestRig } from '../helpers/start-test-relay.js';
 
-// CrossTrade's API allows 180 calls a minute per CrossTrade user, bursts of 20 (docs/external-systems.md
-// §3.2). The relay spends from that budget before each position read; once it is spent, an alert that
+// CrossTrade's API allows 180 calls a minute per CrossTrade user, bursts of 20
+// (docs/external-systems.md §3.2). The relay spends from that budget before each position read; once it is spent, an alert that
 // needs a read is blocked (`api-budget-spent`), never forwarded unchecked. Judged by the simulator:
 // the reads it counted and its book.
 
@@ -49,6 +49,14 @@ describe("CrossTrade's API budget (bursts of 20, then 3 calls a second)", () => 
       expect(row.reason.startsWith('api-budget-spent: ')).toBe(true);
       expect(row.apiCheck).toBe('failed: api-budget-spent');
     }
+  });
+
+  it('keeps no budget with RELAY_API_CALLS_PER_MIN=0: every exit is read and sent', async () => {
+    rig = await startTestRig({ apiCallsPerMin: 0 });
+    for (const account of ACCOUNTS) await rig.post(entry('A', { account }));
+    const answers = await Promise.all(ACCOUNTS.map((account) => rig.post(exit('A', { account }))));
+    expect(answers.map((a) => a.body.decision)).toEqual(ACCOUNTS.map(() => 'forwarded'));
+    expect(rig.sim.apiCalls).toBe(ACCOUNTS.length);
   });
 
   it('lets reads go on as the budget refills: the blocked exits, sent again later, are checked and sent', async () => {
