@@ -44,24 +44,25 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
   app.register(async (admin) => {
     admin.addHook('onRequest', async (request, reply) => {
       const source = unmapIPv4(request.ip);
-      const reached = await limitWithin(store.limitReached(name, source, rule, options.now()));
-      if ('error' in reached) return unanswered(reply, reached.error, request.url, source);
-      if (!reached.value.allowed) {
+      const check = checkAdminToken(request.headers.authorization, (await options.adminToken()) ?? undefined);
+      // A failure is counted before it is answered, in one atomic step: guesses sent all at once
+      // are each counted, and none past the tenth is answered as anything but locked out.
+      const answer = await limitWithin(
+        check === 'ok' ? store.limitReached(name, source, rule, options.now()) : store.takeLimit(name, source, rule, options.now()),
+      );
+      if ('error' in answer) return unanswered(reply, answer.error, request.url, source);
+      if (!answer.value.allowed) {
         options.logger.warn({ url: request.url, source }, 'admin request refused: too many failed attempts');
         return reply.code(429).send({ error: 'too many failed admin attempts from this address: try again in 15 minutes' });
       }
-      const check = checkAdminToken(request.headers.authorization, (await options.adminToken()) ?? undefined);
       if (check === 'ok') {
         // Only when there is something to clear: a success costs no write.
-        if (reached.value.used > 0) {
+        if (answer.value.used > 0) {
           const reset = await limitWithin(store.resetLimit(name, source));
           if ('error' in reset) options.logger.warn({ err: reset.error, source }, 'the failed admin attempts of this address could not be cleared');
         }
         return;
       }
-      // A failure the database cannot count is refused as unanswered too: uncounted guesses must not go on.
-      const counted = await limitWithin(store.takeLimit(name, source, rule, options.now()));
-      if ('error' in counted) return unanswered(reply, counted.error, request.url, source);
       options.logger.warn({ url: request.url, check, source }, 'admin request refused');
       const error =
         check === 'closed'

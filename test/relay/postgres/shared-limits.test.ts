@@ -27,6 +27,10 @@ describe('rate limits across instances on one PostgreSQL database', () => {
     // 15 minutes later the address may try again, on either.
     c.advance(15 * 60_000);
     expect((await c.admin(1, 'GET', '/users')).status).toBe(200);
+    // Guesses sent to both at once are each counted: ten answered 401, the rest locked out.
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, n) => c.admin(n % 2, 'GET', '/users', undefined, `Bearer guess-${n}`)));
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(10);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(20);
   });
 
   it('webhook rate limit: alerts from one source count on every instance together', async () => {
