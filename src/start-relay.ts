@@ -12,6 +12,7 @@ import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
 import { createChannels } from './notify/create-channels.js';
 import { createNotifier, type NotifierOptions } from './notify/create-notifier.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken, recordAdminTokenSource } from './relay/admin-token.js';
+import { createApiBudget } from './relay/create-api-budget.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { openStore } from './store/open-store.js';
 import { maskDatabaseUrl } from './store/postgres/mask-database-url.js';
@@ -120,6 +121,8 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     forwardTimeoutMs: config.forwardTimeoutMs,
     positionCacheMs: config.positionCacheMs,
     now,
+    // RELAY_API_CALLS_PER_MIN=0: no budget kept (CrossTrade's 429 is then the only limit).
+    ...(config.apiCallsPerMin > 0 ? { spendApiCall: createApiBudget({ store, logger, now, callsPerMin: config.apiCallsPerMin }) } : {}),
   });
   const relay: RelayDeps = {
     store,

@@ -97,6 +97,8 @@ const configSchema = z
         'RELAY_TRUST_PROXY must list the proxy addresses, not "*" or a /0 range: any sender could then set X-Forwarded-For and pose as TradingView, past RELAY_WEBHOOK_ALLOW and the rate limit',
       ),
     rateLimitPerMin: integer(0, 1_000_000).default(600),
+    // CrossTrade's API budget per CrossTrade user (docs/external-systems.md §3.2): bursts of 20, refilled at this rate.
+    apiCallsPerMin: integer(0, 1_000_000).default(180),
     // 0 turns duplicate detection off: allowed as a deliberate choice, reported by configWarnings.
     dedupSeconds: integer(0, 3600)
       .default(30)
@@ -189,6 +191,7 @@ const ENV_NAMES: Record<keyof z.infer<typeof configSchema>, string> = {
   webhookAllow: 'RELAY_WEBHOOK_ALLOW',
   trustProxy: 'RELAY_TRUST_PROXY',
   rateLimitPerMin: 'RELAY_RATE_LIMIT_PER_MIN',
+  apiCallsPerMin: 'RELAY_API_CALLS_PER_MIN',
   dedupSeconds: 'RELAY_DEDUP_SECONDS',
   durability: 'RELAY_DURABILITY',
   instanceTimeoutSeconds: 'RELAY_INSTANCE_TIMEOUT_SECONDS',
@@ -292,6 +295,8 @@ export function configWarnings(config: Config): string[] {
     );
   }
   if (config.rateLimitPerMin === 0) warnings.push('RELAY_RATE_LIMIT_PER_MIN=0: /webhook has no rate limit');
+  if (config.apiCallsPerMin === 0)
+    warnings.push("RELAY_API_CALLS_PER_MIN=0: position reads are not held to CrossTrade's API budget (past it CrossTrade answers 429)");
   if (parseAddressList(config.webhookAllow).any) warnings.push('RELAY_WEBHOOK_ALLOW=*: /webhook accepts alerts from any address');
   if (config.notifyWebhookUrl !== undefined && !isSecureOrLocalUrl(config.notifyWebhookUrl)) {
     warnings.push('RELAY_NOTIFY_WEBHOOK_URL is plain http off this machine: notifications (and any token in that URL) travel in clear');

@@ -177,6 +177,26 @@ export interface StoppedInstances {
 }
 
 /**
+ * A rate limit's rule. `window`: at most `limit` events per fixed window of `windowMs`, the window
+ * starting at the first event after the last one ended (every event counts, refused ones too).
+ * `bucket`: a token bucket of `capacity` tokens refilled at `refillPerSecond`; a take spends its
+ * cost only when the bucket holds it.
+ */
+export type LimitRule = { kind: 'window'; limit: number; windowMs: number } | { kind: 'bucket'; capacity: number; refillPerSecond: number };
+
+/** What a limit says about one subject at one moment. */
+export interface LimitAnswer {
+  /** The take was counted within the limit (`takeLimit`), or one more would be (`limitReached`). */
+  allowed: boolean;
+  /** Events (window) or whole tokens (bucket) left. */
+  remaining: number;
+  /** How long (ms) until the subject is allowed again; 0 when allowed. */
+  retryAfterMs: number;
+  /** Events counted in the current window, or tokens spent from a full bucket (rounded up): 0 when nothing counts against the subject. */
+  used: number;
+}
+
+/**
  * The store contract (issue 10): one interface, two implementations (SQLite, the embedded default,
  * and PostgreSQL for several instances), both run through the same contract suite
  * (test/store/contract). Every method is asynchronous; failures are the store's own errors
@@ -286,6 +306,21 @@ export interface Store {
 
   getSetting(name: string): Promise<string | null>;
   setSetting(name: string, value: string): Promise<void>;
+
+  /**
+   * Rate limits (issue 10): counts one event (or spends `cost` tokens) of limit `name` for `subject`
+   * at `now` (ms since the epoch, the caller's clock) and answers whether it was within the rule.
+   * Limits are named by the caller, who passes the same rule for a name every time. PostgreSQL: one
+   * atomic statement on a row shared by every instance on the database; SQLite (one process): in
+   * memory, bounded, lost at a restart. A subject may be an address or a relay user, never a secret
+   * (hash a CrossTrade key first).
+   * @throws StoreBusyError, StoreUnavailableError (PostgreSQL)
+   */
+  takeLimit(name: string, subject: string, rule: LimitRule, now: number, cost?: number): Promise<LimitAnswer>;
+  /** What `takeLimit` of one event would answer, without counting it. */
+  limitReached(name: string, subject: string, rule: LimitRule, now: number): Promise<LimitAnswer>;
+  /** Forgets what limit `name` counted for `subject` (an admin's success clears its address's failures). */
+  resetLimit(name: string, subject: string): Promise<void>;
 
   /** Answers within `timeoutMs` whether the database takes a query (GET /health); never throws. */
   ping(timeoutMs: number): Promise<boolean>;

@@ -31,6 +31,14 @@ describe("CrossTrade's answers in words", () => {
     expect(explainCode(httpReason(status))).toBe(words);
   });
 
+  it("explains a block for the relay's own API budget, in the reason the relay writes", () => {
+    const reason =
+      "api-budget-spent: confirm: the account is checked for a position changed outside the relay; this CrossTrade user's API budget is spent, so the account was not read: nothing was forwarded";
+    expect(explainReason(reason)).toBe(
+      "the relay spent this CrossTrade user's API budget (bursts of 20 calls, then RELAY_API_CALLS_PER_MIN, 3 a second by default), counted by every relay instance: the position could not be checked, so nothing was sent",
+    );
+  });
+
   it('explains timeouts and broken connections as an unknown outcome', () => {
     const timeout = outcomeForError(new Error('x'), true);
     expect(explainCode(timeout.ok ? '' : timeout.reason)).toBe('CrossTrade did not answer in time: outcome unknown, the order may have been placed');

@@ -33,6 +33,7 @@ import { lockId } from './lock-id.js';
 import { maskDatabaseUrl } from './mask-database-url.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { createOutcomeQueue, type Queued } from './outcome-queue.js';
+import { createSharedLimits } from './shared-limits.js';
 import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from './rows.js';
 import { isBusyFailure, isPassingFailure, toStoreError } from './store-error.js';
 
@@ -777,8 +778,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     return total;
   };
 
+  const limits = createSharedLimits((text, values) => call(async (session) => (await session.query(text, values)).rows), report);
+
   return {
     kind: 'postgres',
+    ...limits,
 
     getUser: (relayUser) =>
       call(async (session) => {

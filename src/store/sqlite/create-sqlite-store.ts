@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Direction, DoubtKind, KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
 import { accountGroupOf } from '../account-group.js';
+import { createLocalLimits } from '../local-limits.js';
 import {
   type AlertIdentity,
   type ArbitrationDecision,
@@ -483,8 +484,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   let closing: Promise<void> | null = null;
 
+  // One relay process per database file: its rate limits need no sharing (store.ts, takeLimit).
+  const limits = createLocalLimits();
+
   return {
     kind: 'sqlite',
+    ...limits,
     sync: () => (sync === null || !db.open ? Promise.resolve() : sync.run()),
     getUser: (relayUser) =>
       run(() => {
