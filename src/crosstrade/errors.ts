@@ -76,7 +76,7 @@ export class CrossTradeBadResponseError extends CrossTradeError {
 
 /**
  * Not sent: the relay's share of CrossTrade's API budget for this CrossTrade user is spent
- * (docs/external-systems.md §3.2). The relay blocks what needed the reading (never forwards it unchecked).
+ * (docs/external-systems.md §3.2). The reading counts as a failed check, as CrossTrade's own 429 would.
  */
 export class CrossTradeBudgetSpentError extends CrossTradeError {
   override name = 'CrossTradeBudgetSpentError';

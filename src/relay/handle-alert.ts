@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { classify, classifyCommand } from '../engine/classify.js';
 import { type AlertVerdict, combineVerdicts } from '../engine/combine-verdicts.js';
-import { API_BUDGET_SPENT } from '../crosstrade/errors.js';
 import { explainCode, explainReason } from '../crosstrade/explain-reason.js';
 import { decide, recordAfterRefusal, senderMarkWhenNotSent } from '../engine/decide.js';
 import { recognizeRepeat } from '../engine/recognize-repeat.js';
@@ -241,13 +240,10 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
   const readings: (PositionReading | null)[] = keys.map(() => null);
   let readingRounds = 0;
   let waitExpired = false;
-  // A read the API budget did not allow: the alert is blocked rather than decided without it.
-  let budgetSpent = false;
   let firstRound: ArbitrationResult<RoundValue> | null = first;
   for (;;) {
     const lastRound = readingRounds >= MAX_READING_ROUNDS;
-    const result =
-      firstRound ?? (await deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound, budgetSpent }), ctx.identity));
+    const result = firstRound ?? (await deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity));
     firstRound = null;
     const { combined, verdicts } = result.value;
     if (combined.action === 'wait') {
@@ -256,7 +252,6 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
       // A reading taken before the order in flight was answered says nothing about after it.
       readings.fill(null);
       readingRounds = 0;
-      budgetSpent = false;
       continue;
     }
     if (combined.action === 'needs-reading') {
@@ -270,12 +265,6 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
               ? { kind: 'unknown', takenAt: deps.now(), reason: 'no time left for a position check' }
               : // Never an answer asked for before this alert arrived: a close outside the relay may lie between.
                 await deps.crosstrade.readPosition(keys[i]?.account ?? '', alert.instrument ?? '', user.crosstradeKey, timeoutMs, ctx.startedAt);
-          // Not a failed check the engine may weigh (it lets an owner's exit through one): no check at all.
-          const reading = readings[i];
-          if (reading?.kind === 'unknown' && reading.reason === API_BUDGET_SPENT) {
-            readings[i] = null;
-            budgetSpent = true;
-          }
         }),
       );
       continue;
@@ -294,7 +283,7 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
 export function decideRound(
   ctx: AlertContext,
   readings: readonly (PositionReading | null)[],
-  round: { waitExpired: boolean; lastRound: boolean; budgetSpent?: boolean },
+  round: { waitExpired: boolean; lastRound: boolean },
 ): ArbitrationDecision<RoundValue> {
   const { deps, alert, signal, identity, keys } = ctx;
   const instrument = alert.instrument ?? '';
@@ -327,22 +316,13 @@ export function decideRound(
       keys.length === 0
         ? { action: 'forward', reason: 'passthrough: no effect on a position' }
         : combineVerdicts(verdicts.map((verdict, i) => ({ account: keys[i]?.account ?? '', verdict })));
-    if (combined.action === 'needs-reading' && round.budgetSpent === true) {
-      // Spent by this relay's own reads (every instance's): CrossTrade would answer 429 (docs/external-systems.md §3.2).
-      combined = {
-        action: 'block',
-        reason: `${API_BUDGET_SPENT}: ${combined.reason}; this CrossTrade user's API budget is spent, so the account was not read: nothing was forwarded`,
-      };
-    } else if (combined.action === 'needs-reading' && round.lastRound) {
+    if (combined.action === 'needs-reading' && round.lastRound) {
       combined = { action: 'block', reason: `position changed during the CrossTrade check: ${combined.reason}` };
     }
     const value: RoundValue = { combined, verdicts };
     if (combined.action === 'wait' || combined.action === 'needs-reading') return { value, writes: nothing, seen: false, log: null };
 
-    const apiCheck =
-      round.budgetSpent === true
-        ? [describeReadings(readings), `failed: ${API_BUDGET_SPENT}`].filter((part) => part !== null).join('; ')
-        : describeReadings(readings);
+    const apiCheck = describeReadings(readings);
     if (combined.action === 'forward') {
       const writes = verdicts.map((v, i): KeyWrite | null =>
         v.action === 'forward' && v.send.record !== views[i]?.record ? { record: v.send.record, marks: v.send.marks, instrument } : null,

@@ -31,11 +31,11 @@ describe("CrossTrade's answers in words", () => {
     expect(explainCode(httpReason(status))).toBe(words);
   });
 
-  it("explains a block for the relay's own API budget, in the reason the relay writes", () => {
+  it("explains a check the relay's own API budget did not allow, in the reason the relay writes", () => {
     const reason =
-      "api-budget-spent: confirm: the account is checked for a position changed outside the relay; this CrossTrade user's API budget is spent, so the account was not read: nothing was forwarded";
+      'position-check-failed: confirm: the account is checked for a position changed outside the relay; CrossTrade check failed (api-budget-spent)';
     expect(explainReason(reason)).toBe(
-      "the relay spent this CrossTrade user's API budget (bursts of 20 calls, then RELAY_API_CALLS_PER_MIN, 3 a second by default), counted by every relay instance: the position could not be checked, so nothing was sent",
+      "the relay spent this CrossTrade user's API budget (bursts of 20 calls, then RELAY_API_CALLS_PER_MIN, 3 a second by default), counted by every relay instance: the position could not be checked, so the alert was decided as on a failed check",
     );
   });
 

@@ -27,10 +27,13 @@ describe('rate limits across instances on one PostgreSQL database', () => {
     // 15 minutes later the address may try again, on either.
     c.advance(15 * 60_000);
     expect((await c.admin(1, 'GET', '/users')).status).toBe(200);
-    // Guesses sent to both at once are each counted: ten answered 401, the rest locked out.
+    // Guesses sent to both at once are each counted: at most ten answered 401, the rest locked out
+    // (or 503 when, on a loaded machine, the shared count did not answer in time).
     const answers = await Promise.all(Array.from({ length: 30 }, (_, n) => c.admin(n % 2, 'GET', '/users', undefined, `Bearer guess-${n}`)));
-    expect(answers.filter((a) => a.status === 401)).toHaveLength(10);
-    expect(answers.filter((a) => a.status === 429)).toHaveLength(20);
+    const count = (status: number) => answers.filter((a) => a.status === status).length;
+    expect(count(401) + count(429) + count(503)).toBe(30);
+    expect(count(401)).toBeLessThanOrEqual(10);
+    if (count(503) === 0) expect(count(401)).toBe(10);
   });
 
   it('webhook rate limit: alerts from one source count on every instance together', async () => {
@@ -69,15 +72,13 @@ describe('rate limits across instances on one PostgreSQL database', () => {
     // Per process each instance would have read its 15: 30 reads.
     expect(c.sim.apiCalls).toBeGreaterThanOrEqual(20);
     expect(c.sim.apiCalls).toBeLessThanOrEqual(20 + Math.ceil(3 * elapsedS));
-    const blocked = accounts.filter((_, n) => answers[n]?.body.decision === 'blocked');
-    const forwarded = accounts.filter((_, n) => answers[n]?.body.decision === 'forwarded');
-    expect(forwarded).toHaveLength(c.sim.apiCalls);
-    expect(blocked).toHaveLength(accounts.length - forwarded.length);
-    for (const n of blocked.map((account) => accounts.indexOf(account))) expect(answers[n]?.body.reason).toMatch(/^api-budget-spent: /);
-    for (const account of blocked) expect(c.book(account)).toEqual(['Long 1']);
-    for (const account of forwarded) expect(c.book(account)).toEqual([]);
-    const logged = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM signal_log WHERE decision = 'blocked' AND reason LIKE 'api-budget-spent: %'");
-    expect(logged).toEqual([{ n: blocked.length }]);
+    // A read the budget does not allow counts as a failed check: the owner's agreeing exit is sent (README, "When CrossTrade cannot be read").
+    expect(answers.map((a) => a.body.decision)).toEqual(accounts.map(() => 'forwarded'));
+    const unread = answers.filter((a) => String(a.body.reason).includes('CrossTrade check failed (api-budget-spent)'));
+    expect(unread).toHaveLength(accounts.length - c.sim.apiCalls);
+    for (const account of accounts) expect(c.book(account)).toEqual([]);
+    const logged = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM signal_log WHERE api_check = 'failed: api-budget-spent'");
+    expect(logged).toEqual([{ n: unread.length }]);
   });
 
   it('when the limits cannot be read: the webhook lets alerts through, the admin lockout refuses with 503', async () => {
