@@ -5,8 +5,9 @@ import type { Logger } from '../log/logger.js';
 import type { RelayDeps } from '../relay/relay-deps.js';
 import { rejectedRecord } from '../relay/rejected-record.js';
 import { isStoreBusyError, isStoreUnavailableError } from '../store/store.js';
-import { createRateLimiter } from './rate-limiter.js';
-import { registerAdminRoutes } from './routes/admin.js';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { registerConsole } from '../console/register-console.js';
+import { ADMIN_FAILURES_ALLOWED, registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerWebhookRoute } from './routes/webhook.js';
 
@@ -37,6 +38,8 @@ export interface ServerOptions {
   /** Alerts per minute per source address on /webhook (0 = no limit). */
   rateLimitPerMin: number;
   tls?: TlsOptions;
+  /** Failed admin attempts per address, counted by the management API and the console's login alike; default: in memory. */
+  adminFailures?: RateLimiter;
 }
 
 /** Builds the relay's HTTP(S) app (no listen): tests and `startRelay` share it. */
@@ -114,7 +117,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Several instances share a PostgreSQL database: one that cannot reach it must leave the balancer.
   registerHealthRoute(app, now(), now, options.relay.store.kind === 'postgres' ? options.relay.store : null);
   registerWebhookRoute(app, options.relay);
-  registerAdminRoutes(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now });
+  // One count for the API and the console's login: guessing through either halts both.
+  const failures = options.adminFailures ?? createRateLimiter({ limit: ADMIN_FAILURES_ALLOWED, windowMs: 15 * 60_000, now });
+  registerAdminRoutes(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now, failures });
+  registerConsole(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now, failures });
   return app;
 }
 

@@ -6,7 +6,7 @@ import type { Store } from '../../store/store.js';
 import { unmapIPv4 } from '../../config/address-list.js';
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { checkAdminToken } from '../check-admin-token.js';
-import { createRateLimiter } from '../rate-limiter.js';
+import { createRateLimiter, type RateLimiter } from '../rate-limiter.js';
 import { clearPositionSchema, firstIssue, logsQuerySchema, newUserSchema, positionsQuerySchema, relayUserSchema, webhookUrlWarning } from '../schemas.js';
 import { logView, positionView, userView } from '../views.js';
 
@@ -18,6 +18,8 @@ export interface AdminOptions {
   /** The token in effect, read at each request (a rotated one works at once). */
   adminToken: () => string | null | undefined | Promise<string | null | undefined>;
   now: () => number;
+  /** Failed attempts per address, shared with the console's login (issue 11); default: a count of its own. */
+  failures?: RateLimiter;
 }
 
 /** The management API: every route requires `Authorization: Bearer <RELAY_ADMIN_TOKEN>`. */
@@ -25,7 +27,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
   const { store } = options;
 
   // Guessing the token is slowed to a halt: after 10 failures an address is refused for 15 minutes.
-  const failures = createRateLimiter({ limit: ADMIN_FAILURES_ALLOWED, windowMs: 15 * 60_000, now: options.now });
+  const failures = options.failures ?? createRateLimiter({ limit: ADMIN_FAILURES_ALLOWED, windowMs: 15 * 60_000, now: options.now });
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (request, reply) => {
