@@ -2,8 +2,13 @@ import type { Logger } from '../log/logger.js';
 import type { SignalLogRecord, Store } from '../store/store.js';
 
 export interface LogFeed {
-  /** Calls `listener` with each new or changed signal-log row (oldest first); answers the unsubscribe function. */
-  subscribe(listener: (row: SignalLogRecord) => void): () => void;
+  /**
+   * Calls `listener` with each new or changed signal-log row (oldest first) written after the
+   * subscription; resolves, once the feed knows where "after" starts, to the unsubscribe function.
+   * Rows up to that point a caller reads from the store itself (a reconnecting browser's catch-up).
+   * @throws what the store throws when the feed cannot read where to start (the listener is not added).
+   */
+  subscribe(listener: (row: SignalLogRecord) => void): Promise<() => void>;
   /** How many listeners are subscribed. */
   size(): number;
   /** Stops polling; listeners are dropped. */
@@ -39,12 +44,21 @@ export function createLogFeed(options: LogFeedOptions): LogFeed {
   let lastId: number | null = null;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
+  let priming: Promise<void> | null = null;
+
+  /** Starts from the newest row: what came before, a subscriber reads itself. */
+  const prime = () => {
+    priming ??= (async () => {
+      const newest = (await options.store.listLogs({ limit: 1 }))[0]?.id ?? 0;
+      lastId ??= newest;
+    })().finally(() => {
+      priming = null;
+    });
+    return priming;
+  };
 
   const look = async () => {
-    if (lastId === null) {
-      lastId = (await options.store.listLogs({ limit: 1 }))[0]?.id ?? 0;
-      return;
-    }
+    if (lastId === null) return prime();
     for (const [id, since] of pending) if (now() - since > PENDING_WATCH_MS) pending.delete(id);
     // Reading from the oldest pending row also reads every newer row: one query serves both.
     const from = Math.min(lastId, ...[...pending.keys()].map((id) => id - 1));
@@ -75,7 +89,8 @@ export function createLogFeed(options: LogFeedOptions): LogFeed {
   };
 
   return {
-    subscribe(listener) {
+    async subscribe(listener) {
+      if (lastId === null) await prime();
       listeners.add(listener);
       schedule();
       return () => {

@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { logView } from '../http/views.js';
 import type { SignalLogRecord } from '../store/store.js';
 import type { ConsoleContext } from './console-context.js';
+import { SESSION_COOKIE } from './session-cookie.js';
 
 /** Rows sent to a (re)connecting browser that it has not seen yet; older ones it reloads the page for. */
 const CATCH_UP_ROWS = 200;
-/** A comment this often keeps proxies from closing an idle stream (ms). */
+/** A comment this often keeps proxies from closing an idle stream (ms); the session is checked as often. */
 const KEEP_ALIVE_MS = 15_000;
 
 /**
@@ -35,17 +36,36 @@ export function registerEventsRoute(app: FastifyInstance, context: ConsoleContex
     const send = (row: SignalLogRecord) => {
       response.write(`id: ${row.id}\nevent: row\ndata: ${JSON.stringify(logView(row))}\n\n`);
     };
-    // Subscribed before the catch-up read, so no row falls between them (a row sent twice is replaced by its id).
-    const unsubscribe = context.feed.subscribe(send);
-    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    let unsubscribe: (() => void) | null = null;
+    let keepAlive: NodeJS.Timeout | undefined;
+    let gone = false;
     const end = () => {
-      unsubscribe();
+      gone = true;
+      unsubscribe?.();
+      unsubscribe = null;
       clearInterval(keepAlive);
       streams.delete(end);
       if (!response.writableEnded) response.end();
     };
     streams.add(end);
-    request.raw.on('close', end);
+    // The response's close, not the request's: a GET's request closes as soon as it has been read.
+    response.on('close', end);
+    // Subscribed before the catch-up read, so no row falls between them (a row sent twice is replaced by its id).
+    try {
+      const stop = await context.feed.subscribe(send);
+      if (gone) return stop();
+      unsubscribe = stop;
+    } catch (error) {
+      context.logger.warn({ err: error }, 'console live feed: could not start a stream');
+      return end();
+    }
+    // The session is checked again at each keep-alive: an expired session or a rotated token ends the stream.
+    const cookie = request.cookies[SESSION_COOKIE.name];
+    keepAlive = setInterval(async () => {
+      const signer = await context.signer().catch(() => null);
+      if (signer?.read(cookie, context.now()) == null) return end();
+      response.write(': keep-alive\n\n');
+    }, KEEP_ALIVE_MS);
     if (after !== null) {
       try {
         for (const row of (await context.store.listLogs({ afterId: after, limit: CATCH_UP_ROWS })).reverse()) send(row);

@@ -91,7 +91,8 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       void reply.header('content-security-policy', CSP);
       void reply.header('x-content-type-options', 'nosniff');
       void reply.header('x-frame-options', 'DENY');
-      void reply.header('referrer-policy', 'no-referrer');
+      // Not no-referrer: under it Chromium sends `Origin: null` with a form post, which the CSRF check refuses.
+      void reply.header('referrer-policy', 'same-origin');
     });
     scope.addHook('onRequest', (request, reply) => gate(context, sessions, request, reply));
     scope.addHook('preHandler', (request, reply) => checkCsrf(context, request, reply));
