@@ -59,3 +59,46 @@ export async function loginConsole(baseUrl: string, token = ADMIN_TOKEN): Promis
     },
   };
 }
+
+/** An open /console/events stream: the `row` events read so far (their data parsed). */
+export interface EventStream {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: rows are asserted field by field in tests
+  rows: any[];
+  /** The raw text read so far (comments and `retry:` included). */
+  text(): string;
+  close(): void;
+}
+
+/** Opens the console's Server-Sent Events stream with a session cookie and reads it in the background. */
+export async function openEvents(baseUrl: string, cookie: string, after?: number): Promise<EventStream> {
+  const controller = new AbortController();
+  const response = await fetch(`${baseUrl}/console/events${after === undefined ? '' : `?after=${after}`}`, {
+    headers: { cookie, accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  const stream: EventStream = { status: response.status, rows: [], text: () => raw, close: () => controller.abort() };
+  let raw = '';
+  let pending = '';
+  void (async () => {
+    try {
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        const text = decoder.decode(chunk, { stream: true });
+        raw += text;
+        pending += text;
+        let end = pending.indexOf('\n\n');
+        while (end !== -1) {
+          const event = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(event);
+          if (/^event: row$/m.test(event) && data !== null) stream.rows.push(JSON.parse(data[1]!));
+          end = pending.indexOf('\n\n');
+        }
+      }
+    } catch {
+      // Aborted by close(), or the server ended the stream.
+    }
+  })();
+  return stream;
+}
