@@ -13,7 +13,12 @@ describe('createLogFeed', () => {
   beforeEach(async () => {
     store = await harness.open();
     reads = 0;
-    const counted = { listLogs: (query: Parameters<Store['listLogs']>[0]) => (reads++, store.listLogs(query)) };
+    const counted = {
+      listLogs: (query: Parameters<Store['listLogs']>[0]) => {
+        reads++;
+        return store.listLogs(query);
+      },
+    };
     feed = createLogFeed({ store: counted, logger: pino({ level: 'silent' }), intervalMs: 20 });
   });
   afterEach(async () => {
