@@ -99,6 +99,12 @@ describe('console: login, session and headers', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^relay_console=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/);
   });
 
+  it('leaves /webhook as it was: a form-encoded alert is still read as text, and needs no session', async () => {
+    const answer = await rig.post(entry('A'), 'application/x-www-form-urlencoded');
+    expect(answer.status).toBe(200);
+    expect(answer.body.decision).toBe('forwarded');
+  });
+
   it('counts failed logins in the management API lockout, both ways', async () => {
     for (let i = 0; i < ADMIN_FAILURES_ALLOWED - 1; i++) expect((await postLogin(rig.relay.url, 'wrong-token-123')).status).toBe(401);
     // The tenth failure is an API call: the address is now locked out of both.
