@@ -45,6 +45,7 @@ export function createLogFeed(options: LogFeedOptions): LogFeed {
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
   let priming: Promise<void> | null = null;
+  let failing = false;
 
   /** Starts from the newest row: what came before, a subscriber reads itself. */
   const prime = () => {
@@ -79,9 +80,12 @@ export function createLogFeed(options: LogFeedOptions): LogFeed {
     timer = setTimeout(async () => {
       try {
         await look();
+        if (failing) options.logger.info('console live feed: reading the signal log again');
+        failing = false;
       } catch (error) {
-        // The database may be away for a moment: the next look tries again.
-        options.logger.warn({ err: error }, 'console live feed: could not read the signal log');
+        // The database may be away for a moment: the next look tries again. Said once, not every look.
+        if (!failing) options.logger.warn({ err: error }, 'console live feed: could not read the signal log');
+        failing = true;
       }
       timer = null;
       schedule();
