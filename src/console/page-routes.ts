@@ -103,9 +103,12 @@ export function registerPageRoutes(app: FastifyInstance, context: ConsoleContext
     });
   });
 
-  app.get('/console/users', async (request, reply) => {
+  app.get<{ Querystring: { edit?: string; notice?: string } }>('/console/users', async (request, reply) => {
     const users = (await store.listUsers()).map(userView);
-    return context.page(request, reply, 'users', { title: 'Users', users, form: {}, notice: noticeOf(request.query) });
+    // Edit: the form is filled with the user's name and paper mode; its key, URL and passphrase are never shown.
+    const editing = users.find((u) => u.relay_user === request.query.edit);
+    const form = editing === undefined ? {} : { relay_user: editing.relay_user, paper: editing.paper };
+    return context.page(request, reply, 'users', { title: 'Users', users, form, notice: noticeOf(request.query) });
   });
 }
 

@@ -230,6 +230,9 @@ describe('console: pages and changes', () => {
     const edited = await client.post('/console/users', { relay_user: 'amy', crosstrade_key: '', webhook_url: '', relay_secret: '', paper: 'on' });
     expect(edited.headers.get('location')).toBe('/console/users?notice=updated');
     expect(await rig.relay.store.getUser('amy')).toMatchObject({ crosstradeKey: 'amy-crosstrade-key-123456', relaySecret: amy?.relaySecret, paper: true });
+    const editForm = (await client.get('/console/users?edit=amy')).text;
+    expect(editForm).toContain('<input id="relay_user" name="relay_user" required maxlength="64" value="amy">');
+    expect(editForm).toContain('name="paper" value="on" checked');
     const page = await client.get('/console/users?notice=updated');
     expect(page.text).toContain('User updated.');
     expect(page.text).toContain('<code>****3456</code>');
