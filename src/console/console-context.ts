@@ -19,6 +19,8 @@ export interface ConsoleContext {
   signer(): Promise<SessionSigner | null>;
   /** The session the request's cookie holds (set by the console's auth hook), or null. */
   sessionOf(request: FastifyRequest): ConsoleSession | null;
+  /** The CSRF token of the request's session, or null without one. */
+  csrfOf(request: FastifyRequest): string | null;
   /** Sends a page: the layout with nav and the CSRF token when the request has a session. */
   page(request: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>;
   /** The request's source address, as the signal log and the lockout count it. */

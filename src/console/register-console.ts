@@ -40,6 +40,11 @@ export interface ConsoleOptions {
   feed?: LogFeed;
 }
 
+interface RequestSession {
+  session: ConsoleSession;
+  signer: SessionSigner;
+}
+
 /** Routes that answer without a session: the login form and the stylesheet and script (they show no data). */
 const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/console/login', '/console/assets/*']);
 
@@ -51,7 +56,8 @@ const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/console/login', '/console/
 export function registerConsole(app: FastifyInstance, options: ConsoleOptions): void {
   const feed = options.feed ?? createLogFeed({ store: options.store, logger: options.logger, now: options.now });
   const render = createRenderer(fileURLToPath(new URL('./views/', import.meta.url)));
-  const sessions = new WeakMap<FastifyRequest, ConsoleSession>();
+  // The session of each request, with the signer that read it: the token is read once per request.
+  const sessions = new WeakMap<FastifyRequest, RequestSession>();
   const adminToken = async () => (await options.adminToken()) || null;
   const signer = async (): Promise<SessionSigner | null> => {
     const token = await adminToken();
@@ -66,12 +72,14 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     failures: options.failures,
     feed,
     signer,
-    sessionOf: (request) => sessions.get(request) ?? null,
+    sessionOf: (request) => sessions.get(request)?.session ?? null,
+    csrfOf: (request) => {
+      const found = sessions.get(request);
+      return found === undefined ? null : found.signer.csrfToken(found.session);
+    },
     sourceOf: (request) => unmapIPv4(request.ip),
     async page(request, reply, view, data, status = 200) {
-      const session = sessions.get(request) ?? null;
-      const csrf = session === null ? null : (await signer())?.csrfToken(session);
-      const html = render(view, { notice: null, error: null, ...data, page: view, csrf: csrf ?? null });
+      const html = render(view, { notice: null, error: null, ...data, page: view, csrf: context.csrfOf(request) });
       return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
     },
   };
@@ -95,7 +103,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       void reply.header('referrer-policy', 'same-origin');
     });
     scope.addHook('onRequest', (request, reply) => gate(context, sessions, request, reply));
-    scope.addHook('preHandler', (request, reply) => checkCsrf(context, request, reply));
+    scope.addHook('preHandler', (request, reply) => checkCsrf(sessions, request, reply));
     // Open streams would hold close() until their clients leave.
     scope.addHook('preClose', async () => feed.close());
 
@@ -107,15 +115,16 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
 }
 
 /** The lockout, then the session: pages without one go to the login form, anything else gets 401. */
-async function gate(context: ConsoleContext, sessions: WeakMap<FastifyRequest, ConsoleSession>, request: FastifyRequest, reply: FastifyReply) {
+async function gate(context: ConsoleContext, sessions: WeakMap<FastifyRequest, RequestSession>, request: FastifyRequest, reply: FastifyReply) {
   const route = request.routeOptions.url ?? '';
   if (route === '/console/assets/*') return;
   if (await context.failures.isBlocked(context.sourceOf(request))) {
     context.logger.warn({ url: request.url, source: context.sourceOf(request) }, 'console request refused: too many failed attempts');
     return reply.code(429).type('text/plain; charset=utf-8').send('too many failed admin attempts from this address: try again in 15 minutes');
   }
-  const session = (await context.signer())?.read(request.cookies[SESSION_COOKIE.name], context.now()) ?? null;
-  if (session !== null) sessions.set(request, session);
+  const signer = await context.signer();
+  const session = signer?.read(request.cookies[SESSION_COOKIE.name], context.now()) ?? null;
+  if (signer !== null && session !== null) sessions.set(request, { session, signer });
   if (session !== null || PUBLIC_ROUTES.has(route)) return;
   if (request.method === 'GET' && route !== '/console/events' && route !== '/console/now.json') return reply.redirect('/console/login', 303);
   return reply.code(401).type('text/plain; charset=utf-8').send('log in to the console first');
@@ -125,16 +134,16 @@ async function gate(context: ConsoleContext, sessions: WeakMap<FastifyRequest, C
  * Every state-changing request: its Origin (when the browser sends one) must be this host, and
  * with a session it must carry the session's CSRF token. The cookie is SameSite=Strict as well.
  */
-async function checkCsrf(context: ConsoleContext, request: FastifyRequest, reply: FastifyReply) {
+async function checkCsrf(sessions: WeakMap<FastifyRequest, RequestSession>, request: FastifyRequest, reply: FastifyReply) {
   if (request.method === 'GET' || request.method === 'HEAD') return;
   const origin = request.headers.origin;
   if (origin !== undefined && hostOf(origin) !== request.host.toLowerCase()) return refuse(reply, 'cross-site request refused');
   if (request.headers['sec-fetch-site'] === 'cross-site') return refuse(reply, 'cross-site request refused');
-  const session = context.sessionOf(request);
-  if (session === null) return; // only the login form gets here without a session (the gate refused the rest)
+  const found = sessions.get(request);
+  if (found === undefined) return; // only the login form gets here without a session (the gate refused the rest)
   const body = request.body as Record<string, unknown> | undefined;
   const presented = body?._csrf ?? request.headers['x-csrf-token'];
-  if (!(await context.signer())?.checkCsrf(session, presented)) return refuse(reply, 'missing or wrong CSRF token: reload the page and try again');
+  if (!found.signer.checkCsrf(found.session, presented)) return refuse(reply, 'missing or wrong CSRF token: reload the page and try again');
 }
 
 function refuse(reply: FastifyReply, message: string) {
