@@ -7,6 +7,8 @@ import { rejectedRecord } from '../relay/rejected-record.js';
 import { limitWithin } from '../store/limit-within.js';
 import { isStoreBusyError, isStoreUnavailableError, type LimitRule } from '../store/store.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerConsole } from '../console/register-console.js';
+import { createAdminLockout } from './admin-lockout.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerWebhookRoute } from './routes/webhook.js';
 
@@ -114,7 +116,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Several instances share a PostgreSQL database: one that cannot reach it must leave the balancer.
   registerHealthRoute(app, now(), now, options.relay.store.kind === 'postgres' ? options.relay.store : null);
   registerWebhookRoute(app, options.relay);
+  // One count for the API and the console's login: guessing through either halts both.
   registerAdminRoutes(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now });
+  const failures = createAdminLockout(options.relay.store, now);
+  registerConsole(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now, failures });
   return app;
 }
 

@@ -37,8 +37,8 @@ export interface PositionRecord extends Ownership {
   updatedAt: number;
 }
 
-/** `pending`: decided and about to be sent; `unknown`: sent, outcome unknown. */
-export type LogDecision = Decision | 'pending';
+/** `pending`: decided and about to be sent; `unknown`: sent, outcome unknown; `admin`: a change made by hand in the console (issue 11). */
+export type LogDecision = Decision | 'pending' | 'admin';
 
 export interface SignalLogInput {
   time: number;
@@ -67,6 +67,10 @@ export interface LogQuery {
   decisions?: readonly LogDecision[];
   /** At or after this time (ms since the epoch). */
   since?: number;
+  /** Before this time (ms since the epoch). */
+  until?: number;
+  /** Rows with a greater id only (the console's live feed reads what is new since its last look). */
+  afterId?: number;
 }
 
 export interface LogOutcome {

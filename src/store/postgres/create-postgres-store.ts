@@ -768,6 +768,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
     // Times are whole ms: a bound between two of them is the next whole one.
     if (query.since !== undefined) add('time >= ?', Math.ceil(query.since));
+    if (query.until !== undefined) add('time < ?', Math.ceil(query.until));
+    if (query.afterId !== undefined) add('id > ?', Math.floor(query.afterId));
     if (query.decisions !== undefined) add('decision = ANY(?::text[])', query.decisions);
     return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
   };

@@ -212,10 +212,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     if (query.relayUser !== undefined) add('relay_user = ?', query.relayUser);
     if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
     if (query.since !== undefined) add('time >= ?', query.since);
+    if (query.until !== undefined) add('time < ?', query.until);
+    if (query.afterId !== undefined) add('id > ?', query.afterId);
     if (query.decisions !== undefined) add(`decision IN (${query.decisions.map(() => '?').join(', ') || 'NULL'})`, ...query.decisions);
     return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
   };
-  const isPlainQuery = (query: LogQuery) => query.relayId === undefined && query.decisions === undefined && query.since === undefined;
+  const isPlainQuery = (query: LogQuery) =>
+    query.relayId === undefined && query.decisions === undefined && query.since === undefined && query.until === undefined && query.afterId === undefined;
 
   const keyArgs = (key: PositionKey) => [key.accountGroup, accountKey(key.account), key.instrumentKey] as const;
   const readKey = (key: PositionKey) => q.getKey.get(...keyArgs(key)) ?? null;
