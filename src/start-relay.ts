@@ -161,7 +161,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `${config.tlsCert ? 'https' : 'http'}://${displayHost(config.host)}:${port}`;
-  logStartup(logger, config, port, options);
+  logStartup(logger, config, port, url, options);
   if (channels.length > 0) {
     logger.info({ channels: channels.map((c) => c.name), events: config.notifyEvents }, `notifications to ${channels.map((c) => c.name).join(', ')}`);
   }
@@ -232,7 +232,7 @@ function readTls(config: Config): TlsOptions | undefined {
   };
 }
 
-function logStartup(logger: Logger, config: Config, port: number, options: StartOptions): void {
+function logStartup(logger: Logger, config: Config, port: number, url: string, options: StartOptions): void {
   // Never the password of a database URL.
   const db = config.databaseUrl === undefined ? path.resolve(config.dbPath) : `PostgreSQL ${maskDatabaseUrl(config.databaseUrl)}`;
   const home = config.home;
@@ -256,6 +256,8 @@ function logStartup(logger: Logger, config: Config, port: number, options: Start
     logger.info(`database ${db}`);
   }
   logger.info(adminTokenLine(config, options));
+  // A new user looks for the console's address where the other addresses are.
+  logger.info(`web console: ${url}/ on this machine, log in with the admin token (from another machine only over TLS, see README "Console")`);
   const settingsFile = options.settingsFile?.path ?? (home ? path.join(home.dir, HOME_FILES.settings) : 'settings.env');
   const advice = tradingViewUrlAdvice({
     tls: config.tlsCert !== undefined,

@@ -35,6 +35,9 @@ describe('startRelay', () => {
       `data folder ${temp.dir} (set by RELAY_HOME); database ${path.join(temp.dir, 'trade_relay.db')}; settings file ${path.join(temp.dir, 'settings.env')} (none yet)`,
     );
     expect(msgs).toContain('admin token: RELAY_ADMIN_TOKEN from the environment (the token stored in the database is not accepted)');
+    expect(msgs).toContain(
+      `web console: http://127.0.0.1:${relay.port}/ on this machine, log in with the admin token (from another machine only over TLS, see README "Console")`,
+    );
     const warning = lines.find((l) => l.msg.startsWith(`no TradingView URL on port ${relay.port}`));
     expect(warning?.level).toBe(40);
     expect(warning?.msg).toContain('TradingView only delivers webhooks to ports 80 and 443. Start with --port 80');
