@@ -285,6 +285,19 @@ describe('console: pages and changes', () => {
     expect(until.text).toContain('data-live="0"');
   });
 
+  it("names what CrossTrade said apart from the relay's own time, and no CrossTrade for an alert that never reached it", async () => {
+    expect((await rig.post(entry('A'))).body.decision).toBe('forwarded');
+    expect((await rig.post('relay_user=bob; command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1;')).body.decision).toBe('rejected');
+    const client = await loginConsole(rig.relay.url);
+    const items = (await client.get('/console/log')).text.split('<li data-id=').slice(1);
+    const [rejected, forwarded] = items as [string, string];
+    expect(forwarded).toContain('<dt>CrossTrade</dt><dd class="meta">order answered HTTP 200</dd>');
+    expect(forwarded).toMatch(/<dt>Handled in<\/dt><dd class="latency">\d+(\.\d+)? ms<\/dd>/);
+    expect(rejected).toContain('missing relay_id');
+    expect(rejected).not.toContain('<dt>CrossTrade</dt>');
+    expect(rejected).toContain('<dt>Handled in</dt>');
+  });
+
   it('counts per strategy and shows what arbitration cost: the blocked entry, its shadow position and its owner', async () => {
     expect((await rig.post(entry('A'))).body.decision).toBe('forwarded');
     expect((await rig.post(alertText({ relayId: 'B', prev: 'flat', now: 'long', extra: 'market_position_size=2' }))).body.decision).toBe('blocked');

@@ -109,8 +109,16 @@
     const list = el('dl');
     const alertDd = el('dd');
     alertDd.append(el('pre', r.alert, 'alert'));
-    const meta = `${r.api_check ?? ''} ${r.upstream_status ?? ''} ${r.latency_ms === null ? '' : `${r.latency_ms} ms`}`;
-    list.append(el('dt', 'Reason'), el('dd', r.reason, 'reason'), el('dt', 'Alert (secrets removed)'), alertDd, el('dt', 'CrossTrade'), el('dd', meta, 'meta'));
+    list.append(el('dt', 'Reason'), el('dd', r.reason, 'reason'), el('dt', 'Alert (secrets removed)'), alertDd);
+    // What CrossTrade said, apart from the relay's own time: a rejected alert never reached CrossTrade.
+    const crosstrade = [
+      r.api_check === null ? '' : `position read: ${r.api_check}`,
+      r.upstream_status === null ? '' : `order answered HTTP ${r.upstream_status}`,
+    ]
+      .filter((part) => part !== '')
+      .join('; ');
+    if (crosstrade !== '') list.append(el('dt', 'CrossTrade'), el('dd', crosstrade, 'meta'));
+    if (r.latency_ms !== null) list.append(el('dt', 'Handled in'), el('dd', `${r.latency_ms} ms`, 'latency'));
     details.append(summary, list);
     li.append(details);
     return li;

@@ -62,6 +62,12 @@ describe('the console in a real browser', () => {
     await page.locator('#log-rows li', { hasText: 'swing-B' }).waitFor();
     expect(await page.locator('#log-rows li').count()).toBe(2);
     expect(await page.locator('#log-rows li').first().textContent()).toContain('blocked');
+    // Added by the page script: no CrossTrade line for an alert decided without it, the relay's time apart.
+    expect(await page.locator('#log-rows li', { hasText: 'swing-B' }).locator('dt').allTextContents()).toEqual([
+      'Reason',
+      'Alert (secrets removed)',
+      'Handled in',
+    ]);
 
     // Filter by decision; the row opens its reason and its alert.
     await page.selectOption('select[name=decision]', 'blocked');
