@@ -7,10 +7,12 @@ export interface RepeatGrouper {
 }
 
 /**
- * Groups repeats of one event on one key (event, relay_user, account, instrument): the first is
+ * Groups repeats of one event on one key (event, decision, relay_user, account, instrument): the first is
  * emitted at once; the repeats within `windowMs` of it become one message with their count and the
  * last one's facts, emitted when the window ends, and a new window opens while they keep coming.
- * A burst of 50 blocked alerts is two messages, not 50. `windowMs` 0: nothing is grouped.
+ * A burst of 50 blocked alerts is two messages, not 50. The decision is in the key because one event
+ * spans several (crosstrade_unreachable): the owner's failed exit must not wait a minute behind another
+ * strategy's blocked entry. `windowMs` 0: nothing is grouped.
  */
 export function createRepeatGrouper(windowMs: number, emit: (notification: Notification, count: number) => void): RepeatGrouper {
   const open = new Map<string, { repeats: number; last: Notification | null; timer: NodeJS.Timeout }>();
@@ -36,7 +38,7 @@ export function createRepeatGrouper(windowMs: number, emit: (notification: Notif
   return {
     offer(notification) {
       if (windowMs <= 0) return emit(notification, 1);
-      const key = JSON.stringify([notification.event, notification.relayUser, notification.account, notification.instrument]);
+      const key = JSON.stringify([notification.event, notification.decision, notification.relayUser, notification.account, notification.instrument]);
       const group = open.get(key);
       if (group === undefined) {
         open.set(key, { repeats: 0, last: null, timer: startTimer(key) });

@@ -78,6 +78,18 @@ describe('the notifier', () => {
     ]);
   });
 
+  it("does not hold an owner's failed exit behind another strategy's blocked entry of the same event and key", async () => {
+    const n = start({ groupWindowMs: 60_000 });
+    const unreachable = 'CrossTrade check failed (api-not-connected-408)';
+    n.alertDecided(notice({ relayId: 'B', decision: 'blocked', reason: `position-check-failed: owned by A, ${unreachable}` }));
+    n.alertDecided(notice({ relayId: 'A', signalType: 'exit', decision: 'failed', reason: 'forward-failed: upstream-http-408; nothing was placed' }));
+    await standIn.waitFor(2);
+    expect(payloads().map((p) => [p.event, p.relay_id, p.count])).toEqual([
+      ['crosstrade_unreachable', 'B', 1],
+      ['crosstrade_unreachable', 'A', 1],
+    ]);
+  });
+
   it('tells the repeats of a window when it ends, and opens a new one while they keep coming', async () => {
     const n = start({ groupWindowMs: 100 });
     for (let i = 0; i < 5; i += 1) n.alertDecided(notice({ relayId: `B${i}` }));
