@@ -1,3 +1,4 @@
+import { describeDoubt } from '../engine/describe-doubt.js';
 import { logView } from '../http/views.js';
 import { instrumentKey } from '../signal/instrument.js';
 import type { PositionRecord, SignalLogRecord, UserRecord } from '../store/store.js';
@@ -15,6 +16,8 @@ export interface NowRow {
   /** ms since the epoch: the page counts the hold down itself. */
   hold_until_ms: number;
   doubt: string | null;
+  /** The doubt in words (a code like `changed` told a trader nothing); null without one. */
+  doubt_text: string | null;
   last: ReturnType<typeof logView> | null;
 }
 
@@ -49,6 +52,7 @@ export function nowRows(positions: PositionRecord[], users: UserRecord[], recent
         opened_at: new Date(p.openedAt).toISOString(),
         hold_until_ms: p.holdUntil,
         doubt: p.doubt,
+        doubt_text: p.doubt === null ? null : `checked against CrossTrade before the next order: ${describeDoubt(p.doubt)}`,
         last: last === null ? null : logView(last),
       };
     })

@@ -1,4 +1,5 @@
 import { impliedSignal } from './classify.js';
+import { describeDoubt } from './describe-doubt.js';
 import type { DecideContext, Direction, Doubt, KeyRecord, Outcome, Ownership, PositionReading, Signal, Strategy, StrategyMark, Verdict } from './types.js';
 
 /** Signal types whose forward can open or add exposure: blocked, never dropped, when not sent. */
@@ -113,7 +114,7 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
     if (ctx.now < doubt.since + ctx.settings.fillGraceMs && (signal.type !== 'entry' || signal.resting || ctx.now < doubt.since)) {
       return notSent(
         signal,
-        `exit-settling: ${doubtText(doubt)}; CrossTrade's reading cannot be trusted for another ${Math.ceil((doubt.since + ctx.settings.fillGraceMs - ctx.now) / 1000)} s`,
+        `exit-settling: ${describeDoubt(doubt.kind)}; CrossTrade's reading cannot be trusted for another ${Math.ceil((doubt.since + ctx.settings.fillGraceMs - ctx.now) / 1000)} s`,
       );
     }
     const verdict = decideKey({ ...record, doubt: null }, signal, reading, ctx);
@@ -245,7 +246,7 @@ function doubtReason(record: KeyRecord, signal: Signal, isOwner: boolean): strin
     const size = sizeMismatch(signal, owner);
     if (size !== null) return `claim-mismatch: ${size}`;
   }
-  if (doubt !== null) return `record-uncertain: ${doubtText(doubt)}`;
+  if (doubt !== null) return `record-uncertain: ${describeDoubt(doubt.kind)}`;
   if (owner === null && (signal.type === 'exit' || signal.type === 'partial_exit' || signal.type === 'reversal')) {
     return `nobody-owns: ${withArticle(signal.type)} could close or reverse a position the relay did not open`;
   }
@@ -527,23 +528,6 @@ function strategyOf(s: Strategy): Strategy {
 /** The owner as the sender should read it: its relay_id, with its relay_user when that differs. */
 function describe(owner: Strategy, sender: Strategy): string {
   return owner.relayUser === sender.relayUser ? owner.relayId : `${owner.relayId} (relay_user ${owner.relayUser})`;
-}
-
-function doubtText(doubt: Doubt): string {
-  switch (doubt.kind) {
-    case 'in-flight':
-      return 'an order of this key is in flight';
-    case 'unknown-outcome':
-      return 'the outcome of the last order of this key is unknown';
-    case 'working-order':
-      return 'a LIMIT/STOP order of this key may still be working';
-    case 'working-exit':
-      return 'a LIMIT/STOP exit of this key may still be working';
-    case 'changed':
-      return 'the position was changed in a way the record cannot follow';
-    case 'closing':
-      return 'an exit of this key was just taken and may not have filled yet';
-  }
 }
 
 function withArticle(type: Signal['type']): string {

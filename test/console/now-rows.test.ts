@@ -68,4 +68,12 @@ describe('nowRows', () => {
       hold_until_ms: T + 10_000,
     });
   });
+
+  it('says in words why a record is in doubt (a bare code like `changed` told a trader nothing)', () => {
+    const rows = nowRows([{ ...position('bob', 'A', 'Sim101', 'ES'), doubt: 'changed' }, position('bob', 'B', 'Sim101', 'NQ')], [user('bob', 'g1')], [], T);
+    expect(rows.map((r) => [r.owner, r.doubt, r.doubt_text])).toEqual([
+      ['A', 'changed', 'checked against CrossTrade before the next order: the position was changed in a way the record cannot follow'],
+      ['B', null, null],
+    ]);
+  });
 });

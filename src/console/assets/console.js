@@ -50,7 +50,7 @@
     tr.append(cell('User', r.relay_user), cell('Account', r.account), cell('Instrument', r.instrument), cell('Owner', r.owner));
     const direction = cell('Direction');
     direction.append(el('span', r.quantity === null ? r.direction : `${r.direction} ${r.quantity}`, `dir-${r.direction}`));
-    if (r.doubt) direction.append(' ', el('span', r.doubt, 'doubt'));
+    if (r.doubt_text) direction.append(' ', el('span', r.doubt_text, 'doubt'));
     tr.append(direction, cell('Since', r.opened_at.replace('T', ' ').slice(0, 19)));
     const hold = cell('Hold left', holdLeft(r.hold_until_ms), 'hold');
     hold.dataset.until = String(r.hold_until_ms);
