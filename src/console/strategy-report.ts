@@ -7,6 +7,8 @@ export interface StrategyCounts {
   blocked: number;
   dropped: number;
   failed: number;
+  /** Refused before any decision (a bad field, a wrong relay_secret, ...): counted so the columns add up to the alerts. */
+  rejected: number;
 }
 
 export interface StrategyLine {
@@ -72,7 +74,7 @@ export function strategyReport(rows: SignalLogRecord[], todayStart: number): { s
 }
 
 function zero(): StrategyCounts {
-  return { alerts: 0, forwarded: 0, blocked: 0, dropped: 0, failed: 0 };
+  return { alerts: 0, forwarded: 0, blocked: 0, dropped: 0, failed: 0, rejected: 0 };
 }
 
 function count(counts: StrategyCounts, row: SignalLogRecord): void {
@@ -82,4 +84,5 @@ function count(counts: StrategyCounts, row: SignalLogRecord): void {
   else if (row.decision === 'blocked') counts.blocked++;
   else if (row.decision === 'dropped') counts.dropped++;
   else if (row.decision === 'failed') counts.failed++;
+  else if (row.decision === 'rejected') counts.rejected++;
 }

@@ -307,6 +307,7 @@ describe('console: pages and changes', () => {
     expect(cost).toContain('<td data-label="Strategy">bob / B</td>');
     expect(cost).toContain('<td data-label="It believed">long 2</td>');
     expect(cost).toContain('<td data-label="Blocked by">A</td>');
+    expect(page).toContain('<th>Period</th><th>Alerts</th><th>Forwarded</th><th>Blocked</th><th>Dropped</th><th>Failed</th><th>Rejected</th>');
     expect(page).toMatch(
       /bob<\/td>\s*<td data-label="Strategy"><a href="\/console\/log\?strategy=B&amp;user=bob">B<\/a><\/td>\s*<td data-label="Period">today<\/td>\s*<td data-label="Alerts">1<\/td><td data-label="Forwarded">0<\/td><td data-label="Blocked">1<\/td>/,
     );

@@ -31,6 +31,7 @@ describe('strategyReport', () => {
       row({ decision: 'failed', time: DAY - 1 }),
       row({ decision: 'dropped', time: DAY - 2 * 86_400_000 }),
       row({ decision: 'rejected', relayId: null }),
+      row({ decision: 'rejected', reason: 'wrong relay_secret' }),
       row({ decision: 'admin', relayId: null }),
     ];
     const { strategies } = strategyReport(rows, DAY);
@@ -38,14 +39,14 @@ describe('strategyReport', () => {
       {
         relay_user: 'bob',
         relay_id: 'A',
-        today: { alerts: 1, forwarded: 1, blocked: 0, dropped: 0, failed: 0 },
-        week: { alerts: 3, forwarded: 1, blocked: 0, dropped: 1, failed: 1 },
+        today: { alerts: 2, forwarded: 1, blocked: 0, dropped: 0, failed: 0, rejected: 1 },
+        week: { alerts: 4, forwarded: 1, blocked: 0, dropped: 1, failed: 1, rejected: 1 },
       },
       {
         relay_user: 'bob',
         relay_id: 'B',
-        today: { alerts: 1, forwarded: 0, blocked: 1, dropped: 0, failed: 0 },
-        week: { alerts: 1, forwarded: 0, blocked: 1, dropped: 0, failed: 0 },
+        today: { alerts: 1, forwarded: 0, blocked: 1, dropped: 0, failed: 0, rejected: 0 },
+        week: { alerts: 1, forwarded: 0, blocked: 1, dropped: 0, failed: 0, rejected: 0 },
       },
     ]);
   });
