@@ -1,7 +1,7 @@
 // A CrossTrade stand-in over real HTTP: the webhook (`POST /v1/send/:a/:b`) and the positions API
 // (`GET /v1/api/...`), with faults to inject per surface. Used by tests, the bench and
 // `trade-relay crosstrade-sim`. Shapes follow docs/external-systems.md §2 and §3.
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBook, type SimMarketPosition, type SimPosition, type SimWorkingOrder } from './create-book.js';
@@ -60,7 +60,7 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** `http://127.0.0.1:PORT`, the API base URL (CROSSTRADE_API_URL). */
   url: string;
-  /** `${url}/v1/send/<opaque id>/<opaque token>` for the key (default: the first key). */
+  /** `${url}/v1/send/<opaque id>/<opaque token>` for the key (default: the first key); the same for a key at every start. */
   webhookUrl(key?: string): string;
   /** Every webhook POST, accepted or not. */
   received: ReceivedAlert[];
@@ -93,7 +93,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const paths = new Map<string, string>(); // key → `${id}/${token}`
   const keyByPath = new Map<string, string>();
   for (const key of keys) {
-    const path = `${randomBytes(6).toString('hex')}/${randomBytes(16).toString('hex')}`;
+    // Derived from the key, so a restarted simulator keeps the webhook URL a user was saved with.
+    const digest = createHash('sha256').update(`crosstrade-sim\u0000${key}`).digest('hex');
+    const path = `${digest.slice(0, 12)}/${digest.slice(12, 44)}`;
     paths.set(key, path);
     keyByPath.set(path, key);
   }
@@ -130,7 +132,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (fault.times !== undefined && --fault.times <= 0) webhookFault = null;
     const applied = fault.apply === true ? accept(body, pathKey) : null;
-    tell(body, fault.kind === 'status' ? fault.status : 0, `simulated ${fault.kind}${applied?.status === 200 ? ' (the order was applied)' : ''}`);
+    const what = fault.kind === 'status' && fault.status === 408 ? 'NinjaTrader not connected' : `simulated ${fault.kind}`;
+    tell(body, fault.kind === 'status' ? fault.status : 0, `${what}${applied?.status === 200 ? ' (the order was applied)' : ''}`);
     const later = (fn: () => void) => (fault.kind !== 'hang' && fault.delayMs ? void setTimeout(fn, fault.delayMs) : fn());
     if (fault.kind === 'status') {
       record.status = fault.status;

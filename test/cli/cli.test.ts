@@ -634,6 +634,19 @@ describe('crosstrade-sim', () => {
     expect(await exitCode(child)).toBe(0);
   });
 
+  it('answers 408 with --not-connected, as CrossTrade does while NinjaTrader is not connected', async () => {
+    const child = sandbox.spawn(['crosstrade-sim', '--port', '0', '--key', 'try-key-123', '--not-connected']);
+    let url = '';
+    await waitForLine(child, (l) => {
+      if (l.startsWith('CrossTrade simulator listening on ')) url = l.slice('CrossTrade simulator listening on '.length).trim();
+      return l.startsWith('NinjaTrader is not connected (--not-connected)');
+    });
+    const response = await fetch(`${url}/v1/api/positions`, { headers: { authorization: 'Bearer try-key-123' } });
+    expect(response.status).toBe(408);
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
+  });
+
   it('rejects a port out of range', async () => {
     const result = await sandbox.run(['crosstrade-sim', '--port', '65536']);
     expect(result).toEqual({

@@ -15,9 +15,9 @@ afterEach(async () => {
   await sim.close();
 });
 
-async function start(quiet = false): Promise<void> {
+async function start(quiet = false, notConnected = false): Promise<void> {
   lines = [];
-  sim = await runSimulator({ host: '127.0.0.1', port: 0, key: KEY, quiet, print: (line) => lines.push(line) });
+  sim = await runSimulator({ host: '127.0.0.1', port: 0, key: KEY, quiet, notConnected, print: (line) => lines.push(line) });
   lines.length = 0; // the start-up lines are tested in simulator.test.ts
 }
 
@@ -71,6 +71,35 @@ describe('crosstrade-sim output', () => {
     expect(book.working_orders).toEqual([
       expect.objectContaining({ account: 'Sim202', instrument: 'NQ 03-26', action: 'Buy', orderType: 'StopMarket', stopPrice: 20000 }),
     ]);
+  });
+
+  it("keeps a key's webhook URL when restarted (a saved user still reaches it), another key gets another", async () => {
+    await start(true);
+    const first = new URL(sim.webhookUrl(KEY)).pathname;
+    await sim.close();
+    await start(true);
+    expect(new URL(sim.webhookUrl(KEY)).pathname).toBe(first);
+    const other = await runSimulator({ host: '127.0.0.1', port: 0, key: 'another-key-81c2', quiet: true, print: () => undefined });
+    try {
+      expect(new URL(other.webhookUrl('another-key-81c2')).pathname).not.toBe(first);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('answers 408 on the API and the webhook with --not-connected, as CrossTrade does while NinjaTrader is not connected', async () => {
+    lines = [];
+    sim = await runSimulator({ host: '127.0.0.1', port: 0, key: KEY, notConnected: true, print: (line) => lines.push(line) });
+    expect(lines.at(-1)).toBe('NinjaTrader is not connected (--not-connected): the API and the webhook answer 408 until the simulator is restarted without it');
+    lines.length = 0;
+    const api = await fetch(`${sim.url}/v1/api/accounts/Sim101/positions`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect([api.status, await api.json()]).toEqual([408, { success: false, error: 'not_connected' }]);
+    expect(await send('command=PLACE; account=Sim101; instrument=ES 03-26; action=BUY; qty=1; order_type=MARKET; tif=DAY;')).toBe(408);
+    expect(lines.map((l) => l.replace(TIME, 'HH:MM:SS  '))).toEqual([
+      'HH:MM:SS  PLACE BUY 1 MARKET ES 03-26 on Sim101: refused 408 (NinjaTrader not connected)',
+      '          book: flat',
+    ]);
+    expect(sim.positions()).toEqual([]);
   });
 
   it.each([
