@@ -34,7 +34,10 @@ if (buildIsStale()) {
   if (process.env.npm_lifecycle_event === 'start' && fs.existsSync(tsc)) {
     console.error('trade-relay: the build in dist/ is older than src/: building it first (npm run build)');
     const build = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-    if (build.status !== 0) {
+    // As `npm run build` does: the console's templates and assets are read beside its compiled code.
+    const copy =
+      build.status === 0 ? spawnSync(process.execPath, [path.join(root, 'scripts', 'copy-console-files.mjs')], { stdio: 'inherit', cwd: root }) : build;
+    if (copy.status !== 0) {
       console.error('trade-relay: the build failed (above); fix it or run "npm install" again');
       process.exit(1);
     }

@@ -261,6 +261,26 @@ describe('commands as written (cases 4, 5)', () => {
     }
   });
 
+  it('`npm start` on a stale build compiles it as `npm run build` does, the console templates and assets included', async () => {
+    // A copy of the install folder without dist/ (a git pull without npm install): only npm start compiles.
+    const copy = path.join(sandbox.dir, 'install');
+    for (const name of ['bin', 'src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
+      fs.cpSync(path.join(REPO_ROOT, name), path.join(copy, name), { recursive: true });
+    }
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    const child = spawn(process.execPath, [path.join(copy, 'bin', 'trade-relay.js'), 'list-users'], {
+      env: { ...homeEnv(path.join(sandbox.dir, 'home')), npm_lifecycle_event: 'start' },
+      cwd: sandbox.dir,
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    await exitCode(child);
+    expect(err).toContain('building it first');
+    expect(fs.existsSync(path.join(copy, 'dist', 'cli', 'main.js'))).toBe(true);
+    expect(fs.readdirSync(path.join(copy, 'dist', 'console', 'views'))).toContain('login.eta');
+    expect(fs.readdirSync(path.join(copy, 'dist', 'console', 'assets')).sort()).toEqual(['console.css', 'console.js']);
+  }, 60_000);
+
   it('`npm start --port 80` (no --) says how to write it', async () => {
     const result = await sandbox.run(['start', '80'], { env: { ...sandbox.env, npm_lifecycle_event: 'start' } });
     expect(result).toEqual({
