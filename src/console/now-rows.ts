@@ -23,7 +23,7 @@ export interface NowRow {
 
 /**
  * The Now page's rows (issue 11): every owned key with the newest of `recentLogs` (newest first)
- * on the same account group, account and instrument. Users of one CrossTrade key trade the same
+ * on the same account group, account and instrument, rejected alerts left out. Users of one CrossTrade key trade the same
  * accounts (store/account-group.ts), so a decision on another of them counts.
  */
 export function nowRows(positions: PositionRecord[], users: UserRecord[], recentLogs: SignalLogRecord[], now: number): NowRow[] {
@@ -35,6 +35,8 @@ export function nowRows(positions: PositionRecord[], users: UserRecord[], recent
       : `${groupOf.get(user) ?? user}\u0000${account.toLowerCase()}\u0000${instrumentKey(instrument, year) ?? instrument.toUpperCase()}`;
   const latest = new Map<string, SignalLogRecord>();
   for (const row of recentLogs) {
+    // A rejected alert was refused before any arbitration: not a decision on the key.
+    if (row.decision === 'rejected') continue;
     const key = keyOf(row.relayUser, row.account, row.instrument);
     if (key !== null && !latest.has(key)) latest.set(key, row);
   }

@@ -76,4 +76,10 @@ describe('nowRows', () => {
       ['B', null, null],
     ]);
   });
+
+  it('leaves a rejected alert out of the last decision: it was refused before any arbitration', () => {
+    const logs = [log('bob', 'B', 'Sim101', 'ES 03-26', 'rejected'), log('bob', 'A', 'Sim101', 'ES 03-26', 'forwarded')];
+    const [row] = nowRows([position('bob', 'A', 'Sim101', 'ES')], [user('bob', 'g1')], logs, T);
+    expect([row?.last?.relay_id, row?.last?.decision]).toEqual(['A', 'forwarded']);
+  });
 });
