@@ -76,7 +76,9 @@ export function registerActionRoutes(app: FastifyInstance, context: ConsoleConte
     });
     await recordAdminAction(store, { action: `user ${outcome}`, relayUser: body.relay_user, source: context.sourceOf(request), time: context.now() });
     context.logger.info({ relay_user: body.relay_user, outcome, source: context.sourceOf(request) }, 'user saved in the console');
-    const notice = webhookUrlWarning(body.webhook_url) === null ? outcome : 'other-host';
+    // Paper mode is what the box says, for an existing user too: a switch to live must not pass unnoticed.
+    const switched = existing !== null && existing.paper !== (body.paper === true);
+    const notice = switched ? (body.paper === true ? 'now-paper' : 'now-live') : webhookUrlWarning(body.webhook_url) === null ? outcome : 'other-host';
     return reply.redirect(`/console/users?notice=${notice}`, 303);
   });
 

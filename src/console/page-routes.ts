@@ -18,6 +18,8 @@ const NOTICES: Readonly<Record<string, string>> = {
   'not-cleared': 'Nobody held that position any more: nothing was cleared.',
   created: 'User added.',
   updated: 'User updated.',
+  'now-live': 'User updated, and now live: its orders go to CrossTrade with its key (what it held in the paper book was released).',
+  'now-paper': "User updated, and now in paper mode: its orders go to the relay's paper book, not to CrossTrade (what it held live was released).",
   'other-host':
     "Saved. The webhook URL's host is not CrossTrade's (app.crosstrade.io): orders will go there; check that you copied the CrossTrade webhook URL.",
   removed: 'User removed, with the positions it owned.',

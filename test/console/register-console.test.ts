@@ -239,13 +239,18 @@ describe('console: pages and changes', () => {
     expect(amy?.relaySecret).toMatch(/^sha256:/);
     // Empty fields keep what the user has; paper is switched on.
     const edited = await client.post('/console/users', { relay_user: 'amy', crosstrade_key: '', webhook_url: '', relay_secret: '', paper: 'on' });
-    expect(edited.headers.get('location')).toBe('/console/users?notice=updated');
+    expect(edited.headers.get('location')).toBe('/console/users?notice=now-paper');
     expect(await rig.relay.store.getUser('amy')).toMatchObject({ crosstradeKey: 'amy-crosstrade-key-123456', relaySecret: amy?.relaySecret, paper: true });
     const editForm = (await client.get('/console/users?edit=amy')).text;
     expect(editForm).toContain('<input id="relay_user" name="relay_user" required maxlength="64" value="amy">');
     expect(editForm).toContain('name="paper" value="on" checked');
     const page = await client.get('/console/users?notice=updated');
     expect(page.text).toContain('User updated.');
+    // Typed in without Edit, the box unticked: the user goes live, and the page says so.
+    const live = await client.post('/console/users', { relay_user: 'amy', crosstrade_key: '', webhook_url: '', relay_secret: '' });
+    expect(live.headers.get('location')).toBe('/console/users?notice=now-live');
+    expect((await client.get('/console/users?notice=now-live')).text).toContain('User updated, and now live: its orders go to CrossTrade with its key');
+    expect((await rig.relay.store.getUser('amy'))?.paper).toBe(false);
     expect(page.text).toContain('<code>****3456</code>');
     for (const secret of ['amy-crosstrade-key-123456', 'secret-path', 'amy-passphrase-1', USER_KEY]) expect(page.text).not.toContain(secret);
     const bad = await client.post('/console/users', { relay_user: 'ann', crosstrade_key: 'short', webhook_url: 'https://app.crosstrade.io/v1/send/x' });
@@ -260,6 +265,7 @@ describe('console: pages and changes', () => {
     const actions = (await rig.relay.store.listLogs({ decisions: ['admin'], limit: 10 })).map((r) => `${r.relayUser}: ${r.reason}`);
     expect(actions).toEqual([
       'amy: user removed in the console from 127.0.0.1',
+      'amy: user updated in the console from 127.0.0.1',
       'amy: user updated in the console from 127.0.0.1',
       'amy: user created in the console from 127.0.0.1',
     ]);
