@@ -20,7 +20,9 @@ import {
   type UserRecord,
 } from '../store.js';
 import {
+  CLOSE_OWN_STATEMENT,
   CLOSE_STOPPED_STATEMENT,
+  FIND_OWN_STATEMENT,
   FIND_STOPPED_STATEMENT,
   HEARTBEAT_STATEMENT,
   type InstanceRow,
@@ -771,6 +773,15 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     });
   }
 
+  /** Closes what this instance leaves unfinished (see CLOSE_OWN_STATEMENT) and removes its registration, in one transaction. */
+  async function closeOwn(session: Session, reason: string): Promise<void> {
+    await retryingBusy(session, async () => {
+      const found = await session.query<{ groups: string[] }>(FIND_OWN_STATEMENT, [instance.id]);
+      const groups = found.rows[0]?.groups ?? [];
+      await transaction(session, { exclusive: groups, keys: [] }, () => session.query(CLOSE_OWN_STATEMENT, [instance.id, groups, reason]));
+    });
+  }
+
   // The heartbeat: one statement a beat on a connection of its own, which also says whether a
   // stopped instance left anything; then, when this instance sweeps, the sweep.
   let heartbeatTimer: NodeJS.Timeout | null = null;
@@ -1130,7 +1141,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       return Promise.race([pinging, bound(timeoutMs).then(() => false)]).catch(() => false);
     },
 
-    close: () =>
+    close: (interrupted) =>
       (closing ??= (async () => {
         cancelFlush();
         await stopHeartbeat();
@@ -1142,9 +1153,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
           report(new Error(`${queue.pending} alert outcome(s) could not be written before closing: ${(error as Error).message}`, { cause: error }));
         } finally {
           cancelFlush();
-          // Gone, not stopped: what it could not write is closed by the others at once. With the
-          // database away it stays registered, and is taken for stopped after the instance timeout.
-          if (!away)
+          // Gone, not stopped: what it could not write is closed by the others at once, or by
+          // itself when told why (a relay stopping). With the database away it stays registered,
+          // and is taken for stopped after the instance timeout.
+          if (!away && interrupted !== undefined) await call((session) => closeOwn(session, interrupted)).catch((error: unknown) => report(fail(error)));
+          else if (!away)
             await call((session) => session.query('DELETE FROM relay_instances WHERE id = $1', [instance.id]), Math.min(callTimeoutMs, 500)).catch(
               () => undefined,
             );

@@ -166,6 +166,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     closePending: db.prepare("UPDATE signal_log SET decision = 'unknown', reason = ? WHERE decision = 'pending'"),
     // The version stays: a process still running on the same file may yet settle its own order.
     closeInFlight: db.prepare("UPDATE key_records SET doubt = 'unknown-outcome' WHERE doubt = 'in-flight'"),
+    closeUnfinishedLog: db.prepare("UPDATE signal_log SET decision = 'unknown', reason = ? WHERE id = ? AND decision = 'pending'"),
+    closeUnfinishedKey: db.prepare(
+      "UPDATE key_records SET doubt = 'unknown-outcome' WHERE account_group = ? AND account_key = ? AND instrument_key = ? AND version = ? AND doubt = 'in-flight'",
+    ),
     // In batches, so a large prune never holds the write lock for long.
     pruneLogs: db.prepare('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < ? LIMIT 1000)'),
     pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM alert_fingerprints WHERE time < ? LIMIT 1000)'),
@@ -266,13 +270,29 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return version;
   };
 
+  // What this store left unfinished, for close(interrupted): the `pending` rows it wrote and the
+  // versions of the keys it put in flight, each forgotten once its outcome is written. Closing
+  // matches them on the database again (still pending, the same version), so nothing written by
+  // another process since is touched.
+  const unfinishedLogs = new Set<number>();
+  const unfinishedKeys = new Map<string, { key: PositionKey; version: number }>();
+  const closeUnfinished = db.transaction((reason: string) => {
+    for (const id of unfinishedLogs) q.closeUnfinishedLog.run(reason, id);
+    for (const { key, version } of unfinishedKeys.values()) q.closeUnfinishedKey.run(...keyArgs(key), version);
+  });
+
   const applySettlement = (s: Settlement) => {
     for (const { key, version, write } of s.keys) {
       // Conditional: only the state this alert wrote may be replaced by its outcome.
       const current = readKey(key)?.version ?? null;
       applyWrite(key, current === version ? write : { ...write, record: null }, current);
+      const id = keyArgs(key).join('\0');
+      if (unfinishedKeys.get(id)?.version === version) unfinishedKeys.delete(id);
     }
-    if (s.log !== null) q.completeLog.run({ id: s.log.id, ...s.log.outcome });
+    if (s.log !== null) {
+      q.completeLog.run({ id: s.log.id, ...s.log.outcome });
+      unfinishedLogs.delete(s.log.id);
+    }
   };
 
   const applyRefusal = (r: Refusal) => {
@@ -398,13 +418,16 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     const { value, writes, seen, log } = decide(views, earlier);
     const versions = keys.map((key, i) => {
       const write = writes[i] ?? null;
-      return write === null ? (views[i]?.version ?? null) : applyWrite(key, write, views[i]?.version ?? null);
+      const version = write === null ? (views[i]?.version ?? null) : applyWrite(key, write, views[i]?.version ?? null);
+      if (write?.record?.doubt?.kind === 'in-flight' && version !== null) unfinishedKeys.set(keyArgs(key).join('\0'), { key, version });
+      return version;
     });
     if (seen && identity !== null) {
       q.insertFingerprint.run(identity.fingerprint, time, 0);
       for (const key of keys) q.setLast.run(...keyArgs(key), identity.relayUser, identity.relayId, identity.fingerprint, time);
     }
     const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
+    if (logId !== null && log?.decision === 'pending') unfinishedLogs.add(logId);
     return { value, logId, versions };
   }
 
@@ -582,12 +605,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         return false;
       }
     },
-    close: () =>
+    close: (interrupted) =>
       (closing ??= (async () => {
         cancelFlush();
         try {
           // Another process may hold the lock for a moment: outcomes are worth a few more tries.
           await flushWithin(flushTimeoutMs);
+          if (interrupted !== undefined) closeUnfinished.immediate(interrupted);
         } catch (error) {
           options.onBackgroundError?.(
             new Error(`${queue.length} alert outcome(s) could not be written before closing: ${(error as Error).message}`, { cause: error }),

@@ -133,6 +133,39 @@ describe('PostgreSQL store errors', () => {
     }
   });
 
+  it('closes, when closing as interrupted, a decision whose call ran out of budget after its COMMIT had left', async () => {
+    const s = await open(db.url, { callTimeoutMs: 300 });
+    // `decide` is slow (it holds the event loop past the budget): the write and the COMMIT go out
+    // at once after it, the call's timer fires before their answer, the caller hears "unavailable"
+    // and the server commits anyway: a `pending` row and a key in flight nobody will settle.
+    const slow = writing([write(record(A, 'in-flight'))], { log: log({ decision: 'pending' }) });
+    const failed = await timed(
+      s.arbitrate(
+        [key],
+        A,
+        (views, earlier) => {
+          const until = Date.now() + 400;
+          while (Date.now() < until);
+          return slow(views, earlier);
+        },
+        null,
+      ),
+    );
+    expect(isStoreUnavailableError(failed.error)).toBe(true);
+    const reader = await connectTo(db.url);
+    try {
+      const left = async () => (await reader.query('SELECT decision, reason FROM signal_log')).rows;
+      while ((await left()).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await left()).toEqual([{ decision: 'pending', reason: 'entry: nobody owns the position' }]);
+      await s.close('interrupted: the relay stopped');
+      expect(await left()).toEqual([{ decision: 'unknown', reason: 'interrupted: the relay stopped' }]);
+      expect((await reader.query('SELECT doubt, in_flight_instance FROM key_records')).rows).toEqual([{ doubt: 'unknown-outcome', in_flight_instance: null }]);
+      expect((await reader.query('SELECT id FROM relay_instances')).rows).toEqual([]);
+    } finally {
+      await reader.end();
+    }
+  });
+
   it('refuses to open on a port nobody listens on, fast, as unavailable, the password masked', async () => {
     const port = await closedPort();
     const { ms, error } = await timed(open(urlWith(port)));
