@@ -35,7 +35,7 @@ import { lockId } from './lock-id.js';
 import { maskDatabaseUrl } from './mask-database-url.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { createOutcomeQueue, type Queued } from './outcome-queue.js';
-import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from './rows.js';
+import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from '../rows.js';
 import { isBusyFailure, isPassingFailure, toStoreError } from './store-error.js';
 
 /**

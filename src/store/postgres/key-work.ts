@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
 import type { AlertIdentity, KeyView, KeyWrite, LogOutcome, PositionKey, Refusal, Settlement, SignalLogInput } from '../store.js';
-import { accountKey, type KeyRow, keyId, toKeyRecord } from './rows.js';
+import { accountKey, type KeyRow, keyId, toKeyRecord, toKeyRow } from '../rows.js';
 
 interface SenderRow {
   account_group: string;
@@ -115,7 +115,7 @@ export class KeyWork {
       this.rows.set(id, null);
       return null;
     }
-    const { owner, doubt } = record;
+    const { doubt } = record;
     const before = this.rows.get(id) ?? null;
     // An order in flight is its sender's: a record rewritten with the same doubt (the same time)
     // keeps whose it is, so the survivors close it only if that instance stops.
@@ -125,26 +125,7 @@ export class KeyWork {
         : before?.doubt === 'in-flight' && before.doubt_since === doubt.since
           ? (before.in_flight_instance ?? null)
           : this.instanceId;
-    const row: KeyRow = {
-      account_group: key.accountGroup,
-      account_key: accountKey(key.account),
-      instrument_key: key.instrumentKey,
-      account: key.account,
-      instrument,
-      owner_user: owner?.relayUser ?? null,
-      owner_id: owner?.relayId ?? null,
-      direction: owner?.direction ?? null,
-      quantity: owner?.quantity ?? null,
-      opened_at: owner?.openedAt ?? null,
-      claimed_at: owner?.claimedAt ?? null,
-      hold_until: owner?.holdUntil ?? null,
-      doubt: doubt?.kind ?? null,
-      doubt_since: doubt?.since ?? null,
-      closing_until: record.closingUntil ?? null,
-      updated_at: this.now(),
-      version: nextVersion(),
-      in_flight_instance: inFlightInstance,
-    };
+    const row: KeyRow = { ...toKeyRow(key, instrument, record, this.now(), nextVersion()), in_flight_instance: inFlightInstance };
     this.rows.set(id, row);
     return row.version;
   }
@@ -311,7 +292,7 @@ export class KeyWork {
       col(this.logs, (l) => l.latencyMs),
       col(this.logs, (l) => l.alert),
       col(upserts, (r) => ms(r.closing_until)),
-      col(upserts, (r) => r.in_flight_instance),
+      col(upserts, (r) => r.in_flight_instance ?? null),
       this.instanceId,
     ];
   }

@@ -1,5 +1,5 @@
 import type { PositionKey, Refusal, Settlement } from '../store.js';
-import { keyId } from './rows.js';
+import { keyId } from '../rows.js';
 
 export type Queued = { kind: 'settle'; settlement: Settlement } | { kind: 'refusal'; refusal: Refusal };
 

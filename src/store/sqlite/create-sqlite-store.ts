@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Direction, DoubtKind, KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
+import type { KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
 import { accountGroupOf } from '../account-group.js';
 import {
   type AlertIdentity,
@@ -16,16 +16,14 @@ import {
   type LogDecision,
   type LogQuery,
   type PositionKey,
-  type PositionRecord,
   type Refusal,
   type Settlement,
-  type SignalLogInput,
-  type SignalLogRecord,
   type Store,
   StoreBusyError,
   StoreUnavailableError,
   type UserRecord,
 } from '../store.js';
+import { accountKey, type KeyRow, type LogRow, rowKey, toKeyRecord, toKeyRow, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -53,53 +51,6 @@ export interface SqliteStoreOptions {
  * - `crash`: no fsync (`synchronous=NORMAL` alone): survives a crash of the relay, not of the machine.
  */
 export type Durability = 'power-cut' | 'full' | 'crash';
-
-interface KeyRow {
-  account_group: string;
-  account_key: string;
-  instrument_key: string;
-  account: string;
-  instrument: string;
-  owner_user: string | null;
-  owner_id: string | null;
-  direction: Direction | null;
-  quantity: number | null;
-  opened_at: number | null;
-  claimed_at: number | null;
-  hold_until: number | null;
-  doubt: DoubtKind | null;
-  doubt_since: number | null;
-  closing_until: number | null;
-  updated_at: number;
-  version: number;
-}
-
-interface UserRow {
-  relay_user: string;
-  crosstrade_key: string;
-  webhook_url: string;
-  relay_secret: string | null;
-  account_group: string;
-  paper: number;
-  created_at: string;
-  updated_at: string;
-}
-
-interface LogRow {
-  id: number;
-  time: number;
-  relay_user: string | null;
-  relay_id: string | null;
-  account: string | null;
-  instrument: string | null;
-  signal_type: SignalLogInput['signalType'];
-  decision: SignalLogInput['decision'];
-  reason: string;
-  api_check: string | null;
-  upstream_status: number | null;
-  latency_ms: number | null;
-  alert: string;
-}
 
 /** How soon `flush()` tries again while the database is busy or failing (ms). */
 const FLUSH_RETRY_MS = 50;
@@ -235,26 +186,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       return null;
     }
     const version = nextVersion();
-    const { owner, doubt } = record;
-    q.upsertKey.run({
-      account_group: key.accountGroup,
-      account_key: accountKey(key.account),
-      instrument_key: key.instrumentKey,
-      account: key.account,
-      instrument,
-      owner_user: owner?.relayUser ?? null,
-      owner_id: owner?.relayId ?? null,
-      direction: owner?.direction ?? null,
-      quantity: owner?.quantity ?? null,
-      opened_at: owner?.openedAt ?? null,
-      claimed_at: owner?.claimedAt ?? null,
-      hold_until: owner?.holdUntil ?? null,
-      doubt: doubt?.kind ?? null,
-      doubt_since: doubt?.since ?? null,
-      closing_until: record.closingUntil ?? null,
-      updated_at: now(),
-      version,
-    });
+    q.upsertKey.run(toKeyRow(key, instrument, record, now(), version));
     return version;
   };
 
@@ -712,44 +644,10 @@ function unavailableReason(code: string): string | null {
   return null;
 }
 
-function rowKey(row: KeyRow): PositionKey {
-  return { accountGroup: row.account_group, account: row.account, instrumentKey: row.instrument_key };
-}
-
-function toKeyRecord(row: KeyRow | null): KeyRecord {
-  if (row === null) return { owner: null, doubt: null };
-  const owner =
-    row.owner_user === null || row.owner_id === null || row.direction === null
-      ? null
-      : {
-          relayUser: row.owner_user,
-          relayId: row.owner_id,
-          direction: row.direction,
-          quantity: row.quantity,
-          openedAt: row.opened_at ?? 0,
-          claimedAt: row.claimed_at ?? 0,
-          holdUntil: row.hold_until ?? 0,
-        };
-  const doubt = row.doubt === null ? null : { kind: row.doubt, since: row.doubt_since ?? 0 };
-  return row.closing_until === null ? { owner, doubt } : { owner, doubt, closingUntil: row.closing_until };
-}
-
-function toPositionRecord(row: KeyRow): PositionRecord[] {
-  const { owner, doubt } = toKeyRecord(row);
-  if (owner === null) return [];
-  return [
-    { ...owner, account: row.account, instrumentKey: row.instrument_key, instrument: row.instrument, doubt: doubt?.kind ?? null, updatedAt: row.updated_at },
-  ];
-}
-
 function inBatches(deleteBatch: () => number): number {
   let total = 0;
   for (let n = deleteBatch(); n > 0; n = deleteBatch()) total += n;
   return total;
-}
-
-export function accountKey(account: string): string {
-  return account.toLowerCase();
 }
 
 function migrate(db: Database.Database): void {
@@ -877,35 +775,4 @@ function createPrivateFile(file: string): void {
   if (file === ':memory:' || fs.existsSync(file)) return;
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.closeSync(fs.openSync(file, 'a', 0o600));
-}
-
-function toUserRecord(row: UserRow): UserRecord {
-  return {
-    relayUser: row.relay_user,
-    crosstradeKey: row.crosstrade_key,
-    webhookUrl: row.webhook_url,
-    relaySecret: row.relay_secret,
-    accountGroup: row.account_group,
-    paper: row.paper === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toLogRecord(row: LogRow): SignalLogRecord {
-  return {
-    id: row.id,
-    time: row.time,
-    relayUser: row.relay_user,
-    relayId: row.relay_id,
-    account: row.account,
-    instrument: row.instrument,
-    signalType: row.signal_type,
-    decision: row.decision,
-    reason: row.reason,
-    apiCheck: row.api_check,
-    upstreamStatus: row.upstream_status,
-    latencyMs: row.latency_ms,
-    alert: row.alert,
-  };
 }

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/create-postgres-store.js';
 import { lockId } from '../../../src/store/postgres/lock-id.js';
-import { keyId } from '../../../src/store/postgres/rows.js';
+import { keyId } from '../../../src/store/rows.js';
 import { isStoreBusyError, isStoreUnavailableError, type Store, StoreBusyError, StoreUnavailableError } from '../../../src/store/store.js';
 import { closedPort } from '../../helpers/closed-port.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';

@@ -1,8 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UserRecord } from '../../../src/store/store.js';
 import { createPostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/create-postgres-store.js';
-import type { ArbitrationPlan, Store } from '../../../src/store/store.js';
+import type { ArbitrationPlan, Store, UserRecord } from '../../../src/store/store.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { A, B, BOB_KEY, emptyTables, GROUP, identity, key, log, look, record, T0, write, writing } from './fixtures.js';
 
