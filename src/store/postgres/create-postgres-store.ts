@@ -296,10 +296,16 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         pipeline: async (queries) => {
           if (finished) throw new Error('Client was closed and is not queryable');
           const lent = await connection();
-          // Submitted in one go, in order: the driver writes them all before the first answer.
-          const sent = queries.map((q) =>
-            typeof q === 'string' ? lent.query(q) : lent.query(q.values === undefined ? q : { ...q, values: q.values.map(clean) }),
-          );
+          // Submitted in one go, in order: the driver writes them all before the first answer, and
+          // the socket is corked meanwhile so they leave in one write.
+          const stream = (lent as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+          stream?.cork?.();
+          let sent: Promise<QueryResult>[];
+          try {
+            sent = queries.map((q) => (typeof q === 'string' ? lent.query(q) : lent.query(q.values === undefined ? q : { ...q, values: q.values.map(clean) })));
+          } finally {
+            stream?.uncork?.();
+          }
           const settled = await Promise.allSettled(sent);
           const failed = settled.find((s) => s.status === 'rejected');
           if (failed !== undefined) throw failed.reason;
