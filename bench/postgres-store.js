@@ -37,7 +37,7 @@ function kindOf(query) {
   const text = typeof query === 'string' ? query : (query?.text ?? '');
   if (name === 'relay-user') return 'user';
   if (name === 'relay-load') return 'load';
-  if (name === 'relay-write') return 'write';
+  if (name?.startsWith('relay-write')) return 'write';
   if (text.startsWith('BEGIN')) return 'begin';
   if (text === 'COMMIT') return 'commit';
   return 'other';

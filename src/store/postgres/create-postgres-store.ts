@@ -29,7 +29,7 @@ import {
   LIST_INSTANCES_STATEMENT,
   toInstanceRecord,
 } from './instances.js';
-import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms, WRITE_STATEMENT } from './key-work.js';
+import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms } from './key-work.js';
 import { createKeyGates } from './key-gates.js';
 import { lockId } from './lock-id.js';
 import { maskDatabaseUrl } from './mask-database-url.js';
@@ -1260,7 +1260,7 @@ function loadQuery(keys: readonly PositionKey[], read: LoadRead): QueryConfig {
 }
 
 function writeQuery(work: KeyWork): QueryConfig {
-  return { name: 'relay-write', text: WRITE_STATEMENT, values: work.writeParams() };
+  return work.writeQuery();
 }
 
 /** What a transaction locks: `first` (a lock only one kind of work takes, before all others), account groups whole, keys. */
