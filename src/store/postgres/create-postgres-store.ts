@@ -120,6 +120,8 @@ interface Session {
   deadline: number;
   /** The connection may be in an unknown state (a ROLLBACK failed): it is closed, not given back. */
   broken: boolean;
+  /** The call's budget ran out: its caller was told it failed, whatever the session still does. */
+  expired: boolean;
   /** Gives the connection back to the pool until the next query (never inside a transaction). */
   detach(): void;
 }
@@ -166,6 +168,8 @@ class EntryFailure extends Error {
 }
 
 const RESTARTS = 3;
+/** The reason a decision committed after its call gave up is logged with: its alert was answered 503, and nothing was sent. */
+const UNSEEN_COMMIT_REASON = 'database unavailable: decided after the database call had given up; the alert was refused (503) and nothing was sent';
 /** Users kept by arbitrateAs (all forgotten when full: a relay serves far fewer). */
 const USER_CACHE_SIZE = 10_000;
 
@@ -287,6 +291,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       const session: Session = {
         deadline: Date.now() + timeoutMs,
         broken: false,
+        expired: false,
         query: async (query, values) => {
           if (finished) throw new Error('Client was closed and is not queryable');
           const lent = await connection();
@@ -324,6 +329,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         if (finished) return;
         finished = true;
         session.broken = true;
+        session.expired = true;
         giveBack();
         reject(new StoreUnavailableError(`no answer within ${timeoutMs} ms`));
       }, timeoutMs);
@@ -435,6 +441,30 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     return (written?.rows[0] as { ids: number[] } | undefined)?.ids ?? [];
   }
 
+  /**
+   * `writeAndCommit` for a call whose caller may give up first. When the answer to the COMMIT is
+   * not seen (the call's budget ran out, the connection broke) the transaction may have committed
+   * while its caller heard a failure and sent nothing: what it left unfinished (a key in flight,
+   * a `pending` row) is queued to be closed, only where it is still as this work left it.
+   */
+  async function writeAndCommitSeen(session: Session, work: KeyWork): Promise<number[]> {
+    const unanswered = work.unanswered();
+    const closeLater = () => {
+      if (unanswered.keys.length === 0 && unanswered.logs.length === 0) return;
+      queue.push({ kind: 'void', unanswered });
+      scheduleFlush(retryMs);
+    };
+    try {
+      const ids = await writeAndCommit(session, work);
+      if (session.expired) closeLater();
+      return ids;
+    } catch (error) {
+      // The server's own error: the transaction did not commit.
+      if (!(error instanceof pg.DatabaseError)) closeLater();
+      throw error;
+    }
+  }
+
   /** Ends a failed transaction; a connection where that fails too is closed, not given back. */
   async function rollback(session: Session): Promise<void> {
     await session.query('ROLLBACK').catch(() => {
@@ -445,7 +475,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   const apply = (work: KeyWork, item: Queued) => {
     try {
       if (item.kind === 'settle') work.settle(item.settlement);
-      else work.refuse(item.refusal);
+      else if (item.kind === 'refusal') work.refuse(item.refusal);
+      else work.void(item.unanswered, UNSEEN_COMMIT_REASON);
     } catch (error) {
       throw new EntryFailure(error);
     }
@@ -485,7 +516,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         const work = new KeyWork(keys, loaded, arbitration?.sender ?? null, fingerprint, now, instance.id);
         for (const entry of claim.entries) apply(work, entry.item);
         if (arbitration === null) {
-          await writeAndCommit(session, work);
+          await writeAndCommitSeen(session, work);
         } else {
           const { keys: own, decide, identity } = arbitration;
           const views = own.map((key) => work.view(key));
@@ -505,7 +536,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             for (const key of own) work.setLast(key, identity, identity.fingerprint);
           }
           const logIndex = decision.log === null ? null : work.appendLog(decision.log);
-          const ids = await writeAndCommit(session, work);
+          const ids = await writeAndCommitSeen(session, work);
           result = { value: decision.value, logId: logIndex === null ? null : (ids[logIndex] ?? null), versions };
         }
       } catch (error) {

@@ -23,6 +23,16 @@ export interface LoadedKeys {
   fingerprint: FingerprintRow | null;
 }
 
+/**
+ * A decision whose write and COMMIT left but whose answer never came (its store call gave up
+ * first, or the connection broke): it may have committed. Its caller heard a failure and sent
+ * nothing, so what it left is closed later, matched on what it wrote (see KeyWork.void).
+ */
+export interface Unanswered {
+  keys: { key: PositionKey; version: number }[];
+  logs: SignalLogInput[];
+}
+
 /** Changes of one strategy's memory on one key; a field left undefined keeps what the row holds. */
 interface StrategyChange {
   key: PositionKey;
@@ -48,6 +58,7 @@ export class KeyWork {
   private readonly fingerprints = new Map<string, { decided: number | null; refused: number | null }>();
   private readonly logs: SignalLogInput[] = [];
   private readonly completions = new Map<number, LogOutcome>();
+  private readonly voided: { log: SignalLogInput; reason: string }[] = [];
 
   /**
    * @param keys every key this work may touch (read and locked by the caller)
@@ -184,6 +195,32 @@ export class KeyWork {
     return this.logs.length - 1;
   }
 
+  /**
+   * What this work's write would leave unfinished if it committed unseen: the keys it puts in
+   * flight (with their new versions) and the `pending` rows it logs.
+   */
+  unanswered(): Unanswered {
+    const keys: Unanswered['keys'] = [];
+    for (const [id, key] of this.changedRows) {
+      const row = this.rows.get(id) ?? null;
+      if (row?.doubt === 'in-flight') keys.push({ key, version: row.version });
+    }
+    return { keys, logs: this.logs.filter((l) => l.decision === 'pending') };
+  }
+
+  /**
+   * Closes what a decision committed unseen left (see Unanswered): each key still as it left it
+   * becomes of unknown outcome, each of its rows still `pending` is logged `blocked` with `reason`.
+   */
+  void(u: Unanswered, reason: string): void {
+    for (const { key, version } of u.keys) {
+      const row = this.row(key);
+      if (row === null || row.version !== version || row.doubt !== 'in-flight') continue;
+      this.writeRecord(key, row.instrument, { ...toKeyRecord(row), doubt: { kind: 'unknown-outcome', since: row.doubt_since ?? this.now() } });
+    }
+    for (const log of u.logs) this.voided.push({ log, reason });
+  }
+
   completeLog(id: number, outcome: LogOutcome): void {
     this.completions.set(id, outcome);
   }
@@ -212,7 +249,14 @@ export class KeyWork {
 
   /** Whether there is anything to write. */
   get empty(): boolean {
-    return this.changedRows.size === 0 && this.strategies.size === 0 && this.fingerprints.size === 0 && this.logs.length === 0 && this.completions.size === 0;
+    return (
+      this.changedRows.size === 0 &&
+      this.strategies.size === 0 &&
+      this.fingerprints.size === 0 &&
+      this.logs.length === 0 &&
+      this.completions.size === 0 &&
+      this.voided.length === 0
+    );
   }
 
   /**
@@ -287,6 +331,14 @@ export class KeyWork {
       col(completions, ([, o]) => o.reason),
       col(completions, ([, o]) => o.upstreamStatus),
       col(completions, ([, o]) => o.latencyMs),
+    ]);
+    add('voided', this.voided.length, () => [
+      col(this.voided, (v) => ms(v.log.time)),
+      col(this.voided, (v) => v.log.relayUser),
+      col(this.voided, (v) => v.log.relayId),
+      col(this.voided, (v) => v.log.alert),
+      col(this.voided, (v) => v.reason),
+      this.instanceId,
     ]);
     add('logged', this.logs.length, () => [
       col(this.logs, (l) => ms(l.time)),
@@ -373,6 +425,12 @@ const WRITE_PARTS = {
   UPDATE signal_log l SET decision = c.decision, reason = c.reason, upstream_status = c.status, latency_ms = c.latency
   FROM unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::integer[], ${$(5)}::float8[]) AS c(id, decision, reason, status, latency)
   WHERE l.id = c.id`,
+  // Rows are found by what was logged: a decision committed unseen never learnt its row's id.
+  voided: ($: (n: number) => string) => `
+  UPDATE signal_log l SET decision = 'blocked', reason = v.reason
+  FROM unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[]) AS v(t, u, r, al, reason)
+  WHERE l.decision = 'pending' AND l.instance_id = ${$(6)}::bigint AND l.time = v.t AND l.relay_user IS NOT DISTINCT FROM v.u
+    AND l.relay_id IS NOT DISTINCT FROM v.r AND l.alert = v.al`,
   logged: ($: (n: number) => string) => `
   INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert,
                           instance_id)
