@@ -1017,9 +1017,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       (await call((session) => inTurn(session, keys, () => decideWithRetries(session, { keys, sender, decide, identity }, null)))) as ArbitrationResult<T>,
 
     /**
-     * The user is read and `plan` chooses the keys before the transaction (an unknown user costs one
-     * query and no lock); under the locks the user and the account groups the plan listed are read
-     * again, and when either changed meanwhile the alert is planned again.
+     * `plan` chooses the keys before the transaction, with the user as this instance last read it
+     * (read now when it has none; an unknown user costs one query and no lock); under the locks the
+     * user and the account groups the plan listed are read again, and when either changed meanwhile
+     * the alert is planned again with what was read there. A plan that decides nothing on a
+     * remembered user is asked again on a fresh read: refusing is decided on the user as it is now.
      */
     arbitrateAs: <T>(
       relayUser: string,
