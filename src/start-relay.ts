@@ -9,7 +9,10 @@ import { createCrossTradeClient } from './crosstrade/client.js';
 import { createPaperCrossTrade } from './paper/create-paper-crosstrade.js';
 import { buildServer, type TlsOptions } from './http/build-server.js';
 import { createLogger, flatLineLogger, type Logger } from './log/logger.js';
+import { createChannels } from './notify/create-channels.js';
+import { createNotifier, type NotifierOptions } from './notify/create-notifier.js';
 import { ADMIN_TOKEN_SETTING, ensureAdminToken, recordAdminTokenSource } from './relay/admin-token.js';
+import { createApiBudget } from './relay/create-api-budget.js';
 import type { RelayDeps } from './relay/handle-alert.js';
 import { openStore } from './store/open-store.js';
 import { maskDatabaseUrl } from './store/postgres/mask-database-url.js';
@@ -39,6 +42,8 @@ export interface StartOptions {
   settingsFile?: { path: string; exists: boolean };
   /** This machine's network interfaces, for the TradingView URL (default os.networkInterfaces()). */
   interfaces?: ReturnType<typeof os.networkInterfaces>;
+  /** Tests: shorter grouping windows, retries and queues than the notifier's defaults. */
+  notify?: Pick<NotifierOptions, 'groupWindowMs' | 'queueCapacity' | 'retry' | 'closeTimeoutMs'>;
 }
 
 /** The composition root: store → CrossTrade client → HTTP server → listen. */
@@ -90,8 +95,9 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   }
   const stopCheckpointer = store.kind === 'sqlite' ? startCheckpointer(config.dbPath) : async () => undefined;
   for (const notice of options.notices ?? []) logger.warn(notice);
+  let interrupted = 0;
   try {
-    const interrupted = await store.closeInterruptedForwards(INTERRUPTED_REASON);
+    interrupted = await store.closeInterruptedForwards(INTERRUPTED_REASON);
     if (interrupted > 0)
       logger.warn({ count: interrupted }, 'alerts were being forwarded when the relay last stopped; their outcome is unknown (logged as unknown)');
     if (config.adminToken === undefined && (await ensureAdminToken(store)).generated) {
@@ -105,6 +111,9 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     await closeLog();
     throw error;
   }
+  // Notifications leave from their own queues, never on an alert's path (README, "Notifications").
+  const { channels, secrets } = createChannels(config);
+  const notifier = createNotifier({ channels, secrets, events: config.notifyEvents, logger, now, ...options.notify });
   const stopMaintenance = startMaintenance(store, logger, config, now);
   const crosstrade = createCrossTradeClient({
     apiBaseUrl: config.crosstradeApiUrl,
@@ -112,6 +121,8 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     forwardTimeoutMs: config.forwardTimeoutMs,
     positionCacheMs: config.positionCacheMs,
     now,
+    // RELAY_API_CALLS_PER_MIN=0: no budget kept (CrossTrade's 429 is then the only limit).
+    ...(config.apiCallsPerMin > 0 ? { spendApiCall: createApiBudget({ store, logger, now, callsPerMin: config.apiCallsPerMin }) } : {}),
   });
   const relay: RelayDeps = {
     store,
@@ -125,6 +136,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     decisionLogger: flatLineLogger(logger),
     now,
     dedupWindowMs: config.dedupSeconds * 1000,
+    notifier,
   };
   const app = buildServer({
     relay,
@@ -143,6 +155,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     await stopCheckpointer();
     await store.close();
     await crosstrade.close();
+    await notifier.close();
     await closeLog();
     throw error;
   }
@@ -150,6 +163,16 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `${config.tlsCert ? 'https' : 'http'}://${displayHost(config.host)}:${port}`;
   logStartup(logger, config, port, options);
+  if (channels.length > 0) {
+    logger.info({ channels: channels.map((c) => c.name), events: config.notifyEvents }, `notifications to ${channels.map((c) => c.name).join(', ')}`);
+  }
+  notifier.relayEvent('relay_started', `listening on port ${port}`);
+  if (interrupted > 0) {
+    notifier.relayEvent(
+      'reconcile_needed',
+      `${interrupted} alert(s) were being forwarded when the relay last stopped: their orders may have been placed; check the positions in NinjaTrader`,
+    );
+  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -171,6 +194,9 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
         // What is still unfinished then (a forward past the bound, a decision whose store call
         // timed out after its commit) is logged unknown now rather than left pending.
         await store.close(INTERRUPTED_REASON);
+        // Bounded: a channel that hangs holds the shutdown 2 s at most.
+        notifier.relayEvent('relay_stopped', 'the relay was stopped');
+        await notifier.close();
         logger.info('relay stopped');
         await closeLog();
       })()),

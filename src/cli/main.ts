@@ -13,6 +13,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerListUsers } from './commands/list-users.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMigrateDb } from './commands/migrate-db.js';
+import { registerNotifyTest } from './commands/notify-test.js';
 import { registerPositions } from './commands/positions.js';
 import { registerRemoveUser } from './commands/remove-user.js';
 import { registerService } from './commands/service.js';
@@ -36,6 +37,7 @@ function buildProgram(io: CliIo): Command {
   registerDoctor(program, io);
   registerTestAlert(program, io);
   registerMigrateDb(program, io);
+  registerNotifyTest(program, io);
   return program;
 }
 

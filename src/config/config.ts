@@ -1,9 +1,10 @@
-import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { isAllowSpec, parseAddressList } from './address-list.js';
 import { ConfigError } from './config-error.js';
 import { HOME_FILES, type Home } from './home.js';
+import { isSecureOrLocalUrl } from './is-secure-or-local-url.js';
+import { notifySchemaShape } from './notify-schema.js';
 
 /** TradingView cancels a webhook after 3 s (docs/external-systems.md §1.1); the two outbound calls must fit well inside it. */
 export const TRADINGVIEW_TIMEOUT_MS = 3000;
@@ -96,6 +97,8 @@ const configSchema = z
         'RELAY_TRUST_PROXY must list the proxy addresses, not "*" or a /0 range: any sender could then set X-Forwarded-For and pose as TradingView, past RELAY_WEBHOOK_ALLOW and the rate limit',
       ),
     rateLimitPerMin: integer(0, 1_000_000).default(600),
+    // CrossTrade's API budget per CrossTrade user (docs/external-systems.md §3.2): bursts of 20, refilled at this rate.
+    apiCallsPerMin: integer(0, 1_000_000).default(180),
     // 0 turns duplicate detection off: allowed as a deliberate choice, reported by configWarnings.
     dedupSeconds: integer(0, 3600)
       .default(30)
@@ -116,6 +119,7 @@ const configSchema = z
     tlsKey: z.string().optional(),
     tlsClientCa: z.string().optional(),
     tlsVerifyTradingView: flag.default(false),
+    ...notifySchemaShape,
   })
   // Runs even when another setting failed to parse, so that every problem is listed at once; a
   // rule is skipped only when one of its own settings is already reported.
@@ -130,6 +134,23 @@ const configSchema = z
         ['tlsVerifyTradingView', 'tlsCert'],
         c.tlsVerifyTradingView && c.tlsCert === undefined,
         'RELAY_TLS_VERIFY_TRADINGVIEW needs TLS: set RELAY_TLS_CERT and RELAY_TLS_KEY',
+      );
+      const telegram = [c.notifyTelegramToken, c.notifyTelegramChat];
+      rule(
+        ['notifyTelegramToken', 'notifyTelegramChat'],
+        telegram.includes(undefined) && !telegram.every((v) => v === undefined),
+        'RELAY_NOTIFY_TELEGRAM_TOKEN and RELAY_NOTIFY_TELEGRAM_CHAT go together: set both or neither',
+      );
+      const email = [c.notifySmtpUrl, c.notifyEmailTo];
+      rule(
+        ['notifySmtpUrl', 'notifyEmailTo'],
+        email.includes(undefined) && !email.every((v) => v === undefined),
+        'RELAY_NOTIFY_SMTP_URL and RELAY_NOTIFY_EMAIL_TO go together: set both or neither',
+      );
+      rule(
+        ['notifyEmailFrom', 'notifySmtpUrl'],
+        c.notifyEmailFrom !== undefined && c.notifySmtpUrl === undefined,
+        'RELAY_NOTIFY_EMAIL_FROM needs RELAY_NOTIFY_SMTP_URL',
       );
       rule(
         ['apiTimeoutMs', 'forwardTimeoutMs'],
@@ -170,6 +191,7 @@ const ENV_NAMES: Record<keyof z.infer<typeof configSchema>, string> = {
   webhookAllow: 'RELAY_WEBHOOK_ALLOW',
   trustProxy: 'RELAY_TRUST_PROXY',
   rateLimitPerMin: 'RELAY_RATE_LIMIT_PER_MIN',
+  apiCallsPerMin: 'RELAY_API_CALLS_PER_MIN',
   dedupSeconds: 'RELAY_DEDUP_SECONDS',
   durability: 'RELAY_DURABILITY',
   instanceTimeoutSeconds: 'RELAY_INSTANCE_TIMEOUT_SECONDS',
@@ -179,6 +201,16 @@ const ENV_NAMES: Record<keyof z.infer<typeof configSchema>, string> = {
   tlsKey: 'RELAY_TLS_KEY',
   tlsClientCa: 'RELAY_TLS_CLIENT_CA',
   tlsVerifyTradingView: 'RELAY_TLS_VERIFY_TRADINGVIEW',
+  notifyDiscordUrl: 'RELAY_NOTIFY_DISCORD_URL',
+  notifyDiscordApi: 'RELAY_NOTIFY_DISCORD_API',
+  notifyTelegramToken: 'RELAY_NOTIFY_TELEGRAM_TOKEN',
+  notifyTelegramChat: 'RELAY_NOTIFY_TELEGRAM_CHAT',
+  notifyTelegramApi: 'RELAY_NOTIFY_TELEGRAM_API',
+  notifyWebhookUrl: 'RELAY_NOTIFY_WEBHOOK_URL',
+  notifySmtpUrl: 'RELAY_NOTIFY_SMTP_URL',
+  notifyEmailTo: 'RELAY_NOTIFY_EMAIL_TO',
+  notifyEmailFrom: 'RELAY_NOTIFY_EMAIL_FROM',
+  notifyEvents: 'RELAY_NOTIFY_EVENTS',
 };
 
 /** The variable names a settings file may hold: the same as the environment's. */
@@ -263,21 +295,13 @@ export function configWarnings(config: Config): string[] {
     );
   }
   if (config.rateLimitPerMin === 0) warnings.push('RELAY_RATE_LIMIT_PER_MIN=0: /webhook has no rate limit');
+  if (config.apiCallsPerMin === 0)
+    warnings.push("RELAY_API_CALLS_PER_MIN=0: position reads are not held to CrossTrade's API budget (past it CrossTrade answers 429)");
   if (parseAddressList(config.webhookAllow).any) warnings.push('RELAY_WEBHOOK_ALLOW=*: /webhook accepts alerts from any address');
-  return warnings;
-}
-
-/** https anywhere; plain http only to a loopback host (the simulator, a local tunnel). */
-function isSecureOrLocalUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return true; // z.url reports it
+  if (config.notifyWebhookUrl !== undefined && !isSecureOrLocalUrl(config.notifyWebhookUrl)) {
+    warnings.push('RELAY_NOTIFY_WEBHOOK_URL is plain http off this machine: notifications (and any token in that URL) travel in clear');
   }
-  if (url.protocol !== 'http:') return true;
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+  return warnings;
 }
 
 /** `*` or a range with prefix 0 (0.0.0.0/0, ::/0): every address. Unreadable specs are reported elsewhere. */

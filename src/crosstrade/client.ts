@@ -11,6 +11,7 @@ import { Pool } from 'undici';
 import type { PositionReading } from '../engine/types.js';
 import {
   CrossTradeBadResponseError,
+  CrossTradeBudgetSpentError,
   CrossTradeError,
   CrossTradeHttpError,
   CrossTradeNetworkError,
@@ -31,6 +32,12 @@ export interface CrossTradeClientOptions {
   forwardTimeoutMs: number;
   /** How long a successful positions answer is reused per (key, account). Default 1000. */
   positionCacheMs?: number;
+  /**
+   * Takes one call from the CrossTrade user's API budget (docs/external-systems.md §3.2) before a
+   * position read goes out (a cached or shared answer takes none); false: spent, the read is not
+   * made and reads `unknown` with reason `api-budget-spent`. Default: no budget.
+   */
+  spendApiCall?: (apiKey: string) => Promise<boolean>;
   now?: () => number;
 }
 
@@ -136,7 +143,15 @@ export function createCrossTradeClient(options: CrossTradeClientOptions): CrossT
     // Stamped when asked, not when answered: the reading describes the account no later than
     // the request, so a request sent inside an owner's hold never counts as "after the hold".
     const askedAt = now();
-    const call = getPositions(account, apiKey)
+    const spend = options.spendApiCall;
+    const asked =
+      spend === undefined
+        ? getPositions(account, apiKey)
+        : spend(apiKey).then((allowed) => {
+            if (!allowed) throw new CrossTradeBudgetSpentError({ origin, account });
+            return getPositions(account, apiKey);
+          });
+    const call = asked
       .then((positions) => {
         const answer = { positions, takenAt: askedAt };
         pruneCache();

@@ -74,6 +74,21 @@ export class CrossTradeBadResponseError extends CrossTradeError {
   }
 }
 
+/**
+ * Not sent: the relay's share of CrossTrade's API budget for this CrossTrade user is spent
+ * (docs/external-systems.md §3.2). The reading counts as a failed check, as CrossTrade's own 429 would.
+ */
+export class CrossTradeBudgetSpentError extends CrossTradeError {
+  override name = 'CrossTradeBudgetSpentError';
+
+  constructor(context?: CrossTradeCallContext) {
+    super("CrossTrade API not called: this CrossTrade user's API budget is spent", API_BUDGET_SPENT, context);
+  }
+}
+
+/** The reason of a reading not taken because the API budget was spent. */
+export const API_BUDGET_SPENT = 'api-budget-spent';
+
 /** `api-not-connected-408` (NT8 / add-on not connected), `api-rate-limited-429`, else `api-http-<status>`. */
 export function httpReason(status: number): string {
   if (status === 408) return 'api-not-connected-408';

@@ -26,6 +26,8 @@ export function explainCode(code: string): string | null {
       return 'CrossTrade could not be reached: the position is unknown (check the network and CROSSTRADE_API_URL)';
     case 'api-bad-response':
       return 'CrossTrade answered something the relay cannot read: the position is unknown';
+    case 'api-budget-spent':
+      return "the relay spent this CrossTrade user's API budget (bursts of 20 calls, then RELAY_API_CALLS_PER_MIN, 3 a second by default), counted by every relay instance: the position could not be checked, so the alert was decided as on a failed check";
     case 'instrument-unreadable':
       return 'the relay cannot read the instrument name, so it cannot match it with CrossTrade positions';
     default:

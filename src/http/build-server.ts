@@ -4,9 +4,11 @@ import { parseAddressList, unmapIPv4 } from '../config/address-list.js';
 import type { Logger } from '../log/logger.js';
 import type { RelayDeps } from '../relay/relay-deps.js';
 import { rejectedRecord } from '../relay/rejected-record.js';
-import { isStoreBusyError, isStoreUnavailableError } from '../store/store.js';
-import { createRateLimiter } from './rate-limiter.js';
+import { limitWithin } from '../store/limit-within.js';
+import { isStoreBusyError, isStoreUnavailableError, type LimitRule } from '../store/store.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerConsole } from '../console/register-console.js';
+import { createAdminLockout } from './admin-lockout.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerWebhookRoute } from './routes/webhook.js';
 
@@ -34,7 +36,7 @@ export interface ServerOptions {
   webhookAllow: string;
   /** Proxy addresses whose X-Forwarded-For is believed ('' = none). */
   trustProxy: string;
-  /** Alerts per minute per source address on /webhook (0 = no limit). */
+  /** Alerts per minute per source address on /webhook (0 = no limit); counted by every instance on one PostgreSQL database together. */
   rateLimitPerMin: number;
   tls?: TlsOptions;
 }
@@ -114,21 +116,34 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Several instances share a PostgreSQL database: one that cannot reach it must leave the balancer.
   registerHealthRoute(app, now(), now, options.relay.store.kind === 'postgres' ? options.relay.store : null);
   registerWebhookRoute(app, options.relay);
+  // One count for the API and the console's login: guessing through either halts both.
   registerAdminRoutes(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now });
+  const failures = createAdminLockout(options.relay.store, now);
+  registerConsole(app, { store: options.relay.store, logger: options.logger, adminToken: options.adminToken, now, failures });
   return app;
 }
+
+/** The store's name of the per-source webhook limit (RELAY_RATE_LIMIT_PER_MIN). */
+export const WEBHOOK_LIMIT = 'webhook';
 
 /** Who may post alerts, checked before the body is read: allow-list, rate limit, TradingView's certificate. */
 function webhookGate(options: ServerOptions, now: () => number) {
   const allow = parseAddressList(options.webhookAllow);
-  const limiter = options.rateLimitPerMin > 0 ? createRateLimiter({ limit: options.rateLimitPerMin, windowMs: 60_000, now }) : null;
+  const rule: LimitRule = { kind: 'window', limit: options.rateLimitPerMin, windowMs: 60_000 };
+  const { store, logger } = options.relay;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isWebhook(request)) return;
     const source = unmapIPv4(request.ip);
     if (!allow.has(source))
       return refuseWebhook(options.relay, request, reply, 403, `source address ${source} is not allowed to send alerts (RELAY_WEBHOOK_ALLOW)`);
-    if (limiter !== null && !limiter.take(source)) {
-      return refuseWebhook(options.relay, request, reply, 429, `rate limit: more than ${options.rateLimitPerMin} alerts a minute from ${source}`);
+    if (options.rateLimitPerMin > 0) {
+      const taken = await limitWithin(store.takeLimit(WEBHOOK_LIMIT, source, rule, now()));
+      // A limit the database cannot answer in time lets the alert through: the rate limit is
+      // throttling, the arbitration (which refuses what it cannot decide) is the trading safety.
+      if ('error' in taken) logger.warn({ err: taken.error, source }, 'the webhook rate limit could not be checked in time: alert let through');
+      else if (!taken.value.allowed) {
+        return refuseWebhook(options.relay, request, reply, 429, `rate limit: more than ${options.rateLimitPerMin} alerts a minute from ${source}`);
+      }
     }
     if (options.tls?.verifyTradingView && !hasTradingViewCertificate(request)) {
       return refuseWebhook(options.relay, request, reply, 403, `no valid TradingView client certificate (CN "${TRADINGVIEW_CLIENT_CN}") from ${source}`);
@@ -156,6 +171,16 @@ async function refuseWebhook(relay: RelayDeps, request: FastifyRequest, reply: F
     relay.logger.error({ err: error }, 'could not write the signal-log row of a refused alert');
   }
   relay.logger.warn({ decision: 'rejected', status, reason, source: unmapIPv4(request.ip) }, 'alert refused');
+  relay.notifier?.alertDecided({
+    time: relay.now(),
+    relayUser: null,
+    relayId: null,
+    account: null,
+    instrument: null,
+    signalType: null,
+    decision: 'rejected',
+    reason,
+  });
   return reply.code(status).send({ decision: status >= 500 ? 'failed' : 'rejected', signal_type: null, reason });
 }
 

@@ -106,6 +106,8 @@ function rotating(destination: ReturnType<typeof pino.destination>, file: string
   };
   return {
     write(chunk: string) {
+      // A late line (a pool's idle client failing as the relay stops) must not throw once the file is closed.
+      if ((destination as { destroyed?: boolean }).destroyed === true) return;
       destination.write(chunk);
       bytes += Buffer.byteLength(chunk);
       if (bytes >= maxBytes) rotate();

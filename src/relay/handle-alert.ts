@@ -493,6 +493,16 @@ function reply(ctx: AlertContext, status: number, decision: Decision, reason: st
       : decision === 'blocked' || reason.includes('check the position in NinjaTrader')
         ? 'warn'
         : 'info';
+  ctx.deps.notifier?.alertDecided({
+    time: ctx.startedAt,
+    relayUser: alert.relayUser,
+    relayId: alert.relayId,
+    account: line.account,
+    instrument: alert.instrument,
+    signalType: signal.type,
+    decision,
+    reason,
+  });
   setImmediate(() => {
     try {
       // CrossTrade's answers in words (issue 8, case 8); the reason keeps the codes.
@@ -533,6 +543,16 @@ async function reject(
     { relay_user: alert?.relayUser ?? null, relay_id: alert?.relayId ?? null, decision: 'rejected', reason, latency_ms: latencyMs },
     'alert rejected',
   );
+  deps.notifier?.alertDecided({
+    time: startedAt,
+    relayUser: alert?.relayUser ?? null,
+    relayId: alert?.relayId ?? null,
+    account: alert?.accounts.join(',') || null,
+    instrument: alert?.instrument ?? null,
+    signalType: null,
+    decision: 'rejected',
+    reason,
+  });
   return { status, body: { decision: 'rejected', signal_type: null, reason } };
 }
 

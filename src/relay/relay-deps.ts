@@ -1,5 +1,6 @@
 import type { Decision, EngineSettings, PositionReading, SignalType } from '../engine/types.js';
 import type { Logger } from '../log/logger.js';
+import type { Notifier } from '../notify/create-notifier.js';
 import type { Store } from '../store/store.js';
 
 /** What the relay needs from CrossTrade (crosstrade/client.ts provides it). */
@@ -38,6 +39,8 @@ export interface RelayDeps {
   inFlight: Map<string, Promise<void>>;
   /** Alerts being handled (handleAlert adds and removes them): a relay stopping waits for them, within a bound. */
   handling?: Set<Promise<unknown>>;
+  /** Told every answer (README, "Notifications"); queues and returns at once. Absent: no notifications. */
+  notifier?: Pick<Notifier, 'alertDecided'>;
 }
 
 /** The request body as text; `json` when it came as application/json. */

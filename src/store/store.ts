@@ -37,8 +37,8 @@ export interface PositionRecord extends Ownership {
   updatedAt: number;
 }
 
-/** `pending`: decided and about to be sent; `unknown`: sent, outcome unknown. */
-export type LogDecision = Decision | 'pending';
+/** `pending`: decided and about to be sent; `unknown`: sent, outcome unknown; `admin`: a change made by hand in the console (issue 11). */
+export type LogDecision = Decision | 'pending' | 'admin';
 
 export interface SignalLogInput {
   time: number;
@@ -67,6 +67,10 @@ export interface LogQuery {
   decisions?: readonly LogDecision[];
   /** At or after this time (ms since the epoch). */
   since?: number;
+  /** Before this time (ms since the epoch). */
+  until?: number;
+  /** Rows with a greater id only (the console's live feed reads what is new since its last look). */
+  afterId?: number;
 }
 
 export interface LogOutcome {
@@ -174,6 +178,26 @@ export interface StoppedInstances {
   logs: number;
   /** Keys whose order in flight became of unknown outcome. */
   keys: number;
+}
+
+/**
+ * A rate limit's rule. `window`: at most `limit` events per fixed window of `windowMs`, the window
+ * starting at the first event after the last one ended (every event counts, refused ones too).
+ * `bucket`: a token bucket of `capacity` tokens refilled at `refillPerSecond`; a take spends its
+ * cost only when the bucket holds it.
+ */
+export type LimitRule = { kind: 'window'; limit: number; windowMs: number } | { kind: 'bucket'; capacity: number; refillPerSecond: number };
+
+/** What a limit says about one subject at one moment. */
+export interface LimitAnswer {
+  /** The take was counted within the limit (`takeLimit`), or one more would be (`limitReached`). */
+  allowed: boolean;
+  /** Events (window) or whole tokens (bucket) left. */
+  remaining: number;
+  /** How long (ms) until the subject is allowed again; 0 when allowed. */
+  retryAfterMs: number;
+  /** Events counted in the current window, or tokens spent from a full bucket (rounded up): 0 when nothing counts against the subject. */
+  used: number;
 }
 
 /**
@@ -286,6 +310,21 @@ export interface Store {
 
   getSetting(name: string): Promise<string | null>;
   setSetting(name: string, value: string): Promise<void>;
+
+  /**
+   * Rate limits (issue 10): counts one event (or spends `cost` tokens) of limit `name` for `subject`
+   * at `now` (ms since the epoch, the caller's clock) and answers whether it was within the rule.
+   * Limits are named by the caller, who passes the same rule for a name every time. PostgreSQL: one
+   * atomic statement on a row shared by every instance on the database; SQLite (one process): in
+   * memory, bounded, lost at a restart. A subject may be an address or a relay user, never a secret
+   * (hash a CrossTrade key first).
+   * @throws StoreBusyError, StoreUnavailableError (PostgreSQL)
+   */
+  takeLimit(name: string, subject: string, rule: LimitRule, now: number, cost?: number): Promise<LimitAnswer>;
+  /** What `takeLimit` of one event would answer, without counting it. */
+  limitReached(name: string, subject: string, rule: LimitRule, now: number): Promise<LimitAnswer>;
+  /** Forgets what limit `name` counted for `subject` (an admin's success clears its address's failures). */
+  resetLimit(name: string, subject: string): Promise<void>;
 
   /** Answers within `timeoutMs` whether the database takes a query (GET /health); never throws. */
   ping(timeoutMs: number): Promise<boolean>;

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 // type writes `npx trade-relay <command>`, as the README does.
 
 const repo = path.resolve(import.meta.dirname, '../..');
-const COMMANDS = 'start|add-user|admin-token|list-users|remove-user|positions|doctor|test-alert|clear-position|logs|crosstrade-sim|service|migrate-db';
+const COMMANDS =
+  'start|add-user|admin-token|list-users|remove-user|positions|doctor|test-alert|clear-position|logs|crosstrade-sim|service|migrate-db|notify-test';
 const BARE = new RegExp(`(?<![\\w/.-])(?<!npx )trade-relay (${COMMANDS})\\b`);
 
 function sourceFiles(dir: string): string[] {

@@ -43,12 +43,26 @@ describe('loadConfig', () => {
       webhookAllow: '52.89.214.238,34.212.75.30,54.218.53.128,52.32.178.7,127.0.0.0/8,::1',
       trustProxy: '',
       rateLimitPerMin: 600,
+      apiCallsPerMin: 180,
       dedupSeconds: 30,
       durability: 'power-cut',
       instanceTimeoutSeconds: 5,
       logRetentionDays: 90,
       logMaxMegabytes: 20,
       tlsVerifyTradingView: false,
+      notifyDiscordApi: 'https://discord.com',
+      notifyTelegramApi: 'https://api.telegram.org',
+      notifyEvents: [
+        'blocked',
+        'dropped',
+        'failed',
+        'rejected',
+        'stale_owner_cleared',
+        'reconcile_needed',
+        'crosstrade_unreachable',
+        'relay_started',
+        'relay_stopped',
+      ],
     });
   });
 
@@ -220,9 +234,12 @@ describe('loadConfig', () => {
 
   it('reports the protections a setting turns off on purpose', () => {
     expect(configWarnings(loadConfig({}))).toEqual([]);
-    expect(configWarnings(loadConfig({ RELAY_DEDUP_SECONDS: '0', RELAY_RATE_LIMIT_PER_MIN: '0', RELAY_WEBHOOK_ALLOW: '*' }))).toEqual([
+    expect(
+      configWarnings(loadConfig({ RELAY_DEDUP_SECONDS: '0', RELAY_RATE_LIMIT_PER_MIN: '0', RELAY_API_CALLS_PER_MIN: '0', RELAY_WEBHOOK_ALLOW: '*' })),
+    ).toEqual([
       'RELAY_DEDUP_SECONDS=0: copies of an alert are not recognised; only the position rules and the CrossTrade check stand between a resend and a second order',
       'RELAY_RATE_LIMIT_PER_MIN=0: /webhook has no rate limit',
+      "RELAY_API_CALLS_PER_MIN=0: position reads are not held to CrossTrade's API budget (past it CrossTrade answers 429)",
       'RELAY_WEBHOOK_ALLOW=*: /webhook accepts alerts from any address',
     ]);
   });

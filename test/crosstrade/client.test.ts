@@ -257,6 +257,38 @@ async function slowApi(delayMs: number, positions: unknown[]): Promise<{ url: st
   };
 }
 
+describe('readPosition within an API budget (spendApiCall)', () => {
+  it('spends one call per read that goes out, none for a shared or cached answer, and reads api-budget-spent without calling once spent', async () => {
+    const spent: string[] = [];
+    let left = 2;
+    const budgeted = createCrossTradeClient({
+      apiBaseUrl: sim.url,
+      apiTimeoutMs: API_TIMEOUT,
+      forwardTimeoutMs: FORWARD_TIMEOUT,
+      positionCacheMs: 1000,
+      now: () => clock,
+      spendApiCall: async (apiKey) => {
+        spent.push(apiKey);
+        return left-- > 0;
+      },
+    });
+    try {
+      await Promise.all(Array.from({ length: 5 }, () => budgeted.readPosition('Sim101', 'RTY', KEY)));
+      await budgeted.readPosition('Sim101', 'RTY', KEY);
+      expect([spent.length, sim.apiCalls]).toEqual([1, 1]);
+      expect(await budgeted.readPosition('Sim102', 'RTY', KEY)).toEqual({ kind: 'flat', takenAt: START });
+      const refused = await Promise.all([budgeted.readPosition('Sim103', 'RTY', KEY), budgeted.readPosition('Sim103', 'ES', KEY)]);
+      expect(refused).toEqual([
+        { kind: 'unknown', takenAt: START, reason: 'api-budget-spent' },
+        { kind: 'unknown', takenAt: START, reason: 'api-budget-spent' },
+      ]);
+      expect([spent.length, sim.apiCalls]).toEqual([3, 2]);
+    } finally {
+      await budgeted.close();
+    }
+  });
+});
+
 describe('readPosition with a deadline of its own (timeoutMs)', () => {
   const LONG_2 = { kind: 'open', takenAt: START, direction: 'long', quantity: 2, detail: 'Long 2 RTY 03-26' } as const;
   const book = [{ account: 'Sim101', instrument: 'RTY 03-26', marketPosition: 'Long', quantity: 2 }];

@@ -31,6 +31,14 @@ describe("CrossTrade's answers in words", () => {
     expect(explainCode(httpReason(status))).toBe(words);
   });
 
+  it("explains a check the relay's own API budget did not allow, in the reason the relay writes", () => {
+    const reason =
+      'position-check-failed: confirm: the account is checked for a position changed outside the relay; CrossTrade check failed (api-budget-spent)';
+    expect(explainReason(reason)).toBe(
+      "the relay spent this CrossTrade user's API budget (bursts of 20 calls, then RELAY_API_CALLS_PER_MIN, 3 a second by default), counted by every relay instance: the position could not be checked, so the alert was decided as on a failed check",
+    );
+  });
+
   it('explains timeouts and broken connections as an unknown outcome', () => {
     const timeout = outcomeForError(new Error('x'), true);
     expect(explainCode(timeout.ok ? '' : timeout.reason)).toBe('CrossTrade did not answer in time: outcome unknown, the order may have been placed');

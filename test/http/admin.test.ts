@@ -186,6 +186,33 @@ describe('management API without RELAY_ADMIN_TOKEN', () => {
       await rig.close();
     }
   });
+
+  it('counts guesses sent all at once each: no more than 10 are answered as anything but locked out', async () => {
+    const rig = await startTestRig();
+    try {
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => rig.admin('GET', '/users', undefined, `Bearer guess-${i}`)));
+      expect(answers.filter((a) => a.status === 401)).toHaveLength(10);
+      expect(answers.filter((a) => a.status === 429)).toHaveLength(20);
+      expect((await rig.admin('GET', '/users')).status).toBe(429);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('clears an address’s failed attempts when it sends the right token', async () => {
+    const rig = await startTestRig();
+    try {
+      for (let i = 0; i < 9; i++) expect((await rig.admin('GET', '/users', undefined, `Bearer wrong-${i}`)).status).toBe(401);
+      expect((await rig.admin('GET', '/users')).status).toBe(200);
+      for (let i = 0; i < 9; i++) expect((await rig.admin('GET', '/users', undefined, `Bearer wrong-again-${i}`)).status).toBe(401);
+      expect((await rig.admin('GET', '/users')).status).toBe(200);
+      // Still counted: ten in a row lock the address.
+      for (let i = 0; i < 10; i++) await rig.admin('GET', '/users', undefined, `Bearer wrong-third-${i}`);
+      expect((await rig.admin('GET', '/users')).status).toBe(429);
+    } finally {
+      await rig.close();
+    }
+  });
 });
 
 describe('secrets', () => {

@@ -25,6 +25,15 @@ describe('createLogger', () => {
     expect(fs.readFileSync(file, 'utf8')).toContain('"i":99');
   });
 
+  it('drops a line written after close instead of throwing (a pool error can arrive as the relay stops)', async () => {
+    const file = temp.file('late.log');
+    const { logger, close } = createLogger({ level: 'info', file, console: false });
+    logger.info('before');
+    await close();
+    expect(() => logger.error('a late line')).not.toThrow();
+    expect(fs.readFileSync(file, 'utf8')).not.toContain('a late line');
+  });
+
   it('redacts keys, tokens, webhook URLs and authorization headers wherever they are logged', async () => {
     const file = temp.file('redact.log');
     const { logger, close } = createLogger({ level: 'info', file, console: false });

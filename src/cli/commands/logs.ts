@@ -12,7 +12,7 @@ import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
 
 /** Every decision a row can hold, in the order the count line shows them. */
-const DECISIONS: readonly LogDecision[] = ['forwarded', 'blocked', 'dropped', 'rejected', 'failed', 'unknown', 'pending'];
+const DECISIONS: readonly LogDecision[] = ['forwarded', 'blocked', 'dropped', 'rejected', 'failed', 'unknown', 'pending', 'admin'];
 
 interface LogsOptions {
   limit: number;

@@ -2,15 +2,25 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { instrumentKey } from '../../signal/instrument.js';
 import type { Logger } from '../../log/logger.js';
-import type { Store } from '../../store/store.js';
+import { limitWithin } from '../../store/limit-within.js';
+import type { LimitRule, Store } from '../../store/store.js';
 import { unmapIPv4 } from '../../config/address-list.js';
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { checkAdminToken } from '../check-admin-token.js';
-import { createRateLimiter } from '../rate-limiter.js';
 import { clearPositionSchema, firstIssue, logsQuerySchema, newUserSchema, positionsQuerySchema, relayUserSchema, webhookUrlWarning } from '../schemas.js';
 import { logView, positionView, userView } from '../views.js';
 
 export const ADMIN_FAILURES_ALLOWED = 10;
+/**
+ * Guessing the token is slowed to a halt: after 10 failures in 15 minutes an address is refused
+ * until the window ends, even with the right token; a success clears its failures. Counted in the
+ * store, so on PostgreSQL by every instance together (failures on one lock the address out of all).
+ */
+export const ADMIN_LOCKOUT: { name: string; rule: LimitRule } = {
+  name: 'admin-failures',
+  rule: { kind: 'window', limit: ADMIN_FAILURES_ALLOWED, windowMs: 15 * 60_000 },
+};
+const LOCKOUT_UNANSWERED = 'the admin lockout cannot be checked (the database did not answer): try again shortly';
 
 export interface AdminOptions {
   store: Store;
@@ -24,19 +34,35 @@ export interface AdminOptions {
 export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions): void {
   const { store } = options;
 
-  // Guessing the token is slowed to a halt: after 10 failures an address is refused for 15 minutes.
-  const failures = createRateLimiter({ limit: ADMIN_FAILURES_ALLOWED, windowMs: 15 * 60_000, now: options.now });
+  const { name, rule } = ADMIN_LOCKOUT;
+  /** The lockout fails closed: a check the database cannot answer in time refuses the request (503). */
+  const unanswered = (reply: FastifyReply, error: unknown, url: string, source: string) => {
+    options.logger.error({ err: error, url, source }, 'admin request refused: the admin lockout could not be checked');
+    return reply.code(503).send({ error: LOCKOUT_UNANSWERED });
+  };
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (request, reply) => {
       const source = unmapIPv4(request.ip);
-      if (failures.isBlocked(source)) {
+      const check = checkAdminToken(request.headers.authorization, (await options.adminToken()) ?? undefined);
+      // A failure is counted before it is answered, in one atomic step: guesses sent all at once
+      // are each counted, and none past the tenth is answered as anything but locked out.
+      const answer = await limitWithin(
+        check === 'ok' ? store.limitReached(name, source, rule, options.now()) : store.takeLimit(name, source, rule, options.now()),
+      );
+      if ('error' in answer) return unanswered(reply, answer.error, request.url, source);
+      if (!answer.value.allowed) {
         options.logger.warn({ url: request.url, source }, 'admin request refused: too many failed attempts');
         return reply.code(429).send({ error: 'too many failed admin attempts from this address: try again in 15 minutes' });
       }
-      const check = checkAdminToken(request.headers.authorization, (await options.adminToken()) ?? undefined);
-      if (check === 'ok') return;
-      failures.take(source);
+      if (check === 'ok') {
+        // Only when there is something to clear: a success costs no write.
+        if (answer.value.used > 0) {
+          const reset = await limitWithin(store.resetLimit(name, source));
+          if ('error' in reset) options.logger.warn({ err: reset.error, source }, 'the failed admin attempts of this address could not be cleared');
+        }
+        return;
+      }
       options.logger.warn({ url: request.url, check, source }, 'admin request refused');
       const error =
         check === 'closed'

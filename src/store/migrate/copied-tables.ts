@@ -6,7 +6,7 @@ export interface CopiedTable {
   name: 'users' | 'key_records' | 'strategy_keys' | 'alert_fingerprints' | 'signal_log' | 'settings' | 'paper_books';
   /** As the summary shows it. */
   label: string;
-  /** Every column of the table, in both schemas (SQLite schema version 8, PostgreSQL version 2, apart from POSTGRES_ONLY). */
+  /** Every column of the table, in both schemas (SQLite schema version 8, PostgreSQL version 3, apart from POSTGRES_ONLY). */
   columns: readonly (readonly [name: string, type: ColumnType])[];
   /** The primary key: read in its order, so the signal log keeps its ids in order. */
   orderBy: string;
@@ -15,10 +15,11 @@ export interface CopiedTable {
 /**
  * What only PostgreSQL has, and no SQLite installation could fill: which live relay instance owns
  * an unfinished row (several instances, issue 10). Copied rows have no live instance; the first
- * relay started on the database closes what was left unfinished.
+ * relay started on the database closes what was left unfinished. And the shared rate limits: an
+ * SQLite relay keeps its limits in memory, so there is nothing to copy (they start afresh).
  */
 export const POSTGRES_ONLY = {
-  tables: ['relay_instances'],
+  tables: ['relay_instances', 'rate_limits'],
   columns: { signal_log: ['instance_id'], key_records: ['in_flight_instance'] } as Partial<Record<CopiedTable['name'], readonly string[]>>,
 } as const;
 

@@ -36,6 +36,7 @@ import { maskDatabaseUrl } from './mask-database-url.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { createOutcomeQueue, type Queued } from './outcome-queue.js';
 import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from '../rows.js';
+import { createSharedLimits } from './shared-limits.js';
 import { isBusyFailure, isPassingFailure, toStoreError } from './store-error.js';
 
 /**
@@ -882,6 +883,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
     // Times are whole ms: a bound between two of them is the next whole one.
     if (query.since !== undefined) add('time >= ?', Math.ceil(query.since));
+    if (query.until !== undefined) add('time < ?', Math.ceil(query.until));
+    if (query.afterId !== undefined) add('id > ?', Math.floor(query.afterId));
     if (query.decisions !== undefined) add('decision = ANY(?::text[])', query.decisions);
     return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
   };
@@ -892,8 +895,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     return total;
   };
 
+  const limits = createSharedLimits((text, values) => call(async (session) => (await session.query(text, values)).rows), report);
+
   return {
     kind: 'postgres',
+    ...limits,
 
     getUser: (relayUser) =>
       call(async (session) => {

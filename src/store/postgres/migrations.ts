@@ -100,6 +100,24 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE signal_log ADD COLUMN instance_id BIGINT;
   ALTER TABLE key_records ADD COLUMN in_flight_instance BIGINT;
   `,
+  // Version 3 (several instances): rate limits every instance counts in (the admin lockout, the
+  // per-source webhook limit, CrossTrade's API budget), one row per (limit, subject); see
+  // shared-limits.ts. A row past expires_at says nothing any more and is pruned. UNLOGGED: a take
+  // writes no WAL, so its commit waits for no flush (half the time of a logged upsert here, and no
+  // hot row held through an fsync); the price, counts lost when the server crashes and absent on a
+  // standby after a failover, is what the SQLite relay pays at every restart.
+  `
+  CREATE UNLOGGED TABLE rate_limits (
+    name       TEXT COLLATE "C" NOT NULL,
+    subject    TEXT COLLATE "C" NOT NULL,
+    since      BIGINT NOT NULL,
+    amount     DOUBLE PRECISION NOT NULL,
+    granted    BOOLEAN NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (name, subject)
+  );
+  CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
+  `,
 ];
 
 /** A database written by a newer relay: this one refuses to start on it rather than misread it. */

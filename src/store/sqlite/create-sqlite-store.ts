@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
 import { accountGroupOf } from '../account-group.js';
+import { createLocalLimits } from '../local-limits.js';
 import {
   type AlertIdentity,
   type ArbitrationDecision,
@@ -166,10 +167,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     if (query.relayUser !== undefined) add('relay_user = ?', query.relayUser);
     if (query.relayId !== undefined) add('relay_id = ?', query.relayId);
     if (query.since !== undefined) add('time >= ?', query.since);
+    if (query.until !== undefined) add('time < ?', query.until);
+    if (query.afterId !== undefined) add('id > ?', query.afterId);
     if (query.decisions !== undefined) add(`decision IN (${query.decisions.map(() => '?').join(', ') || 'NULL'})`, ...query.decisions);
     return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
   };
-  const isPlainQuery = (query: LogQuery) => query.relayId === undefined && query.decisions === undefined && query.since === undefined;
+  const isPlainQuery = (query: LogQuery) =>
+    query.relayId === undefined && query.decisions === undefined && query.since === undefined && query.until === undefined && query.afterId === undefined;
 
   const keyArgs = (key: PositionKey) => [key.accountGroup, accountKey(key.account), key.instrumentKey] as const;
   const readKey = (key: PositionKey) => q.getKey.get(...keyArgs(key)) ?? null;
@@ -438,8 +442,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   let closing: Promise<void> | null = null;
 
+  // One relay process per database file: its rate limits need no sharing (store.ts, takeLimit).
+  const limits = createLocalLimits();
+
   return {
     kind: 'sqlite',
+    ...limits,
     sync: () => (sync === null || !db.open ? Promise.resolve() : sync.run()),
     getUser: (relayUser) =>
       run(() => {

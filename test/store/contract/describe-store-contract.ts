@@ -4,6 +4,7 @@ import { describeCrashRecoveryContract } from './crash-recovery.contract.js';
 import { describeFingerprintsContract } from './fingerprints.contract.js';
 import { describeInstancesContract } from './instances.contract.js';
 import { describeLifecycleContract } from './lifecycle.contract.js';
+import { describeLimitsContract } from './limits.contract.js';
 import { describePositionsContract } from './positions.contract.js';
 import { describeQueueContract } from './queue.contract.js';
 import { describeSettingsContract } from './settings.contract.js';
@@ -36,5 +37,6 @@ export function describeStoreContract(harness: StoreHarness): void {
     describeSettingsContract(harness);
     describeCrashRecoveryContract(harness);
     describeInstancesContract(harness);
+    describeLimitsContract(harness);
   });
 }

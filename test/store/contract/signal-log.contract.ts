@@ -109,6 +109,15 @@ export function describeSignalLogContract(harness: StoreHarness): void {
       expect(await minutes({ relayId: 'B', limit: 1 })).toEqual([4]);
     });
 
+    it('lists rows before a time and after an id (the filters and live feed of the console)', async () => {
+      expect(await minutes({ until: Q0 + 2 * 60_000, limit: 10 })).toEqual([1, 0]);
+      expect(await minutes({ since: Q0 + 60_000, until: Q0 + 3 * 60_000, limit: 10 })).toEqual([2, 1]);
+      const ids = (await store.listLogs({ limit: 10 })).map((r) => r.id);
+      expect(await minutes({ afterId: ids[2]!, limit: 10 })).toEqual([4, 3]);
+      expect(await minutes({ afterId: ids[0]!, limit: 10 })).toEqual([]);
+      expect(await store.countLogs({ afterId: ids[2]!, relayId: 'B' })).toEqual({ failed: 1 });
+    });
+
     it('counts the matching rows per decision, whatever the limit', async () => {
       expect(await store.countLogs({})).toEqual({ forwarded: 1, blocked: 2, rejected: 1, failed: 1 });
       expect(await store.countLogs({ relayUser: 'alice', since: Q0 + 60_000 })).toEqual({ blocked: 1, rejected: 1, failed: 1 });

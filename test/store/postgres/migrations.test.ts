@@ -21,7 +21,7 @@ describe('PostgreSQL migrations', () => {
   it('migrates once when five instances start at once on an empty database', async () => {
     const stores = await Promise.all(Array.from({ length: 5 }, () => createPostgresStore(db.url)));
     try {
-      expect(MIGRATIONS).toHaveLength(2);
+      expect(MIGRATIONS).toHaveLength(3);
       expect(await raw(db.url, 'SELECT version FROM schema_version ORDER BY version')).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
       const tables = await raw<{ table_name: string }>(
         db.url,
@@ -31,6 +31,7 @@ describe('PostgreSQL migrations', () => {
         'alert_fingerprints',
         'key_records',
         'paper_books',
+        'rate_limits',
         'relay_instances',
         'schema_version',
         'settings',
@@ -57,6 +58,32 @@ describe('PostgreSQL migrations', () => {
       expect(await raw(db.url, 'SELECT applied_at FROM schema_version ORDER BY version')).toEqual(applied);
     } finally {
       await second.close();
+    }
+  });
+
+  it('brings a version 2 database (before the shared rate limits) to version 3, keeping what it holds', async () => {
+    const client = await connectTo(db.url);
+    try {
+      await client.query('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      for (const [i, step] of MIGRATIONS.slice(0, 2).entries()) {
+        await client.query(step);
+        await client.query('INSERT INTO schema_version (version) VALUES ($1)', [i + 1]);
+      }
+      await client.query(
+        "INSERT INTO users VALUES ('bob', 'kkkkkkkkkk', 'https://x.test/v1/send/a/b', NULL, 'group-1', false, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+      );
+    } finally {
+      await client.end();
+    }
+    const store = await createPostgresStore(db.url);
+    try {
+      expect(await raw(db.url, 'SELECT version FROM schema_version ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect((await store.getUser('bob'))?.crosstradeKey).toBe('kkkkkkkkkk');
+      const rule = { kind: 'window', limit: 1, windowMs: 60_000 } as const;
+      expect((await store.takeLimit('webhook', '192.0.2.1', rule, 1_000)).allowed).toBe(true);
+      expect((await store.takeLimit('webhook', '192.0.2.1', rule, 2_000)).allowed).toBe(false);
+    } finally {
+      await store.close();
     }
   });
 

@@ -1,0 +1,56 @@
+import type { Notification } from './notification.js';
+
+export interface RepeatGrouper {
+  offer(notification: Notification): void;
+  /** Emits every repeat not yet told, and stops the timers (shutdown). */
+  flush(): void;
+}
+
+/**
+ * Groups repeats of one event on one key (event, relay_user, account, instrument): the first is
+ * emitted at once; the repeats within `windowMs` of it become one message with their count and the
+ * last one's facts, emitted when the window ends, and a new window opens while they keep coming.
+ * A burst of 50 blocked alerts is two messages, not 50. `windowMs` 0: nothing is grouped.
+ */
+export function createRepeatGrouper(windowMs: number, emit: (notification: Notification, count: number) => void): RepeatGrouper {
+  const open = new Map<string, { repeats: number; last: Notification | null; timer: NodeJS.Timeout }>();
+
+  const endWindow = (key: string): void => {
+    const group = open.get(key);
+    if (group === undefined) return;
+    if (group.repeats === 0 || group.last === null) {
+      open.delete(key);
+      return;
+    }
+    emit(group.last, group.repeats);
+    group.repeats = 0;
+    group.last = null;
+    group.timer = startTimer(key);
+  };
+  const startTimer = (key: string): NodeJS.Timeout => {
+    const timer = setTimeout(() => endWindow(key), windowMs);
+    timer.unref();
+    return timer;
+  };
+
+  return {
+    offer(notification) {
+      if (windowMs <= 0) return emit(notification, 1);
+      const key = JSON.stringify([notification.event, notification.relayUser, notification.account, notification.instrument]);
+      const group = open.get(key);
+      if (group === undefined) {
+        open.set(key, { repeats: 0, last: null, timer: startTimer(key) });
+        return emit(notification, 1);
+      }
+      group.repeats += 1;
+      group.last = notification;
+    },
+    flush() {
+      for (const [key, group] of open) {
+        clearTimeout(group.timer);
+        if (group.repeats > 0 && group.last !== null) emit(group.last, group.repeats);
+        open.delete(key);
+      }
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ADMIN_TOKEN_SETTING, rotateAdminToken } from '../../src/relay/admin-token.js';
+import { loginConsole, openEvents, type EventStream } from '../helpers/console-client.js';
+import { entry, startTestRig, type TestRig } from '../helpers/start-test-relay.js';
+
+describe('console: live events', () => {
+  let rig: TestRig;
+  let streams: EventStream[];
+  beforeEach(async () => {
+    rig = await startTestRig();
+    streams = [];
+  });
+  afterEach(async () => {
+    for (const stream of streams) stream.close();
+    await rig.close();
+  });
+
+  const open = async (cookie: string, after?: number) => {
+    const stream = await openEvents(rig.relay.url, cookie, after);
+    streams.push(stream);
+    return stream;
+  };
+
+  it('streams each decision as it is made: the forward pending, then its outcome, to every browser', async () => {
+    const client = await loginConsole(rig.relay.url);
+    const first = await open(client.cookie, 0);
+    const second = await open(client.cookie, 0);
+    expect(first.status).toBe(200);
+    expect((await rig.post(entry('A'))).body.decision).toBe('forwarded');
+    expect((await rig.post(entry('B'))).body.decision).toBe('blocked');
+    for (const stream of [first, second]) {
+      await vi.waitFor(() => expect(stream.rows.map((r) => `${r.relay_id} ${r.decision}`)).toContain('B blocked'));
+      await vi.waitFor(() => expect(stream.rows.map((r) => `${r.relay_id} ${r.decision}`)).toContain('A forwarded'));
+      const blocked = stream.rows.find((r) => r.relay_id === 'B');
+      expect(blocked).toMatchObject({ relay_user: 'bob', signal_type: 'entry', reason: expect.stringContaining('owned by A') });
+      expect(blocked.alert).toContain('relay_id=B;');
+    }
+    expect(first.text()).toMatch(/^retry: 2000\n\n/);
+  });
+
+  it('sends a reconnecting browser the rows after the id it saw last', async () => {
+    expect((await rig.post(entry('A'))).body.decision).toBe('forwarded');
+    expect((await rig.post(entry('B'))).body.decision).toBe('blocked');
+    const [newest, older] = await rig.relay.store.listLogs({ limit: 2 });
+    const client = await loginConsole(rig.relay.url);
+    const stream = await open(client.cookie, older!.id);
+    await vi.waitFor(() => expect(stream.rows.map((r) => r.id)).toEqual([newest!.id]));
+  });
+
+  it('refuses a stream without a session, and ends the open streams when the relay closes', async () => {
+    const refused = await open('relay_console=1.x.y');
+    expect(refused.status).toBe(401);
+    const client = await loginConsole(rig.relay.url);
+    const stream = await open(client.cookie);
+    expect(stream.status).toBe(200);
+    await rig.relay.app.close();
+    await vi.waitFor(() => expect(stream.text()).toBe('retry: 2000\n\n'));
+  });
+});
+
+describe('console: a rotated admin token', () => {
+  it('ends every session: the old cookie is refused, a login with the new token works', async () => {
+    const rig = await startTestRig({ adminToken: undefined });
+    try {
+      const stored = (await rig.relay.store.getSetting(ADMIN_TOKEN_SETTING))!;
+      const client = await loginConsole(rig.relay.url, stored);
+      expect((await client.get('/console/now.json')).status).toBe(200);
+      const rotated = await rotateAdminToken(rig.relay.store);
+      expect((await client.get('/console/now.json')).status).toBe(401);
+      expect((await client.get('/')).headers.get('location')).toBe('/console/login');
+      const again = await loginConsole(rig.relay.url, rotated);
+      expect((await again.get('/console/now.json')).status).toBe(200);
+    } finally {
+      await rig.close();
+    }
+  });
+});
