@@ -25,10 +25,10 @@ const COMMITS = 300;
 /** What each statement of the store is, by its prepared name or its first word. */
 const KINDS = [
   ['user', 'read the user (own statement)'],
-  ['begin', 'BEGIN + advisory locks'],
+  ['begin', 'BEGIN + advisory locks (pipelined with the read)'],
   ['load', 'read the keys, marks, fingerprint'],
   ['write', 'write records, marks, fingerprint, log row'],
-  ['commit', 'COMMIT (waits for the WAL flush)'],
+  ['commit', 'COMMIT (pipelined behind the write; waits for the WAL flush)'],
   ['other', 'other (connection settings, rollback)'],
 ];
 
@@ -37,7 +37,7 @@ function kindOf(query) {
   const text = typeof query === 'string' ? query : (query?.text ?? '');
   if (name === 'relay-user') return 'user';
   if (name === 'relay-load') return 'load';
-  if (name === 'relay-write') return 'write';
+  if (name?.startsWith('relay-write')) return 'write';
   if (text.startsWith('BEGIN')) return 'begin';
   if (text === 'COMMIT') return 'commit';
   return 'other';
@@ -238,6 +238,7 @@ function instrument(Client) {
   // running the tail of a statement (its clean-up after the answer) when the answer is read, so a
   // statement's CPU is read up to the connection's next query, when the backend waits idle.
   const open = new Map();
+  const trips = new Map();
   const entry = (bucket, kind) => {
     if (!counted.has(bucket)) counted.set(bucket, { total: { n: 0, ms: 0 }, kinds: new Map() });
     const c = counted.get(bucket);
@@ -262,14 +263,25 @@ function instrument(Client) {
     const bucket = label();
     const kind = kindOf(query);
     if (withBackendCpu) open.set(this, { bucket, kind, ns: backendNs });
+    // A query sent while others of the same connection are still unanswered (pg's pipeline mode)
+    // rides their round trip: a round trip lasts from its first query sent to its last answer.
+    let trip = trips.get(this);
+    if (trip === undefined || trip.outstanding === 0) {
+      trip = { outstanding: 0, at, bucket };
+      trips.set(this, trip);
+      const { c } = entry(bucket, kind);
+      c.total.n += 1;
+    }
+    trip.outstanding += 1;
+    const ownTrip = trip;
     const add = () => {
       const ms = performance.now() - at;
-      const { c, k } = entry(bucket, kind);
-      c.total.n += 1;
-      c.total.ms += ms;
+      const { k } = entry(bucket, kind);
       k.n += 1;
       k.ms += ms;
       k.samples.push(ms);
+      ownTrip.outstanding -= 1;
+      if (ownTrip.outstanding === 0) entry(ownTrip.bucket, kind).c.total.ms += performance.now() - ownTrip.at;
     };
     result.then(add, add);
     return result;
@@ -279,6 +291,7 @@ function instrument(Client) {
     start(labelOf, { backendCpu = false } = {}) {
       counted = new Map();
       open.clear();
+      trips.clear();
       label = labelOf;
       withBackendCpu = backendCpu;
     },
@@ -367,8 +380,8 @@ export function formatPostgresStore(result, markdown = false) {
     '',
     ...load,
     '',
-    `Split, one alert at a time with its settlement written before the next (${phases.alerts} of each). Times are from the query sent to its answer read; ` +
-      "backend CPU is the serving backend's own, from /proc, per statement.",
+    `Split, one alert at a time with its settlement written before the next (${phases.alerts} of each). Times are from the query sent to its answer read (a pipelined statement's include its wait behind the one before it); ` +
+      "backend CPU is the serving backend's own, from /proc, per statement (read when the connection's next statement is sent: of two pipelined statements, the second carries both).",
     ...(markdown ? ['', ...shapeLines.map((line) => `- ${line}`)] : shapeLines.map((line) => `  ${line}`)),
     '',
     ...split,

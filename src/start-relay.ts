@@ -131,6 +131,7 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
     settings: { fillGraceMs: config.fillGraceSeconds * 1000, restingGraceMs: config.restingGraceSeconds * 1000 },
     budget: { outboundMs: OUTBOUND_BUDGET_MS, apiTimeoutMs: config.apiTimeoutMs, forwardTimeoutMs: config.forwardTimeoutMs },
     inFlight: new Map(),
+    handling: new Set(),
     logger,
     decisionLogger: flatLineLogger(logger),
     now,
@@ -184,9 +185,15 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
       (closing ??= (async () => {
         stopMaintenance();
         await app.close(); // waits for requests in flight
+        // ...but not for an alert whose sender hung up: its forward still runs, and its outcome
+        // must reach the store before it closes. Bounded: an alert's outbound calls end within
+        // OUTBOUND_BUDGET_MS, its database calls within their own budget.
+        await settledWithin(relay.handling ?? new Set(), SHUTDOWN_WAIT_MS);
         await crosstrade.close();
         await stopCheckpointer();
-        await store.close();
+        // What is still unfinished then (a forward past the bound, a decision whose store call
+        // timed out after its commit) is logged unknown now rather than left pending.
+        await store.close(INTERRUPTED_REASON);
         // Bounded: a channel that hangs holds the shutdown 2 s at most.
         notifier.relayEvent('relay_stopped', 'the relay was stopped');
         await notifier.close();
@@ -199,6 +206,19 @@ export async function startRelay(config: Config, options: StartOptions = {}): Pr
 export const INTERRUPTED_REASON =
   'outcome-unknown: interrupted, the relay stopped before CrossTrade answered; the order may have been sent: the next alert of this position is checked against CrossTrade';
 const HOUR_MS = 3_600_000;
+/** How long a relay stopping waits for the alerts it is handling (ms): an alert's outbound budget and a store call's, with room. */
+const SHUTDOWN_WAIT_MS = OUTBOUND_BUDGET_MS + 2000;
+
+/** Resolves once every promise of `pending` (as it is now) has settled, or after `ms`. */
+async function settledWithin(pending: ReadonlySet<Promise<unknown>>, ms: number): Promise<void> {
+  if (pending.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.allSettled([...pending]), expired]);
+  clearTimeout(timer);
+}
 
 /** The reason a stopped instance's unfinished forward is logged `unknown` with (several instances on PostgreSQL). */
 export function stoppedReason(instance: InstanceRecord | null, timeoutSeconds: number): string {

@@ -58,6 +58,18 @@ const UNAVAILABLE_READS_WITHIN_MS = 500;
  * nothing was decided (the database was busy or unavailable), so a TradingView resend never follows an order.
  */
 export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
+  // Counted until its outcome is handed to the store: a relay stopping waits for it (start-relay.ts),
+  // even when its sender has hung up and the HTTP server no longer waits.
+  const handling = handle(deps, body);
+  deps.handling?.add(handling);
+  try {
+    return await handling;
+  } finally {
+    deps.handling?.delete(handling);
+  }
+}
+
+async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
   const startedAt = deps.now();
   let parsed: ParsedAlert;
   let alert: RelayAlert;

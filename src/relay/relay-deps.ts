@@ -37,6 +37,8 @@ export interface RelayDeps {
   now: () => number;
   /** Orders of this process in flight, per key: alerts that depend on their outcome wait on them. */
   inFlight: Map<string, Promise<void>>;
+  /** Alerts being handled (handleAlert adds and removes them): a relay stopping waits for them, within a bound. */
+  handling?: Set<Promise<unknown>>;
   /** Told every answer (README, "Notifications"); queues and returns at once. Absent: no notifications. */
   notifier?: Pick<Notifier, 'alertDecided'>;
 }

@@ -329,8 +329,14 @@ export interface Store {
   /** Answers within `timeoutMs` whether the database takes a query (GET /health); never throws. */
   ping(timeoutMs: number): Promise<boolean>;
 
-  /** Writes what is queued (within a bounded time) and closes; a second call does nothing. */
-  close(): Promise<void>;
+  /**
+   * Writes what is queued (within a bounded time) and closes; a second call does nothing. With
+   * `interrupted` (a relay stopping), what this store left unfinished once the queue is written is
+   * closed first, with that reason: the `pending` rows it wrote become `unknown`, the keys it put
+   * in flight (not written since) of unknown outcome. Without it they are left for the next start
+   * (SQLite) or the other instances (PostgreSQL).
+   */
+  close(interrupted?: string): Promise<void>;
 }
 
 /** Another process holds the database's write lock past the busy timeout: nothing was written. */

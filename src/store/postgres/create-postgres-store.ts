@@ -20,21 +20,23 @@ import {
   type UserRecord,
 } from '../store.js';
 import {
+  CLOSE_OWN_STATEMENT,
   CLOSE_STOPPED_STATEMENT,
+  FIND_OWN_STATEMENT,
   FIND_STOPPED_STATEMENT,
   HEARTBEAT_STATEMENT,
   type InstanceRow,
   LIST_INSTANCES_STATEMENT,
   toInstanceRecord,
 } from './instances.js';
-import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms, WRITE_STATEMENT } from './key-work.js';
+import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms } from './key-work.js';
 import { createKeyGates } from './key-gates.js';
 import { lockId } from './lock-id.js';
 import { maskDatabaseUrl } from './mask-database-url.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 import { createOutcomeQueue, type Queued } from './outcome-queue.js';
+import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from '../rows.js';
 import { createSharedLimits } from './shared-limits.js';
-import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from './rows.js';
 import { isBusyFailure, isPassingFailure, toStoreError } from './store-error.js';
 
 /**
@@ -109,10 +111,18 @@ export interface PostgresStoreOptions {
 /** A pooled connection lent to one store call. */
 interface Session {
   query<R extends QueryResultRow = QueryResultRow>(query: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Sends the queries one behind the other without waiting (pg's pipeline mode: each has its own
+   * Sync, so each answers on its own): one round trip for all. Answers their results in order;
+   * rejects with the first error, in order, once every query has answered.
+   */
+  pipeline(queries: readonly (string | QueryConfig)[]): Promise<QueryResult[]>;
   /** When the call's budget ends (Date.now() ms). */
   deadline: number;
   /** The connection may be in an unknown state (a ROLLBACK failed): it is closed, not given back. */
   broken: boolean;
+  /** The call's budget ran out: its caller was told it failed, whatever the session still does. */
+  expired: boolean;
   /** Gives the connection back to the pool until the next query (never inside a transaction). */
   detach(): void;
 }
@@ -134,7 +144,12 @@ interface Checks {
 }
 
 /** The user or a listed account group changed between the plan and the locks: plan again. */
-class Restart extends Error {}
+class Restart extends Error {
+  /** @param user the user as read under the locks, when that is what changed (undefined: not read) */
+  constructor(readonly user?: UserRow | null) {
+    super('changed since the plan');
+  }
+}
 
 /** `listKeys` was asked for an account group not read yet (see planWith). */
 class GroupNotRead extends Error {}
@@ -154,6 +169,10 @@ class EntryFailure extends Error {
 }
 
 const RESTARTS = 3;
+/** The reason a decision committed after its call gave up is logged with: its alert was answered 503, and nothing was sent. */
+const UNSEEN_COMMIT_REASON = 'database unavailable: decided after the database call had given up; the alert was refused (503) and nothing was sent';
+/** Users kept by arbitrateAs (all forgotten when full: a relay serves far fewer). */
+const USER_CACHE_SIZE = 10_000;
 
 // bigint (oid 20) as a number: ids, versions and ms times all stay below 2^53.
 const TYPES = {
@@ -199,6 +218,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   const newPool = (max: number) => {
     const created = new pg.Pool({
       ...base,
+      // Queries of one call that need no answer in between go out together (see Session.pipeline).
+      pipeline: true,
       max,
       statement_timeout: options.statementTimeoutMs ?? 1000,
       lock_timeout: lockTimeoutMs,
@@ -227,6 +248,20 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   let closed = false;
   let closing: Promise<void> | null = null;
   const gates = createKeyGates();
+  /**
+   * Users as this instance last read them, so an alert's plan costs no round trip of its own. A
+   * decision never rests on it: under the locks the user is read again and the alert planned again
+   * when it changed (changedSincePlan), and a plan that decides nothing is asked again on a fresh read.
+   */
+  const users = new Map<string, UserRow>();
+  const remember = (relayUser: string, row: UserRow | null) => {
+    if (row === null) {
+      users.delete(relayUser);
+      return;
+    }
+    if (users.size >= USER_CACHE_SIZE && !users.has(relayUser)) users.clear();
+    users.set(relayUser, row);
+  };
 
   /**
    * Runs `work` on one pooled connection within `timeoutMs`. Past it the call fails with
@@ -257,11 +292,30 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       const session: Session = {
         deadline: Date.now() + timeoutMs,
         broken: false,
+        expired: false,
         query: async (query, values) => {
           if (finished) throw new Error('Client was closed and is not queryable');
           const lent = await connection();
           if (typeof query !== 'string' && query.values !== undefined) return lent.query({ ...query, values: query.values.map(clean) });
           return lent.query(query as string, values?.map(clean));
+        },
+        pipeline: async (queries) => {
+          if (finished) throw new Error('Client was closed and is not queryable');
+          const lent = await connection();
+          // Submitted in one go, in order: the driver writes them all before the first answer, and
+          // the socket is corked meanwhile so they leave in one write.
+          const stream = (lent as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+          stream?.cork?.();
+          let sent: Promise<QueryResult>[];
+          try {
+            sent = queries.map((q) => (typeof q === 'string' ? lent.query(q) : lent.query(q.values === undefined ? q : { ...q, values: q.values.map(clean) })));
+          } finally {
+            stream?.uncork?.();
+          }
+          const settled = await Promise.allSettled(sent);
+          const failed = settled.find((s) => s.status === 'rejected');
+          if (failed !== undefined) throw failed.reason;
+          return settled.map((s) => (s as PromiseFulfilledResult<QueryResult>).value);
         },
         detach: () => giveBack(),
       };
@@ -276,6 +330,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         if (finished) return;
         finished = true;
         session.broken = true;
+        session.expired = true;
         giveBack();
         reject(new StoreUnavailableError(`no answer within ${timeoutMs} ms`));
       }, timeoutMs);
@@ -319,8 +374,12 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
   /** BEGIN and the advisory locks, in one round trip. */
   async function begin(session: Session, locks: Locks): Promise<void> {
-    const waitMs = Math.max(10, Math.min(lockTimeoutMs, Math.floor(session.deadline - Date.now() - afterLocksMs)));
-    await session.query(beginStatement(locks, waitMs));
+    await session.query(beginStatement(locks, lockWaitMs(session)));
+  }
+
+  /** How long this transaction may wait for its locks: never past what its call has left, less what it needs once it holds them. */
+  function lockWaitMs(session: Session): number {
+    return Math.max(10, Math.min(lockTimeoutMs, Math.floor(session.deadline - Date.now() - afterLocksMs)));
   }
 
   /** One transaction: BEGIN with its locks, `body`, COMMIT; rolled back when anything fails. */
@@ -331,9 +390,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       await session.query('COMMIT');
       return value;
     } catch (error) {
-      await session.query('ROLLBACK').catch(() => {
-        session.broken = true;
-      });
+      await rollback(session);
       throw error;
     }
   }
@@ -350,39 +407,77 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }
   }
 
-  async function load(
-    session: Session,
-    keys: readonly PositionKey[],
-    read: { sender?: Strategy | null; fingerprint?: string | null; relayUser?: string | null; groups?: readonly string[] } = {},
-  ): Promise<LoadedKeys & { user: UserRow | null; groups: [string, string, string][] }> {
-    const { rows } = await session.query({
-      name: 'relay-load',
-      text: LOAD_STATEMENT,
-      values: [
-        keys.map((k) => k.accountGroup),
-        keys.map((k) => k.account.toLowerCase()),
-        keys.map((k) => k.instrumentKey),
-        read.sender?.relayUser ?? null,
-        read.sender?.relayId ?? null,
-        read.fingerprint ?? null,
-        read.relayUser ?? null,
-        read.groups ?? [],
-      ],
-    });
-    return rows[0] as LoadedKeys & { user: UserRow | null; groups: [string, string, string][] };
+  async function load(session: Session, keys: readonly PositionKey[], read: LoadRead = {}): Promise<Loaded> {
+    const { rows } = await session.query(loadQuery(keys, read));
+    return rows[0] as Loaded;
   }
 
   /** Writes what `work` changed; answers the ids of the log rows it inserted, in order. */
   async function write(session: Session, work: KeyWork): Promise<number[]> {
     if (work.empty) return [];
-    const { rows } = await session.query<{ ids: number[] }>({ name: 'relay-write', text: WRITE_STATEMENT, values: work.writeParams() });
+    const { rows } = await session.query<{ ids: number[] }>(writeQuery(work));
     return rows[0]?.ids ?? [];
+  }
+
+  /**
+   * Opens the transaction: BEGIN, its lock wait, the advisory locks in their fixed order, then the
+   * read under them, in one round trip (pipelined). The read is a statement of its own, sent
+   * behind the locks: it runs, and takes its snapshot, only once they are held. When a lock wait
+   * runs out, the read fails too (the transaction is aborted) and the lock's error is the answer.
+   */
+  async function beginAndLoad(session: Session, locks: Locks, keys: readonly PositionKey[], read: LoadRead): Promise<Loaded> {
+    const [, loaded] = await session.pipeline([beginStatement(locks, lockWaitMs(session)), loadQuery(keys, read)]);
+    return loaded?.rows[0] as Loaded;
+  }
+
+  /** Writes what `work` changed and commits, in one round trip; answers the ids of the log rows inserted. */
+  async function writeAndCommit(session: Session, work: KeyWork): Promise<number[]> {
+    if (work.empty) {
+      await session.query('COMMIT');
+      return [];
+    }
+    const [written, committed] = await session.pipeline([writeQuery(work), 'COMMIT']);
+    // A COMMIT of an aborted transaction answers ROLLBACK: an error came first, so this is only a guard.
+    if (committed?.command !== 'COMMIT') throw new Error(`internal: the transaction ended with ${committed?.command} instead of COMMIT`);
+    return (written?.rows[0] as { ids: number[] } | undefined)?.ids ?? [];
+  }
+
+  /**
+   * `writeAndCommit` for a call whose caller may give up first. When the answer to the COMMIT is
+   * not seen (the call's budget ran out, the connection broke) the transaction may have committed
+   * while its caller heard a failure and sent nothing: what it left unfinished (a key in flight,
+   * a `pending` row) is queued to be closed, only where it is still as this work left it.
+   */
+  async function writeAndCommitSeen(session: Session, work: KeyWork): Promise<number[]> {
+    const unanswered = work.unanswered();
+    const closeLater = () => {
+      if (unanswered.keys.length === 0 && unanswered.logs.length === 0) return;
+      queue.push({ kind: 'void', unanswered });
+      scheduleFlush(retryMs);
+    };
+    try {
+      const ids = await writeAndCommit(session, work);
+      if (session.expired) closeLater();
+      return ids;
+    } catch (error) {
+      // The server's own error: the transaction did not commit.
+      if (!(error instanceof pg.DatabaseError)) closeLater();
+      throw error;
+    }
+  }
+
+  /** Ends a failed transaction; a connection where that fails too is closed, not given back. */
+  async function rollback(session: Session): Promise<void> {
+    await session.query('ROLLBACK').catch(() => {
+      session.broken = true;
+    });
   }
 
   const apply = (work: KeyWork, item: Queued) => {
     try {
       if (item.kind === 'settle') work.settle(item.settlement);
-      else work.refuse(item.refusal);
+      else if (item.kind === 'refusal') work.refuse(item.refusal);
+      else work.void(item.unanswered, UNSEEN_COMMIT_REASON);
     } catch (error) {
       throw new EntryFailure(error);
     }
@@ -407,38 +502,48 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     try {
       const keys = [...(arbitration?.keys ?? []), ...claim.entries.flatMap((entry) => entry.keys)];
       const listed = checks === null ? [] : [...checks.lists.keys()];
-      const result = await transaction(session, { exclusive: listed, keys }, async () => {
-        const fingerprint = arbitration?.identity?.fingerprint ?? null;
-        const loaded = await load(session, keys, { sender: arbitration?.sender ?? null, fingerprint, relayUser: checks?.relayUser ?? null, groups: listed });
-        if (checks !== null && changedSincePlan(checks, loaded)) throw new Restart();
+      const fingerprint = arbitration?.identity?.fingerprint ?? null;
+      let result: ArbitrationResult<T> | null = null;
+      // Two round trips: BEGIN + locks + read, then write + COMMIT (decide runs in between, here).
+      try {
+        const loaded = await beginAndLoad(session, { exclusive: listed, keys }, keys, {
+          sender: arbitration?.sender ?? null,
+          fingerprint,
+          relayUser: checks?.relayUser ?? null,
+          groups: listed,
+        });
+        if (checks !== null && changedSincePlan(checks, loaded)) throw new Restart(loaded.user);
         const time = now();
         const work = new KeyWork(keys, loaded, arbitration?.sender ?? null, fingerprint, now, instance.id);
         for (const entry of claim.entries) apply(work, entry.item);
         if (arbitration === null) {
-          await write(session, work);
-          return null;
+          await writeAndCommitSeen(session, work);
+        } else {
+          const { keys: own, decide, identity } = arbitration;
+          const views = own.map((key) => work.view(key));
+          const earlier = work.earlier(identity, time);
+          let decision: ReturnType<ArbitrationDecision<T>>;
+          try {
+            decision = decide(views, earlier);
+          } catch (error) {
+            throw new CallerFailure(error);
+          }
+          const versions = own.map((key, i) => {
+            const w = decision.writes[i] ?? null;
+            return w === null ? (views[i]?.version ?? null) : work.applyWrite(key, w, views[i]?.version ?? null);
+          });
+          if (decision.seen && identity !== null) {
+            work.seeDecided(identity.fingerprint, time);
+            for (const key of own) work.setLast(key, identity, identity.fingerprint);
+          }
+          const logIndex = decision.log === null ? null : work.appendLog(decision.log);
+          const ids = await writeAndCommitSeen(session, work);
+          result = { value: decision.value, logId: logIndex === null ? null : (ids[logIndex] ?? null), versions };
         }
-        const { keys: own, decide, identity } = arbitration;
-        const views = own.map((key) => work.view(key));
-        const earlier = work.earlier(identity, time);
-        let decision: ReturnType<ArbitrationDecision<T>>;
-        try {
-          decision = decide(views, earlier);
-        } catch (error) {
-          throw new CallerFailure(error);
-        }
-        const versions = own.map((key, i) => {
-          const w = decision.writes[i] ?? null;
-          return w === null ? (views[i]?.version ?? null) : work.applyWrite(key, w, views[i]?.version ?? null);
-        });
-        if (decision.seen && identity !== null) {
-          work.seeDecided(identity.fingerprint, time);
-          for (const key of own) work.setLast(key, identity, identity.fingerprint);
-        }
-        const logIndex = decision.log === null ? null : work.appendLog(decision.log);
-        const ids = await write(session, work);
-        return { value: decision.value, logId: logIndex === null ? null : (ids[logIndex] ?? null), versions };
-      });
+      } catch (error) {
+        await rollback(session);
+        throw error;
+      }
       claim.commit();
       return result;
     } catch (error) {
@@ -610,14 +715,15 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }
   }
 
-  /** Runs `attempt` again (from its own reads) when what it read before its locks changed meanwhile. */
-  async function restarting<T>(attempt: () => Promise<T>): Promise<T> {
+  /** Runs `attempt` again (from its own reads) when what it read before its locks changed meanwhile; `onRestart` is told why first. */
+  async function restarting<T>(attempt: () => Promise<T>, onRestart?: (restart: Restart) => void): Promise<T> {
     for (let n = 0; ; n++) {
       try {
         return await attempt();
       } catch (error) {
         if (!(error instanceof Restart)) throw error;
         if (n >= RESTARTS) throw new StoreBusyError({ cause: new Error('the user kept changing while the alert was decided') });
+        onRestart?.(error);
       }
     }
   }
@@ -702,6 +808,15 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         const closed = rows[0];
         return { instances: (closed?.instances ?? []).map(toInstanceRecord), logs: closed?.logs ?? 0, keys: closed?.keys ?? 0 };
       });
+    });
+  }
+
+  /** Closes what this instance leaves unfinished (see CLOSE_OWN_STATEMENT) and removes its registration, in one transaction. */
+  async function closeOwn(session: Session, reason: string): Promise<void> {
+    await retryingBusy(session, async () => {
+      const found = await session.query<{ groups: string[] }>(FIND_OWN_STATEMENT, [instance.id]);
+      const groups = found.rows[0]?.groups ?? [];
+      await transaction(session, { exclusive: groups, keys: [] }, () => session.query(CLOSE_OWN_STATEMENT, [instance.id, groups, reason]));
     });
   }
 
@@ -796,6 +911,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
     saveUser: (user) =>
       call((session) => {
+        users.delete(user.relayUser);
         const secret = user.relaySecret ?? null;
         const paper = user.paper === true;
         const group = accountGroupOf(user.crosstradeKey, paper);
@@ -834,6 +950,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     removeUser: (relayUser) =>
       call((session) =>
         restarting(async () => {
+          users.delete(relayUser);
           const { rows } = await session.query<{ account_group: string }>('SELECT DISTINCT account_group FROM key_records WHERE owner_user = $1', [relayUser]);
           const groups = rows.map((row) => row.account_group);
           return retryingBusy(session, () =>
@@ -906,22 +1023,36 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       (await call((session) => inTurn(session, keys, () => decideWithRetries(session, { keys, sender, decide, identity }, null)))) as ArbitrationResult<T>,
 
     /**
-     * The user is read and `plan` chooses the keys before the transaction (an unknown user costs one
-     * query and no lock); under the locks the user and the account groups the plan listed are read
-     * again, and when either changed meanwhile the alert is planned again.
+     * `plan` chooses the keys before the transaction, with the user as this instance last read it
+     * (read now when it has none; an unknown user costs one query and no lock); under the locks the
+     * user and the account groups the plan listed are read again, and when either changed meanwhile
+     * the alert is planned again with what was read there. A plan that decides nothing on a
+     * remembered user is asked again on a fresh read: refusing is decided on the user as it is now.
      */
     arbitrateAs: <T>(
       relayUser: string,
       plan: (user: UserRecord | null, listKeys: (accountGroup: string) => PositionKey[]) => ArbitrationPlan<T> | null,
     ): Promise<ArbitrationResult<T> | null> =>
       call((session) =>
-        restarting(async () => {
-          const row = await readUser(session, relayUser);
-          const { chosen, lists } = await planWith(session, row === null ? null : toUserRecord(row), plan);
-          if (chosen === null) return null;
-          const checks: Checks = { relayUser, userJson: JSON.stringify(row), lists };
-          return inTurn(session, chosen.keys, () => decideWithRetries(session, chosen, checks));
-        }),
+        restarting(
+          async () => {
+            const cached = users.get(relayUser);
+            let row = cached ?? (await readUser(session, relayUser));
+            let planned = await planWith(session, row === null ? null : toUserRecord(row), plan);
+            if (planned.chosen === null && cached !== undefined) {
+              // Deciding nothing (a refused relay_secret) goes by the user as the database has it now.
+              row = await readUser(session, relayUser);
+              planned = await planWith(session, row === null ? null : toUserRecord(row), plan);
+            }
+            remember(relayUser, row);
+            const { chosen, lists } = planned;
+            if (chosen === null) return null;
+            const checks: Checks = { relayUser, userJson: JSON.stringify(row), lists };
+            return inTurn(session, chosen.keys, () => decideWithRetries(session, chosen, checks));
+          },
+          // The user as read under the locks is the one to plan with next (no read of its own).
+          (restart) => (restart.user === undefined ? users.delete(relayUser) : remember(relayUser, restart.user)),
+        ),
       ),
 
     settle: (settlement) => {
@@ -1055,7 +1186,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       return Promise.race([pinging, bound(timeoutMs).then(() => false)]).catch(() => false);
     },
 
-    close: () =>
+    close: (interrupted) =>
       (closing ??= (async () => {
         cancelFlush();
         await stopHeartbeat();
@@ -1067,9 +1198,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
           report(new Error(`${queue.pending} alert outcome(s) could not be written before closing: ${(error as Error).message}`, { cause: error }));
         } finally {
           cancelFlush();
-          // Gone, not stopped: what it could not write is closed by the others at once. With the
-          // database away it stays registered, and is taken for stopped after the instance timeout.
-          if (!away)
+          // Gone, not stopped: what it could not write is closed by the others at once, or by
+          // itself when told why (a relay stopping). With the database away it stays registered,
+          // and is taken for stopped after the instance timeout.
+          if (!away && interrupted !== undefined) await call((session) => closeOwn(session, interrupted)).catch((error: unknown) => report(fail(error)));
+          else if (!away)
             await call((session) => session.query('DELETE FROM relay_instances WHERE id = $1', [instance.id]), Math.min(callTimeoutMs, 500)).catch(
               () => undefined,
             );
@@ -1135,6 +1268,38 @@ function checkDatabaseUrl(url: string): void {
   if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
     throw new Error('the database URL is not a PostgreSQL URL: expected postgres://user:password@host:5432/database');
   }
+}
+
+/** What a transaction reads under its locks besides its keys (see LOAD_STATEMENT). */
+interface LoadRead {
+  sender?: Strategy | null;
+  fingerprint?: string | null;
+  relayUser?: string | null;
+  groups?: readonly string[];
+}
+
+type Loaded = LoadedKeys & { user: UserRow | null; groups: [string, string, string][] };
+
+/** The read of a transaction's keys, a prepared statement (planned once per connection). */
+function loadQuery(keys: readonly PositionKey[], read: LoadRead): QueryConfig {
+  return {
+    name: 'relay-load',
+    text: LOAD_STATEMENT,
+    values: [
+      keys.map((k) => k.accountGroup),
+      keys.map((k) => k.account.toLowerCase()),
+      keys.map((k) => k.instrumentKey),
+      read.sender?.relayUser ?? null,
+      read.sender?.relayId ?? null,
+      read.fingerprint ?? null,
+      read.relayUser ?? null,
+      read.groups ?? [],
+    ],
+  };
+}
+
+function writeQuery(work: KeyWork): QueryConfig {
+  return work.writeQuery();
 }
 
 /** What a transaction locks: `first` (a lock only one kind of work takes, before all others), account groups whole, keys. */

@@ -66,6 +66,27 @@ WITH ${LIVE}, keys AS (
 SELECT (SELECT count(*) FROM keys)::integer AS keys, (SELECT count(*) FROM logs)::integer AS logs,
   (SELECT coalesce(json_agg(g ORDER BY g.started_at, g.id), '[]'::json) FROM gone g) AS instances`;
 
+/** The account groups of the keys this instance ($1) left in flight (read before closing them, see CLOSE_OWN_STATEMENT). */
+export const FIND_OWN_STATEMENT = `SELECT coalesce(array_agg(DISTINCT k.account_group), '{}'::text[]) AS groups FROM key_records k WHERE k.doubt = 'in-flight' AND k.in_flight_instance = $1`;
+
+/**
+ * A clean close of this instance ($1), inside the transaction that holds the account groups $2
+ * exclusively: its keys still in flight become of unknown outcome, its `pending` rows `unknown`
+ * with the reason $3, and its registration goes.
+ */
+export const CLOSE_OWN_STATEMENT = `
+WITH keys AS (
+  UPDATE key_records k SET doubt = 'unknown-outcome', in_flight_instance = NULL
+  WHERE k.doubt = 'in-flight' AND k.in_flight_instance = $1 AND k.account_group = ANY($2::text[])
+  RETURNING 1
+), logs AS (
+  UPDATE signal_log l SET decision = 'unknown', reason = $3 WHERE l.decision = 'pending' AND l.instance_id = $1
+  RETURNING 1
+), gone AS (
+  DELETE FROM relay_instances WHERE id = $1
+)
+SELECT (SELECT count(*) FROM keys)::integer AS keys, (SELECT count(*) FROM logs)::integer AS logs`;
+
 /** The live instances, oldest first ($1 the timeout). */
 export const LIST_INSTANCES_STATEMENT = `SELECT * FROM relay_instances WHERE last_seen >= ${NOW_MS} - $1::bigint ORDER BY started_at, id`;
 

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
 import type { AlertIdentity, KeyView, KeyWrite, LogOutcome, PositionKey, Refusal, Settlement, SignalLogInput } from '../store.js';
-import { accountKey, type KeyRow, keyId, toKeyRecord } from './rows.js';
+import { accountKey, type KeyRow, keyId, toKeyRecord, toKeyRow } from '../rows.js';
 
 interface SenderRow {
   account_group: string;
@@ -21,6 +21,16 @@ export interface LoadedKeys {
   keys: KeyRow[];
   senders: SenderRow[];
   fingerprint: FingerprintRow | null;
+}
+
+/**
+ * A decision whose write and COMMIT left but whose answer never came (its store call gave up
+ * first, or the connection broke): it may have committed. Its caller heard a failure and sent
+ * nothing, so what it left is closed later, matched on what it wrote (see KeyWork.void).
+ */
+export interface Unanswered {
+  keys: { key: PositionKey; version: number }[];
+  logs: SignalLogInput[];
 }
 
 /** Changes of one strategy's memory on one key; a field left undefined keeps what the row holds. */
@@ -48,6 +58,7 @@ export class KeyWork {
   private readonly fingerprints = new Map<string, { decided: number | null; refused: number | null }>();
   private readonly logs: SignalLogInput[] = [];
   private readonly completions = new Map<number, LogOutcome>();
+  private readonly voided: { log: SignalLogInput; reason: string }[] = [];
 
   /**
    * @param keys every key this work may touch (read and locked by the caller)
@@ -115,7 +126,7 @@ export class KeyWork {
       this.rows.set(id, null);
       return null;
     }
-    const { owner, doubt } = record;
+    const { doubt } = record;
     const before = this.rows.get(id) ?? null;
     // An order in flight is its sender's: a record rewritten with the same doubt (the same time)
     // keeps whose it is, so the survivors close it only if that instance stops.
@@ -125,26 +136,7 @@ export class KeyWork {
         : before?.doubt === 'in-flight' && before.doubt_since === doubt.since
           ? (before.in_flight_instance ?? null)
           : this.instanceId;
-    const row: KeyRow = {
-      account_group: key.accountGroup,
-      account_key: accountKey(key.account),
-      instrument_key: key.instrumentKey,
-      account: key.account,
-      instrument,
-      owner_user: owner?.relayUser ?? null,
-      owner_id: owner?.relayId ?? null,
-      direction: owner?.direction ?? null,
-      quantity: owner?.quantity ?? null,
-      opened_at: owner?.openedAt ?? null,
-      claimed_at: owner?.claimedAt ?? null,
-      hold_until: owner?.holdUntil ?? null,
-      doubt: doubt?.kind ?? null,
-      doubt_since: doubt?.since ?? null,
-      closing_until: record.closingUntil ?? null,
-      updated_at: this.now(),
-      version: nextVersion(),
-      in_flight_instance: inFlightInstance,
-    };
+    const row: KeyRow = { ...toKeyRow(key, instrument, record, this.now(), nextVersion()), in_flight_instance: inFlightInstance };
     this.rows.set(id, row);
     return row.version;
   }
@@ -203,6 +195,32 @@ export class KeyWork {
     return this.logs.length - 1;
   }
 
+  /**
+   * What this work's write would leave unfinished if it committed unseen: the keys it puts in
+   * flight (with their new versions) and the `pending` rows it logs.
+   */
+  unanswered(): Unanswered {
+    const keys: Unanswered['keys'] = [];
+    for (const [id, key] of this.changedRows) {
+      const row = this.rows.get(id) ?? null;
+      if (row?.doubt === 'in-flight') keys.push({ key, version: row.version });
+    }
+    return { keys, logs: this.logs.filter((l) => l.decision === 'pending') };
+  }
+
+  /**
+   * Closes what a decision committed unseen left (see Unanswered): each key still as it left it
+   * becomes of unknown outcome, each of its rows still `pending` is logged `blocked` with `reason`.
+   */
+  void(u: Unanswered, reason: string): void {
+    for (const { key, version } of u.keys) {
+      const row = this.row(key);
+      if (row === null || row.version !== version || row.doubt !== 'in-flight') continue;
+      this.writeRecord(key, row.instrument, { ...toKeyRecord(row), doubt: { kind: 'unknown-outcome', since: row.doubt_since ?? this.now() } });
+    }
+    for (const log of u.logs) this.voided.push({ log, reason });
+  }
+
   completeLog(id: number, outcome: LogOutcome): void {
     this.completions.set(id, outcome);
   }
@@ -231,11 +249,22 @@ export class KeyWork {
 
   /** Whether there is anything to write. */
   get empty(): boolean {
-    return this.changedRows.size === 0 && this.strategies.size === 0 && this.fingerprints.size === 0 && this.logs.length === 0 && this.completions.size === 0;
+    return (
+      this.changedRows.size === 0 &&
+      this.strategies.size === 0 &&
+      this.fingerprints.size === 0 &&
+      this.logs.length === 0 &&
+      this.completions.size === 0 &&
+      this.voided.length === 0
+    );
   }
 
-  /** The parameters of `WRITE_STATEMENT`, in its order. */
-  writeParams(): unknown[] {
+  /**
+   * The statement that writes this work's final state, and its parameters: one statement, with
+   * only the parts this work needs (see WRITE_PARTS), prepared under a name per shape so each
+   * shape is planned once per connection. It answers the ids of the log rows inserted, in order.
+   */
+  writeQuery(): { name: string; text: string; values: unknown[] } {
     const upserts: KeyRow[] = [];
     const deletes: PositionKey[] = [];
     for (const [id, key] of this.changedRows) {
@@ -261,7 +290,12 @@ export class KeyWork {
     const decided = sightings.filter(([, s]) => s.decided !== null);
     const refused = sightings.filter(([, s]) => s.decided === null);
     const completions = [...this.completions];
-    return [
+    const now = ms(this.now());
+    const parts: { part: WritePart; values: unknown[] }[] = [];
+    const add = (part: WritePart, count: number, values: () => unknown[]) => {
+      if (count > 0) parts.push({ part, values: values() });
+    };
+    add('upserted', upserts.length, () => [
       col(upserts, (r) => r.account_group),
       col(upserts, (r) => r.account_key),
       col(upserts, (r) => r.instrument_key),
@@ -278,26 +312,35 @@ export class KeyWork {
       col(upserts, (r) => ms(r.doubt_since)),
       col(upserts, (r) => ms(r.updated_at)),
       col(upserts, (r) => r.version),
+      col(upserts, (r) => ms(r.closing_until)),
+      col(upserts, (r) => r.in_flight_instance ?? null),
+    ]);
+    add('deleted', deletes.length, () => [
       col(deletes, (k) => k.accountGroup),
       col(deletes, (k) => accountKey(k.account)),
       col(deletes, (k) => k.instrumentKey),
-      ...strategyColumns(marksOnly),
-      col(marksOnly, (c) => c.holdsNothing),
-      ...strategyColumns(lastsOnly),
-      col(lastsOnly, (c) => c.lastFingerprint),
-      ...strategyColumns(both),
-      col(both, (c) => c.holdsNothing),
-      col(both, (c) => c.lastFingerprint),
-      ms(this.now()),
-      col(decided, ([f]) => f),
-      col(decided, ([, s]) => ms(s.decided)),
-      col(refused, ([f]) => f),
-      col(refused, ([, s]) => ms(s.refused)),
+    ]);
+    add('marked', marksOnly.length, () => [...strategyColumns(marksOnly), col(marksOnly, (c) => c.holdsNothing), now]);
+    add('lasts', lastsOnly.length, () => [...strategyColumns(lastsOnly), col(lastsOnly, (c) => c.lastFingerprint), now]);
+    add('marked_and_last', both.length, () => [...strategyColumns(both), col(both, (c) => c.holdsNothing), col(both, (c) => c.lastFingerprint), now]);
+    add('decided', decided.length, () => [col(decided, ([f]) => f), col(decided, ([, s]) => ms(s.decided))]);
+    add('refused', refused.length, () => [col(refused, ([f]) => f), col(refused, ([, s]) => ms(s.refused))]);
+    add('completed', completions.length, () => [
       col(completions, ([id]) => id),
       col(completions, ([, o]) => o.decision),
       col(completions, ([, o]) => o.reason),
       col(completions, ([, o]) => o.upstreamStatus),
       col(completions, ([, o]) => o.latencyMs),
+    ]);
+    add('voided', this.voided.length, () => [
+      col(this.voided, (v) => ms(v.log.time)),
+      col(this.voided, (v) => v.log.relayUser),
+      col(this.voided, (v) => v.log.relayId),
+      col(this.voided, (v) => v.log.alert),
+      col(this.voided, (v) => v.reason),
+      this.instanceId,
+    ]);
+    add('logged', this.logs.length, () => [
       col(this.logs, (l) => ms(l.time)),
       col(this.logs, (l) => l.relayUser),
       col(this.logs, (l) => l.relayId),
@@ -310,10 +353,9 @@ export class KeyWork {
       col(this.logs, (l) => l.upstreamStatus),
       col(this.logs, (l) => l.latencyMs),
       col(this.logs, (l) => l.alert),
-      col(upserts, (r) => ms(r.closing_until)),
-      col(upserts, (r) => r.in_flight_instance),
       this.instanceId,
-    ];
+    ]);
+    return writeStatement(parts);
   }
 }
 
@@ -335,58 +377,90 @@ SELECT
   (SELECT coalesce(json_agg(json_build_array(k.account_group, k.account, k.instrument_key) ORDER BY k.account_group, k.account_key, k.instrument_key), '[]'::json)
     FROM key_records k WHERE k.account_group = ANY($8::text[])) AS groups`;
 
-/** Writes a KeyWork's final state (parameters: `KeyWork.writeParams`); answers the ids of the log rows inserted, in order. */
-export const WRITE_STATEMENT = `
-WITH upserted AS (
+/**
+ * The parts of the statement that writes a KeyWork's final state, each a data-modifying CTE of
+ * its own, in this order; `$` numbers the part's own parameters (1, 2, ...) in the statement.
+ * A part with nothing to write is left out: the server would still plan and start it.
+ */
+const WRITE_PARTS = {
+  upserted: ($: (n: number) => string) => `
   INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction, quantity,
                            opened_at, claimed_at, hold_until, doubt, doubt_since, updated_at, version, closing_until, in_flight_instance)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[],
-                       $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $61::bigint[],
-                       $62::bigint[])
+  SELECT * FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[], ${$(6)}::text[], ${$(7)}::text[],
+                       ${$(8)}::text[], ${$(9)}::float8[], ${$(10)}::bigint[], ${$(11)}::bigint[], ${$(12)}::bigint[], ${$(13)}::text[],
+                       ${$(14)}::bigint[], ${$(15)}::bigint[], ${$(16)}::bigint[], ${$(17)}::bigint[], ${$(18)}::bigint[])
   ON CONFLICT (account_group, account_key, instrument_key) DO UPDATE SET
     account = excluded.account, instrument = excluded.instrument, owner_user = excluded.owner_user, owner_id = excluded.owner_id,
     direction = excluded.direction, quantity = excluded.quantity, opened_at = excluded.opened_at, claimed_at = excluded.claimed_at,
     hold_until = excluded.hold_until, doubt = excluded.doubt, doubt_since = excluded.doubt_since, updated_at = excluded.updated_at,
-    version = excluded.version, closing_until = excluded.closing_until, in_flight_instance = excluded.in_flight_instance
-), deleted AS (
-  DELETE FROM key_records k USING unnest($17::text[], $18::text[], $19::text[]) AS d(g, a, i)
-  WHERE k.account_group = d.g AND k.account_key = d.a AND k.instrument_key = d.i
-), marked AS (
-  -- A mark that changes nothing writes nothing: every delivered forward marks its sender (issue 9).
+    version = excluded.version, closing_until = excluded.closing_until, in_flight_instance = excluded.in_flight_instance`,
+  deleted: ($: (n: number) => string) => `
+  DELETE FROM key_records k USING unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[]) AS d(g, a, i)
+  WHERE k.account_group = d.g AND k.account_key = d.a AND k.instrument_key = d.i`,
+  // A mark that changes nothing writes nothing: every delivered forward marks its sender (issue 9).
+  marked: ($: (n: number) => string) => `
   INSERT INTO strategy_keys (${STRATEGY_COLUMNS})
-  SELECT g, a, i, u, r, h, NULL, $39::bigint FROM unnest($20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::boolean[]) AS m(g, a, i, u, r, h)
+  SELECT g, a, i, u, r, h, NULL, ${$(7)}::bigint
+  FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[], ${$(6)}::boolean[]) AS m(g, a, i, u, r, h)
   ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET holds_nothing = excluded.holds_nothing, updated_at = excluded.updated_at
-  WHERE strategy_keys.holds_nothing <> excluded.holds_nothing
-), lasts AS (
+  WHERE strategy_keys.holds_nothing <> excluded.holds_nothing`,
+  lasts: ($: (n: number) => string) => `
   INSERT INTO strategy_keys (${STRATEGY_COLUMNS})
-  SELECT g, a, i, u, r, false, f, $39::bigint FROM unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[]) AS m(g, a, i, u, r, f)
-  ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET last_fingerprint = excluded.last_fingerprint, updated_at = excluded.updated_at
-), marked_and_last AS (
+  SELECT g, a, i, u, r, false, f, ${$(7)}::bigint
+  FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[], ${$(6)}::text[]) AS m(g, a, i, u, r, f)
+  ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET last_fingerprint = excluded.last_fingerprint, updated_at = excluded.updated_at`,
+  marked_and_last: ($: (n: number) => string) => `
   INSERT INTO strategy_keys (${STRATEGY_COLUMNS})
-  SELECT g, a, i, u, r, h, f, $39::bigint
-  FROM unnest($32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::boolean[], $38::text[]) AS m(g, a, i, u, r, h, f)
-  ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET holds_nothing = excluded.holds_nothing, last_fingerprint = excluded.last_fingerprint, updated_at = excluded.updated_at
-), decided AS (
-  INSERT INTO alert_fingerprints (fingerprint, time, refused) SELECT f, t, false FROM unnest($40::text[], $41::bigint[]) AS x(f, t)
-  ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time, refused = false
-), refused AS (
-  -- A refused copy never hides a decided one: TradingView's resend of it must stay a duplicate.
-  INSERT INTO alert_fingerprints (fingerprint, time, refused) SELECT f, t, true FROM unnest($42::text[], $43::bigint[]) AS x(f, t)
-  ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time WHERE alert_fingerprints.refused
-), completed AS (
+  SELECT g, a, i, u, r, h, f, ${$(8)}::bigint
+  FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[], ${$(6)}::boolean[], ${$(7)}::text[]) AS m(g, a, i, u, r, h, f)
+  ON CONFLICT (${STRATEGY_KEY}) DO UPDATE SET holds_nothing = excluded.holds_nothing, last_fingerprint = excluded.last_fingerprint, updated_at = excluded.updated_at`,
+  decided: ($: (n: number) => string) => `
+  INSERT INTO alert_fingerprints (fingerprint, time, refused) SELECT f, t, false FROM unnest(${$(1)}::text[], ${$(2)}::bigint[]) AS x(f, t)
+  ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time, refused = false`,
+  // A refused copy never hides a decided one: TradingView's resend of it must stay a duplicate.
+  refused: ($: (n: number) => string) => `
+  INSERT INTO alert_fingerprints (fingerprint, time, refused) SELECT f, t, true FROM unnest(${$(1)}::text[], ${$(2)}::bigint[]) AS x(f, t)
+  ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time WHERE alert_fingerprints.refused`,
+  completed: ($: (n: number) => string) => `
   UPDATE signal_log l SET decision = c.decision, reason = c.reason, upstream_status = c.status, latency_ms = c.latency
-  FROM unnest($44::bigint[], $45::text[], $46::text[], $47::integer[], $48::float8[]) AS c(id, decision, reason, status, latency)
-  WHERE l.id = c.id
-), logged AS (
+  FROM unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::integer[], ${$(5)}::float8[]) AS c(id, decision, reason, status, latency)
+  WHERE l.id = c.id`,
+  // Rows are found by what was logged: a decision committed unseen never learnt its row's id.
+  voided: ($: (n: number) => string) => `
+  UPDATE signal_log l SET decision = 'blocked', reason = v.reason
+  FROM unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[]) AS v(t, u, r, al, reason)
+  WHERE l.decision = 'pending' AND l.instance_id = ${$(6)}::bigint AND l.time = v.t AND l.relay_user IS NOT DISTINCT FROM v.u
+    AND l.relay_id IS NOT DISTINCT FROM v.r AND l.alert = v.al`,
+  logged: ($: (n: number) => string) => `
   INSERT INTO signal_log (time, relay_user, relay_id, account, instrument, signal_type, decision, reason, api_check, upstream_status, latency_ms, alert,
                           instance_id)
-  SELECT t, u, r, a, i, s, d, re, c, st, l, al, $63::bigint
-  FROM unnest($49::bigint[], $50::text[], $51::text[], $52::text[], $53::text[], $54::text[], $55::text[], $56::text[], $57::text[],
-              $58::integer[], $59::float8[], $60::text[]) WITH ORDINALITY AS x(t, u, r, a, i, s, d, re, c, st, l, al, n)
+  SELECT t, u, r, a, i, s, d, re, c, st, l, al, ${$(13)}::bigint
+  FROM unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[], ${$(6)}::text[], ${$(7)}::text[], ${$(8)}::text[],
+              ${$(9)}::text[], ${$(10)}::integer[], ${$(11)}::float8[], ${$(12)}::text[]) WITH ORDINALITY AS x(t, u, r, a, i, s, d, re, c, st, l, al, n)
   ORDER BY n
-  RETURNING id
-)
-SELECT coalesce(json_agg(id ORDER BY id), '[]'::json) AS ids FROM logged`;
+  RETURNING id`,
+};
+
+type WritePart = keyof typeof WRITE_PARTS;
+const PART_NAMES = Object.keys(WRITE_PARTS) as WritePart[];
+
+/** The statement of the given parts (in WRITE_PARTS order), named by which they are; answers the ids of the log rows inserted. */
+function writeStatement(parts: readonly { part: WritePart; values: unknown[] }[]): { name: string; text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const ctes: string[] = [];
+  for (const { part, values: own } of parts) {
+    const offset = values.length;
+    ctes.push(`${part} AS (${WRITE_PARTS[part]((n) => `$${offset + n}`)}\n)`);
+    values.push(...own);
+  }
+  const present = new Set(parts.map((p) => p.part));
+  const ids = present.has('logged') ? "SELECT coalesce(json_agg(id ORDER BY id), '[]'::json) AS ids FROM logged" : "SELECT '[]'::json AS ids";
+  return {
+    name: `relay-write-${PART_NAMES.map((name) => (present.has(name) ? '1' : '0')).join('')}`,
+    text: `WITH ${ctes.join(', ')}\n${ids}`,
+    values,
+  };
+}
 
 // A version only has to differ from every other write of the same key, also one made by another
 // instance: a random 48-bit number does that without coordination (as in the SQLite store).

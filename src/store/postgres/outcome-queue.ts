@@ -1,7 +1,8 @@
 import type { PositionKey, Refusal, Settlement } from '../store.js';
-import { keyId } from './rows.js';
+import type { Unanswered } from './key-work.js';
+import { keyId } from '../rows.js';
 
-export type Queued = { kind: 'settle'; settlement: Settlement } | { kind: 'refusal'; refusal: Refusal };
+export type Queued = { kind: 'settle'; settlement: Settlement } | { kind: 'refusal'; refusal: Refusal } | { kind: 'void'; unanswered: Unanswered };
 
 export interface QueueEntry {
   seq: number;
@@ -43,7 +44,8 @@ export function createOutcomeQueue(options: { onReturned: () => void }) {
   let seq = 0;
   const active = new Set<ActiveClaim>();
 
-  const keysOf = (item: Queued): PositionKey[] => (item.kind === 'settle' ? item.settlement.keys.map((k) => k.key) : item.refusal.keys);
+  const keysOf = (item: Queued): PositionKey[] =>
+    item.kind === 'settle' ? item.settlement.keys.map((k) => k.key) : item.kind === 'refusal' ? item.refusal.keys : item.unanswered.keys.map((k) => k.key);
 
   /** The waiting entries that touch `keys` (or carry `fingerprint`), and those that touch theirs, in queue order. */
   const reachedFrom = (keys: readonly PositionKey[], fingerprint: string | null): { entries: Set<QueueEntry>; keyIds: Set<string> } => {

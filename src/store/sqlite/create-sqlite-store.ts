@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Direction, DoubtKind, KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
+import type { KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
 import { accountGroupOf } from '../account-group.js';
 import { createLocalLimits } from '../local-limits.js';
 import {
@@ -17,16 +17,14 @@ import {
   type LogDecision,
   type LogQuery,
   type PositionKey,
-  type PositionRecord,
   type Refusal,
   type Settlement,
-  type SignalLogInput,
-  type SignalLogRecord,
   type Store,
   StoreBusyError,
   StoreUnavailableError,
   type UserRecord,
 } from '../store.js';
+import { accountKey, type KeyRow, type LogRow, rowKey, toKeyRecord, toKeyRow, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -54,53 +52,6 @@ export interface SqliteStoreOptions {
  * - `crash`: no fsync (`synchronous=NORMAL` alone): survives a crash of the relay, not of the machine.
  */
 export type Durability = 'power-cut' | 'full' | 'crash';
-
-interface KeyRow {
-  account_group: string;
-  account_key: string;
-  instrument_key: string;
-  account: string;
-  instrument: string;
-  owner_user: string | null;
-  owner_id: string | null;
-  direction: Direction | null;
-  quantity: number | null;
-  opened_at: number | null;
-  claimed_at: number | null;
-  hold_until: number | null;
-  doubt: DoubtKind | null;
-  doubt_since: number | null;
-  closing_until: number | null;
-  updated_at: number;
-  version: number;
-}
-
-interface UserRow {
-  relay_user: string;
-  crosstrade_key: string;
-  webhook_url: string;
-  relay_secret: string | null;
-  account_group: string;
-  paper: number;
-  created_at: string;
-  updated_at: string;
-}
-
-interface LogRow {
-  id: number;
-  time: number;
-  relay_user: string | null;
-  relay_id: string | null;
-  account: string | null;
-  instrument: string | null;
-  signal_type: SignalLogInput['signalType'];
-  decision: SignalLogInput['decision'];
-  reason: string;
-  api_check: string | null;
-  upstream_status: number | null;
-  latency_ms: number | null;
-  alert: string;
-}
 
 /** How soon `flush()` tries again while the database is busy or failing (ms). */
 const FLUSH_RETRY_MS = 50;
@@ -167,6 +118,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     closePending: db.prepare("UPDATE signal_log SET decision = 'unknown', reason = ? WHERE decision = 'pending'"),
     // The version stays: a process still running on the same file may yet settle its own order.
     closeInFlight: db.prepare("UPDATE key_records SET doubt = 'unknown-outcome' WHERE doubt = 'in-flight'"),
+    closeUnfinishedLog: db.prepare("UPDATE signal_log SET decision = 'unknown', reason = ? WHERE id = ? AND decision = 'pending'"),
+    closeUnfinishedKey: db.prepare(
+      "UPDATE key_records SET doubt = 'unknown-outcome' WHERE account_group = ? AND account_key = ? AND instrument_key = ? AND version = ? AND doubt = 'in-flight'",
+    ),
     // In batches, so a large prune never holds the write lock for long.
     pruneLogs: db.prepare('DELETE FROM signal_log WHERE id IN (SELECT id FROM signal_log WHERE time < ? LIMIT 1000)'),
     pruneFingerprints: db.prepare('DELETE FROM alert_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM alert_fingerprints WHERE time < ? LIMIT 1000)'),
@@ -235,26 +190,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       return null;
     }
     const version = nextVersion();
-    const { owner, doubt } = record;
-    q.upsertKey.run({
-      account_group: key.accountGroup,
-      account_key: accountKey(key.account),
-      instrument_key: key.instrumentKey,
-      account: key.account,
-      instrument,
-      owner_user: owner?.relayUser ?? null,
-      owner_id: owner?.relayId ?? null,
-      direction: owner?.direction ?? null,
-      quantity: owner?.quantity ?? null,
-      opened_at: owner?.openedAt ?? null,
-      claimed_at: owner?.claimedAt ?? null,
-      hold_until: owner?.holdUntil ?? null,
-      doubt: doubt?.kind ?? null,
-      doubt_since: doubt?.since ?? null,
-      closing_until: record.closingUntil ?? null,
-      updated_at: now(),
-      version,
-    });
+    q.upsertKey.run(toKeyRow(key, instrument, record, now(), version));
     return version;
   };
 
@@ -270,13 +206,29 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return version;
   };
 
+  // What this store left unfinished, for close(interrupted): the `pending` rows it wrote and the
+  // versions of the keys it put in flight, each forgotten once its outcome is written. Closing
+  // matches them on the database again (still pending, the same version), so nothing written by
+  // another process since is touched.
+  const unfinishedLogs = new Set<number>();
+  const unfinishedKeys = new Map<string, { key: PositionKey; version: number }>();
+  const closeUnfinished = db.transaction((reason: string) => {
+    for (const id of unfinishedLogs) q.closeUnfinishedLog.run(reason, id);
+    for (const { key, version } of unfinishedKeys.values()) q.closeUnfinishedKey.run(...keyArgs(key), version);
+  });
+
   const applySettlement = (s: Settlement) => {
     for (const { key, version, write } of s.keys) {
       // Conditional: only the state this alert wrote may be replaced by its outcome.
       const current = readKey(key)?.version ?? null;
       applyWrite(key, current === version ? write : { ...write, record: null }, current);
+      const id = keyArgs(key).join('\0');
+      if (unfinishedKeys.get(id)?.version === version) unfinishedKeys.delete(id);
     }
-    if (s.log !== null) q.completeLog.run({ id: s.log.id, ...s.log.outcome });
+    if (s.log !== null) {
+      q.completeLog.run({ id: s.log.id, ...s.log.outcome });
+      unfinishedLogs.delete(s.log.id);
+    }
   };
 
   const applyRefusal = (r: Refusal) => {
@@ -402,13 +354,16 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     const { value, writes, seen, log } = decide(views, earlier);
     const versions = keys.map((key, i) => {
       const write = writes[i] ?? null;
-      return write === null ? (views[i]?.version ?? null) : applyWrite(key, write, views[i]?.version ?? null);
+      const version = write === null ? (views[i]?.version ?? null) : applyWrite(key, write, views[i]?.version ?? null);
+      if (write?.record?.doubt?.kind === 'in-flight' && version !== null) unfinishedKeys.set(keyArgs(key).join('\0'), { key, version });
+      return version;
     });
     if (seen && identity !== null) {
       q.insertFingerprint.run(identity.fingerprint, time, 0);
       for (const key of keys) q.setLast.run(...keyArgs(key), identity.relayUser, identity.relayId, identity.fingerprint, time);
     }
     const logId = log === null ? null : Number(q.insertLog.run(log).lastInsertRowid);
+    if (logId !== null && log?.decision === 'pending') unfinishedLogs.add(logId);
     return { value, logId, versions };
   }
 
@@ -590,12 +545,13 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         return false;
       }
     },
-    close: () =>
+    close: (interrupted) =>
       (closing ??= (async () => {
         cancelFlush();
         try {
           // Another process may hold the lock for a moment: outcomes are worth a few more tries.
           await flushWithin(flushTimeoutMs);
+          if (interrupted !== undefined) closeUnfinished.immediate(interrupted);
         } catch (error) {
           options.onBackgroundError?.(
             new Error(`${queue.length} alert outcome(s) could not be written before closing: ${(error as Error).message}`, { cause: error }),
@@ -696,44 +652,10 @@ function unavailableReason(code: string): string | null {
   return null;
 }
 
-function rowKey(row: KeyRow): PositionKey {
-  return { accountGroup: row.account_group, account: row.account, instrumentKey: row.instrument_key };
-}
-
-function toKeyRecord(row: KeyRow | null): KeyRecord {
-  if (row === null) return { owner: null, doubt: null };
-  const owner =
-    row.owner_user === null || row.owner_id === null || row.direction === null
-      ? null
-      : {
-          relayUser: row.owner_user,
-          relayId: row.owner_id,
-          direction: row.direction,
-          quantity: row.quantity,
-          openedAt: row.opened_at ?? 0,
-          claimedAt: row.claimed_at ?? 0,
-          holdUntil: row.hold_until ?? 0,
-        };
-  const doubt = row.doubt === null ? null : { kind: row.doubt, since: row.doubt_since ?? 0 };
-  return row.closing_until === null ? { owner, doubt } : { owner, doubt, closingUntil: row.closing_until };
-}
-
-function toPositionRecord(row: KeyRow): PositionRecord[] {
-  const { owner, doubt } = toKeyRecord(row);
-  if (owner === null) return [];
-  return [
-    { ...owner, account: row.account, instrumentKey: row.instrument_key, instrument: row.instrument, doubt: doubt?.kind ?? null, updatedAt: row.updated_at },
-  ];
-}
-
 function inBatches(deleteBatch: () => number): number {
   let total = 0;
   for (let n = deleteBatch(); n > 0; n = deleteBatch()) total += n;
   return total;
-}
-
-export function accountKey(account: string): string {
-  return account.toLowerCase();
 }
 
 function migrate(db: Database.Database): void {
@@ -861,35 +783,4 @@ function createPrivateFile(file: string): void {
   if (file === ':memory:' || fs.existsSync(file)) return;
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.closeSync(fs.openSync(file, 'a', 0o600));
-}
-
-function toUserRecord(row: UserRow): UserRecord {
-  return {
-    relayUser: row.relay_user,
-    crosstradeKey: row.crosstrade_key,
-    webhookUrl: row.webhook_url,
-    relaySecret: row.relay_secret,
-    accountGroup: row.account_group,
-    paper: row.paper === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toLogRecord(row: LogRow): SignalLogRecord {
-  return {
-    id: row.id,
-    time: row.time,
-    relayUser: row.relay_user,
-    relayId: row.relay_id,
-    account: row.account,
-    instrument: row.instrument,
-    signalType: row.signal_type,
-    decision: row.decision,
-    reason: row.reason,
-    apiCheck: row.api_check,
-    upstreamStatus: row.upstream_status,
-    latencyMs: row.latency_ms,
-    alert: row.alert,
-  };
 }

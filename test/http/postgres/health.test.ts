@@ -4,7 +4,7 @@ import { loadConfig } from '../../../src/config/config.js';
 import { startSimulator, type Simulator } from '../../../src/simulator/create-simulator.js';
 import { type RunningRelay, startRelay } from '../../../src/start-relay.js';
 import { lockId } from '../../../src/store/postgres/lock-id.js';
-import { keyId } from '../../../src/store/postgres/rows.js';
+import { keyId } from '../../../src/store/rows.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { ADMIN_TOKEN, alertText, entry, USER_KEY } from '../../helpers/start-test-relay.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';

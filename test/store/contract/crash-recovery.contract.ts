@@ -47,6 +47,31 @@ export function describeCrashRecoveryContract(harness: StoreHarness): void {
       expect((await viewOf(store)).record).toEqual(record(A));
     });
 
+    it('closes, when it closes as interrupted, only what it left unfinished itself once its queued outcomes are written', async () => {
+      const other: PositionKey = { ...key, account: 'Sim102' };
+      const third: PositionKey = { ...key, account: 'Sim103' };
+      const beside = await harness.reopen({ now: () => T0 });
+      const settled = await store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log({ decision: 'pending' }) }), null);
+      const left = await store.arbitrate([other], A, writing([write(record(A, 'in-flight'))], { log: log({ decision: 'pending' }) }), null);
+      const besides = await beside.arbitrate([third], A, writing([write(record(A, 'in-flight'))], { log: log({ decision: 'pending' }) }), null);
+      // Queued, not yet written: close writes it first.
+      store.settle({
+        keys: [{ key, version: settled.versions[0]!, write: write(record(A)) }],
+        log: { id: settled.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 1 } },
+      });
+      await store.close('interrupted: the relay stopped before CrossTrade answered');
+      const rows = await beside.listLogs({ limit: 10 });
+      expect(rows.map((l) => [l.id, l.decision, l.reason])).toEqual([
+        [besides.logId, 'pending', 'entry: nobody owns the position'],
+        [left.logId, 'unknown', 'interrupted: the relay stopped before CrossTrade answered'],
+        [settled.logId, 'forwarded', 'ok'],
+      ]);
+      const { views } = await look(beside, [key, other, third]);
+      expect(views.map((v) => v.record)).toEqual([record(A), record(A, 'unknown-outcome'), record(A, 'in-flight')]);
+      // The version is kept: an outcome that still comes lands (as after closeInterruptedForwards).
+      expect(views[1]?.version).toBe(left.versions[0]);
+    });
+
     it('leaves a row that was settled before the restart as it was', async () => {
       const sent = await store.arbitrate([key], A, writing([write(record(A, 'in-flight'))], { log: log() }), null);
       store.settle({

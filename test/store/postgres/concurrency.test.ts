@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Strategy } from '../../../src/engine/types.js';
 import { createPostgresStore } from '../../../src/store/postgres/create-postgres-store.js';
 import { lockId } from '../../../src/store/postgres/lock-id.js';
-import { keyId } from '../../../src/store/postgres/rows.js';
+import { keyId } from '../../../src/store/rows.js';
 import type { ArbitrationDecision, PositionKey, Store } from '../../../src/store/store.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { A, BOB_KEY, emptyTables, GROUP, key, log, owner, raw, record, write, writing } from './fixtures.js';

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/create-postgres-store.js';
 import { lockId } from '../../../src/store/postgres/lock-id.js';
-import { keyId } from '../../../src/store/postgres/rows.js';
+import { keyId } from '../../../src/store/rows.js';
 import { isStoreBusyError, isStoreUnavailableError, type Store, StoreBusyError, StoreUnavailableError } from '../../../src/store/store.js';
 import { closedPort } from '../../helpers/closed-port.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
@@ -131,6 +131,38 @@ describe('PostgreSQL store errors', () => {
       await admin.query('DROP TRIGGER slow_setting ON settings; DROP FUNCTION slow_setting()');
       await admin.end();
     }
+  });
+
+  it('closes a decision that committed after its call ran out of budget: its row blocked, its key of unknown outcome', async () => {
+    const s = await open(db.url, { callTimeoutMs: 300, retryMs: 20 });
+    // `decide` is slow (it holds the event loop past the budget): the write and the COMMIT go out
+    // at once after it, the call's timer fires before their answer, the caller hears "unavailable"
+    // (and sends nothing) while the server commits: a `pending` row and a key in flight nobody
+    // would settle. The store closes them itself, once it can.
+    const slow = writing([write(record(A, 'in-flight'))], { log: log({ decision: 'pending' }) });
+    const failed = await timed(
+      s.arbitrate(
+        [key],
+        A,
+        (views, earlier) => {
+          const until = Date.now() + 400;
+          while (Date.now() < until);
+          return slow(views, earlier);
+        },
+        null,
+      ),
+    );
+    expect(isStoreUnavailableError(failed.error)).toBe(true);
+    const rows = () => raw<{ decision: string; reason: string }>(db.url, 'SELECT decision, reason FROM signal_log');
+    while ((await rows()).some((r) => r.decision === 'pending') || (await rows()).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await rows()).toEqual([
+      {
+        decision: 'blocked',
+        reason: 'database unavailable: decided after the database call had given up; the alert was refused (503) and nothing was sent',
+      },
+    ]);
+    expect(await raw(db.url, 'SELECT doubt, in_flight_instance FROM key_records')).toEqual([{ doubt: 'unknown-outcome', in_flight_instance: null }]);
+    expect(errors).toEqual([]);
   });
 
   it('refuses to open on a port nobody listens on, fast, as unavailable, the password masked', async () => {

@@ -1,7 +1,10 @@
-import type { Direction, DoubtKind, KeyRecord } from '../../engine/types.js';
-import type { PositionKey, PositionRecord, SignalLogInput, SignalLogRecord, UserRecord } from '../store.js';
+import type { Direction, DoubtKind, KeyRecord } from '../engine/types.js';
+import type { PositionKey, PositionRecord, SignalLogInput, SignalLogRecord, UserRecord } from './store.js';
 
-/** A key_records row, as PostgreSQL answers it (bigints read as numbers: every value fits in 2^53). */
+// The rows both stores keep (the same tables and columns in SQLite and PostgreSQL, see their
+// migrations) and their mapping to and from the records of the store contract.
+
+/** A key_records row, as either database answers it (PostgreSQL's bigints read as numbers: every value fits in 2^53). */
 export interface KeyRow {
   account_group: string;
   account_key: string;
@@ -20,8 +23,8 @@ export interface KeyRow {
   closing_until: number | null;
   updated_at: number;
   version: number;
-  /** The instance whose order is in flight (doubt `in-flight`), else null (schema version 2). */
-  in_flight_instance: number | null;
+  /** PostgreSQL only (schema version 2): the instance whose order is in flight (doubt `in-flight`), else null. */
+  in_flight_instance?: number | null;
 }
 
 export interface UserRow {
@@ -30,7 +33,8 @@ export interface UserRow {
   webhook_url: string;
   relay_secret: string | null;
   account_group: string;
-  paper: boolean;
+  /** PostgreSQL: a boolean; SQLite: 0 or 1. */
+  paper: boolean | number;
   created_at: string;
   updated_at: string;
 }
@@ -63,6 +67,30 @@ export function keyId(key: PositionKey): string {
 
 export function rowKey(row: Pick<KeyRow, 'account_group' | 'account' | 'instrument_key'>): PositionKey {
   return { accountGroup: row.account_group, account: row.account, instrumentKey: row.instrument_key };
+}
+
+/** The row a record is written as: `updatedAt` and `version` stamped by the store. */
+export function toKeyRow(key: PositionKey, instrument: string, record: KeyRecord, updatedAt: number, version: number): KeyRow {
+  const { owner, doubt } = record;
+  return {
+    account_group: key.accountGroup,
+    account_key: accountKey(key.account),
+    instrument_key: key.instrumentKey,
+    account: key.account,
+    instrument,
+    owner_user: owner?.relayUser ?? null,
+    owner_id: owner?.relayId ?? null,
+    direction: owner?.direction ?? null,
+    quantity: owner?.quantity ?? null,
+    opened_at: owner?.openedAt ?? null,
+    claimed_at: owner?.claimedAt ?? null,
+    hold_until: owner?.holdUntil ?? null,
+    doubt: doubt?.kind ?? null,
+    doubt_since: doubt?.since ?? null,
+    closing_until: record.closingUntil ?? null,
+    updated_at: updatedAt,
+    version,
+  };
 }
 
 export function toKeyRecord(row: KeyRow | null): KeyRecord {
@@ -98,7 +126,7 @@ export function toUserRecord(row: UserRow): UserRecord {
     webhookUrl: row.webhook_url,
     relaySecret: row.relay_secret,
     accountGroup: row.account_group,
-    paper: row.paper,
+    paper: row.paper === true || row.paper === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
