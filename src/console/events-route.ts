@@ -8,6 +8,11 @@ import { SESSION_COOKIE } from './session-cookie.js';
 const CATCH_UP_ROWS = 200;
 /** A comment this often keeps proxies from closing an idle stream (ms); the session is checked as often. */
 const KEEP_ALIVE_MS = 15_000;
+/**
+ * Bytes a stream may hold unsent for a browser that does not read (a full catch-up is 200 rows of
+ * at most ~16 KiB each, well below): past it the stream is dropped; the browser reconnects and catches up.
+ */
+const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
 
 /**
  * GET /console/events: Server-Sent Events, one `row` event per new or completed signal-log row
@@ -34,7 +39,16 @@ export function registerEventsRoute(app: FastifyInstance, context: ConsoleContex
     });
     response.write('retry: 2000\n\n');
     const send = (row: SignalLogRecord) => {
+      if (response.destroyed) return;
       response.write(`id: ${row.id}\nevent: row\ndata: ${JSON.stringify(logView(row))}\n\n`);
+      // Otherwise every row would wait in memory for a client that never reads (or never will).
+      if (response.writableLength > MAX_UNSENT_BYTES) {
+        context.logger.warn(
+          { source: context.sourceOf(request), unsent_bytes: response.writableLength },
+          'console live feed: a browser stopped reading; its stream is dropped',
+        );
+        response.destroy();
+      }
     };
     let unsubscribe: (() => void) | null = null;
     let keepAlive: NodeJS.Timeout | undefined;
