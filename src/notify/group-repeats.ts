@@ -11,8 +11,10 @@ export interface RepeatGrouper {
  * emitted at once; the repeats within `windowMs` of it become one message with their count and the
  * last one's facts, emitted when the window ends, and a new window opens while they keep coming.
  * A burst of 50 blocked alerts is two messages, not 50. `windowMs` 0: nothing is grouped.
+ * At most `maxOpen` keys are open at once: past it a new key is told at once and not grouped, so
+ * that refused alerts naming a new account each time (anyone may send them) cannot fill memory.
  */
-export function createRepeatGrouper(windowMs: number, emit: (notification: Notification, count: number) => void): RepeatGrouper {
+export function createRepeatGrouper(windowMs: number, emit: (notification: Notification, count: number) => void, maxOpen = 1000): RepeatGrouper {
   const open = new Map<string, { repeats: number; last: Notification | null; timer: NodeJS.Timeout }>();
 
   const endWindow = (key: string): void => {
@@ -39,6 +41,7 @@ export function createRepeatGrouper(windowMs: number, emit: (notification: Notif
       const key = JSON.stringify([notification.event, notification.relayUser, notification.account, notification.instrument]);
       const group = open.get(key);
       if (group === undefined) {
+        if (open.size >= maxOpen) return emit(notification, 1);
         open.set(key, { repeats: 0, last: null, timer: startTimer(key) });
         return emit(notification, 1);
       }
