@@ -22,7 +22,7 @@ import {
   type SignalLogInput,
   type UserRecord,
 } from '../store/store.js';
-import { type RejectedAlert, readRejectedAlert } from './rejected-record.js';
+import { REMOVED, type RejectedAlert, readRejectedAlert } from './rejected-record.js';
 import type { AlertBody, AlertReply, ForwardOutcome, RelayDeps } from './relay-deps.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
@@ -70,7 +70,8 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     const relayUser = readRejectedAlert(body.text, () => null).relayUser;
     const known = relayUser === null ? null : await deps.store.getUser(relayUser);
     const rejected = readRejectedAlert(body.text, (name) => (name === known?.relayUser ? known.crosstradeKey : null));
-    return reject(deps, startedAt, 400, error.message, rejected.text, rejected);
+    const reason = known === null ? error.message : withoutKey(error.message, known.crosstradeKey);
+    return reject(deps, startedAt, 400, reason, rejected.text, rejected);
   }
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
   let refusal: { status: number; reason: string } | null = null;
@@ -583,4 +584,17 @@ function wholeNumber(text: string | undefined): number | null {
 /** LIMIT and STOP orders can rest unfilled while the API reads the position unchanged. */
 export function isRestingOrder(orderType: string | null): boolean {
   return orderType !== null && orderType !== 'MARKET' && orderType !== 'MKT';
+}
+
+/**
+ * A parse error's message without the user's CrossTrade key, pasted into the field it quotes: in
+ * full, or cut where a quote ends (`"ct-abc…"`, its first characters are secret too). The message
+ * goes to TradingView, the signal log and the notifications.
+ */
+function withoutKey(message: string, key: string): string {
+  if (key.length < 8) return message;
+  return message
+    .split(key)
+    .join(REMOVED)
+    .replace(/"([^"]{8,})…"/g, (quote, shown: string) => (key.startsWith(shown) ? `"${REMOVED}"` : quote));
 }
