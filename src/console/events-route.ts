@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { logView } from '../http/views.js';
 import type { SignalLogRecord } from '../store/store.js';
 import type { ConsoleContext } from './console-context.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 
 /** Rows sent to a (re)connecting browser that it has not seen yet; older ones it reloads the page for. */
@@ -30,10 +31,11 @@ export function registerEventsRoute(app: FastifyInstance, context: ConsoleContex
     const after = /^\d{1,15}$/.test(afterText) ? Number(afterText) : null;
     reply.hijack();
     const response = reply.raw;
+    // Hijacked: the scope's onSend hook does not run, so the headers are written here.
     response.writeHead(200, {
+      ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
       // nginx would otherwise buffer the stream.
       'x-accel-buffering': 'no',
     });

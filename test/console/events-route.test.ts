@@ -48,6 +48,17 @@ describe('console: live events', () => {
     await vi.waitFor(() => expect(stream.rows.map((r) => r.id)).toEqual([newest!.id]));
   });
 
+  it('sends the stream under the pages’ security headers', async () => {
+    const client = await loginConsole(rig.relay.url);
+    const controller = new AbortController();
+    const response = await fetch(`${rig.relay.url}/console/events`, { headers: { cookie: client.cookie }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'/);
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    controller.abort();
+  });
+
   it('refuses a stream without a session, and ends the open streams when the relay closes', async () => {
     const refused = await open('relay_console=1.x.y');
     expect(refused.status).toBe(401);
