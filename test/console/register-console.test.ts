@@ -285,6 +285,15 @@ describe('console: pages and changes', () => {
     expect(until.text).toContain('data-live="0"');
   });
 
+  it('reads a filter field given twice (a hand-made link) as not given, instead of failing with 500', async () => {
+    const client = await loginConsole(rig.relay.url);
+    for (const query of ['user=a&user=b', 'strategy=a&strategy=b', 'since=a&since=b', 'until=a&until=b']) {
+      const answer = await client.get(`/console/log?${query}`);
+      expect(answer.status).toBe(200);
+      expect(answer.text).toContain('<form method="get" action="/console/log"');
+    }
+  });
+
   it('counts per strategy and shows what arbitration cost: the blocked entry, its shadow position and its owner', async () => {
     expect((await rig.post(entry('A'))).body.decision).toBe('forwarded');
     expect((await rig.post(alertText({ relayId: 'B', prev: 'flat', now: 'long', extra: 'market_position_size=2' }))).body.decision).toBe('blocked');
