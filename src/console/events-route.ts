@@ -75,11 +75,12 @@ export function registerEventsRoute(app: FastifyInstance, context: ConsoleContex
       context.logger.warn({ err: error }, 'console live feed: could not start a stream');
       return end();
     }
-    // The session is checked again at each keep-alive: an expired session or a rotated token ends the stream.
+    // The session is checked again at each keep-alive: an expired or logged-out session, or a rotated token, ends the stream.
     const cookie = request.cookies[SESSION_COOKIE.name];
     keepAlive = setInterval(async () => {
       const signer = await context.signer().catch(() => null);
-      if (signer?.read(cookie, context.now()) == null) return end();
+      const session = signer?.read(cookie, context.now()) ?? null;
+      if (session === null || (await context.loggedOut.has(session).catch(() => false))) return end();
       response.write(': keep-alive\n\n');
     }, KEEP_ALIVE_MS);
     if (after !== null) {

@@ -13,6 +13,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import type { ConsoleContext } from './console-context.js';
 import { createLogFeed, type LogFeed } from './create-log-feed.js';
 import { createRenderer } from './create-renderer.js';
+import { createLoggedOutSessions } from './logged-out-sessions.js';
 import { registerEventsRoute } from './events-route.js';
 import { registerPageRoutes } from './page-routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -61,6 +62,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     adminToken,
     failures: options.failures,
     feed,
+    loggedOut: createLoggedOutSessions(options.store, options.now),
     signer,
     sessionOf: (request) => sessions.get(request)?.session ?? null,
     csrfOf: (request) => {
@@ -109,7 +111,8 @@ async function gate(context: ConsoleContext, sessions: WeakMap<FastifyRequest, R
     return refuseLockedOut(reply);
   }
   const signer = await context.signer();
-  const session = signer?.read(request.cookies[SESSION_COOKIE.name], context.now()) ?? null;
+  const read = signer?.read(request.cookies[SESSION_COOKIE.name], context.now()) ?? null;
+  const session = read !== null && (await context.loggedOut.has(read)) ? null : read;
   if (signer !== null && session !== null) sessions.set(request, { session, signer });
   if (session !== null || PUBLIC_ROUTES.has(route)) return;
   if (request.method === 'GET' && route !== '/console/events' && route !== '/console/now.json') return reply.redirect('/console/login', 303);

@@ -99,6 +99,17 @@ describe('console: login, session and headers', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^relay_console=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/);
   });
 
+  it('ends the session at logout: its cookie, copied before, is refused (on every instance); other sessions go on', async () => {
+    const client = await loginConsole(rig.relay.url);
+    const other = await loginConsole(rig.relay.url);
+    expect((await client.post('/console/logout', {})).status).toBe(303);
+    // The browser dropped the cookie; a copy of it (a stolen one) must not work either.
+    expect((await client.get('/console/now.json')).status).toBe(401);
+    expect((await client.get('/')).headers.get('location')).toBe('/console/login');
+    expect((await other.get('/console/now.json')).status).toBe(200);
+    expect((await loginConsole(rig.relay.url)).csrf).not.toBe(client.csrf);
+  });
+
   it('leaves /webhook as it was: a form-encoded alert is still read as text, and needs no session', async () => {
     const answer = await rig.post(entry('A'), 'application/x-www-form-urlencoded');
     expect(answer.status).toBe(200);
