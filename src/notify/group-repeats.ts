@@ -7,7 +7,7 @@ export interface RepeatGrouper {
 }
 
 /**
- * Groups repeats of one event on one key (event, relay_user, account, instrument): the first is
+ * Groups repeats of one event on one key (event, relay_user, account, instrument; `rejected` alone): the first is
  * emitted at once; the repeats within `windowMs` of it become one message with their count and the
  * last one's facts, emitted when the window ends, and a new window opens while they keep coming.
  * A burst of 50 blocked alerts is two messages, not 50. `windowMs` 0: nothing is grouped.
@@ -38,7 +38,12 @@ export function createRepeatGrouper(windowMs: number, emit: (notification: Notif
   return {
     offer(notification) {
       if (windowMs <= 0) return emit(notification, 1);
-      const key = JSON.stringify([notification.event, notification.relayUser, notification.account, notification.instrument]);
+      // Refused alerts are one key: anyone may send them, naming a new user or account each time, and
+      // one message per name would push the queue's other messages (a position to check) out.
+      const key =
+        notification.event === 'rejected'
+          ? '"rejected"'
+          : JSON.stringify([notification.event, notification.relayUser, notification.account, notification.instrument]);
       const group = open.get(key);
       if (group === undefined) {
         if (open.size >= maxOpen) return emit(notification, 1);
