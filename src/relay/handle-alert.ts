@@ -76,6 +76,8 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
   let refusal: { status: number; reason: string } | null = null;
   let ctx: AlertContext | null = null;
+  /** The stored alert of a refusal, without the secrets of the user it named (when there is one). */
+  let refusedAlert = storedAlert;
   const contextFor = (user: UserRecord, listKeys: (accountGroup: string) => PositionKey[]): AlertContext =>
     alertContext(deps, { alert, parsed, storedAlert, user, startedAt }, listKeys);
   let first: ArbitrationResult<RoundValue> | null;
@@ -83,6 +85,7 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     // The user, the keys and the first decision in one transaction (issue 9).
     first = await deps.store.arbitrateAs(alert.relayUser, (user, listKeys) => {
       refusal = refuseUser(alert, user);
+      if (user !== null) refusedAlert = withoutUserSecrets(storedAlert, user);
       if (refusal !== null || user === null) return null;
       ctx = contextFor(user, listKeys);
       return {
@@ -110,7 +113,9 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
     // A database that cannot even be read answers through the error handler: 503, nothing sent.
     const user = await deps.store.getUser(alert.relayUser);
     refusal = refuseUser(alert, user);
-    if (refusal !== null || user === null) return reject(deps, startedAt, refusal?.status ?? 404, refusal?.reason ?? '', storedAlert, alert);
+    if (refusal !== null || user === null) {
+      return reject(deps, startedAt, refusal?.status ?? 404, refusal?.reason ?? '', user === null ? storedAlert : withoutUserSecrets(storedAlert, user), alert);
+    }
     const groupKeys = await deps.store.listKeys(user.accountGroup);
     return refuseUndecided(
       contextFor(user, () => groupKeys),
@@ -119,7 +124,7 @@ export async function handleAlert(deps: RelayDeps, body: AlertBody): Promise<Ale
   }
   const refused = refusal as { status: number; reason: string } | null;
   if (refused !== null || ctx === null || first === null) {
-    return reject(deps, startedAt, refused?.status ?? 404, refused?.reason ?? `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
+    return reject(deps, startedAt, refused?.status ?? 404, refused?.reason ?? `unknown relay_user "${alert.relayUser}"`, refusedAlert, alert);
   }
   const decided: AlertContext = ctx;
   try {
@@ -146,7 +151,27 @@ export function alertContext(
   const keys = keysOf(alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt, listKeys);
   // A paper user's orders and position checks go to the paper book; everything else is the same.
   const via = user.paper ? { ...deps, crosstrade: deps.paper } : deps;
-  return { ...read, deps: via, signal, keys, identity: identityOf(deps, alert, parsed) };
+  return { ...read, storedAlert: withoutUserSecrets(read.storedAlert, user), deps: via, signal, keys, identity: identityOf(deps, alert, parsed) };
+}
+
+/**
+ * The stored alert without its user's CrossTrade key and webhook URL (or the URL's path, which holds
+ * its secret) pasted into another field's text (`comment=...`): the signal log is shown in the
+ * console and the management API.
+ */
+function withoutUserSecrets(text: string, user: UserRecord): string {
+  const path = (() => {
+    try {
+      return new URL(user.webhookUrl).pathname;
+    } catch {
+      return '';
+    }
+  })();
+  let kept = text;
+  for (const secret of [user.webhookUrl, path, user.crosstradeKey].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= 8) kept = kept.split(secret).join(REMOVED);
+  }
+  return kept;
 }
 
 /** Why an alert is refused before any decision (null: its user takes it). */

@@ -319,6 +319,22 @@ describe('console: pages and changes', () => {
     );
   });
 
+  it('never shows the user’s key or webhook URL pasted into an alert’s text, in the log page or the API', async () => {
+    const url = rig.sim.webhookUrl(USER_KEY);
+    const path = new URL(url).pathname;
+    expect((await rig.post(alertText({ relayId: 'A', prev: 'flat', now: 'long', extra: `comment=${USER_KEY} ${url}` }))).body.decision).toBe('forwarded');
+    expect((await rig.post(alertText({ relayId: 'B', prev: 'flat', now: 'long', extra: `comment=${path}` }))).body.decision).toBe('blocked');
+    await rig.admin('POST', '/users', { relay_user: 'bob', crosstrade_key: USER_KEY, webhook_url: url, relay_secret: 'bobs-passphrase-0123' });
+    expect((await rig.post(alertText({ relayId: 'C', extra: `relay_secret=wrong-one-0123; comment=${USER_KEY}` }))).status).toBe(403);
+    const client = await loginConsole(rig.relay.url);
+    const shown = [(await client.get('/console/log')).text, (await rig.admin('GET', '/logs?limit=10')).text];
+    expect(shown[0]).toContain('comment=[removed]');
+    for (const text of shown) {
+      expect(text).not.toContain(USER_KEY);
+      expect(text).not.toContain(path);
+    }
+  });
+
   it('escapes what alerts carry: markup in relay_id, comment and reason is shown as text', async () => {
     const hostile = '<script>alert(1)</script>';
     const image = '<img src=x onerror=alert(2)>';
