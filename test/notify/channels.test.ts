@@ -102,7 +102,7 @@ describe('notification channels', () => {
     // What anyone may send: a refused alert's account and instrument reach the message.
     notifier?.alertDecided({ ...NOTICE, account: '[Log in again](https://evil.example/login)', instrument: '```\n# URGENT', decision: 'rejected' });
     await discord.waitFor(1);
-    const content = (discord.received[0]?.json as { content: string }).content;
+    const content = (discord.received[0]!.json as { content: string }).content;
     expect(content.startsWith('```\n')).toBe(true);
     expect(content.endsWith('\n```')).toBe(true);
     // The one fence is the message's own: the alert's backticks cannot close it.
