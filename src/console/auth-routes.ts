@@ -47,6 +47,9 @@ export function registerAuthRoutes(app: FastifyInstance, context: ConsoleContext
   });
 
   app.post('/console/logout', async (request, reply) => {
+    // Ended in the store too: a copy of the cookie (the gate let only a session in here) is refused from now on.
+    const session = context.sessionOf(request);
+    if (session !== null) await context.loggedOut.add(session);
     context.logger.info({ source: context.sourceOf(request) }, 'console logout');
     return reply
       .clearCookie(SESSION_COOKIE.name, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' })

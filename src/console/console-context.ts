@@ -3,6 +3,7 @@ import type { AdminLockout } from '../http/admin-lockout.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import type { LogFeed } from './create-log-feed.js';
+import type { LoggedOutSessions } from './logged-out-sessions.js';
 import type { ConsoleSession, SessionSigner } from './session-signer.js';
 
 /** What the console's route modules share (built once by registerConsole). */
@@ -15,6 +16,8 @@ export interface ConsoleContext {
   /** Failed admin attempts per address, the same count as the management API's. */
   failures: AdminLockout;
   feed: LogFeed;
+  /** Sessions ended by a logout: their cookies are refused. */
+  loggedOut: LoggedOutSessions;
   /** The signer of the token in effect; null when no admin token is set (the console is closed). */
   signer(): Promise<SessionSigner | null>;
   /** The session the request's cookie holds (set by the console's auth hook), or null. */

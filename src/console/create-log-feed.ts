@@ -61,9 +61,13 @@ export function createLogFeed(options: LogFeedOptions): LogFeed {
   const look = async () => {
     if (lastId === null) return prime();
     for (const [id, since] of pending) if (now() - since > PENDING_WATCH_MS) pending.delete(id);
-    // Reading from the oldest pending row also reads every newer row: one query serves both.
-    const from = Math.min(lastId, ...[...pending.keys()].map((id) => id - 1));
-    const rows = (await options.store.listLogs({ afterId: from, limit: BATCH })).reverse();
+    // Oldest first: the rows of a burst past BATCH come at the next looks, none skipped. Pending rows
+    // are read apart, so that rows seen already between them and the newest never fill a look.
+    const seen = lastId;
+    const oldestPending = Math.min(...pending.keys());
+    const watched = pending.size === 0 ? [] : await options.store.listLogs({ afterId: oldestPending - 1, limit: BATCH, oldestFirst: true });
+    const fresh = await options.store.listLogs({ afterId: seen, limit: BATCH, oldestFirst: true });
+    const rows = [...watched.filter((row) => row.id <= seen), ...fresh];
     for (const row of rows) {
       const isNew = row.id > lastId;
       const settled = pending.has(row.id) && row.decision !== 'pending';

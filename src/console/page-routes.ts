@@ -26,13 +26,14 @@ const NOTICES: Readonly<Record<string, string>> = {
   'not-removed': 'No such user: nothing was removed.',
 };
 
+// A field given twice arrives as an array: `one` reads it as not given.
 interface LogFilterQuery {
-  user?: string;
-  strategy?: string;
-  decision?: string;
-  since?: string;
-  until?: string;
-  notice?: string;
+  user?: string | string[];
+  strategy?: string | string[];
+  decision?: string | string[];
+  since?: string | string[];
+  until?: string | string[];
+  notice?: string | string[];
 }
 
 /** The pages: Now (`/`), the signal log, Strategies, Users; and the Now page's rows as JSON for its live refresh. */
@@ -60,11 +61,11 @@ export function registerPageRoutes(app: FastifyInstance, context: ConsoleContext
   app.get<{ Querystring: LogFilterQuery }>('/console/log', async (request, reply) => {
     const q = request.query;
     const filter = {
-      user: (q.user ?? '').trim().slice(0, 64),
-      strategy: (q.strategy ?? '').trim().slice(0, 64),
-      decision: (DECISIONS.includes(q.decision as LogDecision) ? q.decision : '') as LogDecision | '',
-      since: q.since ?? '',
-      until: q.until ?? '',
+      user: one(q.user).trim().slice(0, 64),
+      strategy: one(q.strategy).trim().slice(0, 64),
+      decision: (DECISIONS.includes(one(q.decision) as LogDecision) ? one(q.decision) : '') as LogDecision | '',
+      since: one(q.since),
+      until: one(q.until),
     };
     const since = readUtcTime(filter.since);
     const until = readUtcTime(filter.until);
@@ -112,6 +113,11 @@ export function registerPageRoutes(app: FastifyInstance, context: ConsoleContext
     const form = editing === undefined ? {} : { relay_user: editing.relay_user, paper: editing.paper };
     return context.page(request, reply, 'users', { title: 'Users', users, form, notice: noticeOf(request.query) });
   });
+}
+
+/** A query field given once; '' when missing or given more than once. */
+function one(value: string | string[] | undefined): string {
+  return typeof value === 'string' ? value : '';
 }
 
 /** A `datetime-local` value read as UTC (ms), or null when empty or unreadable. */

@@ -13,22 +13,12 @@ import { registerAuthRoutes } from './auth-routes.js';
 import type { ConsoleContext } from './console-context.js';
 import { createLogFeed, type LogFeed } from './create-log-feed.js';
 import { createRenderer } from './create-renderer.js';
+import { createLoggedOutSessions } from './logged-out-sessions.js';
 import { registerEventsRoute } from './events-route.js';
 import { registerPageRoutes } from './page-routes.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 import { type ConsoleSession, createSessionSigner, type SessionSigner } from './session-signer.js';
-
-// No inline script or style anywhere: what a relay_id or an alert carries cannot run (issue 11).
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
 
 export interface ConsoleOptions {
   store: Store;
@@ -72,6 +62,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     adminToken,
     failures: options.failures,
     feed,
+    loggedOut: createLoggedOutSessions(options.store, options.now),
     signer,
     sessionOf: (request) => sessions.get(request)?.session ?? null,
     csrfOf: (request) => {
@@ -97,11 +88,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     });
 
     scope.addHook('onSend', async (_request, reply) => {
-      void reply.header('content-security-policy', CSP);
-      void reply.header('x-content-type-options', 'nosniff');
-      void reply.header('x-frame-options', 'DENY');
-      // Not no-referrer: under it Chromium sends `Origin: null` with a form post, which the CSRF check refuses.
-      void reply.header('referrer-policy', 'same-origin');
+      void reply.headers(SECURITY_HEADERS);
     });
     scope.addHook('onRequest', (request, reply) => gate(context, sessions, request, reply));
     scope.addHook('preHandler', (request, reply) => checkCsrf(sessions, request, reply));
@@ -124,7 +111,8 @@ async function gate(context: ConsoleContext, sessions: WeakMap<FastifyRequest, R
     return refuseLockedOut(reply);
   }
   const signer = await context.signer();
-  const session = signer?.read(request.cookies[SESSION_COOKIE.name], context.now()) ?? null;
+  const read = signer?.read(request.cookies[SESSION_COOKIE.name], context.now()) ?? null;
+  const session = read !== null && (await context.loggedOut.has(read)) ? null : read;
   if (signer !== null && session !== null) sessions.set(request, { session, signer });
   if (session !== null || PUBLIC_ROUTES.has(route)) return;
   if (request.method === 'GET' && route !== '/console/events' && route !== '/console/now.json') return reply.redirect('/console/login', 303);

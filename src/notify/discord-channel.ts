@@ -14,8 +14,9 @@ export interface DiscordChannelOptions {
 }
 
 /**
- * Posts the human message to a Discord webhook. Mentions are turned off: a relay_id reading
- * `@everyone` must not ping a server.
+ * Posts the human message to a Discord webhook, in a code block: an account reading
+ * `[Log in again](https://...)` or `# URGENT` (a refused alert's fields are anyone's) shows as text,
+ * not as a link or a heading. Mentions are turned off as well: `@everyone` pings nobody.
  */
 export function createDiscordChannel(options: DiscordChannelOptions): Channel {
   const url = `${options.apiBaseUrl.replace(/\/+$/, '')}${new URL(options.webhookUrl).pathname}`;
@@ -25,7 +26,7 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
       const { text } = formatMessage(message);
       await postJson(
         url,
-        { content: text.slice(0, DISCORD_MAX), allowed_mentions: { parse: [] } },
+        { content: codeBlock(text), allowed_mentions: { parse: [] } },
         {
           channel: 'discord',
           timeoutMs: options.timeoutMs,
@@ -40,6 +41,12 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
     },
     close: async () => undefined,
   };
+}
+
+/** `text` as one code block within Discord's limit; a backtick run in it cannot close the block early. */
+function codeBlock(text: string): string {
+  const inner = text.replace(/`(?=`)/g, '`\u200b');
+  return `\`\`\`\n${inner.slice(0, DISCORD_MAX - 8)}\n\`\`\``;
 }
 
 function stringField(body: unknown, name: string): string | null {

@@ -22,7 +22,7 @@ import {
   type SignalLogInput,
   type UserRecord,
 } from '../store/store.js';
-import { type RejectedAlert, readRejectedAlert } from './rejected-record.js';
+import { REMOVED, type RejectedAlert, readRejectedAlert } from './rejected-record.js';
 import type { AlertBody, AlertReply, ForwardOutcome, RelayDeps } from './relay-deps.js';
 import { verifyRelaySecret } from './relay-secret.js';
 
@@ -82,11 +82,14 @@ async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
     const relayUser = readRejectedAlert(body.text, () => null).relayUser;
     const known = relayUser === null ? null : await deps.store.getUser(relayUser);
     const rejected = readRejectedAlert(body.text, (name) => (name === known?.relayUser ? known.crosstradeKey : null));
-    return reject(deps, startedAt, 400, error.message, rejected.text, rejected);
+    const reason = known === null ? error.message : withoutKey(error.message, known.crosstradeKey);
+    return reject(deps, startedAt, 400, reason, rejected.text, rejected);
   }
   const storedAlert = removeFields(parsed, SECRET_FIELDS);
   let refusal: { status: number; reason: string } | null = null;
   let ctx: AlertContext | null = null;
+  /** The stored alert of a refusal, without the secrets of the user it named (when there is one). */
+  let refusedAlert = storedAlert;
   const contextFor = (user: UserRecord, listKeys: (accountGroup: string) => PositionKey[]): AlertContext =>
     alertContext(deps, { alert, parsed, storedAlert, user, startedAt }, listKeys);
   let first: ArbitrationResult<RoundValue> | null;
@@ -94,6 +97,7 @@ async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
     // The user, the keys and the first decision in one transaction (issue 9).
     first = await deps.store.arbitrateAs(alert.relayUser, (user, listKeys) => {
       refusal = refuseUser(alert, user);
+      if (user !== null) refusedAlert = withoutUserSecrets(storedAlert, user);
       if (refusal !== null || user === null) return null;
       ctx = contextFor(user, listKeys);
       return {
@@ -121,7 +125,9 @@ async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
     // A database that cannot even be read answers through the error handler: 503, nothing sent.
     const user = await deps.store.getUser(alert.relayUser);
     refusal = refuseUser(alert, user);
-    if (refusal !== null || user === null) return reject(deps, startedAt, refusal?.status ?? 404, refusal?.reason ?? '', storedAlert, alert);
+    if (refusal !== null || user === null) {
+      return reject(deps, startedAt, refusal?.status ?? 404, refusal?.reason ?? '', user === null ? storedAlert : withoutUserSecrets(storedAlert, user), alert);
+    }
     const groupKeys = await deps.store.listKeys(user.accountGroup);
     return refuseUndecided(
       contextFor(user, () => groupKeys),
@@ -130,7 +136,7 @@ async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
   }
   const refused = refusal as { status: number; reason: string } | null;
   if (refused !== null || ctx === null || first === null) {
-    return reject(deps, startedAt, refused?.status ?? 404, refused?.reason ?? `unknown relay_user "${alert.relayUser}"`, storedAlert, alert);
+    return reject(deps, startedAt, refused?.status ?? 404, refused?.reason ?? `unknown relay_user "${alert.relayUser}"`, refusedAlert, alert);
   }
   const decided: AlertContext = ctx;
   try {
@@ -157,7 +163,27 @@ export function alertContext(
   const keys = keysOf(alert, user, signal, fieldValue(parsed, 'command')?.toUpperCase() ?? null, startedAt, listKeys);
   // A paper user's orders and position checks go to the paper book; everything else is the same.
   const via = user.paper ? { ...deps, crosstrade: deps.paper } : deps;
-  return { ...read, deps: via, signal, keys, identity: identityOf(deps, alert, parsed) };
+  return { ...read, storedAlert: withoutUserSecrets(read.storedAlert, user), deps: via, signal, keys, identity: identityOf(deps, alert, parsed) };
+}
+
+/**
+ * The stored alert without its user's CrossTrade key and webhook URL (or the URL's path, which holds
+ * its secret) pasted into another field's text (`comment=...`): the signal log is shown in the
+ * console and the management API.
+ */
+function withoutUserSecrets(text: string, user: UserRecord): string {
+  const path = (() => {
+    try {
+      return new URL(user.webhookUrl).pathname;
+    } catch {
+      return '';
+    }
+  })();
+  let kept = text;
+  for (const secret of [user.webhookUrl, path, user.crosstradeKey].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= 8) kept = kept.split(secret).join(REMOVED);
+  }
+  return kept;
 }
 
 /** Why an alert is refused before any decision (null: its user takes it). */
@@ -595,4 +621,17 @@ function wholeNumber(text: string | undefined): number | null {
 /** LIMIT and STOP orders can rest unfilled while the API reads the position unchanged. */
 export function isRestingOrder(orderType: string | null): boolean {
   return orderType !== null && orderType !== 'MARKET' && orderType !== 'MKT';
+}
+
+/**
+ * A parse error's message without the user's CrossTrade key, pasted into the field it quotes: in
+ * full, or cut where a quote ends (`"ct-abc…"`, its first characters are secret too). The message
+ * goes to TradingView, the signal log and the notifications.
+ */
+function withoutKey(message: string, key: string): string {
+  if (key.length < 8) return message;
+  return message
+    .split(key)
+    .join(REMOVED)
+    .replace(/"([^"]{8,})…"/g, (quote, shown: string) => (key.startsWith(shown) ? `"${REMOVED}"` : quote));
 }

@@ -71,6 +71,8 @@ export interface LogQuery {
   until?: number;
   /** Rows with a greater id only (the console's live feed reads what is new since its last look). */
   afterId?: number;
+  /** The oldest rows first (default: the newest): a live feed reading a burst larger than its limit loses none. */
+  oldestFirst?: boolean;
 }
 
 export interface LogOutcome {

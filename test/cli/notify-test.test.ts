@@ -55,7 +55,7 @@ describe('trade-relay notify-test', () => {
     expect(result.stdout.split('\n').filter(Boolean)).toEqual(['discord: sent', 'telegram: sent', 'webhook: sent', 'email: sent']);
     expect(result.code).toBe(0);
     expect(webhook.received[0]?.json).toMatchObject({ event: 'test', reason: 'a test message from `npx trade-relay notify-test`: this channel works' });
-    expect((discord.received[0]?.json as { content?: string } | undefined)?.content).toMatch(/^Trade Relay: test message\n/);
+    expect((discord.received[0]?.json as { content?: string } | undefined)?.content).toMatch(/^```\nTrade Relay: test message\n/);
     expect(telegram.received).toHaveLength(1);
     expect(smtp.received[0]?.raw).toContain('Subject: Trade Relay: test message');
   });

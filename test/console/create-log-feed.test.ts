@@ -44,6 +44,14 @@ describe('createLogFeed', () => {
     expect(feed.size()).toBe(2);
   });
 
+  it('sends every row of a burst larger than one look reads, oldest first, over the next looks', async () => {
+    const { rows } = await collect();
+    // Written in one turn of the event loop: the feed sees them all at its next look.
+    await Promise.all(Array.from({ length: 450 }, (_, i) => store.appendLog(log({ relayId: `R${i}`, decision: 'blocked' }))));
+    await vi.waitFor(() => expect(rows).toHaveLength(450));
+    expect(rows.map((r) => r.relayId)).toEqual(Array.from({ length: 450 }, (_, i) => `R${i}`));
+  });
+
   it('sends a pending row again once its outcome is written', async () => {
     const { rows } = await collect();
     const sent = await store.arbitrate([key], A, writing([null], { log: log({ decision: 'pending' }) }), null);
@@ -51,6 +59,16 @@ describe('createLogFeed', () => {
     store.settle({ keys: [], log: { id: sent.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 4 } } });
     await vi.waitFor(() => expect(rows.map((r) => r.decision)).toEqual(['pending', 'forwarded']));
     expect(rows[1]).toMatchObject({ id: sent.logId, reason: 'ok' });
+  });
+
+  it('still sends a pending row’s outcome when more rows than one look reads came after it', async () => {
+    const { rows } = await collect();
+    const sent = await store.arbitrate([key], A, writing([null], { log: log({ decision: 'pending' }) }), null);
+    await Promise.all(Array.from({ length: 250 }, (_, i) => store.appendLog(log({ relayId: `R${i}`, decision: 'blocked' }))));
+    await vi.waitFor(() => expect(rows).toHaveLength(251));
+    store.settle({ keys: [], log: { id: sent.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 4 } } });
+    await vi.waitFor(() => expect(rows).toHaveLength(252));
+    expect(rows[251]).toMatchObject({ id: sent.logId, decision: 'forwarded' });
   });
 
   it('reads the store only while someone listens, and stops at the last unsubscribe or at close', async () => {

@@ -99,6 +99,17 @@ describe('console: login, session and headers', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^relay_console=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/);
   });
 
+  it('ends the session at logout: its cookie, copied before, is refused (on every instance); other sessions go on', async () => {
+    const client = await loginConsole(rig.relay.url);
+    const other = await loginConsole(rig.relay.url);
+    expect((await client.post('/console/logout', {})).status).toBe(303);
+    // The browser dropped the cookie; a copy of it (a stolen one) must not work either.
+    expect((await client.get('/console/now.json')).status).toBe(401);
+    expect((await client.get('/')).headers.get('location')).toBe('/console/login');
+    expect((await other.get('/console/now.json')).status).toBe(200);
+    expect((await loginConsole(rig.relay.url)).csrf).not.toBe(client.csrf);
+  });
+
   it('leaves /webhook as it was: a form-encoded alert is still read as text, and needs no session', async () => {
     const answer = await rig.post(entry('A'), 'application/x-www-form-urlencoded');
     expect(answer.status).toBe(200);
@@ -304,6 +315,15 @@ describe('console: pages and changes', () => {
     expect(rejected).toContain('<dt>Handled in</dt>');
   });
 
+  it('reads a filter field given twice (a hand-made link) as not given, instead of failing with 500', async () => {
+    const client = await loginConsole(rig.relay.url);
+    for (const query of ['user=a&user=b', 'strategy=a&strategy=b', 'since=a&since=b', 'until=a&until=b']) {
+      const answer = await client.get(`/console/log?${query}`);
+      expect(answer.status).toBe(200);
+      expect(answer.text).toContain('<form method="get" action="/console/log"');
+    }
+  });
+
   it('counts per strategy and shows what arbitration cost: the blocked entry, its shadow position and its owner', async () => {
     expect((await rig.post(entry('A'))).body.decision).toBe('forwarded');
     expect((await rig.post(alertText({ relayId: 'B', prev: 'flat', now: 'long', extra: 'market_position_size=2' }))).body.decision).toBe('blocked');
@@ -317,6 +337,22 @@ describe('console: pages and changes', () => {
     expect(page).toMatch(
       /bob<\/td>\s*<td data-label="Strategy"><a href="\/console\/log\?strategy=B&amp;user=bob">B<\/a><\/td>\s*<td data-label="Period">today<\/td>\s*<td data-label="Alerts">1<\/td><td data-label="Forwarded">0<\/td><td data-label="Blocked">1<\/td>/,
     );
+  });
+
+  it('never shows the user’s key or webhook URL pasted into an alert’s text, in the log page or the API', async () => {
+    const url = rig.sim.webhookUrl(USER_KEY);
+    const path = new URL(url).pathname;
+    expect((await rig.post(alertText({ relayId: 'A', prev: 'flat', now: 'long', extra: `comment=${USER_KEY} ${url}` }))).body.decision).toBe('forwarded');
+    expect((await rig.post(alertText({ relayId: 'B', prev: 'flat', now: 'long', extra: `comment=${path}` }))).body.decision).toBe('blocked');
+    await rig.admin('POST', '/users', { relay_user: 'bob', crosstrade_key: USER_KEY, webhook_url: url, relay_secret: 'bobs-passphrase-0123' });
+    expect((await rig.post(alertText({ relayId: 'C', extra: `relay_secret=wrong-one-0123; comment=${USER_KEY}` }))).status).toBe(403);
+    const client = await loginConsole(rig.relay.url);
+    const shown = [(await client.get('/console/log')).text, (await rig.admin('GET', '/logs?limit=10')).text];
+    expect(shown[0]).toContain('comment=[removed]');
+    for (const text of shown) {
+      expect(text).not.toContain(USER_KEY);
+      expect(text).not.toContain(path);
+    }
   });
 
   it('escapes what alerts carry: markup in relay_id, comment and reason is shown as text', async () => {

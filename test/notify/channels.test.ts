@@ -69,8 +69,8 @@ describe('notification channels', () => {
     await Promise.all([discord.waitFor(1), telegram.waitFor(1), webhook.waitFor(1), smtp.waitFor(1)]);
 
     expect(discord.received[0]?.path).toBe(DISCORD_PATH);
-    // Mentions off: a relay_id reading @everyone pings nobody.
-    expect(discord.received[0]?.json).toEqual({ content: HUMAN, allowed_mentions: { parse: [] } });
+    // Mentions off: a relay_id reading @everyone pings nobody; a code block: nothing is read as markdown.
+    expect(discord.received[0]?.json).toEqual({ content: `\`\`\`\n${HUMAN}\n\`\`\``, allowed_mentions: { parse: [] } });
 
     expect(telegram.received[0]?.path).toBe(`/bot${TELEGRAM_TOKEN}/sendMessage`);
     expect(telegram.received[0]?.json).toEqual({ chat_id: TELEGRAM_CHAT, text: HUMAN, disable_web_page_preview: true });
@@ -97,6 +97,19 @@ describe('notification channels', () => {
     expect(mail?.raw.replace(/\r\n/g, '\n')).toContain(HUMAN);
   });
 
+  it('shows Discord what an alert carries as text: no masked link, heading or fence of its own', async () => {
+    await start();
+    // What anyone may send: a refused alert's account and instrument reach the message.
+    notifier?.alertDecided({ ...NOTICE, account: '[Log in again](https://evil.example/login)', instrument: '```\n# URGENT', decision: 'rejected' });
+    await discord.waitFor(1);
+    const content = (discord.received[0]!.json as { content: string }).content;
+    expect(content.startsWith('```\n')).toBe(true);
+    expect(content.endsWith('\n```')).toBe(true);
+    // The one fence is the message's own: the alert's backticks cannot close it.
+    expect(content.slice(4, -4)).not.toContain('```');
+    expect(content).toContain('[Log in again](https://evil.example/login)');
+  });
+
   it('tells the relay’s own events without alert fields', async () => {
     await start();
     notifier?.relayEvent('relay_started', 'listening on port 8080');
@@ -112,7 +125,7 @@ describe('notification channels', () => {
       reason: 'listening on port 8080',
     });
     await discord.waitFor(1);
-    expect((discord.received[0]!.json as { content: string }).content).toMatch(/^Trade Relay: relay started\nreason: listening on port 8080\nat \d{4}-/);
+    expect((discord.received[0]!.json as { content: string }).content).toMatch(/^```\nTrade Relay: relay started\nreason: listening on port 8080\nat \d{4}-/);
   });
 
   it('logs a refusal of the service in its own words, never the token or the URL', async () => {

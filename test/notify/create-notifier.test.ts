@@ -120,6 +120,25 @@ describe('the notifier', () => {
     ]);
   });
 
+  it('groups refused alerts as one key, so a flood of them with new names each cannot push a position to check out of the queue', async () => {
+    const n = start({ groupWindowMs: 60_000, queueCapacity: 3 });
+    standIn.hold();
+    // Anyone who can reach /webhook may send these, each naming another user and account.
+    for (let i = 0; i < 200; i += 1) {
+      n.alertDecided(notice({ relayUser: `u${i}`, relayId: null, account: `acct${i}`, decision: 'rejected', reason: 'unknown relay_user' }));
+    }
+    n.alertDecided(notice({ decision: 'unknown', reason: 'outcome-unknown: check the position in NinjaTrader' }));
+    await standIn.waitFor(1);
+    standIn.release();
+    await standIn.waitFor(2);
+    await n.close();
+    expect(payloads().map((p) => [p.event, p.count, p.dropped])).toEqual([
+      ['rejected', 1, 0],
+      ['reconcile_needed', 1, 0],
+      ['rejected', 199, 0],
+    ]);
+  });
+
   it('says in the human text how many messages were dropped', async () => {
     const { formatMessage } = await import('../../src/notify/format-message.js');
     const text = formatMessage({ notification: { ...notice(), event: 'blocked' }, count: 3, dropped: 2 }).text;

@@ -4,7 +4,7 @@ import { NOTIFY_EVENTS } from '../../src/notify/notify-events.js';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 import { startNotifyStandIn, type NotifyStandIn } from '../helpers/start-notify-stand-in.js';
 import { startSmtpStandIn, type SmtpStandIn } from '../helpers/start-smtp-stand-in.js';
-import { entry, exit, startTestRig, type TestRig, USER_KEY } from '../helpers/start-test-relay.js';
+import { alertText, entry, exit, startTestRig, type TestRig, USER_KEY } from '../helpers/start-test-relay.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // End to end: TradingView's alert over HTTP → the real relay → the CrossTrade simulator; the
@@ -182,6 +182,29 @@ describe('notifications from a running relay', () => {
     // Closed with the channel still hanging.
     expect(webhook.pending).toBe(1);
     expect(rig.logFileText()).toContain('notifications not sent: the relay stopped before the channel took them');
+  });
+
+  it('does not quote a key pasted into another field: not in the answer, the signal log or the message', async () => {
+    const r = await start({}, true);
+    const longKey = `ct-${'k'.repeat(60)}`;
+    await r.relay.store.saveUser({ relayUser: 'carol', crosstradeKey: longKey, webhookUrl: r.sim.webhookUrl(USER_KEY) });
+    const answers = [
+      await r.post(alertText({ relayId: 'A', prev: 'flat', now: USER_KEY })),
+      // A key longer than a quote shows is cut: its first characters are the secret too.
+      await r.post(alertText({ relayId: 'A', prev: 'flat', now: longKey }).replace('relay_user=bob', 'relay_user=carol')),
+    ];
+    expect(answers.map((a) => [a.status, a.body.reason])).toEqual([
+      [400, 'market_position must be long, short or flat (got "[removed]")'],
+      [400, 'market_position must be long, short or flat (got "[removed]")'],
+    ]);
+    const logged = (await r.relay.store.listLogs({ limit: 10 })).map((row) => row.reason).join('\n');
+    await r.relay.close();
+    const told = webhook.received.map((req) => req.body).join('\n');
+    expect(told).toContain('market_position must be long, short or flat');
+    for (const text of [told, logged, r.logFileText()]) {
+      expect(text).not.toContain(USER_KEY);
+      expect(text).not.toContain(longKey.slice(0, 30));
+    }
   });
 
   it('puts no key, secret, token or webhook URL in any message or log line', async () => {

@@ -1100,10 +1100,10 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       await flushForListing();
       const { where, params } = logFilter(query);
       return call(async (session) => {
-        const { rows } = await session.query<LogRow>(`SELECT * FROM signal_log ${where} ORDER BY id DESC LIMIT $${params.length + 1}`, [
-          ...params,
-          query.limit,
-        ]);
+        const { rows } = await session.query<LogRow>(
+          `SELECT * FROM signal_log ${where} ORDER BY id ${query.oldestFirst === true ? 'ASC' : 'DESC'} LIMIT $${params.length + 1}`,
+          [...params, query.limit],
+        );
         return rows.map(toLogRecord);
       });
     },

@@ -173,7 +173,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
   };
   const isPlainQuery = (query: LogQuery) =>
-    query.relayId === undefined && query.decisions === undefined && query.since === undefined && query.until === undefined && query.afterId === undefined;
+    query.relayId === undefined &&
+    query.decisions === undefined &&
+    query.since === undefined &&
+    query.until === undefined &&
+    query.afterId === undefined &&
+    query.oldestFirst !== true;
 
   const keyArgs = (key: PositionKey) => [key.accountGroup, accountKey(key.account), key.instrumentKey] as const;
   const readKey = (key: PositionKey) => q.getKey.get(...keyArgs(key)) ?? null;
@@ -500,7 +505,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         const { relayUser, limit } = query;
         if (isPlainQuery(query)) return (relayUser === undefined ? q.listLogs.all(limit) : q.listUserLogs.all(relayUser, limit)).map(toLogRecord);
         const { where, params } = logFilter(query);
-        return (logStatement(`SELECT * FROM signal_log ${where} ORDER BY id DESC LIMIT ?`).all(...params, limit) as LogRow[]).map(toLogRecord);
+        return (
+          logStatement(`SELECT * FROM signal_log ${where} ORDER BY id ${query.oldestFirst === true ? 'ASC' : 'DESC'} LIMIT ?`).all(...params, limit) as LogRow[]
+        ).map(toLogRecord);
       }),
     countLogs: (query) =>
       run(() => {

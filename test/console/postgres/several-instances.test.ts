@@ -37,4 +37,15 @@ describe('console: several instances on one PostgreSQL database', () => {
     expect(clear.headers.get('location')).toBe('/?notice=cleared');
     await vi.waitFor(() => expect(stream.rows.map((r) => `${r.decision} ${r.reason}`)).toContain('admin position cleared in the console from 127.0.0.1'));
   });
+
+  it('ends a session logged out on one instance on the others too', async () => {
+    const [a, b] = cluster.instances as [{ url: string }, { url: string }];
+    const client = await loginConsole(a.url);
+    const other = await loginConsole(b.url);
+    expect((await client.post('/console/logout', {})).status).toBe(303);
+    const onB = await fetch(`${b.url}/console/now.json`, { headers: { cookie: client.cookie } });
+    expect(onB.status).toBe(401);
+    const otherOnA = await fetch(`${a.url}/console/now.json`, { headers: { cookie: other.cookie } });
+    expect(otherOnA.status).toBe(200);
+  });
 });

@@ -115,6 +115,9 @@ export function describeSignalLogContract(harness: StoreHarness): void {
       const ids = (await store.listLogs({ limit: 10 })).map((r) => r.id);
       expect(await minutes({ afterId: ids[2]!, limit: 10 })).toEqual([4, 3]);
       expect(await minutes({ afterId: ids[0]!, limit: 10 })).toEqual([]);
+      // Oldest first: a reader of what is new gets the rows right after its last one, none skipped.
+      expect(await minutes({ afterId: ids[4]!, limit: 2, oldestFirst: true })).toEqual([1, 2]);
+      expect(await minutes({ oldestFirst: true, limit: 2 })).toEqual([0, 1]);
       expect(await store.countLogs({ afterId: ids[2]!, relayId: 'B' })).toEqual({ failed: 1 });
     });
 
