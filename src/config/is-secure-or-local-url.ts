@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { isLoopbackHost } from './is-loopback-host.js';
 
 /** https anywhere; plain http only to a loopback host (the simulator, a local tunnel). */
 export function isSecureOrLocalUrl(value: string): boolean {
@@ -9,6 +9,5 @@ export function isSecureOrLocalUrl(value: string): boolean {
     return true; // z.url reports it
   }
   if (url.protocol !== 'http:') return true;
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+  return isLoopbackHost(url.hostname);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../config/is-loopback-host.js';
 
 export const RELAY_NAME_PATTERN = /^[A-Za-z0-9_.@:-]{1,64}$/;
 
@@ -49,11 +50,6 @@ export function webhookUrlWarning(value: string): string | null {
   }
   if (url.hostname.toLowerCase() === CROSSTRADE_WEBHOOK_HOST || isLoopbackHost(url.hostname)) return null;
   return `the webhook URL's host ${url.hostname} is not CrossTrade's (${CROSSTRADE_WEBHOOK_HOST}): orders will go there; check that you copied the CrossTrade webhook URL`;
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export const webhookUrlSchema = z

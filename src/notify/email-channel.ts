@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer';
 import type { Channel } from './channel.js';
 import { ChannelError } from './channel-error.js';
 import { formatMessage } from './format-message.js';
+import { loginNeedsStartTls } from './login-needs-start-tls.js';
 
 export interface EmailChannelOptions {
   /** smtp://user:password@host:587 or smtps://...:465 (RELAY_NOTIFY_SMTP_URL): the password never reaches a message. */
@@ -20,6 +21,7 @@ const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 
 export function createEmailChannel(options: EmailChannelOptions): Channel {
   const transport = nodemailer.createTransport({
     url: options.smtpUrl,
+    requireTLS: loginNeedsStartTls(options.smtpUrl),
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
