@@ -11,6 +11,7 @@ import { registerConsole } from '../console/register-console.js';
 import { createAdminLockout } from './admin-lockout.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerWebhookRoute } from './routes/webhook.js';
+import { SECURITY_HEADERS } from '../console/security-headers.js';
 
 /** A TradingView alert is a few hundred bytes; anything near this is not an alert. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -99,7 +100,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.code(status).send({ error: message });
   });
   // The path is not echoed: a pasted CrossTrade webhook URL would carry its secret in it.
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such route (${request.method})` }));
+  // With the console's headers: a mistyped console path is answered like its pages (issue 11).
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .headers(SECURITY_HEADERS)
+      .send({ error: `no such route (${request.method})` }),
+  );
 
   app.addHook('onRequest', webhookGate(options, now));
 

@@ -56,6 +56,17 @@ describe('console: login, session and headers', () => {
     }
   });
 
+  it('answers a path that is no page (a typo under /console/) with the same headers', async () => {
+    const client = await loginConsole(rig.relay.url);
+    for (const path of ['/console/nope', '/console/log/%3Cscript%3E']) {
+      const answer = await client.get(path);
+      expect(answer.status).toBe(404);
+      expect(answer.headers.get('content-security-policy')).toMatch(/^default-src 'none';.*frame-ancestors 'none'/);
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.text).not.toContain('<script');
+    }
+  });
+
   it('logs in with the admin token: an HttpOnly, SameSite=Strict cookie with an expiry, not Secure over plain http', async () => {
     const login = await postLogin(rig.relay.url, ADMIN_TOKEN);
     expect(login.status).toBe(303);
