@@ -45,6 +45,8 @@ export interface ClusterOptions {
   spawn?: Record<string, string>;
   /** Add user bob (USER_KEY, the simulator's webhook). Default true. */
   addUser?: boolean;
+  /** Keys the simulator takes besides USER_KEY (every key trades on its one book). */
+  simKeys?: string[];
 }
 
 /**
@@ -59,7 +61,7 @@ export async function startPgCluster(options: ClusterOptions): Promise<Cluster> 
   const temp = makeTempDir('trade-relay-cluster-');
   let offset = 0;
   const now = () => Date.now() + offset;
-  const sim = await startSimulator({ keys: [USER_KEY], now });
+  const sim = await startSimulator({ keys: [USER_KEY, ...(options.simKeys ?? [])], now });
   const relays: RunningRelay[] = [];
   const spawned: SpawnedRelay[] = [];
   try {
