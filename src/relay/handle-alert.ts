@@ -18,6 +18,7 @@ import {
   isStoreBusyError,
   isStoreUnavailableError,
   type KeyWrite,
+  StoreBusyError,
   type PositionKey,
   type SignalLogInput,
   type UserRecord,
@@ -143,7 +144,25 @@ async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
     return await arbitrateAndForward(decided, first);
   } catch (error) {
     if (!isUndecided(error)) throw error;
+    // Refused on the keys the user has now, so TradingView's resend, decided there, gets its second chance.
+    if (error instanceof UserChangedError && error.user !== null && refuseUser(alert, error.user) === null) {
+      const changed = error.user;
+      const groupKeys = await deps.store.listKeys(changed.accountGroup).catch(() => null);
+      if (groupKeys !== null)
+        return refuseUndecided(
+          contextFor(changed, () => groupKeys),
+          error,
+        );
+    }
     return refuseUndecided(decided, error);
+  }
+}
+
+/** A later round found its user changed since the first (see arbitrateAgain): nothing was decided. */
+class UserChangedError extends StoreBusyError {
+  /** @param user the user as it is now (null: removed) */
+  constructor(readonly user: UserRecord | null) {
+    super({ cause: new Error('the user changed while the alert was decided') });
   }
 }
 
@@ -281,7 +300,7 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
   let firstRound: ArbitrationResult<RoundValue> | null = first;
   for (;;) {
     const lastRound = readingRounds >= MAX_READING_ROUNDS;
-    const result = firstRound ?? (await deps.store.arbitrate(keys, ctx.signal, decideRound(ctx, readings, { waitExpired, lastRound }), ctx.identity));
+    const result = firstRound ?? (await arbitrateAgain(ctx, decideRound(ctx, readings, { waitExpired, lastRound })));
     firstRound = null;
     const { combined, verdicts } = result.value;
     if (combined.action === 'wait') {
@@ -312,6 +331,36 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
     await deps.store.sync().catch((error: unknown) => deps.logger.error({ err: error }, 'the database could not be synced to disk'));
     return reply(ctx, 200, combined.action === 'drop' ? 'dropped' : 'blocked', combined.reason);
   }
+}
+
+/**
+ * A later round of an alert (after a wait or a CrossTrade check), decided only on the user its first
+ * round was planned with. A user changed meanwhile (a new key moved its positions to another account
+ * group, paper and live swapped, removed or added again) leaves this alert's keys and CrossTrade key
+ * stale: decided on them, a contested entry meets an emptied old group and is sent with the old key
+ * (a doubled position). Then nothing is decided or sent: busy (503), and TradingView's resend is
+ * decided on the user as it is.
+ * @throws UserChangedError (a StoreBusyError) when the user changed since the first round; store errors as thrown
+ */
+async function arbitrateAgain(ctx: AlertContext, decide: ArbitrationDecision<RoundValue>): Promise<ArbitrationResult<RoundValue>> {
+  const result = await ctx.deps.store.arbitrateAs(ctx.alert.relayUser, (user) => {
+    if (user === null || !sameUser(user, ctx.user)) throw new UserChangedError(user);
+    return { keys: ctx.keys, sender: ctx.signal, decide, identity: ctx.identity };
+  });
+  // Not reached: the plan above never decides nothing.
+  if (result === null) throw new StoreBusyError({ cause: new Error('the user changed while the alert was decided') });
+  return result;
+}
+
+function sameUser(a: UserRecord, b: UserRecord): boolean {
+  return (
+    a.crosstradeKey === b.crosstradeKey &&
+    a.webhookUrl === b.webhookUrl &&
+    a.accountGroup === b.accountGroup &&
+    a.paper === b.paper &&
+    a.relaySecret === b.relaySecret &&
+    a.createdAt === b.createdAt
+  );
 }
 
 /**

@@ -31,7 +31,14 @@ describe("a user changed through one instance while another decides that user's 
     const rotated = await c.admin(0, 'POST', '/users', { relay_user: 'bob', crosstrade_key: ROTATED_KEY, webhook_url: c.sim.webhookUrl(ROTATED_KEY) });
     expect(rotated.status).toBe(200);
     const answer = await contested;
-    expect(answer.body.decision).not.toBe('forwarded');
+    // Nothing decided on a stale user: refused before anything was sent, so TradingView sends it again.
+    expect(answer).toMatchObject({ status: 503, body: { decision: 'blocked' } });
+    expect(c.book()).toEqual(['Long 1']);
+    c.sim.failApi(null);
+    c.advance(5_000);
+    // The resend is decided on the user as it is now: A's position moved with the key and holds it.
+    const resent = await c.post(1, entry('B'));
+    expect(resent.body.decision).toBe('blocked');
     expect(c.book()).toEqual(['Long 1']);
     expect((await c.admin(0, 'GET', '/positions')).body.positions).toMatchObject([{ relay_id: 'A', direction: 'long' }]);
   });
