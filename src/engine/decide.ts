@@ -79,6 +79,19 @@ export function recordAfterRefusal(record: KeyRecord, sender: Strategy, at: numb
   return { ...record, doubt: changed(at) };
 }
 
+/**
+ * The record after its owner is released by hand (clear-position, remove-user, a switch between
+ * paper and live): nobody owns it, and it is in doubt (`changed`) from the moment its last order's
+ * fill must show at the latest (the owner's hold; now for a resting LIMIT/STOP order, released
+ * after it was cancelled in NinjaTrader). A flat reading taken before then may not show that order
+ * yet, so it lets no entry in (decideKey): the position still filling would be stacked on.
+ */
+export function recordAfterRelease(record: KeyRecord, at: number): KeyRecord {
+  const { owner, doubt } = record;
+  const since = owner === null || doubt?.kind === 'working-order' ? at : Math.max(at, owner.holdUntil);
+  return { ...record, owner: null, doubt: changed(since) };
+}
+
 function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading | null, ctx: DecideContext): Verdict {
   const { owner, doubt } = record;
   const isOwner = owner !== null && sameStrategy(owner, signal);
@@ -153,6 +166,13 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
     );
   }
   if (reading === null) return { action: 'needs-reading', reason: why };
+  if (reading.kind === 'flat' && doubt?.kind === 'changed' && reading.takenAt < doubt.since) {
+    // A key released by hand right after an order (recordAfterRelease): the order may not show yet.
+    return notSent(
+      signal,
+      `position-check-inconclusive: ${why}; CrossTrade may not show the released position's last order for another ${Math.ceil((doubt.since - reading.takenAt) / 1000)} s`,
+    );
+  }
   if (reading.kind === 'open' && record.closingUntil !== undefined && reading.takenAt < record.closingUntil) {
     // A record in doubt is reconciled from the account, but this reading may still show contracts an
     // order already sent has closed: acting on them could open an orphaned position.

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import os from 'node:os';
 import pg, { type ClientConfig, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
+import { recordAfterRelease } from '../../engine/decide.js';
 import type { Strategy } from '../../engine/types.js';
 import { accountGroupOf } from '../account-group.js';
 import {
@@ -733,7 +734,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     const row = work.row(key);
     if (row === null) return false;
     // Released by hand, the key stays in doubt: if its position is in fact still open, the next entry reads it and is blocked.
-    work.writeRecord(key, row.instrument, { ...toKeyRecord(row), owner: null, doubt: { kind: 'changed', since: now() } });
+    work.writeRecord(key, row.instrument, recordAfterRelease(toKeyRecord(row), now()));
     if (row.owner_user === null || row.owner_id === null) return false;
     work.mark(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
     return true;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { recordAfterRelease } from '../../engine/decide.js';
 import type { KeyRecord, Strategy, StrategyMark } from '../../engine/types.js';
 import { accountGroupOf } from '../account-group.js';
 import { createLocalLimits } from '../local-limits.js';
@@ -377,7 +378,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const clearTx = db.transaction((key: PositionKey) => {
     const row = readKey(key);
     if (row === null) return false;
-    writeRecord(key, row.instrument, { ...toKeyRecord(row), owner: null, doubt: { kind: 'changed', since: now() } });
+    writeRecord(key, row.instrument, recordAfterRelease(toKeyRecord(row), now()));
     if (row.owner_user === null || row.owner_id === null) return false;
     applyMarks(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
     return true;
