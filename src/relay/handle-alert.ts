@@ -144,15 +144,14 @@ async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
     return await arbitrateAndForward(decided, first);
   } catch (error) {
     if (!isUndecided(error)) throw error;
-    // Refused on the keys the user has now, so TradingView's resend, decided there, gets its second chance.
-    if (error instanceof UserChangedError && error.user !== null && refuseUser(alert, error.user) === null) {
-      const changed = error.user;
-      const groupKeys = await deps.store.listKeys(changed.accountGroup).catch(() => null);
-      if (groupKeys !== null)
-        return refuseUndecided(
-          contextFor(changed, () => groupKeys),
-          error,
-        );
+    // Refused on the keys the user has now, so TradingView's resend, decided there, gets its second
+    // chance (FLATTENEVERYTHING's would take another read, past the 3 s: refused where it was planned).
+    const listsGroup = fieldValue(parsed, 'command')?.toUpperCase() === FLATTEN_EVERYTHING;
+    if (error instanceof UserChangedError && error.user !== null && refuseUser(alert, error.user) === null && !listsGroup) {
+      return refuseUndecided(
+        contextFor(error.user, () => []),
+        error,
+      );
     }
     return refuseUndecided(decided, error);
   }
