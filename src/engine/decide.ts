@@ -80,15 +80,15 @@ export function recordAfterRefusal(record: KeyRecord, sender: Strategy, at: numb
 }
 
 /**
- * The record after its owner is released by hand (clear-position, remove-user, a switch between
- * paper and live): nobody owns it, and it is in doubt (`changed`) from the moment its last order's
- * fill must show at the latest (the owner's hold; now for a resting LIMIT/STOP order, released
- * after it was cancelled in NinjaTrader). A flat reading taken before then may not show that order
- * yet, so it lets no entry in (decideKey): the position still filling would be stacked on.
+ * The record after its owner is released: nobody owns it, and it is in doubt (`changed`). Released
+ * by hand (clear-position, after its position was closed or its order cancelled in NinjaTrader),
+ * from now. Released without that word (remove-user, a switch between paper and live), from the
+ * end of the owner's hold: its last order may fill (or show) until then, so a flat reading taken
+ * before then lets no entry in (decideKey): the position still filling would be stacked on.
  */
-export function recordAfterRelease(record: KeyRecord, at: number): KeyRecord {
-  const { owner, doubt } = record;
-  const since = owner === null || doubt?.kind === 'working-order' ? at : Math.max(at, owner.holdUntil);
+export function recordAfterRelease(record: KeyRecord, at: number, byHand: boolean): KeyRecord {
+  const { owner } = record;
+  const since = byHand || owner === null ? at : Math.max(at, owner.holdUntil);
   return { ...record, owner: null, doubt: changed(since) };
 }
 
@@ -167,7 +167,7 @@ function decideKey(record: KeyRecord, signal: Signal, reading: PositionReading |
   }
   if (reading === null) return { action: 'needs-reading', reason: why };
   if (reading.kind === 'flat' && doubt?.kind === 'changed' && reading.takenAt < doubt.since) {
-    // A key released by hand right after an order (recordAfterRelease): the order may not show yet.
+    // A key released inside its owner's hold (recordAfterRelease): the owner's last order may not show yet.
     return notSent(
       signal,
       `position-check-inconclusive: ${why}; CrossTrade may not show the released position's last order for another ${Math.ceil((doubt.since - reading.takenAt) / 1000)} s`,

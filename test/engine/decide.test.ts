@@ -2935,24 +2935,23 @@ describe('recordAfterRefusal: a refused alert of the owner puts its record in do
   });
 });
 
-describe('recordAfterRelease: a key released by hand stays in doubt until its last order must show', () => {
+describe('recordAfterRelease: a key released without a person’s word stays in doubt until its owner’s last order must show', () => {
   const ctx = (now: number): DecideContext => ({ now, settings, sender: { holdsNothing: false }, waitExpired: false });
   const entryB = { ...SIGNALS['entry long'], ...B };
 
-  it('inside the owner’s hold: in doubt (changed) from the end of the hold, nobody owning, the rest kept', () => {
+  it('inside the owner’s hold (remove-user, paper/live): in doubt (changed) from the end of the hold, nobody owning, the rest kept', () => {
     const record: KeyRecord = { owner: ownedBy(A), doubt: null, closingUntil: T0 + 500 };
-    expect(recordAfterRelease(record, INSIDE)).toEqual({ owner: null, doubt: { kind: 'changed', since: HOLD_END }, closingUntil: T0 + 500 });
+    expect(recordAfterRelease(record, INSIDE, false)).toEqual({ owner: null, doubt: { kind: 'changed', since: HOLD_END }, closingUntil: T0 + 500 });
   });
 
-  it('after the hold, of a resting order (cancelled before the release), or with nobody owning: in doubt from the release', () => {
-    expect(recordAfterRelease({ owner: ownedBy(A), doubt: null }, AFTER)).toEqual({ owner: null, doubt: { kind: 'changed', since: AFTER } });
-    const resting: KeyRecord = { owner: ownedBy(A, { holdUntil: AFTER + 600_000 }), doubt: { kind: 'working-order', since: T0 } };
-    expect(recordAfterRelease(resting, INSIDE)).toEqual({ owner: null, doubt: { kind: 'changed', since: INSIDE } });
-    expect(recordAfterRelease({ owner: null, doubt: null }, INSIDE)).toEqual({ owner: null, doubt: { kind: 'changed', since: INSIDE } });
+  it('by hand (clear-position), after the hold, or with nobody owning: in doubt from the release', () => {
+    expect(recordAfterRelease({ owner: ownedBy(A), doubt: null }, INSIDE, true)).toEqual({ owner: null, doubt: { kind: 'changed', since: INSIDE } });
+    expect(recordAfterRelease({ owner: ownedBy(A), doubt: null }, AFTER, false)).toEqual({ owner: null, doubt: { kind: 'changed', since: AFTER } });
+    expect(recordAfterRelease({ owner: null, doubt: null }, INSIDE, false)).toEqual({ owner: null, doubt: { kind: 'changed', since: INSIDE } });
   });
 
-  it('another entry on a flat reading taken before then is not sent (its order may not show yet); on one taken after, it is', () => {
-    const released = recordAfterRelease({ owner: ownedBy(A), doubt: null }, INSIDE);
+  it('another entry on a flat reading taken before then is not sent (the order may not show yet); on one taken after, it is', () => {
+    const released = recordAfterRelease({ owner: ownedBy(A), doubt: null }, INSIDE, false);
     expect(decide(released, entryB, { kind: 'flat', takenAt: INSIDE + 1 }, ctx(INSIDE + 2))).toMatchObject({
       action: 'block',
       reason: `position-check-inconclusive: ${DOUBT_REASON('changed')}; CrossTrade may not show the released position's last order for another 6 s`,

@@ -56,8 +56,6 @@ describe('webhook: a failed forward', () => {
   ])('answers 200 `unknown` and keeps the new owner in doubt when the outcome is ambiguous (%o); the next exit follows the account', async (fault, reason) => {
     for (const apply of [false, true]) {
       rig.sim.reset();
-      // Released past the last entry's hold: a key released inside it lets no entry in on a flat reading.
-      rig.advance(10_001);
       await rig.relay.store.clearPosition({ relayUser: 'bob', account: 'Sim101', instrumentKey: 'ES' });
       const tag = `comment=${apply ? 'applied' : 'lost'}`;
       rig.sim.failWebhook({ ...fault, apply, times: 1 });

@@ -729,12 +729,15 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }
   }
 
-  /** Releases a key (the caller holds its lock): it stays in doubt, and its owner holds nothing there any more. */
-  function clear(work: KeyWork, key: PositionKey): boolean {
+  /**
+   * Releases a key (the caller holds its lock): it stays in doubt, and its owner holds nothing there any more.
+   * @param byHand a person said its orders are done (clear-position); else the doubt starts when the owner's hold ends (recordAfterRelease)
+   */
+  function clear(work: KeyWork, key: PositionKey, byHand: boolean): boolean {
     const row = work.row(key);
     if (row === null) return false;
-    // Released by hand, the key stays in doubt: if its position is in fact still open, the next entry reads it and is blocked.
-    work.writeRecord(key, row.instrument, recordAfterRelease(toKeyRecord(row), now()));
+    // Released, the key stays in doubt: if its position is in fact still open, the next entry reads it and is blocked.
+    work.writeRecord(key, row.instrument, recordAfterRelease(toKeyRecord(row), now(), byHand));
     if (row.owner_user === null || row.owner_id === null) return false;
     work.mark(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
     return true;
@@ -782,7 +785,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     const { rows: owned } = await session.query<KeyRow>('SELECT * FROM key_records WHERE account_group = $1 AND owner_user = $2', [from, relayUser]);
     const keys = owned.map(rowKey);
     const work = new KeyWork(keys, await load(session, keys), null, null, now, instance.id);
-    for (const key of keys) clear(work, key);
+    for (const key of keys) clear(work, key, false);
     await write(session, work);
     await session.query('DELETE FROM strategy_keys WHERE account_group = $1 AND relay_user = $2', [from, relayUser]);
   }
@@ -961,7 +964,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
               if (owned.some((row) => !groups.includes(row.account_group))) throw new Restart();
               const keys = owned.map(rowKey);
               const work = new KeyWork(keys, await load(session, keys), null, null, now, instance.id);
-              for (const key of keys) clear(work, key);
+              for (const key of keys) clear(work, key, false);
               await write(session, work);
               await session.query('DELETE FROM users WHERE relay_user = $1', [relayUser]);
               return true;
@@ -1001,7 +1004,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
               const loaded = await load(session, [key], { relayUser });
               if (loaded.user?.account_group !== user.account_group) throw new Restart();
               const work = new KeyWork([key], loaded, null, null, now, instance.id);
-              const cleared = clear(work, key);
+              const cleared = clear(work, key, true);
               await write(session, work);
               return cleared;
             }),

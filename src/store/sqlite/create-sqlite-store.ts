@@ -373,12 +373,12 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     return { value, logId, versions };
   }
 
-  // Released by hand, the key stays in doubt: if its position is in fact still open, the next entry
-  // reads it and is blocked instead of stacking on it.
-  const clearTx = db.transaction((key: PositionKey) => {
+  // Released, the key stays in doubt: if its position is in fact still open, the next entry reads it
+  // and is blocked instead of stacking on it. `byHand`: see recordAfterRelease.
+  const clearTx = db.transaction((key: PositionKey, byHand: boolean) => {
     const row = readKey(key);
     if (row === null) return false;
-    writeRecord(key, row.instrument, recordAfterRelease(toKeyRecord(row), now()));
+    writeRecord(key, row.instrument, recordAfterRelease(toKeyRecord(row), now(), byHand));
     if (row.owner_user === null || row.owner_id === null) return false;
     applyMarks(key, [{ relayUser: row.owner_user, relayId: row.owner_id, holdsNothing: true }]);
     return true;
@@ -412,7 +412,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
    * positions, so nothing moves; what it owned in the old group is released (in doubt) and it holds nothing there.
    */
   const leaveGroup = (relayUser: string, from: string) => {
-    for (const row of q.listOwnedIn.all(from, relayUser)) clearTx(rowKey(row));
+    for (const row of q.listOwnedIn.all(from, relayUser)) clearTx(rowKey(row), false);
     q.deleteUserStrategies.run(from, relayUser);
   };
 
@@ -437,7 +437,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const removeUserTx = db.transaction((relayUser: string) => {
     const user = q.getUser.get(relayUser);
     if (!user) return false;
-    for (const row of q.listOwnedBy.all(relayUser)) clearTx(rowKey(row));
+    for (const row of q.listOwnedBy.all(relayUser)) clearTx(rowKey(row), false);
     q.deleteUser.run(relayUser);
     return true;
   });
@@ -473,7 +473,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       run(() => {
         const user = q.getUser.get(relayUser);
         if (!user) return false;
-        return clearTx.immediate({ accountGroup: user.account_group, account, instrumentKey });
+        return clearTx.immediate({ accountGroup: user.account_group, account, instrumentKey }, true);
       }),
     arbitrate: <T>(keys: PositionKey[], strategy: Strategy, decide: ArbitrationDecision<T>, identity: AlertIdentity | null) =>
       run(() => {
