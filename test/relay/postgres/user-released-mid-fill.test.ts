@@ -27,4 +27,19 @@ describe("a user's positions released while its last order is filling", () => {
     expect(b.body.decision).not.toBe('forwarded');
     expect(c.book()).toEqual(['Long 1']);
   });
+
+  it('switched to paper: the live key it held lets no entry of another user of the same CrossTrade key in on a flat reading', async () => {
+    cluster = await startPgCluster({ size: 2 });
+    const c = cluster;
+    const user = (paper: boolean, name = 'bob') => ({ relay_user: name, crosstrade_key: USER_KEY, webhook_url: c.sim.webhookUrl(USER_KEY), paper });
+    expect((await c.admin(0, 'POST', '/users', user(false, 'carol'))).status).toBe(201);
+    c.sim.failWebhook({ kind: 'status', status: 200, apply: false, times: 1 });
+    expect((await c.post(0, entry('A'))).body.decision).toBe('forwarded');
+    expect((await c.admin(0, 'POST', '/users', user(true))).status).toBe(200);
+    const carol = await c.post(1, entry('C').replace('relay_user=bob', 'relay_user=carol'));
+    // A's fill lands.
+    c.sim.setPosition('Sim101', 'ES 03-26', 'Long', c.sim.received.length === 2 ? 2 : 1);
+    expect(carol.body).toMatchObject({ decision: 'blocked', reason: expect.stringMatching(/^position-check-inconclusive: /) });
+    expect(c.book()).toEqual(['Long 1']);
+  });
 });
