@@ -31,6 +31,8 @@ export interface LoadedKeys {
 export interface Unanswered {
   keys: { key: PositionKey; version: number }[];
   logs: SignalLogInput[];
+  /** The alerts it saw as decided (fingerprint, time): their resend must get the 5xx's second chance. */
+  fingerprints: { fingerprint: string; time: number }[];
 }
 
 /** Changes of one strategy's memory on one key; a field left undefined keeps what the row holds. */
@@ -59,6 +61,7 @@ export class KeyWork {
   private readonly logs: SignalLogInput[] = [];
   private readonly completions = new Map<number, LogOutcome>();
   private readonly voided: { log: SignalLogInput; reason: string }[] = [];
+  private readonly unseen: { fingerprint: string; time: number }[] = [];
 
   /**
    * @param keys every key this work may touch (read and locked by the caller)
@@ -205,7 +208,8 @@ export class KeyWork {
       const row = this.rows.get(id) ?? null;
       if (row?.doubt === 'in-flight') keys.push({ key, version: row.version });
     }
-    return { keys, logs: this.logs.filter((l) => l.decision === 'pending') };
+    const fingerprints = [...this.fingerprints].flatMap(([fingerprint, s]) => (s.decided === null ? [] : [{ fingerprint, time: s.decided }]));
+    return { keys, logs: this.logs.filter((l) => l.decision === 'pending'), fingerprints };
   }
 
   /**
@@ -219,6 +223,9 @@ export class KeyWork {
       this.writeRecord(key, row.instrument, { ...toKeyRecord(row), doubt: { kind: 'unknown-outcome', since: row.doubt_since ?? this.now() } });
     }
     for (const log of u.logs) this.voided.push({ log, reason });
+    // The caller answered 503 and sent nothing: TradingView's resend is that alert's second chance,
+    // not a duplicate of a decision nobody acted on (an owner's exit would otherwise never go out).
+    this.unseen.push(...u.fingerprints);
   }
 
   completeLog(id: number, outcome: LogOutcome): void {
@@ -255,7 +262,8 @@ export class KeyWork {
       this.fingerprints.size === 0 &&
       this.logs.length === 0 &&
       this.completions.size === 0 &&
-      this.voided.length === 0
+      this.voided.length === 0 &&
+      this.unseen.length === 0
     );
   }
 
@@ -325,6 +333,7 @@ export class KeyWork {
     add('marked_and_last', both.length, () => [...strategyColumns(both), col(both, (c) => c.holdsNothing), col(both, (c) => c.lastFingerprint), now]);
     add('decided', decided.length, () => [col(decided, ([f]) => f), col(decided, ([, s]) => ms(s.decided))]);
     add('refused', refused.length, () => [col(refused, ([f]) => f), col(refused, ([, s]) => ms(s.refused))]);
+    add('unseen', this.unseen.length, () => [col(this.unseen, (u) => u.fingerprint), col(this.unseen, (u) => ms(u.time))]);
     add('completed', completions.length, () => [
       col(completions, ([id]) => id),
       col(completions, ([, o]) => o.decision),
@@ -421,6 +430,10 @@ const WRITE_PARTS = {
   refused: ($: (n: number) => string) => `
   INSERT INTO alert_fingerprints (fingerprint, time, refused) SELECT f, t, true FROM unnest(${$(1)}::text[], ${$(2)}::bigint[]) AS x(f, t)
   ON CONFLICT (fingerprint) DO UPDATE SET time = excluded.time WHERE alert_fingerprints.refused`,
+  // Only a sighting still as the unseen decision wrote it: a later decided copy stays decided.
+  unseen: ($: (n: number) => string) => `
+  UPDATE alert_fingerprints f SET refused = true FROM unnest(${$(1)}::text[], ${$(2)}::bigint[]) AS x(fp, t)
+  WHERE f.fingerprint = x.fp AND f.time = x.t AND NOT f.refused`,
   completed: ($: (n: number) => string) => `
   UPDATE signal_log l SET decision = c.decision, reason = c.reason, upstream_status = c.status, latency_ms = c.latency
   FROM unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::integer[], ${$(5)}::float8[]) AS c(id, decision, reason, status, latency)

@@ -7,7 +7,7 @@ import { isStoreBusyError, isStoreUnavailableError, type Store, StoreBusyError, 
 import { closedPort } from '../../helpers/closed-port.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { startSilentServer, startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
-import { A, B, emptyTables, GROUP, key, log, mark, raw, record, T0, viewOf, write, writing } from './fixtures.js';
+import { A, B, emptyTables, GROUP, identity, key, log, look, mark, raw, record, T0, viewOf, write, writing } from './fixtures.js';
 
 // What a store call does when the database is busy, slow, hanging or gone: it fails within its
 // budget (TradingView gives up after 3 s) with the store's own error, never a PostgreSQL code,
@@ -133,6 +133,37 @@ describe('PostgreSQL store errors', () => {
     }
   });
 
+  it('gives the resend of an alert decided unseen its second chance: nothing was sent, so it is not a duplicate', async () => {
+    const s = await open(db.url, { callTimeoutMs: 300, retryMs: 20 });
+    const id = identity('exit-fingerprint');
+    const slow = writing([write(record(A, 'in-flight'))], { seen: true, log: log({ decision: 'pending' }) });
+    const failed = await timed(
+      s.arbitrate(
+        [key],
+        A,
+        (views, earlier) => {
+          const until = Date.now() + 400;
+          while (Date.now() < until);
+          return slow(views, earlier);
+        },
+        id,
+      ),
+    );
+    expect(isStoreUnavailableError(failed.error)).toBe(true);
+    // One read per look: the row may land between two.
+    const settled = async () => {
+      const [row] = await raw<{ open: number; all: number }>(
+        db.url,
+        "SELECT count(*) FILTER (WHERE decision = 'pending')::int AS open, count(*)::int AS all FROM signal_log",
+      );
+      return row !== undefined && row.all > 0 && row.open === 0;
+    };
+    while (!(await settled())) await new Promise((resolve) => setTimeout(resolve, 20));
+    // TradingView's resend 5 s later: the earlier copy reads as refused (answered 5xx), so it is decided again.
+    expect((await look(s, [key], A, id)).earlier).toEqual({ at: expect.any(Number), refused: true });
+    expect(errors).toEqual([]);
+  });
+
   it('closes a decision that committed after its call ran out of budget: its row blocked, its key of unknown outcome', async () => {
     const s = await open(db.url, { callTimeoutMs: 300, retryMs: 20 });
     // `decide` is slow (it holds the event loop past the budget): the write and the COMMIT go out
@@ -154,7 +185,10 @@ describe('PostgreSQL store errors', () => {
     );
     expect(isStoreUnavailableError(failed.error)).toBe(true);
     const rows = () => raw<{ decision: string; reason: string }>(db.url, 'SELECT decision, reason FROM signal_log');
-    while ((await rows()).some((r) => r.decision === 'pending') || (await rows()).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // One read per look: the row may land between two.
+    for (let seen = await rows(); seen.length === 0 || seen.some((r) => r.decision === 'pending'); seen = await rows()) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(await rows()).toEqual([
       {
         decision: 'blocked',
