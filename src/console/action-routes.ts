@@ -4,7 +4,7 @@ import { userView } from '../http/views.js';
 import { hashRelaySecret } from '../relay/relay-secret.js';
 import { instrumentKey } from '../signal/instrument.js';
 import type { ConsoleContext } from './console-context.js';
-import { recordAdminAction } from './record-admin-action.js';
+import { recordAdminAction } from '../relay/record-admin-action.js';
 
 type Form = Record<string, unknown>;
 
@@ -43,7 +43,15 @@ export function registerActionRoutes(app: FastifyInstance, context: ConsoleConte
     }
     const cleared = await store.clearPosition({ relayUser, account, instrumentKey: key });
     if (!cleared) return reply.redirect('/?notice=not-cleared', 303);
-    await recordAdminAction(store, { action: 'position cleared', relayUser, account, instrument: key, source: context.sourceOf(request), time: context.now() });
+    await recordAdminAction(store, {
+      action: 'position cleared',
+      relayUser,
+      account,
+      instrument: key,
+      via: 'in the console',
+      source: context.sourceOf(request),
+      time: context.now(),
+    });
     context.logger.info({ relay_user: relayUser, account, instrument: key, source: context.sourceOf(request) }, 'position cleared in the console');
     return reply.redirect('/?notice=cleared', 303);
   });
@@ -74,7 +82,13 @@ export function registerActionRoutes(app: FastifyInstance, context: ConsoleConte
       relaySecret: body.relay_secret === undefined ? (existing?.relaySecret ?? null) : hashRelaySecret(body.relay_secret),
       paper: body.paper === true,
     });
-    await recordAdminAction(store, { action: `user ${outcome}`, relayUser: body.relay_user, source: context.sourceOf(request), time: context.now() });
+    await recordAdminAction(store, {
+      action: `user ${outcome}`,
+      relayUser: body.relay_user,
+      via: 'in the console',
+      source: context.sourceOf(request),
+      time: context.now(),
+    });
     context.logger.info({ relay_user: body.relay_user, outcome, source: context.sourceOf(request) }, 'user saved in the console');
     // Paper mode is what the box says, for an existing user too: a switch to live must not pass unnoticed.
     const switched = existing !== null && existing.paper !== (body.paper === true);
@@ -98,7 +112,7 @@ export function registerActionRoutes(app: FastifyInstance, context: ConsoleConte
       });
     }
     if (!(await store.removeUser(relayUser))) return reply.redirect('/console/users?notice=not-removed', 303);
-    await recordAdminAction(store, { action: 'user removed', relayUser, source: context.sourceOf(request), time: context.now() });
+    await recordAdminAction(store, { action: 'user removed', relayUser, via: 'in the console', source: context.sourceOf(request), time: context.now() });
     context.logger.info({ relay_user: relayUser, source: context.sourceOf(request) }, 'user removed in the console');
     return reply.redirect('/console/users?notice=removed', 303);
   });

@@ -351,6 +351,21 @@ describe('remove-user', () => {
     expect(await sandbox.run(['remove-user', 'bob'])).toEqual({ code: 1, stdout: '', stderr: 'error: unknown relay_user "bob"\n' });
   });
 
+  it('writes each change made on the command line to the signal log as an admin row', async () => {
+    await addAlice();
+    const store = openStore();
+    await seedPosition(store, { relayUser: 'alice', account: 'Sim101', instrument: 'RTY1!', key: 'RTY', relayId: 'trend', direction: 'long' });
+    expect((await sandbox.run(['clear-position', 'alice', 'Sim101', 'RTY'])).code).toBe(0);
+    expect((await sandbox.run(['clear-position', 'alice', 'Sim101', 'RTY'])).code).toBe(1);
+    expect((await sandbox.run(['remove-user', 'alice'])).code).toBe(0);
+    const rows = await store.listLogs({ decisions: ['admin'], limit: 10 });
+    expect(rows.map((r) => [r.relayUser, r.account, r.instrument, r.reason])).toEqual([
+      ['alice', null, null, 'user removed on the command line'],
+      ['alice', 'Sim101', 'RTY', 'position cleared on the command line'],
+      ['alice', null, null, 'user created on the command line'],
+    ]);
+  });
+
   it('fails when the relay_user is missing', async () => {
     const result = await sandbox.run(['remove-user']);
     expect(result).toEqual({ code: 1, stdout: '', stderr: "error: missing required argument 'relay_user'\n" });

@@ -97,6 +97,26 @@ describe('management API', () => {
     expect(await rig.relay.store.getUser('amy')).toBeNull();
   });
 
+  it('writes every change to the signal log as an admin row with its source address, and a refused change none', async () => {
+    await rig.post(entry('A'));
+    await rig.admin('POST', '/users', {
+      relay_user: 'amy',
+      crosstrade_key: 'ct-amy-key-123456',
+      webhook_url: 'https://app.crosstrade.io/v1/send/amy/secret-path',
+    });
+    await rig.admin('POST', '/positions/clear', { relay_user: 'bob', account: 'Sim101', instrument: 'ES 03-26' });
+    await rig.admin('DELETE', '/users/amy');
+    expect((await rig.admin('DELETE', '/users/nobody')).status).toBe(404);
+    expect((await rig.admin('POST', '/users', { relay_user: 'bad name!' })).status).toBe(400);
+    const rows = await rig.relay.store.listLogs({ decisions: ['admin'], limit: 10 });
+    expect(rows.map((r) => [r.relayUser, r.account, r.instrument, r.reason])).toEqual([
+      ['amy', null, null, 'user removed through the management API from 127.0.0.1'],
+      ['bob', 'Sim101', 'ES', 'position cleared through the management API from 127.0.0.1'],
+      ['amy', null, null, 'user created through the management API from 127.0.0.1'],
+    ]);
+    for (const row of rows) expect(row.alert).not.toContain('ct-amy-key');
+  });
+
   it('lists positions (all or per user) and clears one by any name of its instrument; its strategy then holds nothing', async () => {
     await rig.post(entry('A', { instrument: 'ESH26' }));
     const positions = await rig.admin('GET', '/positions?relay_user=bob');

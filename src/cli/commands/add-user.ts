@@ -8,6 +8,8 @@ import type { CliIo } from './cli-io.js';
 import { maskDatabaseUrl } from '../../store/postgres/mask-database-url.js';
 import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { commandSettings, withStore } from './with-store.js';
+import type { Store } from '../../store/store.js';
+import { recordAdminAction } from '../../relay/record-admin-action.js';
 
 interface AddUserOptions {
   user?: string;
@@ -51,7 +53,12 @@ export function registerAddUser(program: Command, io: CliIo): void {
       const warning = webhookUrlWarning(webhookUrl);
       if (warning !== null) io.err(`warning: ${warning}`);
       const paper = options.paper === true;
-      const outcome = await withStore(options, (store) => store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret, paper }), {
+      const save = async (store: Store) => {
+        const saved = await store.saveUser({ relayUser, crosstradeKey, webhookUrl, relaySecret, paper });
+        await recordAdminAction(store, { action: `user ${saved}`, relayUser, via: 'on the command line', source: null, time: Date.now() });
+        return saved;
+      };
+      const outcome = await withStore(options, save, {
         create: true,
         notice: io.err,
       });

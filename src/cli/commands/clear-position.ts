@@ -5,6 +5,7 @@ import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { DATABASE_URL_HELP, DB_HELP, HOME_HELP } from './data-options.js';
 import { withStore } from './with-store.js';
+import { recordAdminAction } from '../../relay/record-admin-action.js';
 
 export function registerClearPosition(program: Command, io: CliIo): void {
   program
@@ -23,7 +24,12 @@ export function registerClearPosition(program: Command, io: CliIo): void {
       // Same key as the relay and POST /positions/clear use: the product root.
       const key = instrumentKey(body.instrument, new Date().getUTCFullYear()) ?? body.instrument.toUpperCase();
       const label = `${body.relay_user} / ${body.account} / ${key}`;
-      const cleared = await withStore(options, (store) => store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key }));
+      const cleared = await withStore(options, async (store) => {
+        if (!(await store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key }))) return false;
+        const action = { action: 'position cleared', relayUser: body.relay_user, account: body.account, instrument: key };
+        await recordAdminAction(store, { ...action, via: 'on the command line', source: null, time: Date.now() });
+        return true;
+      });
       if (!cleared) throw new CliError(`no position for ${label}`);
       io.out(`cleared ${label}`);
     });

@@ -5,6 +5,7 @@ import type { Logger } from '../../log/logger.js';
 import { limitWithin } from '../../store/limit-within.js';
 import type { LimitRule, Store } from '../../store/store.js';
 import { unmapIPv4 } from '../../config/address-list.js';
+import { recordAdminAction } from '../../relay/record-admin-action.js';
 import { hashRelaySecret } from '../../relay/relay-secret.js';
 import { checkAdminToken } from '../check-admin-token.js';
 import { clearPositionSchema, firstIssue, logsQuerySchema, newUserSchema, positionsQuerySchema, relayUserSchema, webhookUrlWarning } from '../schemas.js';
@@ -40,6 +41,8 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
     options.logger.error({ err: error, url, source }, 'admin request refused: the admin lockout could not be checked');
     return reply.code(503).send({ error: LOCKOUT_UNANSWERED });
   };
+
+  const by = (request: FastifyRequest) => ({ via: 'through the management API' as const, source: unmapIPv4(request.ip), time: options.now() });
 
   app.register(async (admin) => {
     admin.addHook('onRequest', async (request, reply) => {
@@ -86,6 +89,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       const cleared = await store.clearPosition({ relayUser: body.relay_user, account: body.account, instrumentKey: key });
       if (!cleared) return reply.code(404).send({ error: `no position for ${body.relay_user} / ${body.account} / ${body.instrument}` });
       options.logger.info({ relay_user: body.relay_user, account: body.account, instrument: key }, 'position cleared by admin');
+      await recordAdminAction(store, { action: 'position cleared', relayUser: body.relay_user, account: body.account, instrument: key, ...by(request) });
       return { cleared: true, relay_user: body.relay_user, account: body.account, instrument: key };
     });
 
@@ -108,6 +112,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
         paper: body.paper === true,
       });
       options.logger.info({ relay_user: body.relay_user, outcome }, 'user saved by admin');
+      await recordAdminAction(store, { action: `user ${outcome}`, relayUser: body.relay_user, ...by(request) });
       const user = await store.getUser(body.relay_user);
       // Accepted, but said: orders to a host that is not CrossTrade's are most likely a pasted mistake.
       const warning = webhookUrlWarning(body.webhook_url);
@@ -121,6 +126,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       if (!name.success) return reply.code(400).send({ error: firstIssue(name.error) });
       if (!(await store.removeUser(name.data))) return reply.code(404).send({ error: `unknown relay_user "${name.data}"` });
       options.logger.info({ relay_user: name.data }, 'user removed by admin');
+      await recordAdminAction(store, { action: 'user removed', relayUser: name.data, ...by(request) });
       return { removed: true, relay_user: name.data };
     });
   });
