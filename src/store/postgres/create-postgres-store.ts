@@ -39,6 +39,7 @@ import { createOutcomeQueue, type Queued } from './outcome-queue.js';
 import { type KeyRow, keyId, type LogRow, rowKey, toKeyRecord, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from '../rows.js';
 import { createSharedLimits } from './shared-limits.js';
 import { isBusyFailure, isPassingFailure, toStoreError } from './store-error.js';
+import { createFlushTimer } from '../flush-timer.js';
 
 /**
  * Timeouts are chosen for TradingView's budget: it gives up on a webhook after 3 s, and the relay
@@ -605,11 +606,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     await call((session) => decideWithRetries(session, null, null));
   }
 
-  let flushTimer: { cancel: () => void } | null = null;
   let flushing = false;
   let flushAgain = false;
   const runFlush = async () => {
-    flushTimer = null;
     if (flushing) {
       flushAgain = true;
       return;
@@ -630,22 +629,15 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       }
     }
   };
+  // Once closing, close() writes what is queued, within its own time.
+  const flushTimer = createFlushTimer(
+    () => void runFlush(),
+    () => closing !== null,
+  );
   function scheduleFlush(delayMs: number): void {
-    // Once closing, close() writes what is queued, within its own time.
-    if (flushTimer !== null || closing !== null) return;
-    if (delayMs === 0) {
-      const immediate = setImmediate(runFlush);
-      flushTimer = { cancel: () => clearImmediate(immediate) };
-    } else {
-      const timer = setTimeout(runFlush, delayMs);
-      timer.unref();
-      flushTimer = { cancel: () => clearTimeout(timer) };
-    }
+    flushTimer.schedule(delayMs);
   }
-  const cancelFlush = () => {
-    flushTimer?.cancel();
-    flushTimer = null;
-  };
+  const cancelFlush = () => flushTimer.cancel();
 
   /** Writes the queue now; while the database is busy or away, tries again until `timeoutMs` has passed, then rejects. */
   async function flushWithin(timeoutMs: number): Promise<void> {

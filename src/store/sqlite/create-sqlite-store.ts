@@ -27,6 +27,7 @@ import {
 } from '../store.js';
 import { accountKey, type KeyRow, type LogRow, rowKey, toKeyRecord, toKeyRow, toLogRecord, toPositionRecord, toUserRecord, type UserRow } from '../rows.js';
 import { MIGRATIONS } from './migrations.js';
+import { createFlushTimer } from '../flush-timer.js';
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing (SQLITE_BUSY). */
@@ -253,7 +254,6 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // Outcomes and refusals are queued: written in groups after the answer, and applied first by
   // the next arbitration, so no decision is ever taken on a record missing an earlier outcome.
   let queue: Queued[] = [];
-  let flushTimer: { cancel: () => void } | null = null;
   const applyQueued = db.transaction((item: Queued) => {
     if (item.kind === 'settle') applySettlement(item.settlement);
     else applyRefusal(item.refusal);
@@ -276,7 +276,6 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   };
   const flushTx = db.transaction(() => drainQueue());
   const flushQueue = () => {
-    flushTimer = null;
     if (queue.length === 0 || !db.open) return;
     try {
       commitDrain(flushTx.immediate());
@@ -286,21 +285,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       scheduleFlush(retryMs);
     }
   };
-  const scheduleFlush = (delayMs: number) => {
-    if (flushTimer !== null) return;
-    if (delayMs === 0) {
-      const immediate = setImmediate(flushQueue);
-      flushTimer = { cancel: () => clearImmediate(immediate) };
-    } else {
-      const timer = setTimeout(flushQueue, delayMs);
-      timer.unref();
-      flushTimer = { cancel: () => clearTimeout(timer) };
-    }
-  };
-  const cancelFlush = () => {
-    flushTimer?.cancel();
-    flushTimer = null;
-  };
+  const flushTimer = createFlushTimer(() => flushQueue());
+  const scheduleFlush = (delayMs: number) => flushTimer.schedule(delayMs);
+  const cancelFlush = () => flushTimer.cancel();
   /** Writes the queue now; while the database is busy or failing, tries again until `timeoutMs` has passed, then rejects. */
   const flushWithin = async (timeoutMs: number): Promise<void> => {
     // The real clock: a test's frozen `now` must not make this wait forever.

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/create-postgres-store.js';
 import { lockId } from '../../../src/store/postgres/lock-id.js';
 import { keyId } from '../../../src/store/rows.js';
-import { isStoreBusyError, isStoreUnavailableError, type Store, StoreBusyError, StoreUnavailableError } from '../../../src/store/store.js';
+import { type AlertIdentity, isStoreBusyError, isStoreUnavailableError, type Store, StoreBusyError, StoreUnavailableError } from '../../../src/store/store.js';
 import { closedPort } from '../../helpers/closed-port.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { startSilentServer, startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
@@ -50,6 +50,34 @@ const open = async (url: string, options: PostgresStoreOptions = {}) => {
 };
 
 /** How long `promise` takes to settle (ms), and its error. */
+/**
+ * Puts the key in flight with a `pending` row through a `decide` that holds the event loop 400 ms,
+ * past a 300 ms call budget: the write and the COMMIT go out at once after it, the call's timer
+ * fires before their answer, so the caller hears "unavailable" (and sends nothing) while the
+ * server commits. The store then closes what it left, once it can. Answers the call's error.
+ */
+async function decideUnseen(s: Store, id: AlertIdentity | null): Promise<unknown> {
+  const slow = writing([write(record(A, 'in-flight'))], { seen: id !== null, log: log({ decision: 'pending' }) });
+  const decide: typeof slow = (views, earlier) => {
+    const until = Date.now() + 400;
+    while (Date.now() < until);
+    return slow(views, earlier);
+  };
+  return (await timed(s.arbitrate([key], A, decide, id))).error;
+}
+
+/** Waits until the signal log has rows and none is `pending`, in one read per look (the row may land between two). */
+async function untilSettled(): Promise<void> {
+  for (;;) {
+    const [row] = await raw<{ open: number; all: number }>(
+      db.url,
+      "SELECT count(*) FILTER (WHERE decision = 'pending')::int AS open, count(*)::int AS all FROM signal_log",
+    );
+    if (row !== undefined && row.all > 0 && row.open === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function timed(promise: Promise<unknown>): Promise<{ ms: number; error: unknown }> {
   const started = Date.now();
   try {
@@ -136,29 +164,8 @@ describe('PostgreSQL store errors', () => {
   it('gives the resend of an alert decided unseen its second chance: nothing was sent, so it is not a duplicate', async () => {
     const s = await open(db.url, { callTimeoutMs: 300, retryMs: 20 });
     const id = identity('exit-fingerprint');
-    const slow = writing([write(record(A, 'in-flight'))], { seen: true, log: log({ decision: 'pending' }) });
-    const failed = await timed(
-      s.arbitrate(
-        [key],
-        A,
-        (views, earlier) => {
-          const until = Date.now() + 400;
-          while (Date.now() < until);
-          return slow(views, earlier);
-        },
-        id,
-      ),
-    );
-    expect(isStoreUnavailableError(failed.error)).toBe(true);
-    // One read per look: the row may land between two.
-    const settled = async () => {
-      const [row] = await raw<{ open: number; all: number }>(
-        db.url,
-        "SELECT count(*) FILTER (WHERE decision = 'pending')::int AS open, count(*)::int AS all FROM signal_log",
-      );
-      return row !== undefined && row.all > 0 && row.open === 0;
-    };
-    while (!(await settled())) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(isStoreUnavailableError(await decideUnseen(s, id))).toBe(true);
+    await untilSettled();
     // TradingView's resend 5 s later: the earlier copy reads as refused (answered 5xx), so it is decided again.
     expect((await look(s, [key], A, id)).earlier).toEqual({ at: expect.any(Number), refused: true });
     expect(errors).toEqual([]);
@@ -166,30 +173,9 @@ describe('PostgreSQL store errors', () => {
 
   it('closes a decision that committed after its call ran out of budget: its row blocked, its key of unknown outcome', async () => {
     const s = await open(db.url, { callTimeoutMs: 300, retryMs: 20 });
-    // `decide` is slow (it holds the event loop past the budget): the write and the COMMIT go out
-    // at once after it, the call's timer fires before their answer, the caller hears "unavailable"
-    // (and sends nothing) while the server commits: a `pending` row and a key in flight nobody
-    // would settle. The store closes them itself, once it can.
-    const slow = writing([write(record(A, 'in-flight'))], { log: log({ decision: 'pending' }) });
-    const failed = await timed(
-      s.arbitrate(
-        [key],
-        A,
-        (views, earlier) => {
-          const until = Date.now() + 400;
-          while (Date.now() < until);
-          return slow(views, earlier);
-        },
-        null,
-      ),
-    );
-    expect(isStoreUnavailableError(failed.error)).toBe(true);
-    const rows = () => raw<{ decision: string; reason: string }>(db.url, 'SELECT decision, reason FROM signal_log');
-    // One read per look: the row may land between two.
-    for (let seen = await rows(); seen.length === 0 || seen.some((r) => r.decision === 'pending'); seen = await rows()) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(await rows()).toEqual([
+    expect(isStoreUnavailableError(await decideUnseen(s, null))).toBe(true);
+    await untilSettled();
+    expect(await raw(db.url, 'SELECT decision, reason FROM signal_log')).toEqual([
       {
         decision: 'blocked',
         reason: 'database unavailable: decided after the database call had given up; the alert was refused (503) and nothing was sent',
