@@ -55,7 +55,8 @@ export async function measure(rig, plan, progress) {
   return runs;
 }
 
-async function measureRun(rig, target, mode, durationS, label) {
+/** One measured run of `mode` against `target` (also bench/pg-target.js). */
+export async function measureRun(rig, target, mode, durationS, label) {
   const mark = await target.log?.mark();
   const simBefore = await rig.sim.command('stats');
   const rssPids = target.rssPids ?? [target.pid];
@@ -117,13 +118,13 @@ async function startCpu(target) {
  * asking CrossTrade (`owner-order-pending`), after it every rival entry needs CrossTrade's reading
  * (`position-open`), which is the path this scenario measures.
  */
-async function primeTargets(rig, plan, progress) {
+async function primeTargets(rig, plan, progress, only = rig.targets) {
   // A cold relay on PostgreSQL is slow enough to refuse an owner's entry (its store call past its
   // budget): its instances first run a while on keys of their own, and a shortfall is reported, not fatal.
   for (const warmer of rig.postgres?.warmers ?? []) {
     await runLoad({ origin: warmer.origin, ...LOADS.steady, durationS: plan.pgWarmupS, requestsFor: warmer.requestsFor });
   }
-  for (const target of rig.targets.filter((t) => t.prime !== undefined)) {
+  for (const target of only.filter((t) => t.prime !== undefined)) {
     let n = 0;
     const entries = target.prime;
     const mark = await target.log?.mark();
@@ -157,6 +158,16 @@ async function settle(rig) {
   const stats = await rig.sim.command('stats');
   await rig.sim.command('clear-received');
   return stats;
+}
+
+/** Primes and warms only `targets` (bench/pg-target.js), as `measure` does for all of them. */
+export async function primeAndWarm(rig, plan, targets, progress) {
+  await primeTargets(rig, plan, progress, targets);
+  for (const target of targets) {
+    const warm = target.postgres ? { ...LOADS.steady, durationS: plan.pgWarmupS } : { ...LOADS.max, durationS: plan.warmupS };
+    await runLoad({ origin: target.origin, connections: warm.connections, rate: warm.rate, durationS: warm.durationS, requestsFor: target.requests() });
+    await settle(rig);
+  }
 }
 
 function rotate(list, by) {

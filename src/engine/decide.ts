@@ -277,6 +277,16 @@ function doubtReason(record: KeyRecord, signal: Signal, isOwner: boolean): strin
 const CONFIRMED: ReadonlySet<Signal['type']> = new Set(['exit', 'partial_exit', 'add', 'reversal']);
 
 /**
+ * Whether an alert's first decision, taken without a reading, most likely asks for one: the
+ * owner's exit, partial exit, add or reversal is confirmed against the account (issue 7), and an
+ * order without position fields is read as what CrossTrade shows. A hint for the store only
+ * (ArbitrationPlan.look): `decide` still decides, whatever this answers.
+ */
+export function readsFirst(signal: Pick<Signal, 'type'>): boolean {
+  return CONFIRMED.has(signal.type) || signal.type === 'order';
+}
+
+/**
  * Two witnesses agree; the account can still say the position is gone. A flat reading inside the
  * owner's hold may be its own order not filled yet, so it proves nothing; an unreadable account
  * does not stop an exit the record and the alert agree on, but does stop exposure (issue 7).

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { classify, classifyCommand } from '../engine/classify.js';
 import { type AlertVerdict, combineVerdicts } from '../engine/combine-verdicts.js';
 import { explainCode, explainReason } from '../crosstrade/explain-reason.js';
-import { decide, recordAfterRefusal, senderMarkWhenNotSent } from '../engine/decide.js';
+import { decide, readsFirst, recordAfterRefusal, senderMarkWhenNotSent } from '../engine/decide.js';
 import { recognizeRepeat } from '../engine/recognize-repeat.js';
 import type { Decision, ImpliedOrder, KeyRecord, PositionReading, Signal, Verdict } from '../engine/types.js';
 import { AlertParseError } from '../signal/alert-parse-error.js';
@@ -110,6 +110,7 @@ async function handle(deps: RelayDeps, body: AlertBody): Promise<AlertReply> {
           { waitExpired: false, lastRound: false },
         ),
         identity: ctx.identity,
+        look: readsFirst(ctx.signal),
       };
     });
   } catch (error) {
@@ -299,7 +300,9 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
   let firstRound: ArbitrationResult<RoundValue> | null = first;
   for (;;) {
     const lastRound = readingRounds >= MAX_READING_ROUNDS;
-    const result = firstRound ?? (await arbitrateAgain(ctx, decideRound(ctx, readings, { waitExpired, lastRound })));
+    // With no reading yet (the first round waited), the round most likely asks for one again.
+    const look = readings.every((reading) => reading === null) && readsFirst(ctx.signal);
+    const result = firstRound ?? (await arbitrateAgain(ctx, decideRound(ctx, readings, { waitExpired, lastRound }), look));
     firstRound = null;
     const { combined, verdicts } = result.value;
     if (combined.action === 'wait') {
@@ -341,10 +344,10 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
  * decided on the user as it is.
  * @throws UserChangedError (a StoreBusyError) when the user changed since the first round; store errors as thrown
  */
-async function arbitrateAgain(ctx: AlertContext, decide: ArbitrationDecision<RoundValue>): Promise<ArbitrationResult<RoundValue>> {
+async function arbitrateAgain(ctx: AlertContext, decide: ArbitrationDecision<RoundValue>, look: boolean): Promise<ArbitrationResult<RoundValue>> {
   const result = await ctx.deps.store.arbitrateAs(ctx.alert.relayUser, (user) => {
     if (user === null || !sameUser(user, ctx.user)) throw new UserChangedError(user);
-    return { keys: ctx.keys, sender: ctx.signal, decide, identity: ctx.identity };
+    return { keys: ctx.keys, sender: ctx.signal, decide, identity: ctx.identity, look };
   });
   // Not reached: the plan above never decides nothing.
   if (result === null) throw new StoreBusyError({ cause: new Error('the user changed while the alert was decided') });

@@ -127,6 +127,13 @@ export interface ArbitrationPlan<T> {
   sender: Strategy;
   decide: ArbitrationDecision<T>;
   identity: AlertIdentity | null;
+  /**
+   * A hint: `decide` most likely writes nothing this time (it will ask for CrossTrade's reading
+   * first). A store may then read without locks and answer what `decide` chose on that read when
+   * it writes nothing (no write, not seen, no log row); anything else is decided again under the
+   * locks. The PostgreSQL store saves a round trip and a transaction that way; SQLite ignores it.
+   */
+  look?: boolean;
 }
 
 export interface ArbitrationResult<T> {

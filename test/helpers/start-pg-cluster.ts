@@ -33,6 +33,12 @@ export interface Cluster {
   admin(i: number, method: string, path: string, body?: unknown, authorization?: string | null): Promise<{ status: number; body: any }>;
   /** Rows read straight from the database. */
   query<T>(sql: string, values?: unknown[]): Promise<T[]>;
+  /**
+   * Waits (up to 5 s) until every forward's outcome is written: no signal-log row `pending`, no key
+   * in flight. Instances write outcomes a few ms after the answer, several to a transaction, so
+   * another instance can see an order still in flight just after it was answered.
+   */
+  outcomesWritten(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,6 +118,14 @@ export async function startPgCluster(options: ClusterOptions): Promise<Cluster> 
     throw error;
   }
   const instances: Instance[] = [...relays.map((r) => ({ url: r.url })), ...spawned.map((s) => ({ url: s.url }))];
+  const queryDb = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => {
+    const client = await connectTo(db.url);
+    try {
+      return (await client.query(sql, values)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
   return {
     db,
     sim,
@@ -145,12 +159,16 @@ export async function startPgCluster(options: ClusterOptions): Promise<Cluster> 
       }
       return { status: response.status, body: parsed };
     },
-    async query<T>(sql: string, values: unknown[] = []) {
-      const client = await connectTo(db.url);
-      try {
-        return (await client.query(sql, values)).rows as T[];
-      } finally {
-        await client.end();
+    query: queryDb,
+    async outcomesWritten() {
+      const until = Date.now() + 5_000;
+      for (;;) {
+        const [row] = await queryDb<{ n: number }>(
+          `SELECT (SELECT count(*) FROM signal_log WHERE decision = 'pending') + (SELECT count(*) FROM key_records WHERE doubt = 'in-flight') AS n`,
+        );
+        if (Number(row?.n) === 0) return;
+        if (Date.now() > until) throw new Error('outcomes still unwritten after 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },
     async close() {

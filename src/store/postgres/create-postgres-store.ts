@@ -53,6 +53,8 @@ export interface PostgresStoreOptions {
   onBackgroundError?: (error: unknown) => void;
   /** How long to wait before retrying queued writes after a failure (ms). Default 200. */
   retryMs?: number;
+  /** How long an outcome or refusal waits to be written with the others of the moment, in one transaction (ms). Default 20. */
+  outcomeGroupMs?: number;
   /** How long `flush()` and `close()` keep trying to write what is queued while the database is busy or away (ms). Default 5000. */
   flushTimeoutMs?: number;
   /**
@@ -193,6 +195,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   const now = options.now ?? Date.now;
   const retryMs = options.retryMs ?? 200;
   const flushTimeoutMs = options.flushTimeoutMs ?? 5000;
+  const outcomeGroupMs = options.outcomeGroupMs ?? 20;
   const callTimeoutMs = options.callTimeoutMs ?? 1200;
   const busyRetries = options.busyRetries ?? 2;
   const lockTimeoutMs = options.lockTimeoutMs ?? 800;
@@ -223,6 +226,10 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       // Queries of one call that need no answer in between go out together (see Session.pipeline).
       pipeline: true,
       max,
+      // Statements are planned once per connection (force_generic_plan below), on the tables'
+      // statistics of that moment: a connection renewed now and then plans again on what the
+      // tables have grown to (a plan made on an empty table may read it whole).
+      maxLifetimeSeconds: 600,
       statement_timeout: options.statementTimeoutMs ?? 1000,
       lock_timeout: lockTimeoutMs,
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 2000,
@@ -498,7 +505,12 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
    * whole) and the keys, in a fixed order; reads them; applies the queued outcomes; lets `decide`
    * choose; writes everything in one statement; commits.
    */
-  async function decideOnce<T>(session: Session, arbitration: Arbitration<T> | null, checks: Checks | null): Promise<ArbitrationResult<T> | null> {
+  async function decideOnce<T>(
+    session: Session,
+    arbitration: Arbitration<T> | null,
+    checks: Checks | null,
+    unflushed = false,
+  ): Promise<ArbitrationResult<T> | null> {
     const claim = arbitration === null ? await queue.claim([], null, true) : await queue.claim(arbitration.keys, arbitration.identity?.fingerprint ?? null);
     if (arbitration === null && claim.entries.length === 0) return null;
     try {
@@ -508,7 +520,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       let result: ArbitrationResult<T> | null = null;
       // Two round trips: BEGIN + locks + read, then write + COMMIT (decide runs in between, here).
       try {
-        const loaded = await beginAndLoad(session, { exclusive: listed, keys }, keys, {
+        const loaded = await beginAndLoad(session, { exclusive: listed, keys, unflushed: arbitration === null && unflushed }, keys, {
           sender: arbitration?.sender ?? null,
           fingerprint,
           relayUser: checks?.relayUser ?? null,
@@ -555,13 +567,53 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   }
 
   /**
+   * A look without locks (ArbitrationPlan.look): one statement, outside any transaction, so one
+   * round trip instead of two and no locks. What this process has queued for the keys is applied
+   * in memory, as a decision would, and put back. Answers what `decide` chose when it writes
+   * nothing; null when it would write, and the caller decides under the locks. The look's answer
+   * is a wait or a CrossTrade check, after which the alert is decided again under the locks.
+   */
+  async function lookOnce<T>(session: Session, plan: Arbitration<T>, checks: Checks): Promise<ArbitrationResult<T> | null> {
+    const fingerprint = plan.identity?.fingerprint ?? null;
+    const claim = await queue.claim(plan.keys, fingerprint);
+    try {
+      const keys = [...plan.keys, ...claim.entries.flatMap((entry) => entry.keys)];
+      const listed = [...checks.lists.keys()];
+      const loaded = await load(session, keys, { sender: plan.sender, fingerprint, relayUser: checks.relayUser, groups: listed });
+      if (changedSincePlan(checks, loaded)) throw new Restart(loaded.user);
+      const work = new KeyWork(keys, loaded, plan.sender, fingerprint, now, instance.id);
+      for (const entry of claim.entries) apply(work, entry.item);
+      const views = plan.keys.map((key) => work.view(key));
+      let decision: ReturnType<ArbitrationDecision<T>>;
+      try {
+        decision = plan.decide(views, work.earlier(plan.identity, now()));
+      } catch (error) {
+        throw new CallerFailure(error);
+      }
+      if (decision.seen || decision.log !== null || decision.writes.some((w) => w !== null)) return null;
+      return { value: decision.value, logId: null, versions: views.map((view) => view.version) };
+    } catch (error) {
+      // A failed look decides nothing: the locks' round decides (and reports what does not pass).
+      if (error instanceof Restart) throw error;
+      return null;
+    } finally {
+      claim.release();
+    }
+  }
+
+  /**
    * `decideOnce` with its retries. A queued outcome that cannot be written (a value the database
    * refuses, a throwing `Refusal.record`) must not stop every later decision: when the transaction
    * fails for a reason that will not pass and it held queued outcomes, they are written one
    * transaction each, the one that fails is reported and given up, and the decision is tried again.
    */
-  async function decideWithRetries<T>(session: Session, arbitration: Arbitration<T> | null, checks: Checks | null): Promise<ArbitrationResult<T> | null> {
-    const attempt = () => retryingBusy(session, () => decideOnce(session, arbitration, checks));
+  async function decideWithRetries<T>(
+    session: Session,
+    arbitration: Arbitration<T> | null,
+    checks: Checks | null,
+    unflushed = false,
+  ): Promise<ArbitrationResult<T> | null> {
+    const attempt = () => retryingBusy(session, () => decideOnce(session, arbitration, checks, unflushed));
     try {
       return await attempt();
     } catch (error) {
@@ -598,12 +650,15 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }
   }
 
-  /** Writes what is queued now, in one transaction (background, listings, flush). */
-  async function drainOnce(): Promise<void> {
+  /**
+   * Writes what is queued now, in one transaction (background, listings, flush). `unflushed`: its
+   * COMMIT does not wait for the WAL flush (see Locks.unflushed); flush() and close() wait for it.
+   */
+  async function drainOnce(unflushed = false): Promise<void> {
     // Waited for before taking a connection, so a long transaction of another call does not eat this call's budget.
     await queue.settled();
     if (queue.waiting === 0) return;
-    await call((session) => decideWithRetries(session, null, null));
+    await call((session) => decideWithRetries(session, null, null, unflushed));
   }
 
   let flushing = false;
@@ -616,7 +671,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     if (closed || queue.waiting === 0) return;
     flushing = true;
     try {
-      await drainOnce();
+      await drainOnce(true);
     } catch (error) {
       // Busy or away: keep everything and try again shortly; never crash the relay.
       report(fail(error));
@@ -658,7 +713,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   async function flushForListing(): Promise<void> {
     if (queue.pending === 0) return;
     try {
-      await drainOnce();
+      await drainOnce(true);
     } catch (error) {
       report(fail(error));
       scheduleFlush(retryMs);
@@ -1044,21 +1099,28 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             const { chosen, lists } = planned;
             if (chosen === null) return null;
             const checks: Checks = { relayUser, userJson: JSON.stringify(row), lists };
-            return inTurn(session, chosen.keys, () => decideWithRetries(session, chosen, checks));
+            return inTurn(
+              session,
+              chosen.keys,
+              async () => (chosen.look === true ? await lookOnce(session, chosen, checks) : null) ?? decideWithRetries(session, chosen, checks),
+            );
           },
           // The user as read under the locks is the one to plan with next (no read of its own).
           (restart) => (restart.user === undefined ? users.delete(relayUser) : remember(relayUser, restart.user)),
         ),
       ),
 
+    // Written a little later, several to a transaction: at 200 alerts a second one transaction
+    // per outcome cost as much as the decisions. The next decision on the same keys applies them
+    // first, and listings write them before they read, so nothing reads a record without them.
     settle: (settlement) => {
       queue.push({ kind: 'settle', settlement });
-      scheduleFlush(0);
+      scheduleFlush(outcomeGroupMs);
     },
 
     recordRefusal: (refusal) => {
       queue.push({ kind: 'refusal', refusal });
-      scheduleFlush(0);
+      scheduleFlush(outcomeGroupMs);
     },
 
     flush: () => flushWithin(flushTimeoutMs),
@@ -1303,6 +1365,13 @@ interface Locks {
   first?: string;
   exclusive?: readonly string[];
   keys: readonly PositionKey[];
+  /**
+   * Commit without waiting for the WAL flush (synchronous_commit off for this transaction): only
+   * for outcomes written after their answer, which SQLite also writes without an fsync. Lost to a
+   * power cut, they leave their key in doubt, which the relay reconciles; a later synchronous
+   * commit (any decision) flushes them with it, since the WAL is written in order.
+   */
+  unflushed?: boolean;
 }
 
 /** BEGIN, then the advisory locks in their fixed order: `first`, account groups, then keys, each by hash. */
@@ -1318,6 +1387,7 @@ function beginStatement(locks: Locks, lockWaitMs: number): string {
   return [
     'BEGIN',
     `SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`,
+    ...(locks.unflushed === true ? ['SET LOCAL synchronous_commit = off'] : []),
     ...(locks.first === undefined ? [] : [`SELECT pg_advisory_xact_lock('${locks.first}'::bigint)`]),
     ...[...groups.keys()].sort(byValue).map((id) => `SELECT pg_advisory_xact_lock${groups.get(id) ? '' : '_shared'}('${id}'::bigint)`),
     ...keys.map((id) => `SELECT pg_advisory_xact_lock('${id}'::bigint)`),

@@ -371,20 +371,31 @@ export class KeyWork {
 const STRATEGY_COLUMNS = 'account_group, account_key, instrument_key, relay_user, relay_id, holds_nothing, last_fingerprint, updated_at';
 const STRATEGY_KEY = 'account_group, account_key, instrument_key, relay_user, relay_id';
 
-/** Reads what a transaction works on, under its locks: $1-$3 the keys, $4-$5 the sender, $6 a fingerprint, $7 a user, $8 account groups listed whole. */
+/**
+ * Reads what a transaction works on, under its locks: $1-$3 the keys, $4-$5 the sender, $6 a fingerprint, $7 a user, $8 account groups listed whole.
+ * Planned once per connection for any values (plan_cache_mode force_generic_plan), so it is written
+ * to need an index whatever the planner guesses: each key is looked up on its own (a lateral
+ * subquery kept apart by OFFSET 0), and the groups' read runs only when groups are listed. Written
+ * as `IN (SELECT unnest ...)` and `= ANY($8)`, a generic plan read the whole of key_records and
+ * strategy_keys for every alert (bench/RESULTS.md, 2026-11-30).
+ */
 export const LOAD_STATEMENT = `
 SELECT
-  (SELECT coalesce(json_agg(k), '[]'::json) FROM key_records k
-    WHERE (k.account_group, k.account_key, k.instrument_key) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))) AS keys,
+  (SELECT coalesce(json_agg(k), '[]'::json)
+    FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[])) AS x(g, a, i)
+    CROSS JOIN LATERAL (SELECT * FROM key_records k WHERE k.account_group = x.g AND k.account_key = x.a AND k.instrument_key = x.i OFFSET 0) AS k) AS keys,
   (SELECT coalesce(json_agg(json_build_object('account_group', s.account_group, 'account_key', s.account_key, 'instrument_key', s.instrument_key,
                                               'holds_nothing', s.holds_nothing, 'last_fingerprint', s.last_fingerprint)), '[]'::json)
-    FROM strategy_keys s
-    WHERE s.relay_user = $4 AND s.relay_id = $5
-      AND (s.account_group, s.account_key, s.instrument_key) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))) AS senders,
+    FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[])) AS x(g, a, i)
+    CROSS JOIN LATERAL (SELECT * FROM strategy_keys s WHERE s.account_group = x.g AND s.account_key = x.a AND s.instrument_key = x.i
+                          AND s.relay_user = $4 AND s.relay_id = $5 OFFSET 0) AS s) AS senders,
   (SELECT json_build_object('time', f.time, 'refused', f.refused) FROM alert_fingerprints f WHERE f.fingerprint = $6) AS fingerprint,
   (SELECT row_to_json(u) FROM users u WHERE u.relay_user = $7) AS "user",
-  (SELECT coalesce(json_agg(json_build_array(k.account_group, k.account, k.instrument_key) ORDER BY k.account_group, k.account_key, k.instrument_key), '[]'::json)
-    FROM key_records k WHERE k.account_group = ANY($8::text[])) AS groups`;
+  CASE WHEN cardinality($8::text[]) = 0 THEN '[]'::json ELSE
+    (SELECT coalesce(json_agg(json_build_array(k.account_group, k.account, k.instrument_key) ORDER BY k.account_group, k.account_key, k.instrument_key), '[]'::json)
+      FROM (SELECT DISTINCT * FROM unnest($8::text[])) AS x(g)
+      CROSS JOIN LATERAL (SELECT * FROM key_records k WHERE k.account_group = x.g OFFSET 0) AS k)
+  END AS groups`;
 
 /**
  * The parts of the statement that writes a KeyWork's final state, each a data-modifying CTE of

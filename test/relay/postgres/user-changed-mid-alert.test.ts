@@ -21,6 +21,8 @@ describe("a user changed through one instance while another decides that user's 
     const c = cluster;
     expect((await c.post(0, entry('A'))).body.decision).toBe('forwarded');
     expect(c.book()).toEqual(['Long 1']);
+    // Until its outcome is written, instance 1 sees A's order in flight and blocks B without a check.
+    await c.outcomesWritten();
     // Past A's hold: B's entry is contested and reads the account first.
     c.advance(15_000);
     c.sim.failApi({ kind: 'hang' });

@@ -2,8 +2,10 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/create-postgres-store.js';
 import type { ArbitrationPlan, Store, UserRecord } from '../../../src/store/store.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
-import { A, B, BOB_KEY, emptyTables, GROUP, identity, key, log, look, record, T0, write, writing } from './fixtures.js';
+import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
+import { lockId } from '../../../src/store/postgres/lock-id.js';
+import { keyId } from '../../../src/store/rows.js';
+import { A, B, BOB_KEY, emptyTables, GROUP, identity, key, log, look, raw, record, T0, write, writing } from './fixtures.js';
 
 // What only the PostgreSQL store does: how it plans and decides in few round trips (the user as
 // last read, the listed account groups read between two plans, pipelined statements), and its
@@ -106,6 +108,78 @@ describe('PostgreSQL store', () => {
         }
         expect((await look(s, [{ ...key, account: 'Sim2' }])).views[0]?.record).toEqual(record(A));
         expect(await s.listLogs({ limit: 1 })).toMatchObject([{ account: 'Sim2', decision: 'forwarded' }]);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
+  describe('a look without locks (ArbitrationPlan.look)', () => {
+    /** Holds the key's advisory lock in a transaction of another connection, as another instance deciding on it would. */
+    async function holdKeyLock(k: typeof key) {
+      const client = await connectTo(db.url);
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock('${lockId('key', keyId(k))}'::bigint)`);
+      return async () => {
+        await client.query('ROLLBACK');
+        await client.end();
+      };
+    }
+    const lookPlan =
+      <T>(account: string, decide: ArbitrationPlan<T>['decide']) =>
+      (user: UserRecord | null): ArbitrationPlan<T> | null =>
+        user === null
+          ? null
+          : { keys: [{ ...key, accountGroup: user.accountGroup, account }], sender: A, identity: identity(`fp-look-${account}`), decide, look: true };
+
+    it('answers a decision that writes nothing in one round trip, without waiting for the key’s lock, and with this process’s queued outcome applied', async () => {
+      const s = await open({ heartbeatMs: 60_000, outcomeGroupMs: 60_000 });
+      try {
+        await s.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: WEBHOOK });
+        const group = (await s.getUser('bob'))!.accountGroup;
+        const entered = await s.arbitrateAs('bob', entryPlan('Sim1'));
+        // Queued, not written: the look must see it all the same.
+        s.settle({
+          keys: [{ key: { ...key, accountGroup: group, account: 'Sim1' }, version: entered!.versions[0]!, write: write(record(A)) }],
+          log: { id: entered!.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 1 } },
+        });
+        const release = await holdKeyLock({ ...key, accountGroup: group, account: 'Sim1' });
+        const counter = countRoundTrips();
+        try {
+          const seen = await s.arbitrateAs(
+            'bob',
+            lookPlan('Sim1', (views) => ({ value: views[0]?.record ?? null, writes: [null], seen: false, log: null })),
+          );
+          expect(counter.take()).toBe(1);
+          expect(seen).toMatchObject({ value: record(A), logId: null });
+        } finally {
+          counter.restore();
+          await release();
+        }
+        // The outcome the look applied in memory is still written.
+        await s.flush();
+        expect(await raw(db.url, "SELECT decision FROM signal_log WHERE account = 'Sim1'")).toEqual([{ decision: 'forwarded' }]);
+        expect(await raw(db.url, "SELECT doubt FROM key_records WHERE account_key = 'sim1'")).toEqual([{ doubt: null }]);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('decides under the locks what would write: it waits for the key’s lock, and writes its row', async () => {
+      const s = await open({ heartbeatMs: 60_000, lockTimeoutMs: 300, busyRetries: 0 });
+      try {
+        await s.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: WEBHOOK });
+        const group = (await s.getUser('bob'))!.accountGroup;
+        const release = await holdKeyLock({ ...key, accountGroup: group, account: 'Sim3' });
+        const writes = lookPlan('Sim3', writing([write(record(A, 'in-flight'))], { seen: true, log: log({ account: 'Sim3' }) }));
+        try {
+          await expect(s.arbitrateAs('bob', writes)).rejects.toThrow();
+        } finally {
+          await release();
+        }
+        const decided = await s.arbitrateAs('bob', writes);
+        expect(decided?.logId).not.toBeNull();
+        expect(await raw(db.url, "SELECT decision FROM signal_log WHERE account = 'Sim3'")).toEqual([{ decision: 'pending' }]);
       } finally {
         await s.close();
       }
