@@ -14,7 +14,8 @@ export const API_BURST = 20;
  * (`callsPerMin` / 60: RELAY_API_CALLS_PER_MIN, default 180).
  */
 export function apiBudgetRule(callsPerMin: number): LimitRule {
-  return { kind: 'bucket', capacity: API_BURST, refillPerSecond: callsPerMin / 60 };
+  // Taken ahead on PostgreSQL only for a user reading more than once in 250 ms (LimitRule.aheadMs).
+  return { kind: 'bucket', capacity: API_BURST, refillPerSecond: callsPerMin / 60, aheadMs: 250 };
 }
 
 /**

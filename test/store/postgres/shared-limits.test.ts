@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../../src/store/postgres/create-postgres-store.js';
 import type { LimitRule, Store } from '../../../src/store/store.js';
@@ -64,5 +65,71 @@ describe('rate limits shared by the instances on one database', () => {
     const subjects = async () => (await raw<{ subject: string }>(db.url, 'SELECT subject FROM rate_limits ORDER BY subject')).map((r) => r.subject);
     for (let i = 0; i < 100 && (await subjects()).length > 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await subjects()).toEqual(['192.0.2.2']);
+  });
+
+  describe('taken ahead (LimitRule.aheadMs)', () => {
+    const AHEAD: LimitRule = { kind: 'window', limit: 50, windowMs: 60_000, aheadMs: 250 };
+    /** Counts the statements the stores send from now on. */
+    function countStatements() {
+      const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+      const original = prototype.query;
+      let n = 0;
+      prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
+        if ((this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name === 'trade-relay') n++;
+        return original.apply(this, args);
+      };
+      return {
+        get count() {
+          return n;
+        },
+        restore: () => {
+          prototype.query = original;
+        },
+      };
+    }
+
+    it('a steady stream from one source costs a statement per batch, not per take, and stops at the limit', async () => {
+      const store = await open();
+      const counter = countStatements();
+      let allowed = 0;
+      try {
+        // 60 takes 2 ms apart: a steady 500 a second from one address.
+        for (let i = 0; i < 60; i++) if ((await store.takeLimit('webhook', '192.0.2.9', AHEAD, T0 + 2 * i)).allowed) allowed++;
+      } finally {
+        counter.restore();
+      }
+      expect(allowed).toBe(50);
+      expect(counter.count).toBeLessThan(12);
+      // The first refusal is counted; the next ones, until the window ends, are answered by the instance.
+      expect(await raw(db.url, "SELECT amount FROM rate_limits WHERE subject = '192.0.2.9'")).toEqual([{ amount: 51 }]);
+    });
+
+    it('two instances taking ahead at once are never granted more than the limit in all, a window or a bucket', async () => {
+      const [a, b] = [await open(), await open()];
+      const takes = (rule: LimitRule, subject: string) =>
+        Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).takeLimit('webhook', subject, rule, T0 + Math.floor(i / 4))));
+      const window = await takes(AHEAD, '192.0.2.10');
+      expect(window.filter((answer) => answer.allowed).length).toBeLessThanOrEqual(50);
+      const bucket = await takes({ kind: 'bucket', capacity: 20, refillPerSecond: 3, aheadMs: 250 }, 'group-b');
+      // 50 ms of refill at 3 a second adds no whole token.
+      expect(bucket.filter((answer) => answer.allowed).length).toBeLessThanOrEqual(20);
+    });
+
+    it('spends what it took ahead only within aheadMs: a take later asks the database', async () => {
+      const store = await open();
+      await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0);
+      // The second take within 250 ms takes two: one is left for later.
+      await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0 + 10);
+      expect(await raw(db.url, "SELECT amount FROM rate_limits WHERE subject = '192.0.2.11'")).toEqual([{ amount: 3 }]);
+      const counter = countStatements();
+      try {
+        await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0 + 20);
+        expect(counter.count).toBe(0);
+        await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0 + 400);
+        expect(counter.count).toBe(1);
+      } finally {
+        counter.restore();
+      }
+    });
   });
 });
