@@ -1,4 +1,4 @@
-// npm run build && node bench/pg-target.js [rounds] [seconds]
+// npm run build && node bench/pg-target.js [rounds] [seconds] [steady|single]   (BENCH_PROFILE_DIR=dir: CPU profiles there)
 // Only the issue-10 target: relay A (SQLite) against one instance on PostgreSQL (direct), the
 // forwarded path at 200/s paced, alternated round by round. Prints p50/p99 of each and the
 // difference, and the CPU per alert. A few minutes instead of the full bench's seven.
@@ -18,7 +18,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-pg-target-'));
 const stoppers = [];
 const progress = (text) => process.stderr.write(`  ${text}\n`);
 try {
-  const rig = await startRig({ dir, withUncached: false, blockedAccounts: 1, cpuProfileDir: null, stoppers, plan, progress });
+  const cpuProfileDir = process.env.BENCH_PROFILE_DIR ?? null;
+  const rig = await startRig({ dir, withUncached: false, blockedAccounts: 1, cpuProfileDir, stoppers, plan, progress });
   if (!rig.postgres.ran) throw new Error(`PostgreSQL did not run: ${rig.postgres.reason}`);
   const targets = ['forwarded', 'pg-direct'].map((id) => rig.targets.find((t) => t.id === id));
   await primeAndWarm(rig, plan, targets, progress);
