@@ -200,7 +200,8 @@ export type LimitRule = ({ kind: 'window'; limit: number; windowMs: number } | {
    * Lets a store shared by several instances take events (window) or tokens (bucket) ahead, for
    * this instance's next takes: as many as it took in the last `aheadMs` ms, spent within
    * `aheadMs` without asking the database. Never more is granted in all than the rule allows, but
-   * another instance may be refused while what was taken ahead waits unspent. Without it every take
+   * another instance may be refused while what was taken ahead waits unspent (given back after
+   * `aheadMs`, unspent, so it does not stay counted to the window's end). Without it every take
    * is one statement. A store of one process (SQLite) counts every take exactly either way.
    */
   aheadMs?: number;

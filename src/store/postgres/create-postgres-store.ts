@@ -946,7 +946,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     return total;
   };
 
-  const limits = createSharedLimits((text, values) => call(async (session) => (await session.query(text, values)).rows), report);
+  // A prune or a give-back (shared-limits.ts) left running when the store closes fails quietly: its rows expire anyway.
+  const limits = createSharedLimits(
+    (text, values) => call(async (session) => (await session.query(text, values)).rows),
+    (error) => {
+      if (!closed) report(error);
+    },
+  );
 
   return {
     kind: 'postgres',

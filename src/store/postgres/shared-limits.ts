@@ -49,6 +49,12 @@ const TAKE_BUCKET = `
     expires_at = greatest(r.since, $3::bigint) + $7::bigint
   RETURNING since, amount, granted`;
 
+// Events or tokens taken ahead and never spent, given back: a window's only to the window they
+// were counted in ($4 its start), a bucket's up to its capacity ($4). Without it they stay counted
+// until the window ends, and refuse takes the rule allows (one instance wasted three of ten).
+const GIVE_BACK_WINDOW = `UPDATE rate_limits SET amount = greatest(0::float8, amount - $3::float8) WHERE name = $1 AND subject = $2 AND since = $4::bigint`;
+const GIVE_BACK_BUCKET = `UPDATE rate_limits SET amount = least($4::float8, amount + $3::float8) WHERE name = $1 AND subject = $2`;
+
 /** Rows that say nothing any more are deleted at most this often per instance (ms). */
 const PRUNE_EVERY_MS = 60_000;
 /** The most events or tokens one statement takes ahead (LimitRule.aheadMs). */
@@ -66,6 +72,8 @@ interface Ahead {
   answer: LimitAnswer;
   /** Times (ms) of this instance's takes within the last aheadMs. */
   recent: number[];
+  /** The start of the window they were counted in (a window's), for giving back what is left unspent. */
+  since: number;
 }
 
 /**
@@ -98,6 +106,15 @@ export function createSharedLimits(query: LimitQuery, onPruneError: (error: unkn
     return { row, answer: limitAnswer({ since: row.since, amount: row.amount }, rule, time, row.granted, cost) };
   };
 
+  /** Gives back what `state` holds unspent: none of it can be spent after this. A failure is reported, not thrown (they stay counted). */
+  const giveBack = async (name: string, subject: string, rule: LimitRule, state: Ahead): Promise<void> => {
+    const left = state.left;
+    if (left <= 0) return;
+    state.left = 0;
+    const values = rule.kind === 'window' ? [name, subject, left, state.since] : [name, subject, left, rule.capacity];
+    await query(rule.kind === 'window' ? GIVE_BACK_WINDOW : GIVE_BACK_BUCKET, values).catch(onPruneError);
+  };
+
   /**
    * A take of one under a rule with `aheadMs`: spent from what this instance took ahead when it
    * can, else one statement that takes as many as this instance took in the last `aheadMs` (when
@@ -118,6 +135,8 @@ export function createSharedLimits(query: LimitQuery, onPruneError: (error: unkn
       state.recent = recent;
       return { ...state.answer, retryAfterMs: state.until - aheadMs + state.answer.retryAfterMs - time };
     }
+    // What is left from the last take can no longer be spent: it is given back before this take.
+    if (state !== undefined) await giveBack(name, subject, rule, state);
     // As many as this instance took lately, but no more than were left at its last take.
     const want = Math.max(1, Math.min(recent.length, state === undefined || !fresh ? MAX_AHEAD : state.answer.remaining));
     let taken = want > 1 ? await take(name, subject, rule, time, want, true) : null;
@@ -132,7 +151,15 @@ export function createSharedLimits(query: LimitQuery, onPruneError: (error: unkn
       const oldest = aheads.keys().next().value;
       if (oldest !== undefined) aheads.delete(oldest);
     }
-    aheads.set(key, { left: Math.max(0, got - 1), until: Math.min(time + aheadMs, windowEnd), answer: taken.answer, recent });
+    const until = Math.min(time + aheadMs, windowEnd);
+    const next: Ahead = { left: Math.max(0, got - 1), until, answer: taken.answer, recent, since: taken.row.since };
+    aheads.set(key, next);
+    if (next.left > 0) {
+      // Not spent by then: given back, so another instance (or this one, in the next window's
+      // stead) is not refused for events or tokens nobody used.
+      const timer = setTimeout(() => void giveBack(name, subject, rule, next), Math.max(0, until - time));
+      timer.unref();
+    }
     return taken.answer;
   };
 

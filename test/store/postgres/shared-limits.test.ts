@@ -115,6 +115,33 @@ describe('rate limits shared by the instances on one database', () => {
       expect(bucket.filter((answer) => answer.allowed).length).toBeLessThanOrEqual(20);
     });
 
+    it('gives back what it took ahead and never spent: a window and a bucket grant every take the rule allows', async () => {
+      const store = await open();
+      const bursts = async (rule: LimitRule, subject: string, firsts: number, seconds: number) => {
+        const answers = [];
+        // A burst, a pause longer than aheadMs, a second burst: the first leaves events taken ahead unspent.
+        for (let i = 0; i < firsts; i++) answers.push(await store.takeLimit('webhook', subject, rule, T0 + i));
+        for (let i = 0; i < seconds; i++) answers.push(await store.takeLimit('webhook', subject, rule, T0 + 1000 + i));
+        return answers.map((answer) => answer.allowed);
+      };
+      // Ten a minute: four, then six, all let through (three were refused, held ahead and unspent).
+      expect(await bursts({ kind: 'window', limit: 10, windowMs: 60_000, aheadMs: 250 }, '192.0.2.12', 4, 6)).toEqual(Array(10).fill(true));
+      // And the eleventh refused.
+      expect((await store.takeLimit('webhook', '192.0.2.12', { kind: 'window', limit: 10, windowMs: 60_000, aheadMs: 250 }, T0 + 2000)).allowed).toBe(false);
+      // A bucket of ten refilled at one a minute: the same.
+      expect(await bursts({ kind: 'bucket', capacity: 10, refillPerSecond: 1 / 60, aheadMs: 250 }, 'group-c', 4, 6)).toEqual(Array(10).fill(true));
+    });
+
+    it('gives back, once aheadMs has passed, what one instance took ahead: another is not refused for it', async () => {
+      const rule: LimitRule = { kind: 'window', limit: 10, windowMs: 60_000, aheadMs: 250 };
+      const [a, b] = [await open(), await open()];
+      for (let i = 0; i < 4; i++) expect((await a.takeLimit('webhook', '192.0.2.13', rule, T0 + i)).allowed).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const answers = [];
+      for (let i = 0; i < 7; i++) answers.push((await b.takeLimit('webhook', '192.0.2.13', rule, T0 + 1000 + i)).allowed);
+      expect(answers).toEqual([...Array(6).fill(true), false]);
+    });
+
     it('spends what it took ahead only within aheadMs: a take later asks the database', async () => {
       const store = await open();
       await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0);
