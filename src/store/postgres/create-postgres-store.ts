@@ -597,7 +597,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       if (error instanceof Restart) throw error;
       return null;
     } finally {
-      claim.release();
+      // Put back unwritten, and written as soon as they would have been (not after a failure's retry delay).
+      claim.release(true);
+      if (claim.entries.length > 0) scheduleFlush(outcomeGroupMs);
     }
   }
 

@@ -18,8 +18,8 @@ export interface Claim {
   entries: QueueEntry[];
   /** The transaction committed: the entries are written. */
   commit(): void;
-  /** The transaction failed: the entries go back to the queue, in their order. */
-  release(): void;
+  /** The transaction failed (or only looked): the entries go back to the queue, in their order; `quiet`: without `onReturned`. */
+  release(quiet?: boolean): void;
   /** One entry is done (written in a transaction of its own, or given up): it never goes back to the queue. */
   done(entry: QueueEntry): void;
 }
@@ -128,12 +128,12 @@ export function createOutcomeQueue(options: { onReturned: () => void }) {
         commit: () => {
           if (open) end();
         },
-        release: () => {
+        release: (quiet = false) => {
           if (!open) return;
           const back = claim.entries;
           waiting = [...back, ...waiting].sort((a, b) => a.seq - b.seq);
           end();
-          if (back.length > 0) options.onReturned();
+          if (back.length > 0 && !quiet) options.onReturned();
         },
         done: (entry) => {
           claim.entries = claim.entries.filter((e) => e !== entry);

@@ -165,6 +165,38 @@ describe('PostgreSQL store', () => {
       }
     });
 
+    it('puts back the queued outcomes it applied so they are written as soon as they would have been, not after a failure’s retry delay', async () => {
+      const s = await open({ heartbeatMs: 60_000, outcomeGroupMs: 30, retryMs: 5_000 });
+      try {
+        await s.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: WEBHOOK });
+        const group = (await s.getUser('bob'))!.accountGroup;
+        const entered = await s.arbitrateAs('bob', entryPlan('Sim4'));
+        // The look's read waits behind a table lock past the 30 ms at which the outcome was to be written.
+        const blocker = await connectTo(db.url);
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE key_records IN ACCESS EXCLUSIVE MODE');
+        s.settle({
+          keys: [{ key: { ...key, accountGroup: group, account: 'Sim4' }, version: entered!.versions[0]!, write: write(record(A)) }],
+          log: { id: entered!.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 1 } },
+        });
+        const looked = s.arbitrateAs(
+          'bob',
+          lookPlan('Sim4', (views) => ({ value: views[0]?.record ?? null, writes: [null], seen: false, log: null })),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await blocker.query('ROLLBACK');
+        await blocker.end();
+        expect((await looked)?.value).toEqual(record(A));
+        const since = Date.now();
+        while ((await raw<{ decision: string }>(db.url, "SELECT decision FROM signal_log WHERE account = 'Sim4'"))[0]?.decision === 'pending') {
+          expect(Date.now() - since).toBeLessThan(2_000);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        await s.close();
+      }
+    });
+
     it('decides under the locks what would write: it waits for the key’s lock, and writes its row', async () => {
       const s = await open({ heartbeatMs: 60_000, lockTimeoutMs: 300, busyRetries: 0 });
       try {
