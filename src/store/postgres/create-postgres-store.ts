@@ -1382,6 +1382,24 @@ interface Locks {
   unflushed?: boolean;
 }
 
+/**
+ * Set in every transaction of the store. Its statements find rows by key, a handful at a time, and
+ * are planned once per connection (force_generic_plan) on the statistics of that moment: on tables
+ * still small (a new installation, the first minutes of a cluster) the cheapest plan joins an
+ * alert's keys to a whole table read and hashed, and that plan then stays as the tables grow (at
+ * 200 alerts/s the relay read `key_records` and `signal_log` whole for each alert). With these
+ * off, the planner keeps to index lookups in nested loops, whatever the tables hold. JIT is off
+ * too: a table read that no index can replace (relay_instances) carries the disabled plan's huge
+ * cost, past jit_above_cost, and compiling it took longer than the store call's 1.2 s.
+ * test/store/postgres/write-plan.test.ts checks the write that touches every table.
+ */
+export const KEY_LOOKUPS_ONLY = [
+  'SET LOCAL enable_seqscan = off',
+  'SET LOCAL enable_hashjoin = off',
+  'SET LOCAL enable_mergejoin = off',
+  'SET LOCAL jit = off',
+];
+
 /** BEGIN, then the advisory locks in their fixed order: `first`, account groups, then keys, each by hash. */
 function beginStatement(locks: Locks, lockWaitMs: number): string {
   const exclusive = new Set((locks.exclusive ?? []).map((group) => lockId('group', group)));
@@ -1396,6 +1414,7 @@ function beginStatement(locks: Locks, lockWaitMs: number): string {
     'BEGIN',
     `SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`,
     ...(locks.unflushed === true ? ['SET LOCAL synchronous_commit = off'] : []),
+    ...KEY_LOOKUPS_ONLY,
     ...(locks.first === undefined ? [] : [`SELECT pg_advisory_xact_lock('${locks.first}'::bigint)`]),
     ...[...groups.keys()].sort(byValue).map((id) => `SELECT pg_advisory_xact_lock${groups.get(id) ? '' : '_shared'}('${id}'::bigint)`),
     ...keys.map((id) => `SELECT pg_advisory_xact_lock('${id}'::bigint)`),
