@@ -239,9 +239,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       // listener its error would end the process. The call's next query reports it.
       client.on('error', () => undefined);
       // Queued before the connection's first query. The atomic step's statements are the same every
-      // time, so they are planned once per connection; and sync() answers at once because a commit
-      // waits for the WAL flush, which this makes sure of.
-      const settings = ['SET plan_cache_mode = force_generic_plan', ...(synchronousCommit === 'off' ? ['SET synchronous_commit = local'] : [])];
+      // time, so they are planned once per connection, by index (KEY_LOOKUPS_ONLY); and sync()
+      // answers at once because a commit waits for the WAL flush, which this makes sure of.
+      const settings = [
+        'SET plan_cache_mode = force_generic_plan',
+        ...KEY_LOOKUPS_ONLY,
+        ...(synchronousCommit === 'off' ? ['SET synchronous_commit = local'] : []),
+      ];
       client.query(settings.join('; ')).catch(() => undefined);
     });
     // A pooled connection that broke while idle (the server restarted): the pool drops it.
@@ -1383,7 +1387,7 @@ interface Locks {
 }
 
 /**
- * Set in every transaction of the store. Its statements find rows by key, a handful at a time, and
+ * Set on every connection of the store's pools. Its statements find rows by key, a handful at a time, and
  * are planned once per connection (force_generic_plan) on the statistics of that moment: on tables
  * still small (a new installation, the first minutes of a cluster) the cheapest plan joins an
  * alert's keys to a whole table read and hashed, and that plan then stays as the tables grow (at
@@ -1393,12 +1397,7 @@ interface Locks {
  * cost, past jit_above_cost, and compiling it took longer than the store call's 1.2 s.
  * test/store/postgres/write-plan.test.ts checks the write that touches every table.
  */
-export const KEY_LOOKUPS_ONLY = [
-  'SET LOCAL enable_seqscan = off',
-  'SET LOCAL enable_hashjoin = off',
-  'SET LOCAL enable_mergejoin = off',
-  'SET LOCAL jit = off',
-];
+export const KEY_LOOKUPS_ONLY = ['SET enable_seqscan = off', 'SET enable_hashjoin = off', 'SET enable_mergejoin = off', 'SET jit = off'];
 
 /** BEGIN, then the advisory locks in their fixed order: `first`, account groups, then keys, each by hash. */
 function beginStatement(locks: Locks, lockWaitMs: number): string {
@@ -1414,7 +1413,6 @@ function beginStatement(locks: Locks, lockWaitMs: number): string {
     'BEGIN',
     `SET LOCAL lock_timeout = ${Math.round(lockWaitMs)}`,
     ...(locks.unflushed === true ? ['SET LOCAL synchronous_commit = off'] : []),
-    ...KEY_LOOKUPS_ONLY,
     ...(locks.first === undefined ? [] : [`SELECT pg_advisory_xact_lock('${locks.first}'::bigint)`]),
     ...[...groups.keys()].sort(byValue).map((id) => `SELECT pg_advisory_xact_lock${groups.get(id) ? '' : '_shared'}('${id}'::bigint)`),
     ...keys.map((id) => `SELECT pg_advisory_xact_lock('${id}'::bigint)`),

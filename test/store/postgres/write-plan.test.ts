@@ -78,7 +78,7 @@ function everyPart(): KeyWork {
 }
 
 describe("the write of a transaction's work on PostgreSQL", () => {
-  it('finds every row it changes by its index, on tables still small, with the settings of the store’s transactions', async () => {
+  it('finds every row it changes by its index, on tables still small, with the settings of the store’s connections', async () => {
     const { text, values } = everyPart().writeQuery();
     await client.query('BEGIN');
     try {
