@@ -1,8 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStore } from '../../../src/store/postgres/create-postgres-store.js';
 import { LOAD_STATEMENT } from '../../../src/store/postgres/key-work.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
+import type { TestDatabase } from '../../helpers/postgres.js';
+import { openPlanDatabase, type PlanNode, planNodes } from './fixtures.js';
 
 // The read under the locks runs for every alert, planned once per connection for any values
 // (force_generic_plan). Written as `IN (SELECT unnest ...)` and `= ANY($8)` its generic plan read
@@ -13,27 +13,11 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js
 const ROWS = 5_000;
 const LOOKED_UP = ['key_records', 'strategy_keys', 'alert_fingerprints', 'users'];
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Loops'?: number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
 let db: TestDatabase;
 let client: pg.Client;
 
 beforeAll(async () => {
-  const created = await createTestDatabase();
-  if (created === null) throw new Error('PostgreSQL does not answer');
-  db = created;
-  await (await createPostgresStore(db.url)).close();
-  client = new pg.Client({ connectionString: db.url });
-  await client.connect();
+  ({ db, client } = await openPlanDatabase());
   await client.query(`
     INSERT INTO users (relay_user, crosstrade_key, webhook_url, account_group, created_at, updated_at)
       SELECT 'user' || i, 'key' || i, 'https://app.crosstrade.io/v1/send/x/' || i, 'group' || i, '2026-01-01', '2026-01-01' FROM generate_series(1, ${ROWS}) i;
@@ -55,7 +39,7 @@ async function plan(groups: string[]): Promise<PlanNode[]> {
   const { rows } = await client.query(
     `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE relay_load('{group7}', '{sim7}', '{ES}', 'user7', 'A', 'fp7', 'user7', '${JSON.stringify(groups).replace('[', '{').replace(']', '}')}')`,
   );
-  return nodes((rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]?.Plan as PlanNode);
+  return planNodes(rows);
 }
 
 describe("the read of an alert's keys on PostgreSQL", () => {

@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../../src/store/postgres/create-postgres-store.js';
 import type { LimitRule, Store } from '../../../src/store/store.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
-import { raw, T0 } from './fixtures.js';
+import { countQueries, raw, T0 } from './fixtures.js';
 
 // Issue 10: a rate limit holds across the instances on one database, not per process; its rows
 // are pruned once they say nothing any more.
@@ -69,28 +68,9 @@ describe('rate limits shared by the instances on one database', () => {
 
   describe('taken ahead (LimitRule.aheadMs)', () => {
     const AHEAD: LimitRule = { kind: 'window', limit: 50, windowMs: 60_000, aheadMs: 250 };
-    /** Counts the statements the stores send from now on. */
-    function countStatements() {
-      const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-      const original = prototype.query;
-      let n = 0;
-      prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
-        if ((this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name === 'trade-relay') n++;
-        return original.apply(this, args);
-      };
-      return {
-        get count() {
-          return n;
-        },
-        restore: () => {
-          prototype.query = original;
-        },
-      };
-    }
-
     it('a steady stream from one source costs a statement per batch, not per take, and stops at the limit', async () => {
       const store = await open();
-      const counter = countStatements();
+      const counter = countQueries();
       let allowed = 0;
       try {
         // 60 takes 2 ms apart: a steady 500 a second from one address.
@@ -99,7 +79,7 @@ describe('rate limits shared by the instances on one database', () => {
         counter.restore();
       }
       expect(allowed).toBe(50);
-      expect(counter.count).toBeLessThan(12);
+      expect(counter.take().statements).toBeLessThan(12);
       // The first refusal is counted; the next ones, until the window ends, are answered by the instance.
       expect(await raw(db.url, "SELECT amount FROM rate_limits WHERE subject = '192.0.2.9'")).toEqual([{ amount: 51 }]);
     });
@@ -148,12 +128,12 @@ describe('rate limits shared by the instances on one database', () => {
       // The second take within 250 ms takes two: one is left for later.
       await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0 + 10);
       expect(await raw(db.url, "SELECT amount FROM rate_limits WHERE subject = '192.0.2.11'")).toEqual([{ amount: 3 }]);
-      const counter = countStatements();
+      const counter = countQueries();
       try {
         await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0 + 20);
-        expect(counter.count).toBe(0);
+        expect(counter.take().statements).toBe(0);
         await store.takeLimit('webhook', '192.0.2.11', AHEAD, T0 + 400);
-        expect(counter.count).toBe(1);
+        expect(counter.take().statements).toBe(1);
       } finally {
         counter.restore();
       }

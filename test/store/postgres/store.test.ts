@@ -1,11 +1,10 @@
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStoreOptions } from '../../../src/store/postgres/create-postgres-store.js';
 import type { ArbitrationPlan, Store, UserRecord } from '../../../src/store/store.js';
 import { connectTo, createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { lockId } from '../../../src/store/postgres/lock-id.js';
 import { keyId } from '../../../src/store/rows.js';
-import { A, B, BOB_KEY, emptyTables, GROUP, identity, key, log, look, raw, record, T0, write, writing } from './fixtures.js';
+import { A, B, BOB_KEY, countQueries, emptyTables, GROUP, identity, key, log, look, raw, record, T0, write, writing } from './fixtures.js';
 
 // What only the PostgreSQL store does: how it plans and decides in few round trips (the user as
 // last read, the listed account groups read between two plans, pipelined statements), and its
@@ -52,38 +51,6 @@ const entryPlan =
           decide: writing([write(record(A, 'in-flight'))], { seen: true, log: log({ account }) }),
         };
 
-/**
- * Counts the round trips of the store's connections (application_name trade-relay) from now on:
- * a query sent while others of its connection are unanswered (pg's pipeline mode) rides theirs.
- */
-function countRoundTrips() {
-  const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = prototype.query;
-  const unanswered = new Map<unknown, number>();
-  let trips = 0;
-  prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
-    const result = original.apply(this, args);
-    if ((this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name === 'trade-relay') {
-      if ((unanswered.get(this) ?? 0) === 0) trips++;
-      unanswered.set(this, (unanswered.get(this) ?? 0) + 1);
-      const done = () => unanswered.set(this, (unanswered.get(this) ?? 1) - 1);
-      (result as Promise<unknown>).then(done, done);
-    }
-    return result;
-  };
-  return {
-    /** The round trips since the last take. */
-    take(): number {
-      const n = trips;
-      trips = 0;
-      return n;
-    },
-    restore(): void {
-      prototype.query = original;
-    },
-  };
-}
-
 describe('PostgreSQL store', () => {
   describe('round trips', () => {
     it('decides an alert of a user it has read in two round trips (BEGIN + locks + read, write + COMMIT) and writes its outcome in two', async () => {
@@ -92,16 +59,16 @@ describe('PostgreSQL store', () => {
       try {
         await s.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: WEBHOOK });
         await s.arbitrateAs('bob', entryPlan('Sim1')); // connection open, statements prepared
-        const counter = countRoundTrips();
+        const counter = countQueries();
         try {
           const first = await s.arbitrateAs('bob', entryPlan('Sim2'));
-          const decision = counter.take();
+          const decision = counter.take().roundTrips;
           s.settle({
             keys: [{ key: { ...key, account: 'Sim2' }, version: first!.versions[0]!, write: write(record(A)) }],
             log: { id: first!.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 1 } },
           });
           await s.flush();
-          const settlement = counter.take();
+          const settlement = counter.take().roundTrips;
           expect({ decision, settlement }).toEqual({ decision: 2, settlement: 2 });
         } finally {
           counter.restore();
@@ -144,13 +111,13 @@ describe('PostgreSQL store', () => {
           log: { id: entered!.logId!, outcome: { decision: 'forwarded', reason: 'ok', upstreamStatus: 200, latencyMs: 1 } },
         });
         const release = await holdKeyLock({ ...key, accountGroup: group, account: 'Sim1' });
-        const counter = countRoundTrips();
+        const counter = countQueries();
         try {
           const seen = await s.arbitrateAs(
             'bob',
             lookPlan('Sim1', (views) => ({ value: views[0]?.record ?? null, writes: [null], seen: false, log: null })),
           );
-          expect(counter.take()).toBe(1);
+          expect(counter.take().roundTrips).toBe(1);
           expect(seen).toMatchObject({ value: record(A), logId: null });
         } finally {
           counter.restore();

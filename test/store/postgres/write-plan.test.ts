@@ -1,10 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, KEY_LOOKUPS_ONLY } from '../../../src/store/postgres/create-postgres-store.js';
+import { KEY_LOOKUPS_ONLY } from '../../../src/store/postgres/create-postgres-store.js';
 import { KeyWork } from '../../../src/store/postgres/key-work.js';
 import { toKeyRow } from '../../../src/store/rows.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
-import { A, identity, key, log, record, T0 } from './fixtures.js';
+import type { TestDatabase } from '../../helpers/postgres.js';
+import { A, identity, key, log, openPlanDatabase, planNodes, record, T0 } from './fixtures.js';
 
 // Every statement of the store's transactions is planned once per connection for any values
 // (force_generic_plan), on the statistics of that moment. On tables still small, as in the first
@@ -14,14 +14,6 @@ import { A, identity, key, log, record, T0 } from './fixtures.js';
 // plan of the write that touches every table, made as the store's transactions make it.
 
 const TABLES = ['key_records', 'strategy_keys', 'alert_fingerprints', 'signal_log'];
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 
 /** A value as a SQL literal (the statement casts every parameter to its type). */
 function literal(client: pg.Client, value: unknown): string {
@@ -37,12 +29,7 @@ let db: TestDatabase;
 let client: pg.Client;
 
 beforeAll(async () => {
-  const created = await createTestDatabase();
-  if (created === null) throw new Error('PostgreSQL does not answer');
-  db = created;
-  await (await createPostgresStore(db.url)).close();
-  client = new pg.Client({ connectionString: db.url });
-  await client.connect();
+  ({ db, client } = await openPlanDatabase());
   // A cluster's first minutes: a few dozen rows in each table, analyzed.
   await client.query(`
     INSERT INTO key_records (account_group, account_key, instrument_key, account, instrument, owner_user, owner_id, direction, quantity, updated_at, version)
@@ -85,7 +72,7 @@ describe("the write of a transaction's work on PostgreSQL", () => {
       for (const setting of KEY_LOOKUPS_ONLY) await client.query(setting);
       await client.query(`PREPARE relay_write AS ${text}`);
       const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE relay_write(${values.map((v) => literal(client, v)).join(', ')})`);
-      const plan = nodes((rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]?.Plan as PlanNode);
+      const plan = planNodes(rows);
       const read = plan.filter((n) => TABLES.includes(n['Relation Name'] ?? ''));
       expect(read.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
       expect(plan.filter((n) => n['Node Type'] === 'Hash Join')).toEqual([]);
