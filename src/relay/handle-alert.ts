@@ -18,6 +18,7 @@ import {
   isStoreBusyError,
   isStoreUnavailableError,
   type KeyWrite,
+  type LookToken,
   StoreBusyError,
   type PositionKey,
   type SignalLogInput,
@@ -298,12 +299,15 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
   let readingRounds = 0;
   let waitExpired = false;
   let firstRound: ArbitrationResult<RoundValue> | null = first;
+  // The look the round before asked for the readings from: this round may be decided on it.
+  let after: LookToken | undefined;
   for (;;) {
     const lastRound = readingRounds >= MAX_READING_ROUNDS;
     // With no reading yet (the first round waited), the round most likely asks for one again.
     const look = readings.every((reading) => reading === null) && readsFirst(ctx.signal);
-    const result = firstRound ?? (await arbitrateAgain(ctx, decideRound(ctx, readings, { waitExpired, lastRound }), look));
+    const result = firstRound ?? (await arbitrateAgain(ctx, decideRound(ctx, readings, { waitExpired, lastRound }), look, after));
     firstRound = null;
+    after = undefined;
     const { combined, verdicts } = result.value;
     if (combined.action === 'wait') {
       if (deps.now() >= sendBy) waitExpired = true;
@@ -315,6 +319,7 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
     }
     if (combined.action === 'needs-reading') {
       readingRounds += 1;
+      after = result.look;
       const timeoutMs = Math.min(deps.budget.apiTimeoutMs, sendBy - deps.now());
       await Promise.all(
         verdicts.map(async (verdict, i) => {
@@ -344,10 +349,15 @@ async function arbitrateAndForward(ctx: AlertContext, first: ArbitrationResult<R
  * decided on the user as it is.
  * @throws UserChangedError (a StoreBusyError) when the user changed since the first round; store errors as thrown
  */
-async function arbitrateAgain(ctx: AlertContext, decide: ArbitrationDecision<RoundValue>, look: boolean): Promise<ArbitrationResult<RoundValue>> {
+async function arbitrateAgain(
+  ctx: AlertContext,
+  decide: ArbitrationDecision<RoundValue>,
+  look: boolean,
+  after: LookToken | undefined,
+): Promise<ArbitrationResult<RoundValue>> {
   const result = await ctx.deps.store.arbitrateAs(ctx.alert.relayUser, (user) => {
     if (user === null || !sameUser(user, ctx.user)) throw new UserChangedError(user);
-    return { keys: ctx.keys, sender: ctx.signal, decide, identity: ctx.identity, look };
+    return { keys: ctx.keys, sender: ctx.signal, decide, identity: ctx.identity, look, ...(after === undefined ? {} : { after }) };
   });
   // Not reached: the plan above never decides nothing.
   if (result === null) throw new StoreBusyError({ cause: new Error('the user changed while the alert was decided') });

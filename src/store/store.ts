@@ -134,6 +134,19 @@ export interface ArbitrationPlan<T> {
    * locks. The PostgreSQL store saves a round trip and a transaction that way; SQLite ignores it.
    */
   look?: boolean;
+  /**
+   * The look this alert's previous round was answered from (ArbitrationResult.look), when this
+   * round follows the CrossTrade reading it asked for. A store may decide this round on what that
+   * look read, and write it in one round trip, when it finds under the locks that nothing it read
+   * has changed since; otherwise (or when it cannot tell) it decides as usual. SQLite ignores it.
+   */
+  after?: LookToken;
+}
+
+/** What a look read, opaque: a result's `look`, handed back as the next round's `after`. */
+export interface LookToken {
+  /** When the look read (ms since the epoch). */
+  readonly lookedAt: number;
 }
 
 export interface ArbitrationResult<T> {
@@ -142,6 +155,8 @@ export interface ArbitrationResult<T> {
   logId: number | null;
   /** The version each key's row has after the transaction (null: no row). */
   versions: (number | null)[];
+  /** Set when a look without locks (ArbitrationPlan.look) answered, for the next round's `after`. */
+  look?: LookToken;
 }
 
 /** The outcome of a forward, written once CrossTrade answered: each record only if its key was not written since. */

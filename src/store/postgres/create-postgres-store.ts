@@ -13,6 +13,7 @@ import {
   type InstanceRecord,
   type LogDecision,
   type LogQuery,
+  type LookToken,
   type PositionKey,
   type Store,
   StoreBusyError,
@@ -30,7 +31,7 @@ import {
   LIST_INSTANCES_STATEMENT,
   toInstanceRecord,
 } from './instances.js';
-import { KeyWork, LOAD_STATEMENT, type LoadedKeys, ms } from './key-work.js';
+import { GUARD_FAILED, GUARD_STATEMENT, KeyWork, LOAD_STATEMENT, LOOK_STATEMENT, type LoadedKeys, ms } from './key-work.js';
 import { createKeyGates } from './key-gates.js';
 import { lockId } from './lock-id.js';
 import { maskDatabaseUrl } from './mask-database-url.js';
@@ -146,6 +147,20 @@ interface Checks {
   /** The account groups the plan listed (locked exclusively), and what it was given for each. */
   lists: Map<string, PositionKey[]>;
 }
+
+/** What a look read (lookOnce), kept for its alert's next round (ArbitrationPlan.after). */
+interface LookRead {
+  keys: readonly PositionKey[];
+  sender: Strategy;
+  fingerprint: string | null;
+  relayUser: string;
+  loaded: Loaded;
+  /** LOOK_STATEMENT's digest of `loaded`, checked under the locks by GUARD_STATEMENT. */
+  digest: string;
+}
+
+/** A look older than this is not decided on (ms): a CrossTrade reading takes at most a few seconds; the guard would most likely fail. */
+const LOOK_READ_MAX_AGE_MS = 5000;
 
 /** The user or a listed account group changed between the plan and the locks: plan again. */
 class Restart extends Error {
@@ -444,12 +459,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   }
 
   /** Writes what `work` changed and commits, in one round trip; answers the ids of the log rows inserted. */
-  async function writeAndCommit(session: Session, work: KeyWork): Promise<number[]> {
-    if (work.empty) {
+  async function writeAndCommit(session: Session, work: KeyWork, before: (string | QueryConfig)[] = []): Promise<number[]> {
+    if (work.empty && before.length === 0) {
       await session.query('COMMIT');
       return [];
     }
-    const [written, committed] = await session.pipeline([writeQuery(work), 'COMMIT']);
+    const answers = await session.pipeline([...before, ...(work.empty ? [] : [writeQuery(work)]), 'COMMIT']);
+    const [written, committed] = work.empty ? [undefined, answers[before.length]] : answers.slice(before.length);
     // A COMMIT of an aborted transaction answers ROLLBACK: an error came first, so this is only a guard.
     if (committed?.command !== 'COMMIT') throw new Error(`internal: the transaction ended with ${committed?.command} instead of COMMIT`);
     return (written?.rows[0] as { ids: number[] } | undefined)?.ids ?? [];
@@ -461,7 +477,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
    * while its caller heard a failure and sent nothing: what it left unfinished (a key in flight,
    * a `pending` row) is queued to be closed, only where it is still as this work left it.
    */
-  async function writeAndCommitSeen(session: Session, work: KeyWork): Promise<number[]> {
+  async function writeAndCommitSeen(session: Session, work: KeyWork, before: (string | QueryConfig)[] = []): Promise<number[]> {
     const unanswered = work.unanswered();
     const closeLater = () => {
       if (unanswered.keys.length === 0 && unanswered.logs.length === 0) return;
@@ -469,7 +485,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       scheduleFlush(retryMs);
     };
     try {
-      const ids = await writeAndCommit(session, work);
+      const ids = await writeAndCommit(session, work, before);
       if (session.expired) closeLater();
       return ids;
     } catch (error) {
@@ -501,6 +517,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   // What a failed transaction took goes back, to be written by the next one or by a retry after
   // `retryMs` (not at once: a database that refuses connections would be asked in a tight loop).
   const queue = createOutcomeQueue({ onReturned: () => scheduleFlush(retryMs) });
+  // Per look answered (its token, held by the alert until its next round), what it read.
+  const lookReads = new WeakMap<LookToken, LookRead>();
 
   /**
    * The atomic step, and the background flush when `arbitration` is null. Claims what is queued
@@ -537,26 +555,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         if (arbitration === null) {
           await writeAndCommitSeen(session, work);
         } else {
-          const { keys: own, decide, identity } = arbitration;
-          const views = own.map((key) => work.view(key));
-          const earlier = work.earlier(identity, time);
-          let decision: ReturnType<ArbitrationDecision<T>>;
-          try {
-            decision = decide(views, earlier);
-          } catch (error) {
-            throw new CallerFailure(error);
-          }
-          const versions = own.map((key, i) => {
-            const w = decision.writes[i] ?? null;
-            return w === null ? (views[i]?.version ?? null) : work.applyWrite(key, w, views[i]?.version ?? null);
-          });
-          if (decision.seen && identity !== null) {
-            work.seeDecided(identity.fingerprint, time);
-            for (const key of own) work.setLast(key, identity, identity.fingerprint);
-          }
-          const logIndex = decision.log === null ? null : work.appendLog(decision.log);
+          const decided = decideOn(work, arbitration, time);
           const ids = await writeAndCommitSeen(session, work);
-          result = { value: decision.value, logId: logIndex === null ? null : (ids[logIndex] ?? null), versions };
+          result = { value: decided.value, logId: decided.logIndex === null ? null : (ids[decided.logIndex] ?? null), versions: decided.versions };
         }
       } catch (error) {
         await rollback(session);
@@ -583,19 +584,21 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     try {
       const keys = [...plan.keys, ...claim.entries.flatMap((entry) => entry.keys)];
       const listed = [...checks.lists.keys()];
-      const loaded = await load(session, keys, { sender: plan.sender, fingerprint, relayUser: checks.relayUser, groups: listed });
+      const read: LoadRead = { sender: plan.sender, fingerprint, relayUser: checks.relayUser, groups: listed };
+      const { rows } = await session.query({ ...loadQuery(keys, read), name: 'relay-look', text: LOOK_STATEMENT });
+      const loaded = rows[0] as Loaded & { digest: string };
       if (changedSincePlan(checks, loaded)) throw new Restart(loaded.user);
       const work = new KeyWork(keys, loaded, plan.sender, fingerprint, now, instance.id);
       for (const entry of claim.entries) apply(work, entry.item);
-      const views = plan.keys.map((key) => work.view(key));
-      let decision: ReturnType<ArbitrationDecision<T>>;
-      try {
-        decision = plan.decide(views, work.earlier(plan.identity, now()));
-      } catch (error) {
-        throw new CallerFailure(error);
-      }
-      if (decision.seen || decision.log !== null || decision.writes.some((w) => w !== null)) return null;
-      return { value: decision.value, logId: null, versions: views.map((view) => view.version) };
+      const decided = decideOn(work, plan, now());
+      if (!decided.writesNothing) return null;
+      const result: ArbitrationResult<T> = { value: decided.value, logId: null, versions: decided.versions };
+      // Only a read with nothing of this process's queue applied to it can be checked under the
+      // locks as it is, and only one of the alert's own keys (no account group listed whole).
+      if (claim.entries.length > 0 || listed.length > 0) return result;
+      const token: LookToken = { lookedAt: now() };
+      lookReads.set(token, { keys: plan.keys, sender: plan.sender, fingerprint, relayUser: checks.relayUser, loaded, digest: loaded.digest });
+      return { ...result, look: token };
     } catch (error) {
       // A failed look decides nothing: the locks' round decides (and reports what does not pass).
       if (error instanceof Restart) throw error;
@@ -605,6 +608,94 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       claim.release(true);
       if (claim.entries.length > 0) scheduleFlush(outcomeGroupMs);
     }
+  }
+
+  /**
+   * Decides `arbitration` on what `work` holds at `time` and applies the decision to it: the
+   * alert's writes, its fingerprint and marks when decided, its log row. `writesNothing`: none of
+   * that (a wait, or a CrossTrade check asked for). Pure but for `work`; `decide` must not throw.
+   */
+  function decideOn<T>(
+    work: KeyWork,
+    arbitration: Arbitration<T>,
+    time: number,
+  ): { value: T; logIndex: number | null; versions: (number | null)[]; writesNothing: boolean } {
+    const { keys: own, decide, identity } = arbitration;
+    const views = own.map((key) => work.view(key));
+    let decision: ReturnType<ArbitrationDecision<T>>;
+    try {
+      decision = decide(views, work.earlier(identity, time));
+    } catch (error) {
+      throw new CallerFailure(error);
+    }
+    const writesNothing = !decision.seen && decision.log === null && decision.writes.every((w) => w === null);
+    const versions = own.map((key, i) => {
+      const w = decision.writes[i] ?? null;
+      return w === null ? (views[i]?.version ?? null) : work.applyWrite(key, w, views[i]?.version ?? null);
+    });
+    if (decision.seen && identity !== null) {
+      work.seeDecided(identity.fingerprint, time);
+      for (const key of own) work.setLast(key, identity, identity.fingerprint);
+    }
+    const logIndex = decision.log === null ? null : work.appendLog(decision.log);
+    return { value: decision.value, logIndex, versions, writesNothing };
+  }
+
+  /**
+   * The look `plan.after` names, when this round may be decided on it: read by this process for
+   * the same keys, sender, fingerprint and user, planned on the same user, and not yet used (once
+   * only). Undefined otherwise, and the round is decided under the locks as usual.
+   */
+  function lookReadFor<T>(plan: ArbitrationPlan<T>, checks: Checks): LookRead | undefined {
+    if (plan.after === undefined) return undefined;
+    const read = lookReads.get(plan.after);
+    lookReads.delete(plan.after);
+    if (read === undefined || checks.lists.size > 0 || now() - plan.after.lookedAt > LOOK_READ_MAX_AGE_MS) return undefined;
+    const sameKeys = read.keys.length === plan.keys.length && read.keys.every((key, i) => keyId(key) === keyId(plan.keys[i] as PositionKey));
+    const same =
+      sameKeys &&
+      read.sender.relayUser === plan.sender.relayUser &&
+      read.sender.relayId === plan.sender.relayId &&
+      read.fingerprint === (plan.identity?.fingerprint ?? null) &&
+      read.relayUser === checks.relayUser &&
+      !changedSincePlan(checks, read.loaded);
+    return same ? read : undefined;
+  }
+
+  /**
+   * A round decided on its look's read (ArbitrationPlan.after): `decide` runs on what the look
+   * read, then one round trip sends BEGIN with the locks, GUARD_STATEMENT (the look's read again,
+   * under the locks, failing unless nothing in it changed), the write and COMMIT. What it writes
+   * is then exactly what the usual round would have written, deciding on the same rows at about
+   * the same moment, and the locks are held for one round trip instead of two. Answers null when
+   * it cannot: this process has outcomes queued for the keys (the look saw none), the read
+   * changed, or the keys' locks were busy; the round is then decided as usual.
+   */
+  async function decideOnLook<T>(session: Session, plan: Arbitration<T>, read: LookRead): Promise<ArbitrationResult<T> | null> {
+    const fingerprint = plan.identity?.fingerprint ?? null;
+    const claim = await queue.claim(plan.keys, fingerprint);
+    if (claim.entries.length > 0) {
+      claim.release(true);
+      return null;
+    }
+    const work = new KeyWork(plan.keys, read.loaded, plan.sender, fingerprint, now, instance.id);
+    const decided = decideOn(work, plan, now());
+    if (decided.writesNothing) return { value: decided.value, logId: null, versions: decided.versions };
+    const guard: QueryConfig = {
+      ...loadQuery(plan.keys, { sender: plan.sender, fingerprint, relayUser: read.relayUser, groups: [] }),
+      name: 'relay-guard',
+      text: GUARD_STATEMENT,
+    };
+    guard.values = [...(guard.values ?? []), read.digest];
+    let ids: number[];
+    try {
+      ids = await writeAndCommitSeen(session, work, [beginStatement({ keys: plan.keys }, lockWaitMs(session)), guard]);
+    } catch (error) {
+      await rollback(session);
+      if (error instanceof pg.DatabaseError && (error.code === GUARD_FAILED || isBusyFailure(error))) return null;
+      throw error;
+    }
+    return { value: decided.value, logId: decided.logIndex === null ? null : (ids[decided.logIndex] ?? null), versions: decided.versions };
   }
 
   /**
@@ -1111,11 +1202,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
             const { chosen, lists } = planned;
             if (chosen === null) return null;
             const checks: Checks = { relayUser, userJson: JSON.stringify(row), lists };
-            return inTurn(
-              session,
-              chosen.keys,
-              async () => (chosen.look === true ? await lookOnce(session, chosen, checks) : null) ?? decideWithRetries(session, chosen, checks),
-            );
+            return inTurn(session, chosen.keys, async () => {
+              const looked = chosen.look === true ? await lookOnce(session, chosen, checks) : null;
+              if (looked !== null) return looked;
+              const read = lookReadFor(chosen, checks);
+              const onLook = read === undefined ? null : await decideOnLook(session, chosen, read);
+              return onLook ?? decideWithRetries(session, chosen, checks);
+            });
           },
           // The user as read under the locks is the one to plan with next (no read of its own).
           (restart) => (restart.user === undefined ? users.delete(relayUser) : remember(relayUser, restart.user)),

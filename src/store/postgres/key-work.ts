@@ -381,11 +381,12 @@ const STRATEGY_KEY = 'account_group, account_key, instrument_key, relay_user, re
  */
 export const LOAD_STATEMENT = `
 SELECT
-  (SELECT coalesce(json_agg(k), '[]'::json)
+  (SELECT coalesce(json_agg(k ORDER BY k.account_group, k.account_key, k.instrument_key), '[]'::json)
     FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[])) AS x(g, a, i)
     CROSS JOIN LATERAL (SELECT * FROM key_records k WHERE k.account_group = x.g AND k.account_key = x.a AND k.instrument_key = x.i OFFSET 0) AS k) AS keys,
   (SELECT coalesce(json_agg(json_build_object('account_group', s.account_group, 'account_key', s.account_key, 'instrument_key', s.instrument_key,
-                                              'holds_nothing', s.holds_nothing, 'last_fingerprint', s.last_fingerprint)), '[]'::json)
+                                              'holds_nothing', s.holds_nothing, 'last_fingerprint', s.last_fingerprint)
+                            ORDER BY s.account_group, s.account_key, s.instrument_key), '[]'::json)
     FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[])) AS x(g, a, i)
     CROSS JOIN LATERAL (SELECT * FROM strategy_keys s WHERE s.account_group = x.g AND s.account_key = x.a AND s.instrument_key = x.i
                           AND s.relay_user = $4 AND s.relay_id = $5 OFFSET 0) AS s) AS senders,
@@ -396,6 +397,25 @@ SELECT
       FROM (SELECT DISTINCT * FROM unnest($8::text[])) AS x(g)
       CROSS JOIN LATERAL (SELECT * FROM key_records k WHERE k.account_group = x.g OFFSET 0) AS k)
   END AS groups`;
+
+/**
+ * LOAD_STATEMENT with a digest of all it read (md5 of the row's text; every list in it is in key
+ * order), for a look whose read a later round may decide on (see GUARD_STATEMENT). `OFFSET 0`
+ * keeps the read a subquery of its own: pulled up, its reads would each run twice (for `l.*` and
+ * for the digest).
+ */
+export const LOOK_STATEMENT = `SELECT l.*, md5(l::text) AS digest FROM (${LOAD_STATEMENT} OFFSET 0) AS l`;
+
+/**
+ * Run under the locks before a write decided on a look's read: the same read, failing with
+ * division_by_zero (22012) unless its digest is the look's ($9). The error aborts the transaction,
+ * so the write pipelined behind it and the COMMIT do nothing. A function of our own raising a
+ * named error would need a schema change; this needs none, and no statement of the store divides.
+ */
+export const GUARD_STATEMENT = `SELECT 1 / (md5(l::text) = $9::text)::int AS unchanged FROM (${LOAD_STATEMENT}) AS l`;
+
+/** The SQLSTATE of GUARD_STATEMENT's failure: what the look read has changed. */
+export const GUARD_FAILED = '22012';
 
 /**
  * The parts of the statement that writes a KeyWork's final state, each a data-modifying CTE of

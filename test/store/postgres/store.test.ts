@@ -185,6 +185,159 @@ describe('PostgreSQL store', () => {
     });
   });
 
+  describe('a round decided on its look’s read (ArbitrationPlan.after)', () => {
+    type Seen = { owner: string | null; earlier: boolean };
+    /** An owner's exit as handle-alert decides it: the look asks for a reading (writes nothing); the round after it closes A's position, unless the key is not A's or the alert was decided before. */
+    const exitDecision: ArbitrationPlan<Seen>['decide'] = (views, earlier) => {
+      const value = { owner: views[0]?.record.owner?.relayId ?? null, earlier: earlier !== null };
+      if (value.owner !== 'A' || value.earlier) return { value, writes: [null], seen: false, log: null };
+      return { value, writes: [write(record(A, 'in-flight'))], seen: true, log: log({ account: 'Sim6', signalType: 'exit' }) };
+    };
+    const plan =
+      (group: () => string, extra: Partial<ArbitrationPlan<Seen>>) =>
+      (user: UserRecord | null): ArbitrationPlan<Seen> | null =>
+        user === null
+          ? null
+          : { keys: [{ ...key, accountGroup: group(), account: 'Sim6' }], sender: A, identity: identity('fp-exit-Sim6'), decide: exitDecision, ...extra };
+    const asksReading: ArbitrationPlan<Seen>['decide'] = (views) => ({
+      value: { owner: views[0]?.record.owner?.relayId ?? null, earlier: false },
+      writes: [null],
+      seen: false,
+      log: null,
+    });
+
+    /** bob, and A owning Sim6 (written, nothing queued); answers bob's account group. */
+    async function ownedByA(s: Store): Promise<string> {
+      await s.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: WEBHOOK });
+      const group = (await s.getUser('bob'))!.accountGroup;
+      await s.arbitrate([{ ...key, accountGroup: group, account: 'Sim6' }], A, writing([write(record(A))]), null);
+      return group;
+    }
+
+    it('writes the round after the look in one round trip (BEGIN, locks, the read checked again, write, COMMIT), as the usual round would', async () => {
+      const s = await open({ heartbeatMs: 60_000 });
+      try {
+        const group = await ownedByA(s);
+        // Statements prepared, as in a relay that has run a while.
+        await s.arbitrateAs(
+          'bob',
+          plan(() => group, { decide: asksReading, look: true, keys: [{ ...key, accountGroup: group, account: 'Sim7' }] }),
+        );
+        const looked = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { decide: asksReading, look: true }),
+        );
+        expect(looked?.look).toBeDefined();
+        const counter = countQueries();
+        let decided: Awaited<ReturnType<Store['arbitrateAs']>>;
+        try {
+          decided = await s.arbitrateAs(
+            'bob',
+            plan(() => group, { after: looked!.look! }),
+          );
+          expect(counter.take().roundTrips).toBe(1);
+        } finally {
+          counter.restore();
+        }
+        expect(decided?.value).toEqual({ owner: 'A', earlier: false });
+        expect(await raw(db.url, "SELECT doubt, version FROM key_records WHERE account_key = 'sim6'")).toEqual([
+          { doubt: 'in-flight', version: String(decided!.versions[0]) },
+        ]);
+        expect(await raw(db.url, "SELECT id, decision FROM signal_log WHERE account = 'Sim6'")).toEqual([{ id: String(decided!.logId), decision: 'pending' }]);
+        expect(await raw(db.url, "SELECT last_fingerprint FROM strategy_keys WHERE account_key = 'sim6' AND relay_id = 'A'")).toEqual([
+          { last_fingerprint: 'fp-exit-Sim6' },
+        ]);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('decides again on the key as it is when another instance changed its owner since the look', async () => {
+      const s = await open({ heartbeatMs: 60_000 });
+      const beside = await open({ heartbeatMs: 60_000 });
+      try {
+        const group = await ownedByA(s);
+        const looked = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { decide: asksReading, look: true }),
+        );
+        // Meanwhile (during the CrossTrade reading) A's position is released and B enters.
+        await beside.arbitrate([{ ...key, accountGroup: group, account: 'Sim6' }], B, writing([write(record(B, 'in-flight'))]), null);
+        const decided = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { after: looked!.look! }),
+        );
+        expect(decided?.value).toEqual({ owner: 'B', earlier: false });
+        expect(await raw(db.url, "SELECT owner_id, doubt FROM key_records WHERE account_key = 'sim6'")).toEqual([{ owner_id: 'B', doubt: 'in-flight' }]);
+        expect(await raw(db.url, "SELECT count(*)::int AS n FROM signal_log WHERE account = 'Sim6'")).toEqual([{ n: 0 }]);
+      } finally {
+        await beside.close();
+        await s.close();
+      }
+    });
+
+    it('decides again when another instance decided a copy of the alert since the look (a resend), which is then a repeat', async () => {
+      const s = await open({ heartbeatMs: 60_000 });
+      const beside = await open({ heartbeatMs: 60_000 });
+      try {
+        const group = await ownedByA(s);
+        const looked = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { decide: asksReading, look: true }),
+        );
+        // The copy on the other instance is decided without touching the key's record: only its fingerprint and marks change.
+        await beside.arbitrate([{ ...key, accountGroup: group, account: 'Sim6' }], A, writing([null], { seen: true }), identity('fp-exit-Sim6'));
+        const decided = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { after: looked!.look! }),
+        );
+        expect(decided?.value).toEqual({ owner: 'A', earlier: true });
+        expect(await raw(db.url, "SELECT doubt FROM key_records WHERE account_key = 'sim6'")).toEqual([{ doubt: null }]);
+      } finally {
+        await beside.close();
+        await s.close();
+      }
+    });
+
+    it('gives no look to decide on when the look applied outcomes still queued here, and decides a look’s round on it once only', async () => {
+      const s = await open({ heartbeatMs: 60_000, outcomeGroupMs: 60_000 });
+      try {
+        const group = await ownedByA(s);
+        const entered = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { keys: [{ ...key, accountGroup: group, account: 'Sim8' }], decide: writing([write(record(A, 'in-flight'))]) as never }),
+        );
+        s.settle({ keys: [{ key: { ...key, accountGroup: group, account: 'Sim8' }, version: entered!.versions[0]!, write: write(record(A)) }], log: null });
+        const queued = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { keys: [{ ...key, accountGroup: group, account: 'Sim8' }], decide: asksReading, look: true }),
+        );
+        expect(queued?.look).toBeUndefined();
+
+        const looked = await s.arbitrateAs(
+          'bob',
+          plan(() => group, { decide: asksReading, look: true }),
+        );
+        await s.arbitrateAs(
+          'bob',
+          plan(() => group, { decide: asksReading, after: looked!.look! }),
+        );
+        const counter = countQueries();
+        try {
+          await s.arbitrateAs(
+            'bob',
+            plan(() => group, { after: looked!.look! }),
+          );
+          expect(counter.take().roundTrips).toBe(2);
+        } finally {
+          counter.restore();
+        }
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
   describe('users as last read', () => {
     it('plans with the user as last read, and again with the one under the locks when it changed through another instance', async () => {
       await store.saveUser({ relayUser: 'bob', crosstradeKey: BOB_KEY, webhookUrl: WEBHOOK });
