@@ -64,7 +64,7 @@ export async function measureDurability({ cli = RELAY_CLI, alerts = 600, inFligh
  * `settled(n)`, when given, is awaited after each settlement (by default nothing waits for it, as
  * in the relay). `exits`: each alert is an owner's exit decided on a reading instead, as the relay
  * decides one: a first look that writes nothing (arbitrateAs: the engine asks for a reading), a
- * 1 ms "positions read", then the decision (arbitrate). `phase(name)` is told where each alert
+ * 1 ms "positions read", then the decision (arbitrateAs, on the look's read when the store kept it). `phase(name)` is told where each alert
  * is: 'look', 'decision', 'settlement'. `prefix` keeps the fingerprints of separate runs apart.
  */
 export async function runForwardedAlerts(store, group, { alerts, concurrency, settled = null, exits = false, phase = () => undefined, prefix = 'fp' }) {
@@ -87,15 +87,19 @@ export async function runForwardedAlerts(store, group, { alerts, concurrency, se
       let result;
       if (exits) {
         phase('look');
-        await store.arbitrateAs('bench', () => ({
+        // `look`: as handle-alert marks an owner's exit (readsFirst), one statement without locks on
+        // PostgreSQL; the round after the reading is decided on that read (`after`), as handle-alert's.
+        const looked = await store.arbitrateAs('bench', () => ({
           keys: [key],
           sender: strategy,
           identity,
+          look: true,
           decide: () => ({ value: null, writes: [null], seen: false, log: null }),
         }));
         await new Promise((resolve) => setTimeout(resolve, 1));
         phase('decision');
-        result = await store.arbitrate([key], strategy, decide, identity);
+        const after = looked?.look === undefined ? {} : { after: looked.look };
+        result = await store.arbitrateAs('bench', () => ({ keys: [key], sender: strategy, identity, decide, ...after }));
       } else {
         phase('decision');
         result = await store.arbitrateAs('bench', () => ({ keys: [key], sender: strategy, identity, decide }));

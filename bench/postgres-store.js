@@ -27,8 +27,10 @@ const KINDS = [
   ['user', 'read the user (own statement)'],
   ['begin', 'BEGIN + advisory locks (pipelined with the read)'],
   ['load', 'read the keys, marks, fingerprint'],
+  ['look', 'read the keys, marks, fingerprint, without locks, with a digest (a look)'],
+  ['guard', 'the look’s read again under the locks, checked unchanged (pipelined)'],
   ['write', 'write records, marks, fingerprint, log row'],
-  ['commit', 'COMMIT (pipelined behind the write; waits for the WAL flush)'],
+  ['commit', 'COMMIT (pipelined behind the write; a decision’s waits for the WAL flush, a settlement’s does not)'],
   ['other', 'other (connection settings, rollback)'],
 ];
 
@@ -37,6 +39,8 @@ function kindOf(query) {
   const text = typeof query === 'string' ? query : (query?.text ?? '');
   if (name === 'relay-user') return 'user';
   if (name === 'relay-load') return 'load';
+  if (name === 'relay-look') return 'look';
+  if (name === 'relay-guard') return 'guard';
   if (name?.startsWith('relay-write')) return 'write';
   if (text.startsWith('BEGIN')) return 'begin';
   if (text === 'COMMIT') return 'commit';
@@ -124,11 +128,15 @@ async function measureLoad({ createPostgresStore, db, group, queries, alerts, co
  * One alert at a time, its settlement written before the next alert starts, so each statement
  * belongs to one phase of one alert: for an owner's entry the decision (up to the answer) and the
  * settlement (after the forward); for an owner's exit decided on a reading also the first look
- * (which asks for the reading and writes nothing). Per phase and kind of statement: statements
+ * (which asks for the reading and writes nothing; the decision after the reading is taken on
+ * what it read, checked under the locks). Per phase and kind of statement: statements
  * per alert, their wait for the server and the serving backend's CPU.
  */
 async function measurePhases({ createPostgresStore, db, group, queries, alerts }) {
-  const store = await createPostgresStore(db.url);
+  // Settlements are written as the relay writes them, in the background and without waiting for
+  // the WAL flush, here 1 ms after the answer instead of 20 so that one alert's is written before
+  // the next alert starts.
+  const store = await createPostgresStore(db.url, { outcomeGroupMs: 1 });
   try {
     const shapes = [];
     for (const [shape, exits, names] of [
@@ -145,7 +153,7 @@ async function measurePhases({ createPostgresStore, db, group, queries, alerts }
           phase: (name) => {
             phase = name;
           },
-          settled: () => store.flush(),
+          settled: () => queries.nextCommit(),
         });
       // Warm: connections open and statements prepared, as in a relay that has run a while.
       await run(20, `warm-${shape}`);
@@ -239,6 +247,8 @@ function instrument(Client) {
   // statement's CPU is read up to the connection's next query, when the backend waits idle.
   const open = new Map();
   const trips = new Map();
+  let commits = 0;
+  const commitWaiters = new Set();
   const entry = (bucket, kind) => {
     if (!counted.has(bucket)) counted.set(bucket, { total: { n: 0, ms: 0 }, kinds: new Map() });
     const c = counted.get(bucket);
@@ -258,6 +268,13 @@ function instrument(Client) {
     const backendNs = counting && withBackendCpu ? readBackendNs(this.processID) : NaN;
     if (counting && withBackendCpu) closeCpu(this, backendNs);
     const result = original.call(this, query, values, callback);
+    if (this.connectionParameters?.application_name !== 'trade-relay-bench' && kindOf(query) === 'commit' && typeof result?.then === 'function') {
+      const answered = () => {
+        commits += 1;
+        for (const waiter of commitWaiters) waiter();
+      };
+      result.then(answered, answered);
+    }
     if (!counting || typeof result?.then !== 'function') return result;
     const at = performance.now();
     const bucket = label();
@@ -294,6 +311,23 @@ function instrument(Client) {
       trips.clear();
       label = labelOf;
       withBackendCpu = backendCpu;
+    },
+    /** Resolves when a COMMIT sent by the store is next answered; rejects after 5 s. */
+    nextCommit() {
+      const seen = commits;
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          if (commits === seen) return;
+          commitWaiters.delete(done);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          commitWaiters.delete(done);
+          reject(new Error('no COMMIT answered within 5 s'));
+        }, 5000);
+        commitWaiters.add(done);
+      });
     },
     stop() {
       for (const client of [...open.keys()]) closeCpu(client, readBackendNs(client.processID));
