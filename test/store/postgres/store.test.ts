@@ -252,7 +252,8 @@ describe('PostgreSQL store', () => {
       }
     });
 
-    it('decides again on the key as it is when another instance changed its owner since the look', async () => {
+    /** A looks at Sim6 on one instance; `meanwhile` runs on another (during the CrossTrade reading); then the round after the look. */
+    async function decideAfter(meanwhile: (beside: Store, group: string) => Promise<unknown>) {
       const s = await open({ heartbeatMs: 60_000 });
       const beside = await open({ heartbeatMs: 60_000 });
       try {
@@ -261,42 +262,34 @@ describe('PostgreSQL store', () => {
           'bob',
           plan(() => group, { decide: asksReading, look: true }),
         );
-        // Meanwhile (during the CrossTrade reading) A's position is released and B enters.
-        await beside.arbitrate([{ ...key, accountGroup: group, account: 'Sim6' }], B, writing([write(record(B, 'in-flight'))]), null);
-        const decided = await s.arbitrateAs(
+        await meanwhile(beside, group);
+        return await s.arbitrateAs(
           'bob',
           plan(() => group, { after: looked!.look! }),
         );
-        expect(decided?.value).toEqual({ owner: 'B', earlier: false });
-        expect(await raw(db.url, "SELECT owner_id, doubt FROM key_records WHERE account_key = 'sim6'")).toEqual([{ owner_id: 'B', doubt: 'in-flight' }]);
-        expect(await raw(db.url, "SELECT count(*)::int AS n FROM signal_log WHERE account = 'Sim6'")).toEqual([{ n: 0 }]);
       } finally {
         await beside.close();
         await s.close();
       }
+    }
+
+    it('decides again on the key as it is when another instance changed its owner since the look', async () => {
+      // A's position is released and B enters.
+      const decided = await decideAfter((beside, group) =>
+        beside.arbitrate([{ ...key, accountGroup: group, account: 'Sim6' }], B, writing([write(record(B, 'in-flight'))]), null),
+      );
+      expect(decided?.value).toEqual({ owner: 'B', earlier: false });
+      expect(await raw(db.url, "SELECT owner_id, doubt FROM key_records WHERE account_key = 'sim6'")).toEqual([{ owner_id: 'B', doubt: 'in-flight' }]);
+      expect(await raw(db.url, "SELECT count(*)::int AS n FROM signal_log WHERE account = 'Sim6'")).toEqual([{ n: 0 }]);
     });
 
     it('decides again when another instance decided a copy of the alert since the look (a resend), which is then a repeat', async () => {
-      const s = await open({ heartbeatMs: 60_000 });
-      const beside = await open({ heartbeatMs: 60_000 });
-      try {
-        const group = await ownedByA(s);
-        const looked = await s.arbitrateAs(
-          'bob',
-          plan(() => group, { decide: asksReading, look: true }),
-        );
-        // The copy on the other instance is decided without touching the key's record: only its fingerprint and marks change.
-        await beside.arbitrate([{ ...key, accountGroup: group, account: 'Sim6' }], A, writing([null], { seen: true }), identity('fp-exit-Sim6'));
-        const decided = await s.arbitrateAs(
-          'bob',
-          plan(() => group, { after: looked!.look! }),
-        );
-        expect(decided?.value).toEqual({ owner: 'A', earlier: true });
-        expect(await raw(db.url, "SELECT doubt FROM key_records WHERE account_key = 'sim6'")).toEqual([{ doubt: null }]);
-      } finally {
-        await beside.close();
-        await s.close();
-      }
+      // The copy is decided without touching the key's record: only its fingerprint and marks change.
+      const decided = await decideAfter((beside, group) =>
+        beside.arbitrate([{ ...key, accountGroup: group, account: 'Sim6' }], A, writing([null], { seen: true }), identity('fp-exit-Sim6')),
+      );
+      expect(decided?.value).toEqual({ owner: 'A', earlier: true });
+      expect(await raw(db.url, "SELECT doubt FROM key_records WHERE account_key = 'sim6'")).toEqual([{ doubt: null }]);
     });
 
     it('gives no look to decide on when the look applied outcomes still queued here, and decides a look’s round on it once only', async () => {
