@@ -557,7 +557,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
         } else {
           const decided = decideOn(work, arbitration, time);
           const ids = await writeAndCommitSeen(session, work);
-          result = { value: decided.value, logId: decided.logIndex === null ? null : (ids[decided.logIndex] ?? null), versions: decided.versions };
+          result = answerOf(decided, ids);
         }
       } catch (error) {
         await rollback(session);
@@ -592,7 +592,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       for (const entry of claim.entries) apply(work, entry.item);
       const decided = decideOn(work, plan, now());
       if (!decided.writesNothing) return null;
-      const result: ArbitrationResult<T> = { value: decided.value, logId: null, versions: decided.versions };
+      const result = answerOf(decided, []);
       // Only a read with nothing of this process's queue applied to it can be checked under the
       // locks as it is, and only one of the alert's own keys (no account group listed whole).
       if (claim.entries.length > 0 || listed.length > 0) return result;
@@ -641,6 +641,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     return { value: decision.value, logIndex, versions, writesNothing };
   }
 
+  /** What a decision answers once written: `ids` are the log rows its write inserted, in order. */
+  function answerOf<T>(decided: { value: T; logIndex: number | null; versions: (number | null)[] }, ids: readonly number[]): ArbitrationResult<T> {
+    return { value: decided.value, logId: decided.logIndex === null ? null : (ids[decided.logIndex] ?? null), versions: decided.versions };
+  }
+
   /**
    * The look `plan.after` names, when this round may be decided on it: read by this process for
    * the same keys, sender, fingerprint and user, planned on the same user, and not yet used (once
@@ -680,13 +685,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }
     const work = new KeyWork(plan.keys, read.loaded, plan.sender, fingerprint, now, instance.id);
     const decided = decideOn(work, plan, now());
-    if (decided.writesNothing) return { value: decided.value, logId: null, versions: decided.versions };
-    const guard: QueryConfig = {
-      ...loadQuery(plan.keys, { sender: plan.sender, fingerprint, relayUser: read.relayUser, groups: [] }),
-      name: 'relay-guard',
-      text: GUARD_STATEMENT,
-    };
-    guard.values = [...(guard.values ?? []), read.digest];
+    if (decided.writesNothing) return answerOf(decided, []);
+    const loadValues = loadQuery(plan.keys, { sender: plan.sender, fingerprint, relayUser: read.relayUser, groups: [] }).values ?? [];
+    const guard: QueryConfig = { name: 'relay-guard', text: GUARD_STATEMENT, values: [...loadValues, read.digest] };
     let ids: number[];
     try {
       ids = await writeAndCommitSeen(session, work, [beginStatement({ keys: plan.keys }, lockWaitMs(session)), guard]);
@@ -695,7 +696,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       if (error instanceof pg.DatabaseError && (error.code === GUARD_FAILED || isBusyFailure(error))) return null;
       throw error;
     }
-    return { value: decided.value, logId: decided.logIndex === null ? null : (ids[decided.logIndex] ?? null), versions: decided.versions };
+    return answerOf(decided, ids);
   }
 
   /**
